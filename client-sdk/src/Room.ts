@@ -1,0 +1,490 @@
+import { Device } from 'mediasoup-client';
+import type {
+  Consumer,
+  Producer,
+  RtpCapabilities,
+  RtpEncodingParameters,
+  Transport,
+} from 'mediasoup-client/types';
+import type { Source } from '../../control-plane/protocol/media.ts';
+import type { ParticipantInfo, ResponseData, StreamInfo } from '../../control-plane/protocol/signaling.ts';
+import { CloseCodes } from '../../control-plane/protocol/signaling-constants.ts';
+import type { Grants } from '../../control-plane/protocol/token.ts';
+import { Emitter } from './Emitter.ts';
+import { SignalingChannel } from './SignalingChannel.ts';
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+export type Quality = 'low' | 'medium' | 'high';
+
+export interface ConnectOptions {
+  /** Base URL of the edge, e.g. http://127.0.0.1:7880. */
+  url: string;
+  /** A join token, or a function that returns a fresh one (called again on reconnect). */
+  token: string | (() => string | Promise<string>);
+  /** Receive every stream of the room as it appears (default true). */
+  autoSubscribe?: boolean;
+  /** ICE over TCP only, for networks that block UDP. */
+  forceTcp?: boolean;
+  /** Give up reconnecting after this long (default 60 s). */
+  reconnectTimeoutMs?: number;
+}
+
+export interface RemoteParticipant extends ParticipantInfo {}
+
+/** A stream of another participant, received as a MediaStreamTrack. */
+export interface RemoteTrack {
+  /** The stream id (its producer id), stable across this edge session. */
+  id: string;
+  participant: RemoteParticipant;
+  kind: 'audio' | 'video';
+  source: Source;
+  track: MediaStreamTrack;
+  /** The sender paused it (muted camera or microphone). */
+  paused: boolean;
+  /** The edge's score of what reaches us, 0-10. */
+  score: number;
+}
+
+export interface PublishOptions {
+  source: Source;
+  /** Three layers for a camera (default true for camera, false otherwise). */
+  simulcast?: boolean;
+}
+
+/** A local track this client publishes; survives reconnects. */
+export interface LocalPublication {
+  readonly source: Source;
+  readonly track: MediaStreamTrack;
+  /** The stream id others see; changes after a reconnect. */
+  readonly id: string | undefined;
+  readonly paused: boolean;
+}
+
+interface RoomEvents extends Record<string, unknown[]> {
+  connectionStateChanged: [state: ConnectionState];
+  /** A reconnect attempt is about to start (1, 2, ...). */
+  reconnecting: [attempt: number, reason: string];
+  reconnected: [];
+  /** The room is closed for good: left, replaced, refused, or reconnect gave up. */
+  disconnected: [reason: string];
+  participantJoined: [participant: RemoteParticipant];
+  participantLeft: [participant: RemoteParticipant];
+  trackAdded: [track: RemoteTrack];
+  trackRemoved: [track: RemoteTrack];
+  trackPaused: [track: RemoteTrack];
+  trackResumed: [track: RemoteTrack];
+  activeSpeaker: [participant: RemoteParticipant | null, isSelf: boolean];
+}
+
+const CAMERA_LAYERS: RtpEncodingParameters[] = [
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+];
+const QUALITY_LAYER: Record<Quality, number> = { low: 0, medium: 1, high: 2 };
+const FINAL_CLOSE_CODES = new Set<number>([CloseCodes.unauthorized, CloseCodes.replaced, CloseCodes.normal]);
+
+class Publication implements LocalPublication {
+  readonly source: Source;
+  readonly track: MediaStreamTrack;
+  readonly simulcast: boolean;
+  producer: Producer | undefined;
+  paused = false;
+  constructor(track: MediaStreamTrack, options: PublishOptions) {
+    this.source = options.source;
+    this.track = track;
+    this.simulcast = options.simulcast ?? options.source === 'camera';
+  }
+  get id() {
+    return this.producer?.id;
+  }
+}
+
+/**
+ * A connection to a Kaskade room. `Room.connect()` joins; the room then keeps
+ * itself connected: a dropped WebSocket rejoins (republishing local tracks), a
+ * failed ICE connection restarts ICE. Events tell the application what changed.
+ */
+export class Room extends Emitter<RoomEvents> {
+  readonly #options: Required<Omit<ConnectOptions, 'forceTcp'>> & { forceTcp: boolean };
+  readonly #device = new Device();
+  readonly #publications = new Map<Source, Publication>();
+  readonly #participants = new Map<string, RemoteParticipant>();
+  readonly #tracks = new Map<string, RemoteTrack>();
+  readonly #consumers = new Map<string, Consumer>();
+  #channel: SignalingChannel | undefined;
+  #send: Transport | undefined;
+  #recv: Transport | undefined;
+  #self: ParticipantInfo | undefined;
+  #grants: Grants | undefined;
+  #state: ConnectionState = 'connecting';
+  #leaving = false;
+
+  private constructor(options: ConnectOptions) {
+    super();
+    this.#options = {
+      autoSubscribe: true,
+      forceTcp: false,
+      reconnectTimeoutMs: 60_000,
+      ...options,
+    };
+  }
+
+  static async connect(options: ConnectOptions): Promise<Room> {
+    const room = new Room(options);
+    await room.#establish();
+    room.#setState('connected');
+    return room;
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  get self(): ParticipantInfo {
+    return this.#self!;
+  }
+
+  get grants(): Grants {
+    return this.#grants!;
+  }
+
+  get participants(): ReadonlyMap<string, RemoteParticipant> {
+    return this.#participants;
+  }
+
+  get tracks(): ReadonlyMap<string, RemoteTrack> {
+    return this.#tracks;
+  }
+
+  get publications(): LocalPublication[] {
+    return [...this.#publications.values()];
+  }
+
+  /** Publishes a track (camera with simulcast, microphone, screen...). */
+  async publish(track: MediaStreamTrack, options: PublishOptions): Promise<LocalPublication> {
+    if (this.#publications.has(options.source)) throw new Error(`${options.source} is published already`);
+    const publication = new Publication(track, options);
+    this.#publications.set(options.source, publication);
+    try {
+      await this.#produce(publication);
+    } catch (error) {
+      this.#publications.delete(options.source);
+      throw error;
+    }
+    return publication;
+  }
+
+  async unpublish(source: Source): Promise<void> {
+    const publication = this.#publications.get(source);
+    if (!publication) return;
+    this.#publications.delete(source);
+    const producer = publication.producer;
+    producer?.close();
+    if (producer && this.#channel?.open)
+      await this.#channel.request('closeProducer', { producerId: producer.id });
+  }
+
+  /** Mutes (pauses) or unmutes a published track for everyone. */
+  async setPublicationPaused(source: Source, paused: boolean): Promise<void> {
+    const publication = this.#publications.get(source);
+    if (!publication) throw new Error(`${source} is not published`);
+    publication.paused = paused;
+    const producer = publication.producer;
+    if (!producer || !this.#channel) return;
+    if (paused) producer.pause();
+    else producer.resume();
+    await this.#channel.request(paused ? 'pauseProducer' : 'resumeProducer', { producerId: producer.id });
+  }
+
+  /** Stops (or restarts) receiving a remote stream without unsubscribing. */
+  async setTrackEnabled(trackId: string, enabled: boolean): Promise<void> {
+    const consumer = this.#consumerOf(trackId);
+    if (enabled) consumer.resume();
+    else consumer.pause();
+    await this.#channel!.request(enabled ? 'resumeConsumer' : 'pauseConsumer', { consumerId: consumer.id });
+  }
+
+  /** Chooses the simulcast layer the edge sends us for a remote video. */
+  async setPreferredQuality(trackId: string, quality: Quality): Promise<void> {
+    const consumer = this.#consumerOf(trackId);
+    await this.#channel!.request('setPreferredLayers', {
+      consumerId: consumer.id,
+      spatialLayer: QUALITY_LAYER[quality],
+    });
+  }
+
+  /** WebRTC statistics of a remote track's receiver. */
+  getTrackStats(trackId: string): Promise<RTCStatsReport> {
+    return this.#consumerOf(trackId).getStats();
+  }
+
+  /** WebRTC statistics of a local publication's sender. */
+  getPublicationStats(source: Source): Promise<RTCStatsReport> {
+    const producer = this.#publications.get(source)?.producer;
+    if (!producer) throw new Error(`${source} is not published`);
+    return producer.getStats();
+  }
+
+  /** Leaves the room; local tracks are left running (the application owns them). */
+  async leave(): Promise<void> {
+    if (this.#leaving) return;
+    this.#leaving = true;
+    try {
+      if (this.#channel?.open) await this.#channel.request('leave', {});
+    } catch {
+      // Leaving anyway.
+    }
+    this.#teardown();
+    this.#channel?.close();
+    this.#setState('closed');
+    this.emit('disconnected', 'left');
+  }
+
+  /** Test hook: drops the signaling socket as a network failure would. */
+  simulateSignalingDrop(): void {
+    this.#channel?.close(4000, 'simulated drop');
+  }
+
+  async #establish(): Promise<void> {
+    const channel = await SignalingChannel.open(this.#options.url);
+    this.#channel = channel;
+    this.#wireChannel(channel);
+    if (!this.#device.loaded) {
+      const { rtpCapabilities } = await channel.request('getRouterRtpCapabilities', {});
+      await this.#device.load({ routerRtpCapabilities: rtpCapabilities as RtpCapabilities });
+    }
+    const token =
+      typeof this.#options.token === 'function' ? await this.#options.token() : this.#options.token;
+    const joined = await channel.request('join', {
+      token,
+      rtpCapabilities: this.#device
+        .recvRtpCapabilities as ResponseData<'getRouterRtpCapabilities'>['rtpCapabilities'],
+    });
+    this.#self = joined.self;
+    this.#grants = joined.grants;
+    this.#reconcileParticipants(joined.participants);
+    if (joined.grants.subscribe) this.#recv = await this.#createTransport('recv');
+    for (const publication of this.#publications.values()) await this.#produce(publication);
+    if (this.#options.autoSubscribe) for (const stream of joined.streams) await this.#consume(stream);
+    this.#emitActiveSpeaker(joined.activeSpeaker);
+  }
+
+  #wireChannel(channel: SignalingChannel): void {
+    channel.on('participantJoined', (p) => {
+      this.#participants.set(p.id, p);
+      this.emit('participantJoined', p);
+    });
+    channel.on('participantLeft', ({ participantId }) => {
+      const p = this.#participants.get(participantId);
+      if (!p) return;
+      this.#participants.delete(participantId);
+      for (const t of [...this.#tracks.values()])
+        if (t.participant.id === participantId) this.#dropTrack(t.id);
+      this.emit('participantLeft', p);
+    });
+    channel.on('streamAdded', (stream) => {
+      if (this.#options.autoSubscribe)
+        this.#consume(stream).catch((e) => console.warn('kaskade: consume failed', e));
+    });
+    channel.on('streamClosed', ({ producerId }) => this.#dropTrack(producerId));
+    channel.on('consumerClosed', ({ consumerId }) => {
+      for (const [trackId, c] of this.#consumers) if (c.id === consumerId) this.#dropTrack(trackId);
+    });
+    channel.on('streamPaused', ({ producerId }) => this.#setTrackPaused(producerId, true));
+    channel.on('streamResumed', ({ producerId }) => this.#setTrackPaused(producerId, false));
+    channel.on('consumerScore', ({ consumerId, score }) => {
+      for (const [trackId, c] of this.#consumers) {
+        const track = this.#tracks.get(trackId);
+        if (c.id === consumerId && track) track.score = score;
+      }
+    });
+    channel.on('activeSpeaker', ({ participantId }) => this.#emitActiveSpeaker(participantId));
+    channel.on('close', (code, reason) => this.#onChannelClosed(channel, code, reason));
+  }
+
+  async #createTransport(direction: 'send' | 'recv'): Promise<Transport> {
+    const channel = this.#channel!;
+    const params = await channel.request('createTransport', { direction, forceTcp: this.#options.forceTcp });
+    const options = params as Parameters<Device['createSendTransport']>[0];
+    const transport =
+      direction === 'send'
+        ? this.#device.createSendTransport(options)
+        : this.#device.createRecvTransport(options);
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      channel
+        .request('connectTransport', { transportId: transport.id, dtlsParameters: dtlsParameters as never })
+        .then(callback, errback);
+    });
+    transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+      channel
+        .request('produce', {
+          transportId: transport.id,
+          kind,
+          source: appData.source as Source,
+          rtpParameters: rtpParameters as never,
+          paused: appData.paused as boolean,
+        })
+        .then(({ producerId }) => callback({ id: producerId }), errback);
+    });
+    transport.on('connectionstatechange', (state) => this.#onTransportState(transport, state));
+    return transport;
+  }
+
+  async #produce(publication: Publication): Promise<void> {
+    if (!this.#channel?.open) return; // published on the next (re)connect
+    this.#send ??= await this.#createTransport('send');
+    const isVideo = publication.track.kind === 'video';
+    const vp8 = this.#device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
+    publication.producer = await this.#send.produce({
+      track: publication.track,
+      encodings: isVideo && publication.simulcast ? CAMERA_LAYERS : undefined,
+      codec: isVideo ? vp8 : undefined,
+      codecOptions: isVideo ? { videoGoogleStartBitrate: 1000 } : { opusDtx: true, opusFec: true },
+      stopTracks: false, // the application owns its tracks; they outlive reconnects
+      zeroRtpOnPause: true,
+      disableTrackOnPause: false,
+      appData: { source: publication.source, paused: publication.paused },
+    });
+    if (publication.paused) publication.producer.pause();
+  }
+
+  async #consume(stream: StreamInfo): Promise<void> {
+    const participant = this.#participants.get(stream.participantId);
+    if (!this.#recv || !participant || this.#tracks.has(stream.producerId)) return;
+    const channel = this.#channel!;
+    const answer = await channel.request('consume', { producerId: stream.producerId });
+    const consumer = await this.#recv.consume({
+      id: answer.consumerId,
+      producerId: answer.producerId,
+      kind: answer.kind,
+      rtpParameters: answer.rtpParameters as Parameters<Transport['consume']>[0]['rtpParameters'],
+    });
+    this.#consumers.set(stream.producerId, consumer);
+    const track: RemoteTrack = {
+      id: stream.producerId,
+      participant,
+      kind: answer.kind,
+      source: answer.source,
+      track: consumer.track,
+      paused: answer.producerPaused,
+      score: 10,
+    };
+    this.#tracks.set(track.id, track);
+    await channel.request('resumeConsumer', { consumerId: consumer.id });
+    this.emit('trackAdded', track);
+  }
+
+  #dropTrack(trackId: string): void {
+    const track = this.#tracks.get(trackId);
+    this.#consumers.get(trackId)?.close();
+    this.#consumers.delete(trackId);
+    if (!track) return;
+    this.#tracks.delete(trackId);
+    this.emit('trackRemoved', track);
+  }
+
+  #setTrackPaused(trackId: string, paused: boolean): void {
+    const track = this.#tracks.get(trackId);
+    if (!track || track.paused === paused) return;
+    track.paused = paused;
+    this.emit(paused ? 'trackPaused' : 'trackResumed', track);
+  }
+
+  #emitActiveSpeaker(participantId: string | null): void {
+    const isSelf = participantId !== null && participantId === this.#self?.id;
+    const participant =
+      participantId === null || isSelf ? null : (this.#participants.get(participantId) ?? null);
+    if (participantId !== null && !isSelf && !participant) return;
+    this.emit('activeSpeaker', participant, isSelf);
+  }
+
+  #reconcileParticipants(current: ParticipantInfo[]): void {
+    const ids = new Set(current.map((p) => p.id));
+    for (const p of [...this.#participants.values()]) {
+      if (ids.has(p.id)) continue;
+      this.#participants.delete(p.id);
+      this.emit('participantLeft', p);
+    }
+    for (const p of current) {
+      if (this.#participants.has(p.id)) continue;
+      this.#participants.set(p.id, p);
+      this.emit('participantJoined', p);
+    }
+  }
+
+  #onTransportState(transport: Transport, state: RTCPeerConnectionState): void {
+    if (transport.closed || this.#state === 'closed') return;
+    if (state === 'failed') this.#restartIce(transport);
+    if (state === 'disconnected') {
+      // Often recovers by itself; restart only if it does not.
+      setTimeout(() => {
+        if (!transport.closed && transport.connectionState === 'disconnected') this.#restartIce(transport);
+      }, 2000);
+    }
+  }
+
+  #restartIce(transport: Transport): void {
+    const channel = this.#channel;
+    if (!channel?.open) return; // the signaling reconnect rebuilds the transport
+    channel
+      .request('restartIce', { transportId: transport.id })
+      .then(({ iceParameters }) => transport.restartIce({ iceParameters: iceParameters as never }))
+      .catch((error) => console.warn('kaskade: ICE restart failed', error));
+  }
+
+  #onChannelClosed(channel: SignalingChannel, code: number, reason: string): void {
+    if (channel !== this.#channel || this.#leaving || this.#state === 'closed') return;
+    this.#teardown();
+    if (FINAL_CLOSE_CODES.has(code)) {
+      this.#setState('closed');
+      this.emit('disconnected', reason || `closed (${code})`);
+      return;
+    }
+    void this.#reconnect(reason || `signaling closed (${code})`);
+  }
+
+  async #reconnect(reason: string): Promise<void> {
+    this.#setState('reconnecting');
+    const deadline = Date.now() + this.#options.reconnectTimeoutMs;
+    for (let attempt = 1; Date.now() < deadline && !this.#leaving; attempt++) {
+      this.emit('reconnecting', attempt, reason);
+      try {
+        await this.#establish();
+        this.#setState('connected');
+        this.emit('reconnected');
+        return;
+      } catch (error) {
+        this.#teardown();
+        this.#channel?.close();
+        reason = error instanceof Error ? error.message : String(error);
+        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** (attempt - 1), 5000)));
+      }
+    }
+    if (this.#leaving) return;
+    this.#setState('closed');
+    this.emit('disconnected', `reconnect gave up: ${reason}`);
+  }
+
+  /** Closes local transports and forgets remote tracks; publications are kept for the rejoin. */
+  #teardown(): void {
+    for (const trackId of [...this.#tracks.keys()]) this.#dropTrack(trackId);
+    for (const publication of this.#publications.values()) publication.producer = undefined;
+    this.#send?.close();
+    this.#recv?.close();
+    this.#send = undefined;
+    this.#recv = undefined;
+  }
+
+  #consumerOf(trackId: string): Consumer {
+    const consumer = this.#consumers.get(trackId);
+    if (!consumer) throw new Error(`no remote track ${trackId}`);
+    return consumer;
+  }
+
+  #setState(state: ConnectionState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.emit('connectionStateChanged', state);
+  }
+}

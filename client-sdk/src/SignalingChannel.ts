@@ -1,0 +1,128 @@
+import type {
+  ErrorBody,
+  Method,
+  NotificationData,
+  NotificationName,
+  RequestData,
+  ResponseData,
+} from '../../control-plane/protocol/signaling.ts';
+import { SIGNALING_PATH, SIGNALING_SUBPROTOCOL } from '../../control-plane/protocol/signaling-constants.ts';
+import { Emitter } from './Emitter.ts';
+
+/** A request the edge answered with an error; `code` is one of the protocol's error codes. */
+export class RequestError extends Error {
+  override readonly name = 'RequestError';
+  readonly code: string;
+  readonly method: string;
+  constructor(method: string, body: ErrorBody) {
+    super(`${method}: ${body.code}: ${body.message}`);
+    this.code = body.code;
+    this.method = method;
+  }
+}
+
+/** The socket closed before the request was answered. */
+export class ConnectionClosedError extends Error {
+  override readonly name = 'ConnectionClosedError';
+}
+
+type NotificationEvents = { [N in NotificationName]: [NotificationData<N>] };
+type ChannelEvents = NotificationEvents & { close: [code: number, reason: string] };
+
+interface Pending {
+  method: string;
+  resolve: (data: unknown) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** Typed request/response and notifications over the edge's signaling WebSocket. */
+export class SignalingChannel extends Emitter<ChannelEvents> {
+  readonly #socket: WebSocket;
+  readonly #pending = new Map<number, Pending>();
+  readonly #timeoutMs: number;
+  #nextId = 1;
+
+  private constructor(socket: WebSocket, timeoutMs: number) {
+    super();
+    this.#socket = socket;
+    this.#timeoutMs = timeoutMs;
+    socket.addEventListener('message', (event) => this.#onMessage(event.data));
+    socket.addEventListener('close', (event) => this.#onClose(event.code, event.reason));
+  }
+
+  /** Opens a channel to an edge (http(s):// or ws(s):// base URL). */
+  static open(edgeUrl: string, { timeoutMs = 10_000 } = {}): Promise<SignalingChannel> {
+    const url = new URL(SIGNALING_PATH, edgeUrl.replace(/^http/, 'ws'));
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(url, SIGNALING_SUBPROTOCOL);
+      const timer = setTimeout(() => {
+        socket.close();
+        reject(new ConnectionClosedError(`no connection to ${url} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.addEventListener('open', () => {
+        clearTimeout(timer);
+        resolve(new SignalingChannel(socket, timeoutMs));
+      });
+      socket.addEventListener('close', (event) => {
+        clearTimeout(timer);
+        reject(new ConnectionClosedError(`could not connect to ${url} (${event.code})`));
+      });
+    });
+  }
+
+  get open(): boolean {
+    return this.#socket.readyState === WebSocket.OPEN;
+  }
+
+  request<M extends Method>(method: M, data: RequestData<M>): Promise<ResponseData<M>> {
+    if (!this.open) return Promise.reject(new ConnectionClosedError(`${method}: signaling is closed`));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(
+          new RequestError(method, { code: 'TIMEOUT', message: `no answer within ${this.#timeoutMs} ms` }),
+        );
+      }, this.#timeoutMs);
+      this.#pending.set(id, { method, resolve: resolve as (d: unknown) => void, reject, timer });
+      this.#socket.send(JSON.stringify({ id, method, data }));
+    });
+  }
+
+  close(code = 1000, reason = 'bye'): void {
+    this.#socket.close(code, reason);
+  }
+
+  #onMessage(raw: unknown): void {
+    if (typeof raw !== 'string') return;
+    let frame: { id?: number | null; ok?: boolean; data?: unknown; error?: ErrorBody; notification?: string };
+    try {
+      frame = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    if (frame.notification) {
+      this.emit(frame.notification as NotificationName, frame.data as never);
+      return;
+    }
+    const pending = typeof frame.id === 'number' ? this.#pending.get(frame.id) : undefined;
+    if (!pending) {
+      if (frame.ok === false) console.warn('kaskade: edge reported', frame.error);
+      return;
+    }
+    this.#pending.delete(frame.id as number);
+    clearTimeout(pending.timer);
+    if (frame.ok) pending.resolve(frame.data);
+    else pending.reject(new RequestError(pending.method, frame.error ?? { code: 'INTERNAL', message: '?' }));
+  }
+
+  #onClose(code: number, reason: string): void {
+    for (const [id, p] of this.#pending) {
+      clearTimeout(p.timer);
+      p.reject(new ConnectionClosedError(`${p.method}: signaling closed (${code})`));
+      this.#pending.delete(id);
+    }
+    this.emit('close', code, reason);
+  }
+}

@@ -1,0 +1,13 @@
+export type { Source } from '../../control-plane/protocol/media.ts';
+export type { Grants } from '../../control-plane/protocol/token.ts';
+export type {
+  ConnectionState,
+  ConnectOptions,
+  LocalPublication,
+  PublishOptions,
+  Quality,
+  RemoteParticipant,
+  RemoteTrack,
+} from './Room.ts';
+export { Room } from './Room.ts';
+export { ConnectionClosedError, RequestError, SignalingChannel } from './SignalingChannel.ts';

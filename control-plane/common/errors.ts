@@ -1,0 +1,37 @@
+/**
+ * Every failure that crosses a process boundary carries one of these codes, so a
+ * client can react to the kind of failure without parsing messages.
+ */
+export const ErrorCodes = [
+  'BAD_REQUEST', // malformed JSON or a message that fails its schema
+  'MESSAGE_TOO_LARGE',
+  'UNKNOWN_METHOD',
+  'INVALID_STATE', // well-formed, but not allowed now (e.g. produce before join)
+  'UNAUTHORIZED', // missing, bad or expired token
+  'FORBIDDEN', // token is valid but lacks the grant
+  'NOT_FOUND',
+  'CONFLICT',
+  'UNAVAILABLE', // node is draining or out of capacity
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+export class KaskadeError extends Error {
+  readonly code: ErrorCode;
+  override readonly name: string = 'KaskadeError';
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** Raised for a configuration value that is missing or malformed; lists every problem at once. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.problems = problems;
+  }
+}

@@ -1,0 +1,95 @@
+import { type CryptoKey, errors, importPKCS8, importSPKI, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { Compile } from 'typebox/compile';
+import { type JoinClaims, JoinClaims as JoinClaimsSchema, TOKEN_AUDIENCE } from '../protocol/token.ts';
+import { ConfigError, KaskadeError } from './errors.ts';
+
+const checkClaims = Compile(JoinClaimsSchema);
+
+export interface TokenKeys {
+  /** HS256 shared secret. */
+  secret?: string;
+  /** ES256 public key, SPKI PEM. */
+  publicKeyPem?: string;
+}
+
+/** Verifies join tokens signed with HS256 (shared secret) or ES256 (key pair). */
+export class TokenVerifier {
+  readonly #secret?: Uint8Array;
+  readonly #publicKey?: CryptoKey;
+
+  private constructor(secret?: Uint8Array, publicKey?: CryptoKey) {
+    this.#secret = secret;
+    this.#publicKey = publicKey;
+  }
+
+  /** Imports the keys up front, so a bad key fails at start-up as a ConfigError. */
+  static async create(keys: TokenKeys): Promise<TokenVerifier> {
+    if (!keys.secret && !keys.publicKeyPem)
+      throw new ConfigError(['a token secret or public key is required']);
+    let publicKey: CryptoKey | undefined;
+    if (keys.publicKeyPem) {
+      try {
+        publicKey = await importSPKI(keys.publicKeyPem, 'ES256');
+      } catch (error) {
+        throw new ConfigError([
+          `the token public key is not an ES256 SPKI PEM key: ${(error as Error).message}`,
+        ]);
+      }
+    }
+    return new TokenVerifier(keys.secret ? new TextEncoder().encode(keys.secret) : undefined, publicKey);
+  }
+
+  /** Returns the token's claims, or throws KaskadeError UNAUTHORIZED saying why. */
+  async verify(token: string): Promise<JoinClaims> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(
+        token,
+        async (header) => {
+          if (header.alg === 'HS256' && this.#secret) return this.#secret;
+          if (header.alg === 'ES256' && this.#publicKey) return this.#publicKey;
+          throw new KaskadeError('UNAUTHORIZED', `token algorithm ${header.alg} is not accepted here`);
+        },
+        { audience: TOKEN_AUDIENCE, requiredClaims: ['exp', 'sub'] },
+      ));
+    } catch (error) {
+      if (error instanceof KaskadeError) throw error;
+      if (error instanceof errors.JWTExpired) throw new KaskadeError('UNAUTHORIZED', 'token expired');
+      if (error instanceof errors.JOSEError) {
+        throw new KaskadeError('UNAUTHORIZED', `token rejected: ${error.code}`);
+      }
+      throw new KaskadeError('UNAUTHORIZED', 'token is not a JWT');
+    }
+    const { aud: _aud, ...claims } = payload;
+    if (!checkClaims.Check(claims)) {
+      const first = checkClaims.Errors(claims)[0];
+      throw new KaskadeError(
+        'UNAUTHORIZED',
+        `token claims invalid: ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim(),
+      );
+    }
+    return claims;
+  }
+}
+
+export interface IssueOptions {
+  identity: string;
+  name: string;
+  room: string;
+  grants: JoinClaims['grants'];
+  /** Lifetime in seconds. */
+  ttlSeconds?: number;
+}
+
+/** Issues a join token: HS256 with a secret, or ES256 with a PKCS#8 PEM private key. */
+export async function issueToken(options: IssueOptions, key: { secret: string } | { privateKeyPem: string }) {
+  const jwt = new SignJWT({ name: options.name, room: options.room, grants: options.grants })
+    .setSubject(options.identity)
+    .setAudience(TOKEN_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + (options.ttlSeconds ?? 3600));
+  if ('secret' in key) {
+    return jwt.setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(key.secret));
+  }
+  return jwt.setProtectedHeader({ alg: 'ES256' }).sign(await importPKCS8(key.privateKeyPem, 'ES256'));
+}

@@ -1,0 +1,27 @@
+import Type, { type Static } from 'typebox';
+
+/** What a producer carries, from the participant's point of view. */
+export const Source = Type.Union([
+  Type.Literal('camera'),
+  Type.Literal('microphone'),
+  Type.Literal('screen'),
+  Type.Literal('screen_audio'),
+]);
+export type Source = Static<typeof Source>;
+export const Sources: readonly Source[] = ['camera', 'microphone', 'screen', 'screen_audio'];
+
+export const MediaKind = Type.Union([Type.Literal('audio'), Type.Literal('video')]);
+export type MediaKind = Static<typeof MediaKind>;
+
+/** The kind a source must have; a mismatch is refused at produce time. */
+export const kindOfSource: Record<Source, MediaKind> = {
+  camera: 'video',
+  microphone: 'audio',
+  screen: 'video',
+  screen_audio: 'audio',
+};
+
+/** Identifiers: opaque, bounded, printable. */
+export const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:@-]+$' });
+export const RoomName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' });
+export const DisplayName = Type.String({ minLength: 1, maxLength: 80 });

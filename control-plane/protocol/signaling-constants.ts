@@ -1,0 +1,15 @@
+// Constants of the signaling protocol, kept apart from its schemas so the browser
+// SDK can import them without bundling the schema library.
+export const SIGNALING_PATH = '/v1/signal';
+export const SIGNALING_SUBPROTOCOL = 'kaskade.v1';
+
+/** WebSocket close codes the edge uses (4000-4999 are the application's). */
+export const CloseCodes = {
+  normal: 1000,
+  goingAway: 1001, // the edge is shutting down
+  unauthorized: 4401, // bad, expired or missing token
+  joinTimeout: 4408, // no join within the deadline
+  replaced: 4409, // the same identity joined the room again elsewhere
+  roomClosed: 4410,
+  internal: 4500,
+} as const;

@@ -1,0 +1,253 @@
+import Type, { type Static, type TSchema } from 'typebox';
+import { DisplayName, Id, MediaKind, Source } from './media.ts';
+import type {
+  DtlsParameters,
+  IceCandidate,
+  IceParameters,
+  RtpCapabilities,
+  RtpParameters,
+  SctpParameters,
+} from './rtp-types.ts';
+import { Grants } from './token.ts';
+
+/**
+ * The edge signaling protocol, version 1: JSON text frames over one WebSocket.
+ *   client -> edge   { id, method, data }               a request
+ *   edge -> client   { id, ok: true, data }             its response
+ *                    { id, ok: false, error }           or its failure
+ *   edge -> client   { notification, data }             an event
+ * The schemas below validate every frame on the edge and type the SDK.
+ */
+export { CloseCodes, SIGNALING_PATH, SIGNALING_SUBPROTOCOL } from './signaling-constants.ts';
+
+// mediasoup's parameter objects are validated structurally here (bounded sizes,
+// required fields); mediasoup itself checks their semantics and its TypeErrors are
+// turned into BAD_REQUEST. Unsafe keeps mediasoup's own TypeScript types.
+const Loose = { additionalProperties: true } as const;
+const RtpCodec = Type.Object(
+  {
+    mimeType: Type.String({ maxLength: 64 }),
+    payloadType: Type.Integer({ minimum: 0, maximum: 127 }),
+    clockRate: Type.Integer({ minimum: 1 }),
+  },
+  Loose,
+);
+export const RtpParametersSchema = Type.Unsafe<RtpParameters>(
+  Type.Object(
+    {
+      codecs: Type.Array(RtpCodec, { minItems: 1, maxItems: 16 }),
+      encodings: Type.Optional(Type.Array(Type.Object({}, Loose), { maxItems: 8 })),
+      headerExtensions: Type.Optional(Type.Array(Type.Object({}, Loose), { maxItems: 32 })),
+    },
+    Loose,
+  ),
+);
+export const RtpCapabilitiesSchema = Type.Unsafe<RtpCapabilities>(
+  Type.Object(
+    {
+      codecs: Type.Array(Type.Object({ mimeType: Type.String({ maxLength: 64 }) }, Loose), { maxItems: 64 }),
+      headerExtensions: Type.Optional(Type.Array(Type.Object({}, Loose), { maxItems: 64 })),
+    },
+    Loose,
+  ),
+);
+export const DtlsParametersSchema = Type.Unsafe<DtlsParameters>(
+  Type.Object(
+    {
+      role: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('client'), Type.Literal('server')])),
+      fingerprints: Type.Array(
+        Type.Object({ algorithm: Type.String({ maxLength: 16 }), value: Type.String({ maxLength: 256 }) }),
+        { minItems: 1, maxItems: 8 },
+      ),
+    },
+    Loose,
+  ),
+);
+
+export const Direction = Type.Union([Type.Literal('send'), Type.Literal('recv')]);
+export type Direction = Static<typeof Direction>;
+
+export const ParticipantInfo = Type.Object({
+  id: Id,
+  identity: Id,
+  name: DisplayName,
+});
+export type ParticipantInfo = Static<typeof ParticipantInfo>;
+
+/** A stream the participant may consume: one producer of another participant. */
+export const StreamInfo = Type.Object({
+  producerId: Id,
+  participantId: Id,
+  kind: MediaKind,
+  source: Source,
+  paused: Type.Boolean(),
+  simulcast: Type.Boolean(),
+});
+export type StreamInfo = Static<typeof StreamInfo>;
+
+const Empty = Type.Object({}, { additionalProperties: false });
+const TransportRef = Type.Object({ transportId: Id }, { additionalProperties: false });
+const ProducerRef = Type.Object({ producerId: Id }, { additionalProperties: false });
+const ConsumerRef = Type.Object({ consumerId: Id }, { additionalProperties: false });
+
+/** Requests: method -> { request, response } schemas. */
+export const Requests = {
+  /** Allowed before join: the codecs every router of this edge uses. */
+  getRouterRtpCapabilities: {
+    request: Empty,
+    response: Type.Object({ rtpCapabilities: RtpCapabilitiesSchema }),
+  },
+  join: {
+    request: Type.Object(
+      {
+        token: Type.String({ minLength: 1, maxLength: 8192 }),
+        rtpCapabilities: RtpCapabilitiesSchema,
+      },
+      { additionalProperties: false },
+    ),
+    response: Type.Object({
+      self: ParticipantInfo,
+      room: Type.String(),
+      grants: Grants,
+      participants: Type.Array(ParticipantInfo),
+      streams: Type.Array(StreamInfo),
+      activeSpeaker: Type.Union([Id, Type.Null()]),
+    }),
+  },
+  createTransport: {
+    request: Type.Object(
+      { direction: Direction, forceTcp: Type.Optional(Type.Boolean()) },
+      { additionalProperties: false },
+    ),
+    response: Type.Object({
+      id: Id,
+      iceParameters: Type.Unsafe<IceParameters>(Type.Object({}, Loose)),
+      iceCandidates: Type.Unsafe<IceCandidate[]>(Type.Array(Type.Object({}, Loose))),
+      dtlsParameters: DtlsParametersSchema,
+      sctpParameters: Type.Optional(Type.Unsafe<SctpParameters>(Type.Object({}, Loose))),
+    }),
+  },
+  /**
+   * Plain RTP (no ICE, no DTLS, no encryption), for media bots and load tests on
+   * trusted networks. The edge accepts it only when KASKADE_ALLOW_PLAIN_RTP is on.
+   */
+  createPlainTransport: {
+    request: Type.Object({ direction: Direction }, { additionalProperties: false }),
+    response: Type.Object({ id: Id, ip: Type.String(), port: Type.Integer() }),
+  },
+  connectPlainTransport: {
+    request: Type.Object(
+      {
+        transportId: Id,
+        ip: Type.String({ maxLength: 64 }),
+        port: Type.Integer({ minimum: 1, maximum: 65535 }),
+      },
+      { additionalProperties: false },
+    ),
+    response: Empty,
+  },
+  connectTransport: {
+    request: Type.Object(
+      { transportId: Id, dtlsParameters: DtlsParametersSchema },
+      { additionalProperties: false },
+    ),
+    response: Empty,
+  },
+  restartIce: {
+    request: TransportRef,
+    response: Type.Object({ iceParameters: Type.Unsafe<IceParameters>(Type.Object({}, Loose)) }),
+  },
+  produce: {
+    request: Type.Object(
+      {
+        transportId: Id,
+        kind: MediaKind,
+        source: Source,
+        rtpParameters: RtpParametersSchema,
+        paused: Type.Optional(Type.Boolean()),
+      },
+      { additionalProperties: false },
+    ),
+    response: Type.Object({ producerId: Id }),
+  },
+  pauseProducer: { request: ProducerRef, response: Empty },
+  resumeProducer: { request: ProducerRef, response: Empty },
+  closeProducer: { request: ProducerRef, response: Empty },
+  /** Consumers start paused; the client resumes once its track is wired up. */
+  consume: {
+    request: Type.Object({ producerId: Id }, { additionalProperties: false }),
+    response: Type.Object({
+      consumerId: Id,
+      producerId: Id,
+      participantId: Id,
+      kind: MediaKind,
+      source: Source,
+      rtpParameters: RtpParametersSchema,
+      producerPaused: Type.Boolean(),
+    }),
+  },
+  pauseConsumer: { request: ConsumerRef, response: Empty },
+  resumeConsumer: { request: ConsumerRef, response: Empty },
+  closeConsumer: { request: ConsumerRef, response: Empty },
+  setPreferredLayers: {
+    request: Type.Object(
+      {
+        consumerId: Id,
+        spatialLayer: Type.Integer({ minimum: 0, maximum: 3 }),
+        temporalLayer: Type.Optional(Type.Integer({ minimum: 0, maximum: 3 })),
+      },
+      { additionalProperties: false },
+    ),
+    response: Empty,
+  },
+  leave: { request: Empty, response: Empty },
+} as const satisfies Record<string, { request: TSchema; response: TSchema }>;
+
+export type Method = keyof typeof Requests;
+export type RequestData<M extends Method> = Static<(typeof Requests)[M]['request']>;
+export type ResponseData<M extends Method> = Static<(typeof Requests)[M]['response']>;
+
+/** Notifications: name -> data schema. */
+export const Notifications = {
+  participantJoined: ParticipantInfo,
+  participantLeft: Type.Object({ participantId: Id }),
+  streamAdded: StreamInfo,
+  streamClosed: Type.Object({ producerId: Id }),
+  streamPaused: Type.Object({ producerId: Id }),
+  streamResumed: Type.Object({ producerId: Id }),
+  consumerClosed: Type.Object({ consumerId: Id }),
+  consumerLayersChanged: Type.Object({
+    consumerId: Id,
+    spatialLayer: Type.Union([Type.Integer(), Type.Null()]),
+    temporalLayer: Type.Union([Type.Integer(), Type.Null()]),
+  }),
+  consumerScore: Type.Object({ consumerId: Id, score: Type.Integer(), producerScore: Type.Integer() }),
+  /** The loudest participant of the room, or null in silence. */
+  activeSpeaker: Type.Object({ participantId: Type.Union([Id, Type.Null()]) }),
+} as const satisfies Record<string, TSchema>;
+
+export type NotificationName = keyof typeof Notifications;
+export type NotificationData<N extends NotificationName> = Static<(typeof Notifications)[N]>;
+
+export const RequestFrame = Type.Object(
+  {
+    id: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    method: Type.String({ maxLength: 64 }),
+    data: Type.Optional(Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
+export type RequestFrame = Static<typeof RequestFrame>;
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+}
+/** id is null when the frame it answers had no readable id (not JSON, too large). */
+export type ResponseFrame =
+  | { id: number; ok: true; data: unknown }
+  | { id: number | null; ok: false; error: ErrorBody };
+export interface NotificationFrame {
+  notification: NotificationName;
+  data: unknown;
+}

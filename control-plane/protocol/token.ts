@@ -1,0 +1,31 @@
+import Type, { type Static } from 'typebox';
+import { DisplayName, Id, RoomName, Source } from './media.ts';
+
+/**
+ * Grants a join token carries. The edge enforces them: a participant without
+ * `publish` gets no send transport, one with `publishSources` may produce only those.
+ */
+export const Grants = Type.Object(
+  {
+    publish: Type.Boolean(),
+    publishSources: Type.Optional(Type.Array(Source, { maxItems: 4, uniqueItems: true })),
+    subscribe: Type.Boolean(),
+    moderate: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type Grants = Static<typeof Grants>;
+
+/** The claims of a Kaskade join token (JWT, HS256 or ES256). */
+export const JoinClaims = Type.Object({
+  sub: Id, // participant identity, unique within the room
+  name: DisplayName,
+  room: RoomName,
+  grants: Grants,
+  exp: Type.Integer(),
+  iat: Type.Optional(Type.Integer()),
+  iss: Type.Optional(Type.String({ maxLength: 256 })),
+});
+export type JoinClaims = Static<typeof JoinClaims>;
+
+export const TOKEN_AUDIENCE = 'kaskade';

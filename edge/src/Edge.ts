@@ -1,0 +1,110 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { TokenVerifier } from '../../control-plane/common/tokens.ts';
+import type { EdgeConfig } from './config.ts';
+import { mediaCodecs } from './rtc/codecs.ts';
+import { RoomManager } from './rtc/RoomManager.ts';
+import { WorkerPool } from './rtc/WorkerPool.ts';
+import { healthPlugin } from './service/healthPlugin.ts';
+import { nodePlugin } from './service/nodePlugin.ts';
+import { signalingPlugin } from './service/signalingPlugin.ts';
+
+/**
+ * An edge SFU: mediasoup workers, the rooms on them, and the HTTP/WebSocket surface.
+ * start() brings it up; stop() drains it (no new sockets, participants get a grace
+ * period to leave), then closes rooms, workers and the server.
+ */
+export class Edge {
+  readonly config: EdgeConfig;
+  readonly pool: WorkerPool;
+  readonly rooms: RoomManager;
+  readonly #app: FastifyInstance;
+  readonly #logger: Logger;
+  #draining = false;
+  #stopped: Promise<void> | undefined;
+
+  private constructor(
+    config: EdgeConfig,
+    pool: WorkerPool,
+    rooms: RoomManager,
+    app: FastifyInstance,
+    logger: Logger,
+  ) {
+    this.config = config;
+    this.pool = pool;
+    this.rooms = rooms;
+    this.#app = app;
+    this.#logger = logger;
+  }
+
+  static async start(config: EdgeConfig, logger: Logger): Promise<Edge> {
+    const verifier = await TokenVerifier.create({
+      secret: config.jwtSecret,
+      publicKeyPem: config.jwtPublicKey,
+    });
+    const pool = await WorkerPool.create({
+      count: config.workers,
+      listenIp: config.rtcListenIp,
+      announcedAddress: config.rtcAnnouncedAddress,
+      portBase: config.rtcPortBase,
+      enableTcp: config.rtcEnableTcp,
+      maxConsumers: config.workerMaxConsumers,
+      allowPlainRtp: config.allowPlainRtp,
+      logger,
+    });
+    const rooms = new RoomManager(pool, config.roomEmptyGraceMs, logger);
+    const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true });
+    const edge = new Edge(config, pool, rooms, app, logger);
+    // The same codecs on every router, so any router's capabilities stand for all.
+    const probe = await pool.workers[0]!.worker.createRouter({ mediaCodecs });
+    const rtpCapabilities = probe.rtpCapabilities;
+    probe.close();
+    try {
+      await app.register(healthPlugin, { notReadyReason: () => (edge.#draining ? 'draining' : null) });
+      await app.register(nodePlugin, { nodeId: config.nodeId, pool, rooms });
+      await app.register(signalingPlugin, {
+        accepting: () => !edge.#draining,
+        session: {
+          rooms,
+          verifier,
+          rtpCapabilities,
+          joinTimeoutMs: config.joinTimeoutMs,
+          maxMessageBytes: config.maxMessageBytes,
+          logger,
+        },
+      });
+      await app.listen({ host: config.httpHost, port: config.httpPort });
+    } catch (error) {
+      pool.close();
+      await app.close();
+      throw error;
+    }
+    logger.info({ url: edge.url, workers: config.workers }, 'edge ready');
+    return edge;
+  }
+
+  /** http://host:port the edge listens on. */
+  get url(): string {
+    const address = this.#app.server.address();
+    if (!address || typeof address === 'string') throw new Error('edge is not listening');
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `http://${host}:${address.port}`;
+  }
+
+  stop(): Promise<void> {
+    this.#stopped ??= this.#stop();
+    return this.#stopped;
+  }
+
+  async #stop(): Promise<void> {
+    this.#draining = true;
+    const deadline = Date.now() + this.config.shutdownTimeoutMs;
+    while ((await this.rooms.participantCount()) > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await this.rooms.closeAll();
+    await this.#app.close();
+    this.pool.close();
+    this.#logger.info('edge stopped');
+  }
+}

@@ -1,0 +1,103 @@
+import { availableParallelism, hostname } from 'node:os';
+import type { Static } from 'typebox';
+import { loadEnvConfig, option, Type } from '../../control-plane/common/env-config.ts';
+import { ConfigError } from '../../control-plane/common/errors.ts';
+
+const IPv4 = Type.String({ pattern: '^(\\d{1,3}\\.){3}\\d{1,3}$' });
+
+export const EdgeConfigSchema = Type.Object({
+  nodeId: option(
+    Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', default: hostname() }),
+    {
+      env: 'KASKADE_NODE_ID',
+      description: 'name of this node in logs and, later, the mesh',
+    },
+  ),
+  httpHost: option(Type.String({ minLength: 1, default: '127.0.0.1' }), {
+    env: 'KASKADE_HTTP_HOST',
+    description: 'address the HTTP/WebSocket server listens on',
+  }),
+  httpPort: option(Type.Integer({ minimum: 0, maximum: 65535, default: 7880 }), {
+    env: 'KASKADE_HTTP_PORT',
+    description: 'port of the HTTP/WebSocket server (0 picks a free one)',
+  }),
+  workers: option(Type.Integer({ minimum: 1, maximum: 256, default: availableParallelism() }), {
+    env: 'KASKADE_WORKERS',
+    description: 'mediasoup workers (one per core by default)',
+  }),
+  rtcListenIp: option(Type.Union([IPv4, Type.Literal('0.0.0.0')], { default: '127.0.0.1' }), {
+    env: 'KASKADE_RTC_LISTEN_IP',
+    description: 'IPv4 address the WebRTC servers listen on',
+  }),
+  rtcAnnouncedAddress: option(Type.String({ minLength: 1, maxLength: 253 }), {
+    env: 'KASKADE_RTC_ANNOUNCED_ADDRESS',
+    description:
+      'address announced in ICE candidates (public IP or DNS name behind NAT); defaults to the listen IP',
+  }),
+  rtcPortBase: option(Type.Integer({ minimum: 1024, maximum: 65000, default: 40000 }), {
+    env: 'KASKADE_RTC_PORT_BASE',
+    description: 'worker i listens on UDP and TCP port base+i (one port pair per worker)',
+  }),
+  rtcEnableTcp: option(Type.Boolean({ default: true }), {
+    env: 'KASKADE_RTC_ENABLE_TCP',
+    description: 'also accept ICE over TCP, for networks that block UDP',
+  }),
+  allowPlainRtp: option(Type.Boolean({ default: false }), {
+    env: 'KASKADE_ALLOW_PLAIN_RTP',
+    description:
+      'offer unencrypted plain RTP transports to clients (media bots, load tests); trusted networks only',
+  }),
+  jwtSecret: option(Type.String({ minLength: 32 }), {
+    env: 'KASKADE_JWT_SECRET',
+    description: 'HS256 shared secret for join tokens (at least 32 characters)',
+  }),
+  jwtPublicKey: option(Type.String({ minLength: 1, pattern: 'BEGIN PUBLIC KEY' }), {
+    env: 'KASKADE_JWT_PUBLIC_KEY',
+    description: 'ES256 public key (SPKI PEM) for join tokens; either this or the secret is required',
+  }),
+  workerMaxConsumers: option(Type.Integer({ minimum: 1, default: 500 }), {
+    env: 'KASKADE_WORKER_MAX_CONSUMERS',
+    description: "consumer budget of one worker; a room past it spreads to the node's next worker",
+  }),
+  roomEmptyGraceMs: option(Type.Integer({ minimum: 0, maximum: 3_600_000, default: 10_000 }), {
+    env: 'KASKADE_ROOM_EMPTY_GRACE_MS',
+    description: 'how long an empty room keeps its routers before it closes',
+  }),
+  joinTimeoutMs: option(Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }), {
+    env: 'KASKADE_JOIN_TIMEOUT_MS',
+    description: 'a socket that has not joined by then is closed',
+  }),
+  maxMessageBytes: option(Type.Integer({ minimum: 1024, maximum: 1_048_576, default: 65_536 }), {
+    env: 'KASKADE_MAX_MESSAGE_BYTES',
+    description: 'largest signaling message accepted; larger ones get MESSAGE_TOO_LARGE',
+  }),
+  shutdownTimeoutMs: option(Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }), {
+    env: 'KASKADE_SHUTDOWN_TIMEOUT_MS',
+    description: 'on SIGTERM, how long to wait for participants to leave before closing them',
+  }),
+  logLevel: option(
+    Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      {
+        default: 'info',
+      },
+    ),
+    { env: 'KASKADE_LOG_LEVEL', description: 'pino log level' },
+  ),
+});
+export type EdgeConfig = Static<typeof EdgeConfigSchema>;
+
+export function loadEdgeConfig(env: Record<string, string | undefined> = process.env): EdgeConfig {
+  const config = loadEnvConfig(EdgeConfigSchema, env);
+  const problems: string[] = [];
+  if (!config.jwtSecret && !config.jwtPublicKey) {
+    problems.push(
+      'KASKADE_JWT_SECRET or KASKADE_JWT_PUBLIC_KEY is required (join tokens must be verifiable)',
+    );
+  }
+  if (config.rtcPortBase + config.workers - 1 > 65535) {
+    problems.push(`KASKADE_RTC_PORT_BASE=${config.rtcPortBase} leaves no port for ${config.workers} workers`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

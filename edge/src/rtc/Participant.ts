@@ -1,0 +1,340 @@
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import { KaskadeError } from '../../../control-plane/common/errors.ts';
+import { kindOfSource, type MediaKind, type Source } from '../../../control-plane/protocol/media.ts';
+import type {
+  Direction,
+  NotificationData,
+  NotificationName,
+  ParticipantInfo,
+  RequestData,
+  ResponseData,
+  StreamInfo,
+} from '../../../control-plane/protocol/signaling.ts';
+import type { Grants } from '../../../control-plane/protocol/token.ts';
+import type { RoomRouter } from './RoomRouter.ts';
+
+type MediaTransport =
+  | types.WebRtcTransport<{ direction: Direction }>
+  | types.PlainTransport<{ direction: Direction }>;
+
+/** Why a participant went away; the signaling layer maps it to a close code. */
+export type LeaveReason = 'left' | 'disconnected' | 'replaced' | 'room-closed' | 'shutdown';
+
+/** What a participant needs from its room: finding streams and bringing them to its router. */
+export interface StreamDirectory {
+  stream(producerId: string): { info: StreamInfo; router: RoomRouter } | undefined;
+  bringToRouter(producerId: string, router: RoomRouter): Promise<void>;
+}
+
+interface ParticipantEvents {
+  notification: [name: NotificationName, data: unknown];
+  newproducer: [producer: types.Producer, source: Source];
+}
+
+export interface ParticipantInit {
+  id: string;
+  identity: string;
+  name: string;
+  grants: Grants;
+  rtpCapabilities: types.RtpCapabilities;
+  router: RoomRouter;
+  directory: StreamDirectory;
+}
+
+/**
+ * One participant of a room on this edge: owns its WebRTC transports, and through
+ * them its producers and consumers. close() closes the transports, which closes
+ * everything else; nothing it created outlives it.
+ */
+export class Participant extends EventEmitter<ParticipantEvents> {
+  readonly id: string;
+  readonly identity: string;
+  readonly name: string;
+  readonly grants: Grants;
+  readonly router: RoomRouter;
+  readonly observer = new EventEmitter<{ close: [reason: LeaveReason] }>();
+  readonly #rtpCapabilities: types.RtpCapabilities;
+  readonly #directory: StreamDirectory;
+  readonly #transports = new Map<string, MediaTransport>();
+  readonly #producers = new Map<string, types.Producer<{ source: Source }>>();
+  readonly #consumers = new Map<string, types.Consumer>();
+  #closed = false;
+
+  constructor(init: ParticipantInit) {
+    super();
+    this.id = init.id;
+    this.identity = init.identity;
+    this.name = init.name;
+    this.grants = init.grants;
+    this.router = init.router;
+    this.#rtpCapabilities = init.rtpCapabilities;
+    this.#directory = init.directory;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  info(): ParticipantInfo {
+    return { id: this.id, identity: this.identity, name: this.name };
+  }
+
+  producers(): IterableIterator<types.Producer<{ source: Source }>> {
+    return this.#producers.values();
+  }
+
+  notify<N extends NotificationName>(name: N, data: NotificationData<N>): void {
+    if (!this.#closed) this.emit('notification', name, data);
+  }
+
+  async createTransport({
+    direction,
+    forceTcp,
+  }: RequestData<'createTransport'>): Promise<ResponseData<'createTransport'>> {
+    this.#assertMayOpen(direction);
+    const transport = this.#adopt(
+      await this.router.router.createWebRtcTransport<{ direction: Direction }>({
+        webRtcServer: this.router.worker.webRtcServer,
+        enableUdp: !forceTcp,
+        enableTcp: true,
+        preferUdp: true,
+        initialAvailableOutgoingBitrate: 1_000_000,
+        appData: { direction },
+      }),
+    );
+    return {
+      id: transport.id,
+      iceParameters: transport.iceParameters,
+      iceCandidates: transport.iceCandidates,
+      dtlsParameters: transport.dtlsParameters,
+    };
+  }
+
+  async createPlainTransport({
+    direction,
+  }: RequestData<'createPlainTransport'>): Promise<ResponseData<'createPlainTransport'>> {
+    const listenInfo = this.router.worker.plainRtpListenInfo;
+    if (!listenInfo) throw new KaskadeError('FORBIDDEN', 'plain RTP is not enabled on this edge');
+    this.#assertMayOpen(direction);
+    const transport = this.#adopt(
+      await this.router.router.createPlainTransport<{ direction: Direction }>({
+        listenInfo,
+        rtcpMux: true,
+        comedia: false,
+        appData: { direction },
+      }),
+    );
+    return {
+      id: transport.id,
+      ip: transport.tuple.localAddress ?? transport.tuple.localIp,
+      port: transport.tuple.localPort,
+    };
+  }
+
+  async connectPlainTransport({
+    transportId,
+    ip,
+    port,
+  }: RequestData<'connectPlainTransport'>): Promise<void> {
+    const transport = this.#transport(transportId);
+    if (transport.type !== 'plain') throw new KaskadeError('BAD_REQUEST', 'not a plain transport');
+    await transport.connect({ ip, port });
+  }
+
+  async connectTransport({ transportId, dtlsParameters }: RequestData<'connectTransport'>): Promise<void> {
+    const transport = this.#webRtcTransport(transportId);
+    if (transport.dtlsState !== 'new')
+      throw new KaskadeError('INVALID_STATE', 'transport is connected already');
+    await transport.connect({ dtlsParameters });
+  }
+
+  async restartIce({ transportId }: RequestData<'restartIce'>): Promise<ResponseData<'restartIce'>> {
+    return { iceParameters: await this.#webRtcTransport(transportId).restartIce() };
+  }
+
+  async produce({
+    transportId,
+    kind,
+    source,
+    rtpParameters,
+    paused,
+  }: RequestData<'produce'>): Promise<ResponseData<'produce'>> {
+    if (!this.grants.publish) throw new KaskadeError('FORBIDDEN', 'this token does not grant publishing');
+    if (this.grants.publishSources && !this.grants.publishSources.includes(source)) {
+      throw new KaskadeError('FORBIDDEN', `this token does not grant publishing ${source}`);
+    }
+    if (kindOfSource[source] !== kind) {
+      throw new KaskadeError('BAD_REQUEST', `source ${source} carries ${kindOfSource[source]}, not ${kind}`);
+    }
+    const transport = this.#transport(transportId);
+    if (transport.appData.direction !== 'send') throw new KaskadeError('BAD_REQUEST', 'not a send transport');
+    if ([...this.#producers.values()].some((p) => p.appData.source === source)) {
+      throw new KaskadeError('CONFLICT', `a ${source} stream is published already`);
+    }
+    const producer = await transport.produce<{ source: Source }>({
+      kind,
+      rtpParameters,
+      paused: paused ?? false,
+      appData: { source },
+    });
+    this.#assertOpen(producer);
+    this.#producers.set(producer.id, producer);
+    producer.observer.once('close', () => this.#producers.delete(producer.id));
+    this.emit('newproducer', producer, source);
+    return { producerId: producer.id };
+  }
+
+  async pauseProducer({ producerId }: RequestData<'pauseProducer'>): Promise<void> {
+    await this.#producer(producerId).pause();
+  }
+
+  async resumeProducer({ producerId }: RequestData<'resumeProducer'>): Promise<void> {
+    await this.#producer(producerId).resume();
+  }
+
+  closeProducer({ producerId }: RequestData<'closeProducer'>): void {
+    this.#producer(producerId).close();
+  }
+
+  async consume({ producerId }: RequestData<'consume'>): Promise<ResponseData<'consume'>> {
+    if (!this.grants.subscribe) throw new KaskadeError('FORBIDDEN', 'this token does not grant subscribing');
+    const transport = this.#transportFor('recv');
+    if (!transport) throw new KaskadeError('INVALID_STATE', 'create a recv transport before consuming');
+    const stream = this.#directory.stream(producerId);
+    if (!stream || stream.info.participantId === this.id) {
+      throw new KaskadeError('NOT_FOUND', `no stream ${producerId} to consume`);
+    }
+    if ([...this.#consumers.values()].some((c) => c.producerId === producerId)) {
+      throw new KaskadeError('CONFLICT', `stream ${producerId} is consumed already`);
+    }
+    await this.#directory.bringToRouter(producerId, this.router);
+    if (!this.router.router.canConsume({ producerId, rtpCapabilities: this.#rtpCapabilities })) {
+      throw new KaskadeError('BAD_REQUEST', `the client cannot decode stream ${producerId}`);
+    }
+    const consumer = await transport.consume({
+      producerId,
+      rtpCapabilities: this.#rtpCapabilities,
+      paused: true, // resumed by the client once its track exists, so no keyframe is lost
+    });
+    this.#assertOpen(consumer);
+    this.#trackConsumer(consumer);
+    return {
+      consumerId: consumer.id,
+      producerId,
+      participantId: stream.info.participantId,
+      kind: consumer.kind as MediaKind,
+      source: stream.info.source,
+      rtpParameters: consumer.rtpParameters,
+      producerPaused: consumer.producerPaused,
+    };
+  }
+
+  async pauseConsumer({ consumerId }: RequestData<'pauseConsumer'>): Promise<void> {
+    await this.#consumer(consumerId).pause();
+  }
+
+  async resumeConsumer({ consumerId }: RequestData<'resumeConsumer'>): Promise<void> {
+    await this.#consumer(consumerId).resume();
+  }
+
+  closeConsumer({ consumerId }: RequestData<'closeConsumer'>): void {
+    this.#consumer(consumerId).close();
+  }
+
+  async setPreferredLayers({
+    consumerId,
+    spatialLayer,
+    temporalLayer,
+  }: RequestData<'setPreferredLayers'>): Promise<void> {
+    const consumer = this.#consumer(consumerId);
+    if (consumer.kind !== 'video') throw new KaskadeError('BAD_REQUEST', 'layers apply to video only');
+    await consumer.setPreferredLayers({ spatialLayer, temporalLayer });
+  }
+
+  /** Closes every transport (and so every producer and consumer) of this participant. */
+  close(reason: LeaveReason): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const transport of this.#transports.values()) transport.close();
+    this.#transports.clear();
+    this.removeAllListeners();
+    this.observer.emit('close', reason);
+  }
+
+  #trackConsumer(consumer: types.Consumer): void {
+    const id = consumer.id;
+    this.#consumers.set(id, consumer);
+    consumer.observer.once('close', () => this.#consumers.delete(id));
+    consumer.on('producerclose', () => this.notify('consumerClosed', { consumerId: id }));
+    consumer.on('layerschange', (layers) =>
+      this.notify('consumerLayersChanged', {
+        consumerId: id,
+        spatialLayer: layers?.spatialLayer ?? null,
+        temporalLayer: layers?.temporalLayer ?? null,
+      }),
+    );
+    consumer.on('score', ({ score, producerScore }) =>
+      this.notify('consumerScore', { consumerId: id, score, producerScore }),
+    );
+  }
+
+  /** A mediasoup object created while the participant was closing must not outlive it. */
+  #assertOpen(object: { close(): void }): void {
+    if (!this.#closed) return;
+    object.close();
+    throw new KaskadeError('INVALID_STATE', 'participant has left');
+  }
+
+  #assertMayOpen(direction: Direction): void {
+    if (direction === 'send' && !this.grants.publish) {
+      throw new KaskadeError('FORBIDDEN', 'this token does not grant publishing');
+    }
+    if (direction === 'recv' && !this.grants.subscribe) {
+      throw new KaskadeError('FORBIDDEN', 'this token does not grant subscribing');
+    }
+    if (this.#transportFor(direction)) {
+      throw new KaskadeError(
+        'CONFLICT',
+        `a ${direction} transport exists already; use restartIce to recover it`,
+      );
+    }
+  }
+
+  #adopt<T extends MediaTransport>(transport: T): T {
+    this.#assertOpen(transport);
+    this.#transports.set(transport.id, transport);
+    (transport.observer as types.TransportObserver).once('close', () =>
+      this.#transports.delete(transport.id),
+    );
+    return transport;
+  }
+
+  #webRtcTransport(id: string): types.WebRtcTransport {
+    const transport = this.#transport(id);
+    if (transport.type !== 'webrtc') throw new KaskadeError('BAD_REQUEST', 'not a WebRTC transport');
+    return transport;
+  }
+
+  #transportFor(direction: Direction) {
+    return [...this.#transports.values()].find((t) => t.appData.direction === direction);
+  }
+
+  #transport(id: string) {
+    const transport = this.#transports.get(id);
+    if (!transport) throw new KaskadeError('NOT_FOUND', `no transport ${id}`);
+    return transport;
+  }
+
+  #producer(id: string) {
+    const producer = this.#producers.get(id);
+    if (!producer) throw new KaskadeError('NOT_FOUND', `no producer ${id}`);
+    return producer;
+  }
+
+  #consumer(id: string) {
+    const consumer = this.#consumers.get(id);
+    if (!consumer) throw new KaskadeError('NOT_FOUND', `no consumer ${id}`);
+    return consumer;
+  }
+}

@@ -1,0 +1,19 @@
+import { type ErrorCode, KaskadeError } from '../../../control-plane/common/errors.ts';
+
+const byErrorName: Record<string, ErrorCode> = {
+  TypeError: 'BAD_REQUEST', // mediasoup's verdict on malformed parameters
+  UnsupportedError: 'BAD_REQUEST',
+  InvalidStateError: 'INVALID_STATE',
+  NotFoundError: 'NOT_FOUND',
+  WorkerClosedError: 'UNAVAILABLE',
+};
+
+/** Maps anything thrown while handling a request to the error a client is sent. */
+export function toKaskadeError(error: unknown): KaskadeError {
+  if (error instanceof KaskadeError) return error;
+  if (error instanceof Error) {
+    const code = byErrorName[error.name];
+    if (code) return new KaskadeError(code, error.message, { cause: error });
+  }
+  return new KaskadeError('INTERNAL', 'internal error', { cause: error });
+}
