@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { TokenVerifier } from '../../control-plane/common/tokens.ts';
 import type { EdgeConfig } from './config.ts';
@@ -53,7 +53,10 @@ export class Edge {
       logger,
     });
     const rooms = new RoomManager(pool, config.roomEmptyGraceMs, logger);
-    const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true });
+    const app = Fastify({
+      loggerInstance: logger as FastifyBaseLogger,
+      logController: new LogController({ disableRequestLogging: true }),
+    });
     const edge = new Edge(config, pool, rooms, app, logger);
     // The same codecs on every router, so any router's capabilities stand for all.
     const probe = await pool.workers[0]!.worker.createRouter({ mediaCodecs });

@@ -29,11 +29,13 @@ export const EdgeConfigSchema = Type.Object({
     env: 'KASKADE_RTC_LISTEN_IP',
     description: 'IPv4 address the WebRTC servers listen on',
   }),
-  rtcAnnouncedAddress: option(Type.String({ minLength: 1, maxLength: 253 }), {
-    env: 'KASKADE_RTC_ANNOUNCED_ADDRESS',
-    description:
-      'address announced in ICE candidates (public IP or DNS name behind NAT); defaults to the listen IP',
-  }),
+  rtcAnnouncedAddress: Type.Optional(
+    option(Type.String({ minLength: 1, maxLength: 253 }), {
+      env: 'KASKADE_RTC_ANNOUNCED_ADDRESS',
+      description:
+        'address announced in ICE candidates (public IP or DNS name behind NAT); defaults to the listen IP',
+    }),
+  ),
   rtcPortBase: option(Type.Integer({ minimum: 1024, maximum: 65000, default: 40000 }), {
     env: 'KASKADE_RTC_PORT_BASE',
     description: 'worker i listens on UDP and TCP port base+i (one port pair per worker)',
@@ -47,14 +49,18 @@ export const EdgeConfigSchema = Type.Object({
     description:
       'offer unencrypted plain RTP transports to clients (media bots, load tests); trusted networks only',
   }),
-  jwtSecret: option(Type.String({ minLength: 32 }), {
-    env: 'KASKADE_JWT_SECRET',
-    description: 'HS256 shared secret for join tokens (at least 32 characters)',
-  }),
-  jwtPublicKey: option(Type.String({ minLength: 1, pattern: 'BEGIN PUBLIC KEY' }), {
-    env: 'KASKADE_JWT_PUBLIC_KEY',
-    description: 'ES256 public key (SPKI PEM) for join tokens; either this or the secret is required',
-  }),
+  jwtSecret: Type.Optional(
+    option(Type.String({ minLength: 32 }), {
+      env: 'KASKADE_JWT_SECRET',
+      description: 'HS256 shared secret for join tokens (at least 32 characters)',
+    }),
+  ),
+  jwtPublicKey: Type.Optional(
+    option(Type.String({ minLength: 1, pattern: 'BEGIN PUBLIC KEY' }), {
+      env: 'KASKADE_JWT_PUBLIC_KEY',
+      description: 'ES256 public key (SPKI PEM) for join tokens; either this or the secret is required',
+    }),
+  ),
   workerMaxConsumers: option(Type.Integer({ minimum: 1, default: 500 }), {
     env: 'KASKADE_WORKER_MAX_CONSUMERS',
     description: "consumer budget of one worker; a room past it spreads to the node's next worker",

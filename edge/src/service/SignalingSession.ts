@@ -136,7 +136,8 @@ export class SignalingSession {
       this.#held = [];
       participant.on('notification', (notification, data) => this.#send({ notification, data }));
       participant.observer.once('close', (reason) => {
-        if (reason !== 'disconnected') this.#close(closeCodeFor[reason], reason);
+        // After the answer to the request that caused it (leave) has gone out.
+        if (reason !== 'disconnected') setImmediate(() => this.#close(closeCodeFor[reason], reason));
       });
       return {
         self: participant.info(),

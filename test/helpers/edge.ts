@@ -1,0 +1,82 @@
+import pino from 'pino';
+import { expect } from 'vitest';
+import { issueToken } from '../../control-plane/common/tokens.ts';
+import type { Grants } from '../../control-plane/protocol/token.ts';
+import { loadEdgeConfig } from '../../edge/src/config.ts';
+import { Edge } from '../../edge/src/Edge.ts';
+import { takeCensus } from '../../edge/src/rtc/census.ts';
+
+export const TEST_SECRET = 'kaskade-test-secret-0123456789abcdef';
+
+export const ALL_GRANTS: Grants = { publish: true, subscribe: true };
+
+/** A random base for the workers' WebRTC ports, so test files never collide. */
+export function randomPortBase(): number {
+  return 20_000 + Math.floor(Math.random() * 2000) * 20;
+}
+
+/** Starts an edge in this process with real mediasoup workers; env overrides the defaults. */
+export async function startEdge(env: Record<string, string> = {}): Promise<Edge> {
+  for (let attempt = 0; ; attempt++) {
+    const config = loadEdgeConfig({
+      KASKADE_HTTP_PORT: '0',
+      KASKADE_WORKERS: '1',
+      KASKADE_JWT_SECRET: TEST_SECRET,
+      KASKADE_ROOM_EMPTY_GRACE_MS: '200',
+      KASKADE_ALLOW_PLAIN_RTP: 'true',
+      KASKADE_RTC_PORT_BASE: String(randomPortBase()),
+      ...env,
+    });
+    try {
+      return await Edge.start(config, pino({ level: process.env.KASKADE_TEST_LOG_LEVEL ?? 'warn' }));
+    } catch (error) {
+      if (attempt >= 4 || !String(error).includes('cannot listen')) throw error;
+    }
+  }
+}
+
+export function token(
+  identity: string,
+  room: string,
+  grants: Grants = ALL_GRANTS,
+  extra: { name?: string; ttlSeconds?: number } = {},
+): Promise<string> {
+  return issueToken(
+    { identity, name: extra.name ?? identity, room, grants, ttlSeconds: extra.ttlSeconds },
+    { secret: TEST_SECRET },
+  );
+}
+
+/** Counts what the edge's workers hold, from their own dumps. */
+export async function mediaObjects(edge: Edge) {
+  const census = await takeCensus(edge.pool.workers);
+  return census.reduce(
+    (sum, w) => ({
+      routers: sum.routers + w.routers,
+      transports: sum.transports + w.transports,
+      producers: sum.producers + w.producers,
+      consumers: sum.consumers + w.consumers,
+    }),
+    { routers: 0, transports: 0, producers: 0, consumers: 0 },
+  );
+}
+
+/** After everyone left and the empty-room grace passed, nothing may remain on any worker. */
+export async function expectNoMediaObjects(edge: Edge, timeoutMs = 5000): Promise<void> {
+  await eventually(async () => {
+    expect(await mediaObjects(edge)).toEqual({ routers: 0, transports: 0, producers: 0, consumers: 0 });
+  }, timeoutMs);
+}
+
+/** Retries an assertion until it passes or the time is up (then throws its last failure). */
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5000, stepMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, stepMs));
+    }
+  }
+}
