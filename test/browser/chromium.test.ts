@@ -1,0 +1,104 @@
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverUrl, startDemoServer } from '../../client-sdk/dev-server.ts';
+import type { Edge } from '../../edge/src/Edge.ts';
+import { launchBrowser } from '../helpers/browsers.ts';
+import { eventually, expectNoMediaObjects, startEdge, TEST_SECRET, token } from '../helpers/edge.ts';
+import { expectReceivingFrom, harness, openHarness } from '../helpers/media-checks.ts';
+
+let edge: Edge;
+let web: FastifyInstance;
+let browser: Browser;
+
+beforeAll(async () => {
+  edge = await startEdge({ KASKADE_WORKERS: '2' });
+  web = await startDemoServer({
+    edgeUrl: edge.url,
+    jwtSecret: TEST_SECRET,
+    extraRoot: fileURLToPath(new URL('./pages/', import.meta.url)),
+  });
+  browser = await launchBrowser('chromium');
+});
+afterAll(async () => {
+  await browser?.close();
+  await web?.close();
+  await edge?.stop();
+});
+
+async function participant(identity: string, room: string): Promise<{ page: Page; id: string }> {
+  const page = await browser.newPage();
+  await openHarness(page, serverUrl(web));
+  const id = await harness<string>(page, 'join', edge.url, await token(identity, room));
+  return { page, id };
+}
+
+describe('two Chromium participants', () => {
+  it('see and hear each other, recover from a dropped WebSocket, and leave nothing behind', async () => {
+    const alice = await participant('alice', 'chromium-room');
+    const bob = await participant('bob', 'chromium-room');
+    await expectReceivingFrom(alice.page, bob.id);
+    await expectReceivingFrom(bob.page, alice.id);
+
+    // Reconnect: Alice's signaling socket drops; the SDK rejoins and republishes.
+    await harness(alice.page, 'dropSignaling');
+    await eventually(
+      async () => expect(await harness(alice.page, 'events')).toContain('reconnected'),
+      20_000,
+    );
+    expect(await harness(alice.page, 'state')).toBe('connected');
+    const aliceAgain = await eventually(async () => {
+      const ids = (await harness<{ from: string }[]>(bob.page, 'inbound')).map((i) => i.from);
+      const fresh = ids.find((id) => id !== alice.id);
+      expect(fresh).toBeDefined();
+      return fresh!;
+    }, 20_000);
+    await expectReceivingFrom(bob.page, aliceAgain);
+    await expectReceivingFrom(alice.page, bob.id);
+
+    await harness(alice.page, 'leave');
+    await harness(bob.page, 'leave');
+    await alice.page.close();
+    await bob.page.close();
+    await expectNoMediaObjects(edge);
+  });
+});
+
+describe('the demo page', () => {
+  it('lets two tabs join a room and see each other with names', async () => {
+    const base = serverUrl(web);
+    const tabs: Page[] = [];
+    for (const name of ['Ada Lovelace', 'Grace Hopper']) {
+      const page = await browser.newPage();
+      await page.goto(`${base}/?room=demo-test`);
+      await page.$eval('#name', (input) => {
+        (input as HTMLInputElement).value = '';
+      });
+      await page.type('#name', name);
+      await page.click('#join');
+      tabs.push(page);
+    }
+    for (const [i, page] of tabs.entries()) {
+      const other = i === 0 ? 'Grace Hopper' : 'Ada Lovelace';
+      await page.bringToFront(); // background tabs do not render video
+      await eventually(async () => {
+        const tiles = await page.evaluate(() =>
+          [...document.querySelectorAll('.tile')].map((t) => ({
+            name: t.querySelector('.name')?.textContent,
+            videoWidth: t.querySelector('video')?.videoWidth ?? 0,
+          })),
+        );
+        expect(tiles).toHaveLength(2);
+        expect(tiles.find((t) => t.name === other)?.videoWidth).toBeGreaterThan(0);
+      }, 30_000);
+    }
+    for (const page of tabs) {
+      await page.bringToFront();
+      await page.click('#leave');
+      await page.waitForSelector('#join-form:not([hidden])', { timeout: 5000 });
+      await page.close();
+    }
+    await expectNoMediaObjects(edge);
+  });
+});

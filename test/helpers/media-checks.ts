@@ -1,0 +1,70 @@
+import type { Page } from 'puppeteer-core';
+import { expect } from 'vitest';
+import { eventually } from './edge.ts';
+
+export interface Inbound {
+  id: string;
+  from: string;
+  kind: 'audio' | 'video';
+  source: string;
+  bytes: number;
+  frames: number;
+}
+
+export async function openHarness(page: Page, baseUrl: string): Promise<void> {
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warn') console.log(`[page] ${m.text()}`);
+  });
+  await page.goto(`${baseUrl}/extra/harness.html`);
+  await page.waitForFunction(() => (window as unknown as { harnessReady?: boolean }).harnessReady === true);
+}
+
+export function harness<T>(page: Page, call: string, ...args: unknown[]): Promise<T> {
+  return page.evaluate(
+    (name, params) =>
+      (window as unknown as Record<string, Record<string, (...a: unknown[]) => unknown>>).harness![name]!(
+        ...params,
+      ),
+    call,
+    args,
+  ) as Promise<T>;
+}
+
+/**
+ * Waits until `page` receives audio and video from `fromParticipant` and both keep
+ * flowing: inbound bytes grow for both and decoded video frames grow.
+ */
+export async function expectReceivingFrom(
+  page: Page,
+  fromParticipant: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const sample = async () => {
+    const inbound = (await harness<Inbound[]>(page, 'inbound')).filter((i) => i.from === fromParticipant);
+    const audio = inbound.find((i) => i.kind === 'audio');
+    const video = inbound.find((i) => i.kind === 'video');
+    expect(audio, 'an audio track from the peer').toBeDefined();
+    expect(video, 'a video track from the peer').toBeDefined();
+    return { audio: audio!, video: video! };
+  };
+  const first = await eventually(
+    async () => {
+      const s = await sample();
+      expect(s.audio.bytes).toBeGreaterThan(0);
+      expect(s.video.frames).toBeGreaterThan(0);
+      return s;
+    },
+    timeoutMs,
+    250,
+  );
+  await eventually(
+    async () => {
+      const s = await sample();
+      expect(s.audio.bytes).toBeGreaterThan(first.audio.bytes);
+      expect(s.video.bytes).toBeGreaterThan(first.video.bytes);
+      expect(s.video.frames).toBeGreaterThan(first.video.frames + 10);
+    },
+    timeoutMs,
+    250,
+  );
+}
