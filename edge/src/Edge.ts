@@ -106,6 +106,7 @@ export class Edge {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     await this.rooms.closeAll();
+    await new Promise((resolve) => setTimeout(resolve, 50)); // let the close frames (1001) go out
     await this.#app.close();
     this.pool.close();
     this.#logger.info('edge stopped');

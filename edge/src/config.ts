@@ -95,15 +95,10 @@ export type EdgeConfig = Static<typeof EdgeConfigSchema>;
 
 export function loadEdgeConfig(env: Record<string, string | undefined> = process.env): EdgeConfig {
   const config = loadEnvConfig(EdgeConfigSchema, env);
-  const problems: string[] = [];
   if (!config.jwtSecret && !config.jwtPublicKey) {
-    problems.push(
+    throw new ConfigError([
       'KASKADE_JWT_SECRET or KASKADE_JWT_PUBLIC_KEY is required (join tokens must be verifiable)',
-    );
+    ]);
   }
-  if (config.rtcPortBase + config.workers - 1 > 65535) {
-    problems.push(`KASKADE_RTC_PORT_BASE=${config.rtcPortBase} leaves no port for ${config.workers} workers`);
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

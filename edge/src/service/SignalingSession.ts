@@ -136,8 +136,10 @@ export class SignalingSession {
       this.#held = [];
       participant.on('notification', (notification, data) => this.#send({ notification, data }));
       participant.observer.once('close', (reason) => {
-        // After the answer to the request that caused it (leave) has gone out.
-        if (reason !== 'disconnected') setImmediate(() => this.#close(closeCodeFor[reason], reason));
+        if (reason === 'disconnected') return;
+        // 'left' closes after the answer to the leave request has gone out.
+        if (reason === 'left') setImmediate(() => this.#close(closeCodeFor[reason], reason));
+        else this.#close(closeCodeFor[reason], reason);
       });
       return {
         self: participant.info(),

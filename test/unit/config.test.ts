@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../control-plane/common/errors.ts';
+import { loadEdgeConfig } from '../../edge/src/config.ts';
+
+const base = { KASKADE_JWT_SECRET: 'x'.repeat(32) };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadEdgeConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('edge configuration from the environment', () => {
+  it('fills defaults and coerces types', () => {
+    const config = loadEdgeConfig({ ...base, KASKADE_HTTP_PORT: '9000', KASKADE_RTC_ENABLE_TCP: 'false' });
+    expect(config.httpPort).toBe(9000);
+    expect(config.rtcEnableTcp).toBe(false);
+    expect(config.rtcListenIp).toBe('127.0.0.1');
+    expect(config.rtcAnnouncedAddress).toBeUndefined();
+    expect(config.workers).toBeGreaterThanOrEqual(1);
+  });
+
+  it('names every bad variable at once', () => {
+    const problems = problemsOf({
+      ...base,
+      KASKADE_HTTP_PORT: 'eighty',
+      KASKADE_WORKERS: '0',
+      KASKADE_RTC_ENABLE_TCP: 'maybe',
+      KASKADE_RTC_LISTEN_IP: 'localhost',
+      KASKADE_LOG_LEVEL: 'loud',
+    });
+    expect(problems).toHaveLength(5);
+    expect(problems.join('\n')).toMatch(/KASKADE_HTTP_PORT="eighty" is not valid: expected an integer/);
+    expect(problems.join('\n')).toMatch(/KASKADE_WORKERS="0".*>= 1/);
+    expect(problems.join('\n')).toMatch(/KASKADE_LOG_LEVEL="loud".*one of "fatal"/);
+  });
+
+  it('requires a way to verify tokens', () => {
+    expect(problemsOf({})).toEqual([expect.stringMatching(/KASKADE_JWT_SECRET or KASKADE_JWT_PUBLIC_KEY/)]);
+    expect(problemsOf({ KASKADE_JWT_SECRET: 'short' })[0]).toMatch(/KASKADE_JWT_SECRET.*at least 32/);
+  });
+});
