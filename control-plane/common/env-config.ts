@@ -11,10 +11,12 @@ import { ConfigError } from './errors.ts';
 export interface EnvOption {
   env: string;
   description: string;
+  /** How the default reads in docs when it depends on the machine (e.g. "one per core"). */
+  defaultText?: string;
 }
 
 export function option<T extends TSchema>(schema: T, opts: EnvOption): T {
-  return { ...schema, env: opts.env, description: opts.description } as T;
+  return { ...schema, ...opts } as T;
 }
 
 function coerce(schema: TSchema & { type?: string }, raw: string): unknown {
@@ -82,7 +84,7 @@ export function loadEnvConfig<T extends TObject>(
 export function describeEnvConfig(schema: TObject): string {
   const rows = Object.values(schema.properties).map((p) => {
     const prop = p as Record<string, unknown>;
-    const def = prop.default === undefined ? '' : `\`${String(prop.default)}\``;
+    const def = prop.defaultText ?? (prop.default === undefined ? '—' : `\`${String(prop.default)}\``);
     return `| \`${prop.env}\` | ${prop.description} | ${def} |`;
   });
   return ['| variable | meaning | default |', '|---|---|---|', ...rows].join('\n');

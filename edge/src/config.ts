@@ -11,6 +11,7 @@ export const EdgeConfigSchema = Type.Object({
     {
       env: 'KASKADE_NODE_ID',
       description: 'name of this node in logs and, later, the mesh',
+      defaultText: 'the hostname',
     },
   ),
   httpHost: option(Type.String({ minLength: 1, default: '127.0.0.1' }), {
@@ -23,7 +24,8 @@ export const EdgeConfigSchema = Type.Object({
   }),
   workers: option(Type.Integer({ minimum: 1, maximum: 256, default: availableParallelism() }), {
     env: 'KASKADE_WORKERS',
-    description: 'mediasoup workers (one per core by default)',
+    description: 'mediasoup workers',
+    defaultText: 'one per core',
   }),
   rtcListenIp: option(Type.Union([IPv4, Type.Literal('0.0.0.0')], { default: '127.0.0.1' }), {
     env: 'KASKADE_RTC_LISTEN_IP',
