@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
-const pkgDir = dirname(require.resolve('mediasoup/package.json'));
+// mediasoup's main is node/lib/index.js; its worker sits at worker/out/Release from the package root.
+const pkgDir = join(dirname(require.resolve('mediasoup')), '..', '..');
 const fromEnv = process.env.MEDIASOUP_WORKER_BIN;
 const bundled = join(pkgDir, 'worker', 'out', 'Release', 'mediasoup-worker');
 
