@@ -39,7 +39,12 @@ export async function spawnEdge(options: SpawnEdgeOptions): Promise<EdgeProcess>
   };
   const argv = [process.execPath, MAIN];
   const [command, ...args] = options.netns ? ['ip', 'netns', 'exec', options.netns, ...argv] : argv;
-  const child = spawn(command!, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process group of its own: a terminal's Ctrl-C reaches only the parent, which
+  // then drains the edge with SIGTERM instead of the workers dying mid-call.
+  const child = spawn(command!, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   const log = options.log ?? (() => {});
   for (const stream of [child.stdout, child.stderr]) {
     stream?.setEncoding('utf8');
