@@ -51,7 +51,11 @@ ensure_npm_deps() {
     else
       log "npm ci (mediasoup fetches or builds its worker)"
     fi
-    npm ci --no-audit --no-fund --loglevel=error
+    if ! npm ci --no-audit --no-fund --loglevel=error; then
+      log "npm ci failed. Without internet access mediasoup cannot fetch its worker:"
+      log "set MEDIASOUP_WORKER_BIN to a mediasoup-worker $KASKADE_MEDIASOUP_VERSION binary (README: Offline install)."
+      exit 1
+    fi
     echo "$want" > "$stamp"
   fi
   # npm may skip dependency install scripts; make sure mediasoup has a worker.
