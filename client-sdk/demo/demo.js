@@ -57,6 +57,7 @@ $('join-form').addEventListener('submit', async (event) => {
     }
     for (const participant of room.participants.values()) addTile(participant);
     for (const track of room.tracks.values()) onTrack(track);
+    tiles.get(room.activeSpeakerId)?.classList.add('speaking');
   } catch (error) {
     console.error(error);
     $('join-error').textContent = error.message ?? String(error);

@@ -119,6 +119,7 @@ export class Room extends Emitter<RoomEvents> {
   #grants: Grants | undefined;
   #state: ConnectionState = 'connecting';
   #leaving = false;
+  #activeSpeakerId: string | null = null;
 
   private constructor(options: ConnectOptions) {
     super();
@@ -147,6 +148,11 @@ export class Room extends Emitter<RoomEvents> {
 
   get grants(): Grants {
     return this.#grants!;
+  }
+
+  /** The participant who spoke last (possibly this one), or null. */
+  get activeSpeakerId(): string | null {
+    return this.#activeSpeakerId;
   }
 
   get participants(): ReadonlyMap<string, RemoteParticipant> {
@@ -264,10 +270,11 @@ export class Room extends Emitter<RoomEvents> {
     this.#self = joined.self;
     this.#grants = joined.grants;
     this.#reconcileParticipants(joined.participants);
+    // Before any await: a newer activeSpeaker notification may arrive while we set up.
+    this.#emitActiveSpeaker(joined.activeSpeaker);
     if (joined.grants.subscribe) this.#recv = await this.#createTransport('recv');
     for (const publication of this.#publications.values()) await this.#produce(publication);
     if (this.#options.autoSubscribe) for (const stream of joined.streams) await this.#consume(stream);
-    this.#emitActiveSpeaker(joined.activeSpeaker);
   }
 
   #wireChannel(channel: SignalingChannel): void {
@@ -392,6 +399,7 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   #emitActiveSpeaker(participantId: string | null): void {
+    this.#activeSpeakerId = participantId;
     const isSelf = participantId !== null && participantId === this.#self?.id;
     const participant =
       participantId === null || isSelf ? null : (this.#participants.get(participantId) ?? null);

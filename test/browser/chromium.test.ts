@@ -6,7 +6,7 @@ import { serverUrl, startDemoServer } from '../../client-sdk/dev-server.ts';
 import type { Edge } from '../../edge/src/Edge.ts';
 import { launchBrowser } from '../helpers/browsers.ts';
 import { eventually, expectNoMediaObjects, startEdge, TEST_SECRET, token } from '../helpers/edge.ts';
-import { expectReceivingFrom, harness, openHarness } from '../helpers/media-checks.ts';
+import { expectReceivingFrom, harness, type Inbound, openHarness } from '../helpers/media-checks.ts';
 
 let edge: Edge;
 let web: FastifyInstance;
@@ -27,10 +27,14 @@ afterAll(async () => {
   await edge?.stop();
 });
 
-async function participant(identity: string, room: string): Promise<{ page: Page; id: string }> {
+async function participant(
+  identity: string,
+  room: string,
+  forceTcp = false,
+): Promise<{ page: Page; id: string }> {
   const page = await browser.newPage();
   await openHarness(page, serverUrl(web));
-  const id = await harness<string>(page, 'join', edge.url, await token(identity, room));
+  const id = await harness<string>(page, 'join', edge.url, await token(identity, room), { forceTcp });
   return { page, id };
 }
 
@@ -40,6 +44,27 @@ describe('two Chromium participants', () => {
     const bob = await participant('bob', 'chromium-room');
     await expectReceivingFrom(alice.page, bob.id);
     await expectReceivingFrom(bob.page, alice.id);
+
+    // Active speaker: both fake microphones beep; each page is told who is speaking.
+    for (const page of [alice.page, bob.page]) {
+      await eventually(async () => {
+        const speakers = await harness<(string | null)[]>(page, 'speakers');
+        expect(
+          speakers.some((s) => s === alice.id || s === bob.id),
+          JSON.stringify(speakers),
+        ).toBe(true);
+      }, 15_000);
+    }
+
+    // Simulcast: asking for the low layer makes the edge send the quarter-size encoding.
+    const bobsCamera = (await harness<Inbound[]>(alice.page, 'inbound')).find((i) => i.kind === 'video')!;
+    await harness(alice.page, 'setQuality', bobsCamera.id, 'low');
+    await eventually(async () => {
+      const video = (await harness<Inbound[]>(alice.page, 'inbound')).find((i) => i.kind === 'video')!;
+      expect(video.frameWidth).toBeGreaterThan(0);
+      expect(video.frameWidth).toBeLessThanOrEqual(160); // 640x360 scaled down by 4
+    }, 20_000);
+    await harness(alice.page, 'setQuality', bobsCamera.id, 'high');
 
     // Reconnect: Alice's signaling socket drops; the SDK rejoins and republishes.
     await harness(alice.page, 'dropSignaling');
@@ -61,6 +86,22 @@ describe('two Chromium participants', () => {
     await harness(bob.page, 'leave');
     await alice.page.close();
     await bob.page.close();
+    await expectNoMediaObjects(edge);
+  });
+});
+
+describe('ICE over TCP', () => {
+  it('carries media both ways when the client forces TCP', async () => {
+    const carol = await participant('carol', 'tcp-room', true);
+    const dave = await participant('dave', 'tcp-room', true);
+    await expectReceivingFrom(carol.page, dave.id);
+    await expectReceivingFrom(dave.page, carol.id);
+    const inbound = await harness<Inbound[]>(carol.page, 'inbound');
+    expect(inbound.map((i) => i.protocol)).toEqual(['tcp', 'tcp']);
+    await harness(carol.page, 'leave');
+    await harness(dave.page, 'leave');
+    await carol.page.close();
+    await dave.page.close();
     await expectNoMediaObjects(edge);
   });
 });

@@ -9,6 +9,9 @@ export interface Inbound {
   source: string;
   bytes: number;
   frames: number;
+  frameWidth: number;
+  /** Transport protocol of the selected ICE pair (udp or tcp). */
+  protocol: string | undefined;
 }
 
 export async function openHarness(page: Page, baseUrl: string): Promise<void> {

@@ -49,3 +49,27 @@ describe('the edge process', () => {
     await bot.close();
   });
 });
+
+describe('the token script', () => {
+  it('issues a token the edge accepts, with the grants asked for', async () => {
+    const script = fileURLToPath(new URL('../../scripts/token.ts', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      [script, '--room', 'cli-room', '--identity', 'cli', '--name', 'Cli User', '--subscribe-only'],
+      { env: { ...process.env, KASKADE_JWT_SECRET: TEST_SECRET }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(0);
+    const { TokenVerifier } = await import('../../control-plane/common/tokens.ts');
+    const claims = await (await TokenVerifier.create({ secret: TEST_SECRET })).verify(out.trim());
+    expect(claims).toMatchObject({
+      sub: 'cli',
+      name: 'Cli User',
+      room: 'cli-room',
+      grants: { publish: false, subscribe: true },
+    });
+  });
+});

@@ -2,14 +2,17 @@
 import { Room } from '/sdk/kaskade.js';
 
 const events = [];
+const speakers = [];
 let room;
 let stream;
 
 window.harness = {
-  async join(url, token, { publish = true } = {}) {
+  async join(url, token, { publish = true, forceTcp = false } = {}) {
     if (publish)
       stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
-    room = await Room.connect({ url, token });
+    room = await Room.connect({ url, token, forceTcp });
+    speakers.push(room.activeSpeakerId); // as of the join; changes arrive as events
+    room.on('activeSpeaker', (p, isSelf) => speakers.push(isSelf ? room.self.id : (p?.id ?? null)));
     for (const name of [
       'reconnecting',
       'reconnected',
@@ -31,26 +34,27 @@ window.harness = {
     const out = [];
     for (const track of room.tracks.values()) {
       const report = await room.getTrackStats(track.id);
-      let bytes = 0;
-      let frames = 0;
-      report.forEach((s) => {
-        if (s.type === 'inbound-rtp') {
-          bytes += s.bytesReceived ?? 0;
-          frames += s.framesDecoded ?? 0;
-        }
-      });
+      const stats = [...report.values()];
+      const byId = new Map(stats.map((s) => [s.id, s]));
+      const inbound = stats.filter((s) => s.type === 'inbound-rtp');
+      const transport = stats.find((s) => s.type === 'transport');
+      const pair = byId.get(transport?.selectedCandidatePairId);
       out.push({
         id: track.id,
         from: track.participant.id,
         kind: track.kind,
         source: track.source,
-        bytes,
-        frames,
+        bytes: inbound.reduce((n, s) => n + (s.bytesReceived ?? 0), 0),
+        frames: inbound.reduce((n, s) => n + (s.framesDecoded ?? 0), 0),
+        frameWidth: inbound[0]?.frameWidth ?? 0,
+        protocol: byId.get(pair?.localCandidateId)?.protocol,
       });
     }
     return out;
   },
   events: () => events.slice(),
+  speakers: () => speakers.slice(),
+  setQuality: (trackId, quality) => room.setPreferredQuality(trackId, quality),
   state: () => room?.state,
   dropSignaling: () => room.simulateSignalingDrop(),
   async leave() {
