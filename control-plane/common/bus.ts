@@ -1,0 +1,158 @@
+import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import type { Static, TSchema } from 'typebox';
+import { Compile, type Validator } from 'typebox/compile';
+import { NodeRpc, type NodeRpcMethod, type RpcReply, Subjects } from '../protocol/nats.ts';
+import { type ErrorCode, ErrorCodes, KaskadeError } from './errors.ts';
+
+const validators = new WeakMap<TSchema, Validator>();
+function validator(schema: TSchema): Validator {
+  let v = validators.get(schema);
+  if (!v) {
+    v = Compile(schema);
+    validators.set(schema, v);
+  }
+  return v;
+}
+
+function firstError(schema: TSchema, value: unknown): string {
+  const e = validator(schema).Errors(value)[0];
+  return `${e?.instancePath || '/'} ${e?.message ?? 'invalid'}`;
+}
+
+type RpcRequest<M extends NodeRpcMethod> = Static<(typeof NodeRpc)[M]['request']>;
+type RpcResponse<M extends NodeRpcMethod> = Static<(typeof NodeRpc)[M]['response']>;
+
+/**
+ * The control bus: a NATS connection with typed, validated request/reply and
+ * pub/sub. A malformed or unknown message is logged and answered with a typed
+ * error, never acted on. NATS reconnects by itself; media does not depend on it.
+ */
+export class Bus {
+  readonly #nc: NatsConnection;
+  readonly #logger: Logger;
+  readonly #subscriptions: Subscription[] = [];
+
+  private constructor(nc: NatsConnection, logger: Logger) {
+    this.#nc = nc;
+    this.#logger = logger;
+  }
+
+  static async connect(servers: string, logger: Logger, name?: string): Promise<Bus> {
+    const nc = await connect({
+      servers: servers.split(','),
+      name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      waitOnFirstConnect: true,
+    });
+    return new Bus(nc, logger);
+  }
+
+  /** Serves one RPC method of this node. */
+  serveRpc<M extends NodeRpcMethod>(
+    nodeId: string,
+    method: M,
+    handler: (request: RpcRequest<M>) => Promise<RpcResponse<M>>,
+  ): void {
+    const { request: schema } = NodeRpc[method];
+    const sub = this.#nc.subscribe(Subjects.nodeRpc(nodeId, method), {
+      callback: (err, msg) => {
+        if (err) return this.#logger.warn({ err, method }, 'bus subscription error');
+        let payload: unknown;
+        try {
+          payload = msg.json();
+        } catch {
+          return void msg.respond(JSON.stringify(failure('BAD_REQUEST', 'not JSON')));
+        }
+        if (!validator(schema).Check(payload)) {
+          this.#logger.warn({ method, problem: firstError(schema, payload) }, 'malformed bus request');
+          return void msg.respond(
+            JSON.stringify(failure('BAD_REQUEST', `${method}: ${firstError(schema, payload)}`)),
+          );
+        }
+        handler(payload as RpcRequest<M>).then(
+          (data) => msg.respond(JSON.stringify({ ok: true, data })),
+          (error: unknown) => {
+            const e = error instanceof KaskadeError ? error : new KaskadeError('INTERNAL', String(error));
+            if (e.code === 'INTERNAL') this.#logger.error({ err: error, method }, 'bus request failed');
+            msg.respond(JSON.stringify(failure(e.code, e.message)));
+          },
+        );
+      },
+    });
+    this.#subscriptions.push(sub);
+  }
+
+  /** Calls an RPC method of another node; throws KaskadeError on a typed error or a malformed reply. */
+  async rpc<M extends NodeRpcMethod>(
+    nodeId: string,
+    method: M,
+    request: RpcRequest<M>,
+    timeoutMs = 5000,
+  ): Promise<RpcResponse<M>> {
+    let reply: RpcReply<unknown>;
+    try {
+      const msg = await this.#nc.request(Subjects.nodeRpc(nodeId, method), JSON.stringify(request), {
+        timeout: timeoutMs,
+      });
+      reply = msg.json();
+    } catch (error) {
+      throw new KaskadeError('UNAVAILABLE', `${method} to ${nodeId} failed: ${(error as Error).message}`);
+    }
+    if (reply?.ok === false) {
+      const code = (ErrorCodes as readonly string[]).includes(reply.error?.code)
+        ? reply.error.code
+        : 'INTERNAL';
+      throw new KaskadeError(code as ErrorCode, reply.error?.message ?? 'remote error');
+    }
+    const schema = NodeRpc[method].response;
+    if (reply?.ok !== true || !validator(schema).Check(reply.data)) {
+      throw new KaskadeError('INTERNAL', `${method} from ${nodeId}: malformed reply`);
+    }
+    return reply.data as RpcResponse<M>;
+  }
+
+  /** Publishes a message; sending one that breaks its own contract is a bug, so it throws. */
+  publish<S extends TSchema>(subject: string, schema: S, message: Static<S>): void {
+    if (!validator(schema).Check(message)) throw new TypeError(`${subject}: ${firstError(schema, message)}`);
+    this.#nc.publish(subject, JSON.stringify(message));
+  }
+
+  /** Subscribes with validation: malformed messages are logged and dropped. */
+  subscribe<S extends TSchema>(
+    subject: string,
+    schema: S,
+    handler: (message: Static<S>) => void,
+  ): () => void {
+    const sub = this.#nc.subscribe(subject, {
+      callback: (err, msg) => {
+        if (err) return;
+        let payload: unknown;
+        try {
+          payload = msg.json();
+        } catch {
+          payload = undefined;
+        }
+        if (!validator(schema).Check(payload)) {
+          this.#logger.warn(
+            { subject, problem: firstError(schema, payload) },
+            'malformed bus message dropped',
+          );
+          return;
+        }
+        handler(payload as Static<S>);
+      },
+    });
+    this.#subscriptions.push(sub);
+    return () => sub.unsubscribe();
+  }
+
+  async close(): Promise<void> {
+    await this.#nc.drain().catch(() => this.#nc.close());
+  }
+}
+
+function failure(code: ErrorCode, message: string): RpcReply<never> {
+  return { ok: false, error: { code, message } };
+}

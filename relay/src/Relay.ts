@@ -1,0 +1,254 @@
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import type { Logger } from 'pino';
+import type { Bus } from '../../control-plane/common/bus.ts';
+import { KaskadeError } from '../../control-plane/common/errors.ts';
+import type { Source } from '../../control-plane/protocol/media.ts';
+import { PipeEvent, Subjects } from '../../control-plane/protocol/nats.ts';
+import { PipeLink } from './PipeLink.ts';
+
+/** A producer this node originates, as the relay needs to see it. */
+export interface LocalProducer {
+  producer: types.Producer;
+  source: Source;
+  participantId: string;
+}
+
+export interface RelayOptions {
+  nodeId: string;
+  bus: Bus;
+  /** Address pipe transports listen on, and the one announced to other nodes. */
+  listenIp: string;
+  announcedAddress?: string;
+  /** How long a copy nobody consumes is kept, so quick re-subscriptions are cheap. */
+  lingerMs: number;
+  logger: Logger;
+  /** The router of a room on this node that pipe links attach to, if the node carries the room. */
+  routerFor: (room: string) => types.Router | undefined;
+  /** A producer of a room that originates on this node. */
+  findProducer: (room: string, producerId: string) => LocalProducer | undefined;
+}
+
+const key = (room: string, id: string) => `${room}\u0000${id}`;
+
+/**
+ * The cross-host pipe machinery of one media node. fetch() makes a local copy of a
+ * producer that originates on another node: over one PipeTransport pair per (room,
+ * node, node), opened on first need by NATS request/reply (ip, port, SRTP key
+ * exchanged), reused for every stream between the two, closed when its last stream
+ * goes. The copy keeps the producer's id. The origin side answers the same protocol
+ * and tells holders of copies when the origin pauses, resumes or closes.
+ */
+export class Relay extends EventEmitter<{ linkclosed: [room: string, remoteNode: string] }> {
+  readonly #options: RelayOptions;
+  readonly #links = new Map<string, PipeLink>();
+  readonly #linkPromises = new Map<string, Promise<PipeLink>>();
+  readonly #copyPromises = new Map<string, Promise<types.Producer>>();
+  readonly #lingers = new Map<string, NodeJS.Timeout>();
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(options: RelayOptions) {
+    super();
+    this.#options = options;
+  }
+
+  /** Serves the origin side of the protocol and listens for events about copies. */
+  start(): void {
+    const { bus, nodeId } = this.#options;
+    bus.serveRpc(nodeId, 'pipe.openLink', async ({ room, fromNode, endpoint }) => {
+      // The remote (re)opens: a link it had before is stale (it restarted, or it closed its end).
+      this.#links.get(key(room, fromNode))?.close();
+      const link = await this.#createLink(room, fromNode);
+      await link.transport.connect(endpoint);
+      return { endpoint: link.endpoint };
+    });
+    bus.serveRpc(nodeId, 'pipe.consume', async ({ room, fromNode, producerId }) => {
+      const link = this.#links.get(key(room, fromNode));
+      if (!link) throw new KaskadeError('INVALID_STATE', `no link for ${room} with ${fromNode}`);
+      const local = this.#options.findProducer(room, producerId);
+      if (!local) throw new KaskadeError('NOT_FOUND', `no producer ${producerId} in ${room} here`);
+      const consumer = link.sends.get(producerId) ?? (await this.#send(link, local.producer));
+      return {
+        producerId,
+        kind: consumer.kind,
+        rtpParameters: consumer.rtpParameters,
+        paused: local.producer.paused,
+        source: local.source,
+        participantId: local.participantId,
+      };
+    });
+    bus.serveRpc(nodeId, 'pipe.release', async ({ room, fromNode, producerId }) => {
+      this.#links.get(key(room, fromNode))?.sends.get(producerId)?.close();
+      return {};
+    });
+    bus.serveRpc(nodeId, 'pipe.closeLink', async ({ room, fromNode }) => {
+      this.#links.get(key(room, fromNode))?.close();
+      return {};
+    });
+    this.#unsubscribe = bus.subscribe(Subjects.nodePipeEvents(nodeId), PipeEvent, (e) =>
+      this.#onPipeEvent(e),
+    );
+  }
+
+  /** A local copy of `producerId`, which originates on `originNode`; one copy however many ask at once. */
+  fetch(room: string, originNode: string, producerId: string): Promise<types.Producer> {
+    const k = key(room, producerId);
+    clearTimeout(this.#lingers.get(k));
+    this.#lingers.delete(k);
+    let copy = this.#copyPromises.get(k);
+    if (!copy) {
+      copy = this.#fetch(room, originNode, producerId);
+      this.#copyPromises.set(k, copy);
+      copy.catch(() => this.#copyPromises.delete(k));
+    }
+    return copy;
+  }
+
+  /** Nobody here consumes the copy any more: drop it after the linger unless fetched again. */
+  release(room: string, producerId: string): void {
+    const k = key(room, producerId);
+    if (!this.#copyPromises.has(k) || this.#lingers.has(k)) return;
+    this.#lingers.set(
+      k,
+      setTimeout(() => {
+        this.#lingers.delete(k);
+        void this.#copyPromises.get(k)?.then(
+          (copy) => copy.close(),
+          () => undefined,
+        );
+      }, this.#options.lingerMs),
+    );
+  }
+
+  /** Links of this node, for census and tests. */
+  links(): PipeLink[] {
+    return [...this.#links.values()];
+  }
+
+  /** Closes every link of a room (the room closed here). */
+  closeRoom(room: string): void {
+    for (const link of this.links()) if (link.room === room) link.close();
+  }
+
+  close(): void {
+    this.#unsubscribe?.();
+    for (const timer of this.#lingers.values()) clearTimeout(timer);
+    for (const link of this.links()) link.close();
+  }
+
+  async #fetch(room: string, originNode: string, producerId: string): Promise<types.Producer> {
+    const { bus, nodeId } = this.#options;
+    const link = await this.#linkTo(room, originNode);
+    let copy: types.Producer;
+    link.pending++;
+    try {
+      const answer = await bus.rpc(originNode, 'pipe.consume', { room, fromNode: nodeId, producerId });
+      if (link.closed) throw new KaskadeError('UNAVAILABLE', 'pipe link closed while piping');
+      copy = await link.transport.produce({
+        id: producerId,
+        kind: answer.kind,
+        rtpParameters: answer.rtpParameters,
+        paused: answer.paused,
+        appData: { source: answer.source, participantId: answer.participantId, originNode },
+      });
+    } catch (error) {
+      link.pending--;
+      // A link opened for nothing must not stay open.
+      if (!link.closed) this.#closeIfEmpty(link);
+      throw error;
+    }
+    link.pending--;
+    link.copies.set(producerId, copy);
+    copy.observer.once('close', () => {
+      link.copies.delete(producerId);
+      this.#copyPromises.delete(key(room, producerId));
+      if (!link.closed) {
+        bus.rpc(originNode, 'pipe.release', { room, fromNode: nodeId, producerId }).catch(() => undefined);
+        this.#closeIfEmpty(link);
+      }
+    });
+    return copy;
+  }
+
+  #linkTo(room: string, remoteNode: string): Promise<PipeLink> {
+    const k = key(room, remoteNode);
+    const open = this.#links.get(k);
+    if (open && !open.closed) return Promise.resolve(open);
+    let pending = this.#linkPromises.get(k);
+    if (!pending) {
+      pending = (async () => {
+        const link = await this.#createLink(room, remoteNode);
+        try {
+          const { endpoint } = await this.#options.bus.rpc(remoteNode, 'pipe.openLink', {
+            room,
+            fromNode: this.#options.nodeId,
+            endpoint: link.endpoint,
+          });
+          await link.transport.connect(endpoint);
+          return link;
+        } catch (error) {
+          link.close();
+          throw error;
+        }
+      })().finally(() => this.#linkPromises.delete(k));
+      this.#linkPromises.set(k, pending);
+    }
+    return pending;
+  }
+
+  async #createLink(room: string, remoteNode: string): Promise<PipeLink> {
+    const router = this.#options.routerFor(room);
+    if (!router) throw new KaskadeError('NOT_FOUND', `room ${room} is not on this node`);
+    const transport = await router.createPipeTransport({
+      listenInfo: {
+        protocol: 'udp',
+        ip: this.#options.listenIp,
+        announcedAddress: this.#options.announcedAddress,
+      },
+      enableSrtp: true,
+      enableSctp: false,
+    });
+    const link = new PipeLink(room, remoteNode, transport);
+    const k = key(room, remoteNode);
+    this.#links.set(k, link);
+    transport.observer.once('close', () => {
+      if (this.#links.get(k) === link) this.#links.delete(k);
+      this.emit('linkclosed', room, remoteNode);
+    });
+    return link;
+  }
+
+  /** Origin side: carry a local producer over a link and tell the holder what happens to it. */
+  async #send(link: PipeLink, producer: types.Producer): Promise<types.Consumer> {
+    const consumer = await link.transport.consume({ producerId: producer.id });
+    link.sends.set(producer.id, consumer);
+    const tell = (event: PipeEvent['event']) =>
+      this.#options.bus.publish(Subjects.nodePipeEvents(link.remoteNode), PipeEvent, {
+        room: link.room,
+        fromNode: this.#options.nodeId,
+        producerId: producer.id,
+        event,
+      });
+    consumer.on('producerpause', () => tell('pause'));
+    consumer.on('producerresume', () => tell('resume'));
+    consumer.on('producerclose', () => tell('close'));
+    consumer.observer.once('close', () => link.sends.delete(producer.id));
+    return consumer;
+  }
+
+  #onPipeEvent({ room, fromNode, producerId, event }: PipeEvent): void {
+    const copy = this.#links.get(key(room, fromNode))?.copies.get(producerId);
+    if (!copy) return;
+    if (event === 'close') copy.close();
+    else if (event === 'pause') void copy.pause();
+    else void copy.resume();
+  }
+
+  #closeIfEmpty(link: PipeLink): void {
+    if (!link.empty) return;
+    link.close();
+    this.#options.bus
+      .rpc(link.remoteNode, 'pipe.closeLink', { room: link.room, fromNode: this.#options.nodeId })
+      .catch(() => undefined);
+  }
+}

@@ -1,0 +1,164 @@
+// RTP packets for tests and bots: synthetic Opus and VP8 that mediasoup parses as real.
+export const OPUS_PT = 100;
+export const VP8_PT = 101;
+
+export function rtpPacket(pt: number, seq: number, ts: number, ssrc: number, payload: Buffer): Buffer {
+  const header = Buffer.alloc(12);
+  header[0] = 0x80;
+  header[1] = 0x80 | pt; // marker: one packet per frame
+  header.writeUInt16BE(seq, 2);
+  header.writeUInt32BE(ts >>> 0, 4);
+  header.writeUInt32BE(ssrc, 8);
+  return Buffer.concat([header, payload]);
+}
+
+/** VP8 payload descriptor (RFC 7741: X, S, I with a 15-bit picture id) and a tiny frame. */
+export function vp8Payload(pictureId: number, keyframe: boolean): Buffer {
+  const descriptor = Buffer.from([0x90, 0x80, 0x80 | ((pictureId >> 8) & 0x7f), pictureId & 0xff]);
+  // Frame tag: bit 0 clear means key frame; key frames carry the start code and 320x240.
+  const frame = keyframe
+    ? Buffer.from([0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00])
+    : Buffer.from([0x11, 0x02, 0x00]);
+  return Buffer.concat([descriptor, frame, Buffer.alloc(200, 0x33)]);
+}
+
+export function isRtcp(packet: Buffer): boolean {
+  const pt = packet[1]! & 0x7f;
+  return packet.length >= 8 && pt >= 72 && pt <= 79; // 200-207 with the marker bit folded in
+}
+
+/** SSRCs asked for a keyframe (PLI or FIR) in a compound RTCP packet. */
+export function keyframeRequests(packet: Buffer): number[] {
+  const ssrcs: number[] = [];
+  for (let offset = 0; offset + 12 <= packet.length; ) {
+    const fmt = packet[offset]! & 0x1f;
+    const pt = packet[offset + 1]!;
+    const length = (packet.readUInt16BE(offset + 2) + 1) * 4;
+    if (pt === 206 && fmt === 1) ssrcs.push(packet.readUInt32BE(offset + 8)); // PLI: media source SSRC
+    if (pt === 206 && fmt === 4 && offset + 16 <= packet.length) ssrcs.push(packet.readUInt32BE(offset + 12)); // FIR
+    offset += length;
+  }
+  return ssrcs;
+}
+
+export function isVp8Keyframe(packet: Buffer): boolean {
+  const csrcCount = packet[0]! & 0x0f;
+  let offset = 12 + 4 * csrcCount;
+  if (packet[0]! & 0x10) offset += 4 + 4 * packet.readUInt16BE(offset + 2); // header extensions
+  const x = packet[offset]! & 0x80;
+  const s = packet[offset]! & 0x10;
+  let p = offset + 1;
+  if (x) {
+    const ext = packet[p]!;
+    p++;
+    if (ext & 0x80) p += packet[p]! & 0x80 ? 2 : 1;
+    if (ext & 0x40) p++;
+    if (ext & 0x30) p++;
+  }
+  return Boolean(s) && (packet[p]! & 0x01) === 0;
+}
+
+export interface StreamSenderOptions {
+  kind: 'audio' | 'video';
+  ssrc: number;
+  packetsPerSecond: number;
+  /** 'periodic': a key frame every 25 frames; 'on-request': only the first and when asked (PLI/FIR). */
+  keyframes?: 'periodic' | 'on-request';
+  send: (packet: Buffer) => void;
+}
+
+/** Sends one synthetic stream at a fixed packet rate until stopped. */
+export class StreamSender {
+  readonly #options: StreamSenderOptions;
+  readonly #timer: NodeJS.Timeout;
+  #seq = Math.floor(Math.random() * 60000);
+  #frame = 0;
+  #keyframeWanted = true;
+  keyframesSent = 0;
+
+  constructor(options: StreamSenderOptions) {
+    this.#options = options;
+    this.#timer = setInterval(() => this.#tick(), 1000 / options.packetsPerSecond);
+  }
+
+  /** Feed RTCP received on the sending socket: keyframe requests are honoured. */
+  onRtcp(packet: Buffer): void {
+    if (keyframeRequests(packet).includes(this.#options.ssrc)) this.#keyframeWanted = true;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  #tick(): void {
+    const { kind, ssrc, send, keyframes = 'periodic' } = this.#options;
+    const pt = kind === 'audio' ? OPUS_PT : VP8_PT;
+    let payload: Buffer;
+    if (kind === 'audio') payload = Buffer.alloc(60, 0x5a);
+    else {
+      const key = this.#keyframeWanted || (keyframes === 'periodic' && this.#frame % 25 === 0);
+      this.#keyframeWanted = false;
+      if (key) this.keyframesSent++;
+      payload = vp8Payload(this.#frame, key);
+    }
+    send(rtpPacket(pt, this.#seq, this.#frame * (kind === 'audio' ? 960 : 3000), ssrc, payload));
+    this.#seq = (this.#seq + 1) & 0xffff;
+    this.#frame++;
+  }
+}
+
+export function rtpParametersFor(kind: 'audio' | 'video', ssrc: number) {
+  return {
+    codecs:
+      kind === 'audio'
+        ? [{ mimeType: 'audio/opus', payloadType: OPUS_PT, clockRate: 48000, channels: 2 }]
+        : [
+            {
+              mimeType: 'video/VP8',
+              payloadType: VP8_PT,
+              clockRate: 90000,
+              rtcpFeedback: [
+                { type: 'nack', parameter: 'pli' },
+                { type: 'ccm', parameter: 'fir' },
+              ],
+            },
+          ],
+    encodings: [{ ssrc }],
+  };
+}
+
+export interface ReceivedStream {
+  producerId: string;
+  kind: 'audio' | 'video';
+  ssrc: number;
+  packets: number;
+  keyframes: number;
+}
+
+/** Counts RTP packets (and VP8 key frames) per expected SSRC; hands RTCP to senders. */
+export class RtpCounter {
+  readonly received = new Map<number, ReceivedStream>();
+  readonly #senders: StreamSender[];
+
+  constructor(senders: StreamSender[]) {
+    this.#senders = senders;
+  }
+
+  expect(producerId: string, kind: 'audio' | 'video', ssrc: number): ReceivedStream {
+    const stream = { producerId, kind, ssrc, packets: 0, keyframes: 0 };
+    this.received.set(ssrc, stream);
+    return stream;
+  }
+
+  onPacket(packet: Buffer): void {
+    if (packet.length < 12 || packet[0]! >> 6 !== 2) return;
+    if (isRtcp(packet)) {
+      for (const sender of this.#senders) sender.onRtcp(packet);
+      return;
+    }
+    const stream = this.received.get(packet.readUInt32BE(8));
+    if (!stream) return;
+    stream.packets++;
+    if (stream.kind === 'video' && isVp8Keyframe(packet)) stream.keyframes++;
+  }
+}

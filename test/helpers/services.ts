@@ -1,0 +1,44 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { freePort } from '../../scripts/lib/ports.ts';
+
+export interface Service {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function waitForPort(port: number, child: ChildProcess, name: string): Promise<void> {
+  const { connect } = await import('node:net');
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`${name} did not start on port ${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  };
+}
+
+/** A real nats-server on a free loopback port (Debian package nats-server). */
+export async function startNats(port?: number): Promise<Service> {
+  const p = port ?? (await freePort());
+  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(p)], { stdio: 'ignore' });
+  await waitForPort(p, child, 'nats-server');
+  return { url: `nats://127.0.0.1:${p}`, port: p, stop: stopper(child) };
+}

@@ -1,0 +1,189 @@
+import type { types } from 'mediasoup';
+import * as mediasoup from 'mediasoup';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Bus } from '../../control-plane/common/bus.ts';
+import { Subjects } from '../../control-plane/protocol/nats.ts';
+import { mediaCodecs } from '../../edge/src/rtc/codecs.ts';
+import { type LocalProducer, Relay } from '../../relay/src/Relay.ts';
+import { eventually } from '../helpers/edge.ts';
+import { PlainPeer } from '../helpers/plain-peer.ts';
+import { type Service, startNats } from '../helpers/services.ts';
+
+const ROOM = 'lecture';
+const logger = pino({ level: process.env.KASKADE_TEST_LOG_LEVEL ?? 'warn' });
+
+/** A media node reduced to what the relay needs: a worker, a router for the room, the bus. */
+interface Node {
+  id: string;
+  worker: types.Worker;
+  router: types.Router;
+  bus: Bus;
+  relay: Relay;
+  producers: Map<string, LocalProducer>;
+}
+
+let nats: Service;
+const nodes: Node[] = [];
+
+async function startNode(id: string): Promise<Node> {
+  const worker = await mediasoup.createWorker({ logLevel: 'warn' });
+  const router = await worker.createRouter({ mediaCodecs });
+  const bus = await Bus.connect(nats.url, logger, id);
+  const producers = new Map<string, LocalProducer>();
+  const relay = new Relay({
+    nodeId: id,
+    bus,
+    listenIp: '127.0.0.1',
+    lingerMs: 300,
+    logger,
+    routerFor: (room) => (room === ROOM ? router : undefined),
+    findProducer: (room, producerId) => (room === ROOM ? producers.get(producerId) : undefined),
+  });
+  relay.start();
+  const node = { id, worker, router, bus, relay, producers };
+  nodes.push(node);
+  return node;
+}
+
+async function census(node: Node) {
+  const dump = await node.router.dump();
+  return { transports: dump.transportIds.length, producers: dump.mapProducerIdConsumerIds.length };
+}
+
+beforeAll(async () => {
+  nats = await startNats();
+});
+afterAll(async () => {
+  for (const node of nodes) {
+    node.relay.close();
+    await node.bus.close();
+    node.worker.close();
+  }
+  await nats?.stop();
+});
+
+describe('cross-host pipes over NATS', () => {
+  it('pipes a producer to another node over one link, once, however many ask, and it carries media', async () => {
+    const [a, b] = [await startNode('node-a'), await startNode('node-b')];
+    const publisher = await PlainPeer.create(a.router);
+    const mic = await publisher.publish('audio');
+    const cam = await publisher.publish('video', { packetsPerSecond: 30 });
+    for (const { producer } of [mic, cam]) {
+      a.producers.set(producer.id, {
+        producer,
+        source: producer.kind === 'audio' ? 'microphone' : 'camera',
+        participantId: 'p1',
+      });
+    }
+
+    // A join storm on B: twenty concurrent requests for each stream make one copy each.
+    const copies = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => b.relay.fetch(ROOM, 'node-a', (i % 2 ? cam : mic).producer.id)),
+    );
+    expect(new Set(copies.map((c) => c.id))).toEqual(new Set([mic.producer.id, cam.producer.id]));
+    expect(b.relay.links()).toHaveLength(1);
+    expect(a.relay.links()).toHaveLength(1);
+    expect([...b.relay.links()[0]!.copies.keys()].sort()).toEqual([mic.producer.id, cam.producer.id].sort());
+    expect(a.relay.links()[0]!.sends.size).toBe(2);
+    expect(copies.find((c) => c.id === cam.producer.id)?.appData).toMatchObject({
+      source: 'camera',
+      participantId: 'p1',
+    });
+
+    const viewer = await PlainPeer.create(b.router);
+    const audio = await viewer.consume(mic.producer.id);
+    const video = await viewer.consume(cam.producer.id);
+    await eventually(() => {
+      expect(audio.received.packets).toBeGreaterThan(20);
+      expect(video.received.packets).toBeGreaterThan(10);
+    });
+
+    // Pause, resume and close at the origin reach the copy.
+    const camCopy = copies.find((c) => c.id === cam.producer.id)!;
+    await cam.producer.pause();
+    await eventually(() => expect(camCopy.paused).toBe(true));
+    await cam.producer.resume();
+    await eventually(() => expect(camCopy.paused).toBe(false));
+    const closedOnB = new Promise((resolve) => video.consumer.once('producerclose', () => resolve(true)));
+    cam.sender.stop();
+    cam.producer.close();
+    expect(await closedOnB).toBe(true);
+    await eventually(() => expect(a.relay.links()[0]?.sends.size).toBe(1));
+
+    // The last viewer leaves: after the linger the copy goes, then the link on both sides.
+    audio.consumer.close();
+    b.relay.release(ROOM, mic.producer.id);
+    await eventually(() => {
+      expect(b.relay.links()).toHaveLength(0);
+      expect(a.relay.links()).toHaveLength(0);
+    });
+    viewer.close();
+    publisher.close();
+    expect(await census(b)).toEqual({ transports: 0, producers: 0 });
+    expect(await census(a)).toEqual({ transports: 0, producers: 0 });
+  });
+
+  it('a new viewer on the remote node gets a key frame at once: its request reaches the origin', async () => {
+    const [a, b] = nodes;
+    const publisher = await PlainPeer.create(a!.router);
+    // This sender sends key frames only when asked (PLI/FIR), never periodically.
+    const cam = await publisher.publish('video', { packetsPerSecond: 30, keyframes: 'on-request' });
+    a!.producers.set(cam.producer.id, { producer: cam.producer, source: 'camera', participantId: 'p2' });
+    await b!.relay.fetch(ROOM, 'node-a', cam.producer.id);
+    await new Promise((r) => setTimeout(r, 500)); // the first key frame is long gone
+    const sentBefore = cam.sender.keyframesSent;
+    const viewer = await PlainPeer.create(b!.router);
+    const video = await viewer.consume(cam.producer.id);
+    await eventually(() => expect(video.received.keyframes).toBeGreaterThan(0), 2000);
+    expect(cam.sender.keyframesSent).toBeGreaterThan(sentBefore);
+    viewer.close();
+    publisher.close();
+    await eventually(async () => expect(await census(b!)).toEqual({ transports: 0, producers: 0 }));
+  });
+
+  it('a re-subscription within the linger reuses the copy', async () => {
+    const [a, b] = nodes;
+    const publisher = await PlainPeer.create(a!.router);
+    const mic = await publisher.publish('audio');
+    a!.producers.set(mic.producer.id, { producer: mic.producer, source: 'microphone', participantId: 'p3' });
+    const first = await b!.relay.fetch(ROOM, 'node-a', mic.producer.id);
+    b!.relay.release(ROOM, mic.producer.id);
+    const again = await b!.relay.fetch(ROOM, 'node-a', mic.producer.id);
+    expect(again).toBe(first);
+    await new Promise((r) => setTimeout(r, 500)); // past the linger: the re-fetch cancelled the release
+    expect(first.closed).toBe(false);
+    publisher.close();
+    await eventually(() => expect(first.closed).toBe(true)); // origin closed: the copy follows
+  });
+
+  it('answers malformed and unknown requests with typed errors and keeps serving', async () => {
+    const [a, b] = nodes;
+    const { connect } = await import('@nats-io/transport-node');
+    const nc = await connect({ servers: nats.url });
+    const subject = Subjects.nodeRpc('node-a', 'pipe.consume');
+    const garbage = await nc.request(subject, '{not json', { timeout: 2000 });
+    expect(garbage.json()).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    const wrong = await nc.request(subject, JSON.stringify({ room: ROOM, producerId: 42 }), {
+      timeout: 2000,
+    });
+    expect(wrong.json()).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    const noLink = await nc.request(
+      subject,
+      JSON.stringify({ room: ROOM, fromNode: 'ghost', producerId: 'p' }),
+      {
+        timeout: 2000,
+      },
+    );
+    expect(noLink.json()).toMatchObject({ ok: false, error: { code: 'INVALID_STATE' } });
+    nc.publish(Subjects.nodePipeEvents('node-b'), '{"event":"explode"}');
+    await nc.close();
+    await expect(b!.relay.fetch(ROOM, 'node-a', 'no-such-producer')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    await eventually(async () => {
+      expect(await census(a!)).toEqual({ transports: 0, producers: 0 });
+      expect(await census(b!)).toEqual({ transports: 0, producers: 0 });
+    });
+  });
+});
