@@ -148,6 +148,13 @@ export class Bus {
     return () => sub.unsubscribe();
   }
 
+  /** Calls back each time the connection comes back after a loss. */
+  onReconnect(callback: () => void): void {
+    void (async () => {
+      for await (const status of this.#nc.status()) if (status.type === 'reconnect') callback();
+    })();
+  }
+
   async close(): Promise<void> {
     await this.#nc.drain().catch(() => this.#nc.close());
   }

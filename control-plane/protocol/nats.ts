@@ -14,6 +14,12 @@ export const Subjects = {
   nodeRpc: (nodeId: string, method: NodeRpcMethod) => `${V}.node.${nodeId}.rpc.${method}`,
   /** Events about pipes, sent by the origin node to one node that holds copies. */
   nodePipeEvents: (nodeId: string) => `${V}.node.${nodeId}.pipe-events`,
+  /** Room events, to every node carrying the room. */
+  roomEvents: (room: string) => `${V}.room.${room}.events`,
+  /** Every node reports itself here every few seconds. */
+  heartbeat: `${V}.nodes.heartbeat`,
+  /** The control plane declares a node dead here. */
+  nodeDead: `${V}.nodes.dead`,
 } as const;
 
 const SrtpParameters = Type.Object({
@@ -74,6 +80,62 @@ export const PipeEvent = Type.Object({
   event: Type.Union([Type.Literal('pause'), Type.Literal('resume'), Type.Literal('close')]),
 });
 export type PipeEvent = Static<typeof PipeEvent>;
+
+export const RemoteParticipant = Type.Object({
+  id: Id,
+  identity: Id,
+  name: Type.String({ minLength: 1, maxLength: 80 }),
+  node: NodeId,
+});
+export type RemoteParticipant = Static<typeof RemoteParticipant>;
+
+export const RemoteStream = Type.Object({
+  producerId: Id,
+  participantId: Id,
+  kind: MediaKind,
+  source: Source,
+  paused: Type.Boolean(),
+  simulcast: Type.Boolean(),
+  node: NodeId,
+});
+export type RemoteStream = Static<typeof RemoteStream>;
+
+/** What happened in a room on one node, told to the others carrying it. */
+export const RoomEvent = Type.Union([
+  Type.Object({ type: Type.Literal('participantJoined'), participant: RemoteParticipant }),
+  Type.Object({ type: Type.Literal('participantLeft'), participantId: Id, node: NodeId }),
+  Type.Object({ type: Type.Literal('streamAdded'), stream: RemoteStream }),
+  Type.Object({ type: Type.Literal('streamClosed'), producerId: Id, node: NodeId }),
+  Type.Object({ type: Type.Literal('streamPaused'), producerId: Id, node: NodeId }),
+  Type.Object({ type: Type.Literal('streamResumed'), producerId: Id, node: NodeId }),
+]);
+export type RoomEvent = Static<typeof RoomEvent>;
+
+export const NodeState = Type.Union([Type.Literal('serving'), Type.Literal('draining')]);
+export type NodeState = Static<typeof NodeState>;
+
+export const NodeHeartbeat = Type.Object({
+  nodeId: NodeId,
+  kind: Type.Union([Type.Literal('edge'), Type.Literal('relay')]),
+  region: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }),
+  /** Base URL clients use for signaling (edges). */
+  url: Type.String({ maxLength: 256 }),
+  state: NodeState,
+  workers: Type.Integer({ minimum: 0 }),
+  participants: Type.Integer({ minimum: 0 }),
+  consumers: Type.Integer({ minimum: 0 }),
+  producers: Type.Integer({ minimum: 0 }),
+  /** 0..1: the largest of worker CPU share, consumer budget share and bandwidth share. */
+  load: Type.Number({ minimum: 0 }),
+  /** Participants this node takes at most. */
+  capacity: Type.Integer({ minimum: 0 }),
+  rooms: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 10_000 }),
+  ts: Type.Integer(),
+});
+export type NodeHeartbeat = Static<typeof NodeHeartbeat>;
+
+export const NodeDead = Type.Object({ nodeId: NodeId, reason: Type.String({ maxLength: 200 }) });
+export type NodeDead = Static<typeof NodeDead>;
 
 /** Every reply on the bus: a result or a typed error. */
 export type RpcReply<T> = { ok: true; data: T } | { ok: false; error: { code: string; message: string } };

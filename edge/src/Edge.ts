@@ -1,7 +1,10 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { Bus } from '../../control-plane/common/bus.ts';
 import { TokenVerifier } from '../../control-plane/common/tokens.ts';
+import { Directory } from '../../control-plane/directory/Directory.ts';
 import type { EdgeConfig } from './config.ts';
+import { Mesh } from './routing/Mesh.ts';
 import { mediaCodecs } from './rtc/codecs.ts';
 import { RoomManager } from './rtc/RoomManager.ts';
 import { WorkerPool } from './rtc/WorkerPool.ts';
@@ -20,6 +23,9 @@ export class Edge {
   readonly rooms: RoomManager;
   readonly #app: FastifyInstance;
   readonly #logger: Logger;
+  /** This node's place in the mesh; undefined for a standalone edge. */
+  mesh: Mesh | undefined;
+  #meshParts: { bus: Bus; directory: Directory } | undefined;
   #draining = false;
   #stopped: Promise<void> | undefined;
 
@@ -63,6 +69,26 @@ export class Edge {
     const rtpCapabilities = probe.rtpCapabilities;
     probe.close();
     try {
+      if (config.natsUrl && config.redisUrl) {
+        const bus = await Bus.connect(config.natsUrl, logger, config.nodeId);
+        const directory = new Directory(config.redisUrl, logger, { ttlSeconds: config.directoryTtlSeconds });
+        edge.#meshParts = { bus, directory };
+        edge.mesh = new Mesh({
+          nodeId: config.nodeId,
+          region: config.region,
+          capacity: config.capacity,
+          heartbeatMs: config.heartbeatMs,
+          resyncMs: config.resyncMs,
+          pipeLingerMs: config.pipeLingerMs,
+          listenIp: config.rtcListenIp,
+          announcedAddress: config.rtcAnnouncedAddress,
+          bus,
+          directory,
+          pool,
+          rooms,
+          logger,
+        });
+      }
       await app.register(healthPlugin, { notReadyReason: () => (edge.#draining ? 'draining' : null) });
       await app.register(nodePlugin, { nodeId: config.nodeId, pool, rooms });
       await app.register(signalingPlugin, {
@@ -77,9 +103,11 @@ export class Edge {
         },
       });
       await app.listen({ host: config.httpHost, port: config.httpPort });
+      edge.mesh?.start(config.publicUrl ?? edge.url);
     } catch (error) {
       pool.close();
       await app.close();
+      await edge.#closeMesh();
       throw error;
     }
     logger.info({ url: edge.url, workers: config.workers }, 'edge ready');
@@ -101,6 +129,7 @@ export class Edge {
 
   async #stop(): Promise<void> {
     this.#draining = true;
+    this.mesh?.drain();
     const deadline = Date.now() + this.config.shutdownTimeoutMs;
     while ((await this.rooms.participantCount()) > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -108,7 +137,14 @@ export class Edge {
     await this.rooms.closeAll();
     await new Promise((resolve) => setTimeout(resolve, 50)); // let the close frames (1001) go out
     await this.#app.close();
+    await this.#closeMesh();
     this.pool.close();
     this.#logger.info('edge stopped');
+  }
+
+  async #closeMesh(): Promise<void> {
+    await this.mesh?.close();
+    await this.#meshParts?.bus.close();
+    await this.#meshParts?.directory.close();
   }
 }

@@ -83,6 +83,52 @@ export const EdgeConfigSchema = Type.Object({
     env: 'KASKADE_SHUTDOWN_TIMEOUT_MS',
     description: 'on SIGTERM, how long to wait for participants to leave before closing them',
   }),
+  region: option(
+    Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', default: 'local' }),
+    {
+      env: 'KASKADE_REGION',
+      description: 'region this node serves; placement prefers edges in the region a participant asks for',
+    },
+  ),
+  natsUrl: Type.Optional(
+    option(Type.String({ minLength: 1, pattern: '^nats://' }), {
+      env: 'KASKADE_NATS_URL',
+      description: 'NATS server(s), comma-separated; set to join the mesh (needs KASKADE_REDIS_URL too)',
+    }),
+  ),
+  redisUrl: Type.Optional(
+    option(Type.String({ minLength: 1, pattern: '^rediss?://' }), {
+      env: 'KASKADE_REDIS_URL',
+      description: 'Redis holding the room directory (mesh mode)',
+    }),
+  ),
+  publicUrl: Type.Optional(
+    option(Type.String({ minLength: 1, pattern: '^https?://' }), {
+      env: 'KASKADE_PUBLIC_URL',
+      description: "URL clients reach this edge's signaling at, as the control plane hands it out",
+      defaultText: 'the listen address',
+    }),
+  ),
+  capacity: option(Type.Integer({ minimum: 1, default: 500 }), {
+    env: 'KASKADE_NODE_CAPACITY',
+    description: 'participants this edge takes before placement sends newcomers elsewhere',
+  }),
+  heartbeatMs: option(Type.Integer({ minimum: 100, maximum: 60_000, default: 2000 }), {
+    env: 'KASKADE_HEARTBEAT_MS',
+    description: 'how often the node reports itself and its load over NATS',
+  }),
+  resyncMs: option(Type.Integer({ minimum: 500, maximum: 600_000, default: 10_000 }), {
+    env: 'KASKADE_RESYNC_MS',
+    description: 'how often each room is compared with the directory (repairs missed events)',
+  }),
+  pipeLingerMs: option(Type.Integer({ minimum: 0, maximum: 600_000, default: 5000 }), {
+    env: 'KASKADE_PIPE_LINGER_MS',
+    description: 'how long a piped stream nobody here watches is kept before its pipe closes',
+  }),
+  directoryTtlSeconds: option(Type.Integer({ minimum: 5, maximum: 86_400, default: 60 }), {
+    env: 'KASKADE_DIRECTORY_TTL_S',
+    description: 'directory keys expire unless refreshed within this time (crash clean-up)',
+  }),
   logLevel: option(
     Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
@@ -97,6 +143,11 @@ export type EdgeConfig = Static<typeof EdgeConfigSchema>;
 
 export function loadEdgeConfig(env: Record<string, string | undefined> = process.env): EdgeConfig {
   const config = loadEnvConfig(EdgeConfigSchema, env);
+  if (config.natsUrl && !config.redisUrl) {
+    throw new ConfigError([
+      'KASKADE_REDIS_URL is required with KASKADE_NATS_URL (the mesh keeps its directory in Redis)',
+    ]);
+  }
   if (!config.jwtSecret && !config.jwtPublicKey) {
     throw new ConfigError([
       'KASKADE_JWT_SECRET or KASKADE_JWT_PUBLIC_KEY is required (join tokens must be verifiable)',

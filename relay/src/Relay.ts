@@ -25,8 +25,8 @@ export interface RelayOptions {
   logger: Logger;
   /** The router of a room on this node that pipe links attach to, if the node carries the room. */
   routerFor: (room: string) => types.Router | undefined;
-  /** A producer of a room that originates on this node. */
-  findProducer: (room: string, producerId: string) => LocalProducer | undefined;
+  /** A producer of a room that originates on this node, present on routerFor(room). */
+  findProducer: (room: string, producerId: string) => Promise<LocalProducer | undefined>;
 }
 
 const key = (room: string, id: string) => `${room}\u0000${id}`;
@@ -65,7 +65,7 @@ export class Relay extends EventEmitter<{ linkclosed: [room: string, remoteNode:
     bus.serveRpc(nodeId, 'pipe.consume', async ({ room, fromNode, producerId }) => {
       const link = this.#links.get(key(room, fromNode));
       if (!link) throw new KaskadeError('INVALID_STATE', `no link for ${room} with ${fromNode}`);
-      const local = this.#options.findProducer(room, producerId);
+      const local = await this.#options.findProducer(room, producerId);
       if (!local) throw new KaskadeError('NOT_FOUND', `no producer ${producerId} in ${room} here`);
       const consumer = link.sends.get(producerId) ?? (await this.#send(link, local.producer));
       return {
@@ -123,6 +123,11 @@ export class Relay extends EventEmitter<{ linkclosed: [room: string, remoteNode:
   /** Links of this node, for census and tests. */
   links(): PipeLink[] {
     return [...this.#links.values()];
+  }
+
+  /** Closes every link to a node (it died); copies from it close with them. */
+  closeNode(remoteNode: string): void {
+    for (const link of this.links()) if (link.remoteNode === remoteNode) link.close();
   }
 
   /** Closes every link of a room (the room closed here). */

@@ -14,6 +14,13 @@ export type { ReceivedStream };
 export class RtpBot {
   readonly channel: SignalingChannel;
   readonly joined: ResponseData<'join'>;
+  /** Producer ids named by stream notifications, per kind, in arrival order. */
+  readonly seen = {
+    streamAdded: [] as string[],
+    streamPaused: [] as string[],
+    streamResumed: [] as string[],
+    streamClosed: [] as string[],
+  };
   readonly #socket: Socket;
   readonly #localIp: string;
   #sendTarget: { ip: string; port: number } | undefined;
@@ -33,6 +40,9 @@ export class RtpBot {
     this.#socket = socket;
     this.#localIp = localIp;
     socket.on('message', (packet) => this.#counter.onPacket(packet));
+    for (const name of ['streamAdded', 'streamPaused', 'streamResumed', 'streamClosed'] as const) {
+      channel.on(name, ({ producerId }) => this.seen[name].push(producerId));
+    }
   }
 
   static async join(edgeUrl: string, token: string, localIp = '127.0.0.1'): Promise<RtpBot> {

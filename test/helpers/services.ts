@@ -42,3 +42,26 @@ export async function startNats(port?: number): Promise<Service> {
   await waitForPort(p, child, 'nats-server');
   return { url: `nats://127.0.0.1:${p}`, port: p, stop: stopper(child) };
 }
+
+/** A real redis-server on a free loopback port, without persistence (Debian package redis-server). */
+export async function startRedis(port?: number): Promise<Service> {
+  const p = port ?? (await freePort());
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(p),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--protected-mode',
+      'no',
+    ],
+    { stdio: 'ignore' },
+  );
+  await waitForPort(p, child, 'redis-server');
+  return { url: `redis://127.0.0.1:${p}`, port: p, stop: stopper(child) };
+}

@@ -38,7 +38,7 @@ async function startNode(id: string): Promise<Node> {
     lingerMs: 300,
     logger,
     routerFor: (room) => (room === ROOM ? router : undefined),
-    findProducer: (room, producerId) => (room === ROOM ? producers.get(producerId) : undefined),
+    findProducer: async (room, producerId) => (room === ROOM ? producers.get(producerId) : undefined),
   });
   relay.start();
   const node = { id, worker, router, bus, relay, producers };

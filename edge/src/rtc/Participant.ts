@@ -23,8 +23,10 @@ export type LeaveReason = 'left' | 'disconnected' | 'replaced' | 'room-closed' |
 
 /** What a participant needs from its room: finding streams and bringing them to its router. */
 export interface StreamDirectory {
-  stream(producerId: string): { info: StreamInfo; router: RoomRouter } | undefined;
+  stream(producerId: string): { info: StreamInfo } | undefined;
   bringToRouter(producerId: string, router: RoomRouter): Promise<void>;
+  consumerOpened(producerId: string): void;
+  consumerClosed(producerId: string): void;
 }
 
 interface ParticipantEvents {
@@ -265,7 +267,11 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   #trackConsumer(consumer: types.Consumer): void {
     const id = consumer.id;
     this.#consumers.set(id, consumer);
-    consumer.observer.once('close', () => this.#consumers.delete(id));
+    this.#directory.consumerOpened(consumer.producerId);
+    consumer.observer.once('close', () => {
+      this.#consumers.delete(id);
+      this.#directory.consumerClosed(consumer.producerId);
+    });
     consumer.on('producerclose', () => this.notify('consumerClosed', { consumerId: id }));
     consumer.on('layerschange', (layers) =>
       this.notify('consumerLayersChanged', {

@@ -3,9 +3,11 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import type { Source } from '../../../control-plane/protocol/media.ts';
+import type { RemoteParticipant, RemoteStream } from '../../../control-plane/protocol/nats.ts';
 import type {
   NotificationData,
   NotificationName,
+  ParticipantInfo,
   StreamInfo,
 } from '../../../control-plane/protocol/signaling.ts';
 import type { JoinClaims } from '../../../control-plane/protocol/token.ts';
@@ -16,7 +18,30 @@ import type { WorkerPool } from './WorkerPool.ts';
 
 interface Stream {
   info: StreamInfo;
-  router: RoomRouter;
+  /** The router holding the producer (or this node's copy of it); none yet for a remote stream. */
+  router: RoomRouter | undefined;
+  /** The local producer, for streams that originate on this node. */
+  producer?: types.Producer;
+  /** The origin node, for streams that originate elsewhere. */
+  node?: string;
+}
+
+/**
+ * What a room tells the rest of the mesh, and asks of it. Implemented by the
+ * routing layer; a room on a node without a mesh has none.
+ */
+export interface RoomLink {
+  participantJoined(participant: ParticipantInfo): void;
+  participantLeft(participantId: string): void;
+  streamAdded(stream: StreamInfo): void;
+  streamClosed(producerId: string): void;
+  streamPaused(producerId: string, paused: boolean): void;
+  /** A copy of a remote stream on the room's home router. */
+  fetch(producerId: string, originNode: string): Promise<types.Producer>;
+  /** Nobody here consumes a remote stream any more. */
+  release(producerId: string): void;
+  /** The room closed on this node. */
+  close(): void;
 }
 
 export interface RoomOptions {
@@ -43,6 +68,10 @@ export class Room implements StreamDirectory {
   readonly #pipes = new Map<string, Promise<void>>();
   #speakerObserver!: types.ActiveSpeakerObserver;
   #activeSpeaker: string | null = null;
+  readonly #remoteParticipants = new Map<string, RemoteParticipant>();
+  /** Local consumers per remote stream, so an unwatched copy can be released. */
+  readonly #remoteConsumers = new Map<string, number>();
+  #link: RoomLink | undefined;
   #emptyTimer: NodeJS.Timeout | undefined;
   #placement: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -90,6 +119,109 @@ export class Room implements StreamDirectory {
     return this.#streams.get(producerId);
   }
 
+  /** Everyone else in the room, on this node or another. */
+  participantsFor(participant: Participant): ParticipantInfo[] {
+    const local = [...this.#participants.values()].filter((p) => p !== participant).map((p) => p.info());
+    const remote = [...this.#remoteParticipants.values()].map(({ id, identity, name }) => ({
+      id,
+      identity,
+      name,
+    }));
+    return [...local, ...remote];
+  }
+
+  /** The router other nodes' pipe links attach to. */
+  get homeRouter(): types.Router {
+    return this.#routers[0]!.router;
+  }
+
+  /** A stream that originates here, on the home router (brought there if needed), for the relay. */
+  async localProducer(producerId: string) {
+    const stream = this.#streams.get(producerId);
+    if (!stream?.producer) return undefined;
+    await this.bringToRouter(producerId, this.#routers[0]!);
+    return {
+      producer: stream.producer,
+      source: stream.info.source,
+      participantId: stream.info.participantId,
+    };
+  }
+
+  /** Connects the room to the mesh and takes in what the directory knows of the other nodes. */
+  attach(link: RoomLink, others: { participants: RemoteParticipant[]; streams: RemoteStream[] }): void {
+    this.#link = link;
+    for (const p of others.participants) this.addRemoteParticipant(p);
+    for (const s of others.streams) this.addRemoteStream(s);
+  }
+
+  /** Streams that originate on this node. */
+  localStreams(): StreamInfo[] {
+    return [...this.#streams.values()].flatMap((s) => (s.producer ? [s.info] : []));
+  }
+
+  remoteParticipants(): RemoteParticipant[] {
+    return [...this.#remoteParticipants.values()];
+  }
+
+  remoteStreams(): { producerId: string; node: string; paused: boolean }[] {
+    return [...this.#streams.values()].flatMap((s) =>
+      s.node ? [{ producerId: s.info.producerId, node: s.node, paused: s.info.paused }] : [],
+    );
+  }
+
+  addRemoteParticipant(participant: RemoteParticipant): void {
+    if (this.#remoteParticipants.has(participant.id) || this.#participants.has(participant.id)) return;
+    this.#remoteParticipants.set(participant.id, participant);
+    const { id, identity, name } = participant;
+    this.#notifyAll('participantJoined', { id, identity, name });
+  }
+
+  removeRemoteParticipant(participantId: string): void {
+    if (!this.#remoteParticipants.delete(participantId)) return;
+    this.#notifyAll('participantLeft', { participantId });
+  }
+
+  addRemoteStream(remote: RemoteStream): void {
+    if (this.#streams.has(remote.producerId)) return;
+    const { node, ...info } = remote;
+    this.#streams.set(remote.producerId, { info, router: undefined, node });
+    this.#notifyAll('streamAdded', info, (p) => p.grants.subscribe);
+  }
+
+  removeRemoteStream(producerId: string): void {
+    const stream = this.#streams.get(producerId);
+    if (!stream?.node) return;
+    this.#streams.delete(producerId);
+    this.#remoteConsumers.delete(producerId);
+    this.#notifyAll('streamClosed', { producerId });
+  }
+
+  setRemoteStreamPaused(producerId: string, paused: boolean): void {
+    const stream = this.#streams.get(producerId);
+    if (!stream?.node || stream.info.paused === paused) return;
+    stream.info.paused = paused;
+    this.#notifyAll(paused ? 'streamPaused' : 'streamResumed', { producerId });
+  }
+
+  /** A node died: its participants and streams are gone. */
+  removeNode(nodeId: string): void {
+    for (const s of this.remoteStreams()) if (s.node === nodeId) this.removeRemoteStream(s.producerId);
+    for (const p of this.remoteParticipants()) if (p.node === nodeId) this.removeRemoteParticipant(p.id);
+  }
+
+  consumerOpened(producerId: string): void {
+    if (!this.#streams.get(producerId)?.node) return;
+    this.#remoteConsumers.set(producerId, (this.#remoteConsumers.get(producerId) ?? 0) + 1);
+  }
+
+  consumerClosed(producerId: string): void {
+    const count = this.#remoteConsumers.get(producerId);
+    if (count === undefined) return;
+    if (count > 1) return void this.#remoteConsumers.set(producerId, count - 1);
+    this.#remoteConsumers.delete(producerId);
+    this.#link?.release(producerId);
+  }
+
   /** Streams a participant may receive: everyone else's. */
   streamsFor(participant: Participant): StreamInfo[] {
     if (!participant.grants.subscribe) return [];
@@ -117,6 +249,7 @@ export class Room implements StreamDirectory {
     }
     this.#broadcast(participant, 'participantJoined', participant.info());
     this.#participants.set(participant.id, participant);
+    this.#link?.participantJoined(participant.info());
     participant.on('newproducer', (producer, source) => this.#addStream(participant, producer, source));
     participant.observer.once('close', (reason) => this.#removeParticipant(participant, reason));
     this.#logger.info({ participant: participant.id, router: router.worker.index }, 'participant joined');
@@ -125,11 +258,14 @@ export class Room implements StreamDirectory {
 
   async bringToRouter(producerId: string, target: RoomRouter): Promise<void> {
     const stream = this.#streams.get(producerId);
-    if (!stream || stream.router === target) return;
+    if (!stream) return;
+    if (!stream.router) await this.#fetchRemote(stream);
+    if (!stream.router || stream.router === target) return;
+    const source = stream.router;
     const key = `${target.router.id}:${producerId}`;
     let pipe = this.#pipes.get(key);
     if (!pipe) {
-      pipe = stream.router.router.pipeToRouter({ producerId, router: target.router, enableSctp: false }).then(
+      pipe = source.router.pipeToRouter({ producerId, router: target.router, enableSctp: false }).then(
         ({ pipeProducer }) => {
           // The copy closes with its origin (mediasoup wires that); forget it then.
           pipeProducer?.observer.once('close', () => this.#pipes.delete(key));
@@ -150,6 +286,7 @@ export class Room implements StreamDirectory {
     this.#closed = true;
     clearTimeout(this.#emptyTimer);
     for (const participant of [...this.#participants.values()]) participant.close(reason);
+    this.#link?.close();
     for (const { router } of this.#routers) router.close();
     this.#logger.info('room closed');
     this.observer.emit('close');
@@ -190,20 +327,24 @@ export class Room implements StreamDirectory {
       paused: producer.paused,
       simulcast: producer.type === 'simulcast',
     };
-    this.#streams.set(producer.id, { info, router: owner.router });
+    this.#streams.set(producer.id, { info, router: owner.router, producer });
     this.#broadcast(owner, 'streamAdded', info, (p) => p.grants.subscribe);
+    this.#link?.streamAdded(info);
     producer.observer.on('pause', () => {
       info.paused = true;
       this.#broadcast(owner, 'streamPaused', { producerId: producer.id });
+      this.#link?.streamPaused(producer.id, true);
     });
     producer.observer.on('resume', () => {
       info.paused = false;
       this.#broadcast(owner, 'streamResumed', { producerId: producer.id });
+      this.#link?.streamPaused(producer.id, false);
     });
     producer.observer.once('close', () => {
       this.#streams.delete(producer.id);
       if (this.#activeSpeaker === owner.id && source === 'microphone') this.#setActiveSpeaker(null);
       this.#broadcast(owner, 'streamClosed', { producerId: producer.id });
+      this.#link?.streamClosed(producer.id);
     });
     if (producer.kind === 'audio') this.#observeSpeaker(producer.id);
   }
@@ -231,9 +372,30 @@ export class Room implements StreamDirectory {
     this.#participants.delete(participant.id);
     this.#logger.info({ participant: participant.id, reason }, 'participant left');
     this.#broadcast(participant, 'participantLeft', { participantId: participant.id });
+    this.#link?.participantLeft(participant.id);
     if (this.#participants.size === 0 && !this.#closed) {
       this.#emptyTimer = setTimeout(() => this.close(), this.#options.emptyGraceMs);
     }
+  }
+
+  #notifyAll<N extends NotificationName>(
+    name: N,
+    data: NotificationData<N>,
+    filter: (p: Participant) => boolean = () => true,
+  ): void {
+    for (const p of this.#participants.values()) if (filter(p)) p.notify(name, data);
+  }
+
+  /** Brings a copy of a remote stream to the home router, through the mesh. */
+  async #fetchRemote(stream: Stream): Promise<void> {
+    if (!this.#link || !stream.node) return;
+    const copy = await this.#link.fetch(stream.info.producerId, stream.node);
+    if (stream.router || copy.closed) return;
+    stream.router = this.#routers[0];
+    // The copy goes with its link or its origin; a later consume fetches it again.
+    copy.observer.once('close', () => {
+      stream.router = undefined;
+    });
   }
 
   #participantByIdentity(identity: string): Participant | undefined {

@@ -5,9 +5,12 @@ import type { WorkerPool } from './WorkerPool.ts';
 /** The rooms of this edge by name; concurrent first joins create one room. */
 export class RoomManager {
   readonly #rooms = new Map<string, Promise<Room>>();
+  readonly #open = new Map<string, Room>();
   readonly #pool: WorkerPool;
   readonly #emptyGraceMs: number;
   readonly #logger: Logger;
+  /** Runs on every new room before its first participant joins (the mesh attaches it). */
+  onCreate: ((room: Room) => Promise<void>) | undefined;
 
   constructor(pool: WorkerPool, emptyGraceMs: number, logger: Logger) {
     this.#pool = pool;
@@ -21,18 +24,20 @@ export class RoomManager {
       const room = await existing;
       if (!room.closed) return room;
     }
-    const created = Room.create(name, {
-      pool: this.#pool,
-      emptyGraceMs: this.#emptyGraceMs,
-      logger: this.#logger,
-    });
+    const created = this.#create(name);
     this.#rooms.set(name, created);
-    created.then(
-      (room) =>
-        room.observer.once('close', () => this.#rooms.get(name) === created && this.#rooms.delete(name)),
-      () => this.#rooms.delete(name),
-    );
+    created.catch(() => this.#rooms.get(name) === created && this.#rooms.delete(name));
     return created;
+  }
+
+  /** A room that exists on this node now, without waiting for one being created. */
+  get(name: string): Room | undefined {
+    return this.#open.get(name);
+  }
+
+  /** The rooms ready on this node now. */
+  openRooms(): Room[] {
+    return [...this.#open.values()];
   }
 
   async rooms(): Promise<Room[]> {
@@ -46,5 +51,26 @@ export class RoomManager {
 
   async closeAll(): Promise<void> {
     for (const room of await this.rooms()) room.close('shutdown');
+  }
+
+  async #create(name: string): Promise<Room> {
+    const room = await Room.create(name, {
+      pool: this.#pool,
+      emptyGraceMs: this.#emptyGraceMs,
+      logger: this.#logger,
+    });
+    this.#open.set(name, room);
+    room.observer.once('close', () => {
+      if (this.#open.get(name) === room) this.#open.delete(name);
+      const entry = this.#rooms.get(name);
+      void entry?.then((r) => r === room && this.#rooms.get(name) === entry && this.#rooms.delete(name));
+    });
+    try {
+      await this.onCreate?.(room);
+    } catch (error) {
+      room.close();
+      throw error;
+    }
+    return room;
   }
 }

@@ -145,7 +145,7 @@ export class SignalingSession {
         self: participant.info(),
         room: room.name,
         grants: participant.grants,
-        participants: [...room.participants()].filter((p) => p !== participant).map((p) => p.info()),
+        participants: room.participantsFor(participant),
         streams: room.streamsFor(participant),
         activeSpeaker: room.activeSpeaker,
       };

@@ -1,0 +1,226 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+import {
+  RemoteParticipant as ParticipantSchema,
+  type RemoteParticipant,
+  type RemoteStream,
+  RemoteStream as StreamSchema,
+} from '../protocol/nats.ts';
+
+/**
+ * The shared room directory in Redis: who is in a room, which streams it has and
+ * on which node each originates, which nodes carry it. Every key of a room carries
+ * the hash tag {room}, so a room lives in one Redis Cluster slot and its multi-key
+ * updates run in one MULTI. Every key expires unless the nodes carrying the room
+ * refresh it, so a crashed cluster cleans up after itself.
+ */
+export interface RoomState {
+  participants: RemoteParticipant[];
+  streams: RemoteStream[];
+  nodes: string[];
+}
+
+const keys = (room: string) => ({
+  participants: `kaskade:room:{${room}}:participants`,
+  streams: `kaskade:room:{${room}}:streams`,
+  nodes: `kaskade:room:{${room}}:nodes`,
+});
+const ROOMS = 'kaskade:rooms';
+const nodeRoomsKey = (nodeId: string) => `kaskade:node:{${nodeId}}:rooms`;
+
+// Removes every entry of a node from a room's hashes, atomically; returns what it removed.
+const PURGE_NODE = `
+local removed = {}
+for _, key in ipairs({KEYS[1], KEYS[2]}) do
+  local all = redis.call('HGETALL', key)
+  for i = 1, #all, 2 do
+    local ok, entry = pcall(cjson.decode, all[i + 1])
+    if not ok or entry.node == ARGV[1] then
+      redis.call('HDEL', key, all[i])
+      table.insert(removed, all[i + 1])
+    end
+  end
+end
+redis.call('HDEL', KEYS[3], ARGV[1])
+return removed
+`;
+
+// Sets the paused flag of one stream, atomically.
+const SET_PAUSED = `
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local stream = cjson.decode(raw)
+stream.paused = ARGV[2] == '1'
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(stream))
+return 1
+`;
+
+export class Directory {
+  readonly redis: Redis;
+  readonly #ttlSeconds: number;
+  readonly #logger: Logger;
+
+  constructor(url: string, logger: Logger, { ttlSeconds = 60 } = {}) {
+    // Commands wait while Redis is away (offline queue) and the client reconnects forever;
+    // callers treat a failed command as "directory unavailable", never as fatal.
+    this.redis = new Redis(url, {
+      maxRetriesPerRequest: 2,
+      retryStrategy: (n) => Math.min(n * 100, 2000),
+      lazyConnect: false,
+    });
+    this.redis.on('error', (err) => logger.debug({ err }, 'redis error'));
+    this.#ttlSeconds = ttlSeconds;
+    this.#logger = logger;
+    this.redis.defineCommand('purgeNode', { numberOfKeys: 3, lua: PURGE_NODE });
+    this.redis.defineCommand('setPaused', { numberOfKeys: 1, lua: SET_PAUSED });
+  }
+
+  async addParticipant(room: string, participant: RemoteParticipant): Promise<void> {
+    const k = keys(room);
+    await this.#touch(room, participant.node)
+      .hset(k.participants, participant.id, JSON.stringify(participant))
+      .exec();
+    await this.#indexRoom(room, participant.node);
+  }
+
+  async removeParticipant(room: string, participantId: string): Promise<void> {
+    await this.redis.hdel(keys(room).participants, participantId);
+  }
+
+  async addStream(room: string, stream: RemoteStream): Promise<void> {
+    await this.#touch(room, stream.node)
+      .hset(keys(room).streams, stream.producerId, JSON.stringify(stream))
+      .exec();
+  }
+
+  async removeStream(room: string, producerId: string): Promise<void> {
+    await this.redis.hdel(keys(room).streams, producerId);
+  }
+
+  async setStreamPaused(room: string, producerId: string, paused: boolean): Promise<void> {
+    await (this.redis as unknown as Scripts).setPaused(keys(room).streams, producerId, paused ? '1' : '0');
+  }
+
+  /** Everything known about a room; entries that fail their schema are dropped and logged. */
+  async room(room: string): Promise<RoomState> {
+    const k = keys(room);
+    const [participants, streams, nodes] = await Promise.all([
+      this.redis.hgetall(k.participants),
+      this.redis.hgetall(k.streams),
+      this.redis.hkeys(k.nodes),
+    ]);
+    return {
+      participants: this.#parse(Object.values(participants), ParticipantSchema, room),
+      streams: this.#parse(Object.values(streams), StreamSchema, room),
+      nodes,
+    };
+  }
+
+  async rooms(): Promise<string[]> {
+    return (await this.redis.smembers(ROOMS)).sort();
+  }
+
+  /** Keeps a room's keys alive while this node carries it. */
+  async refresh(rooms: string[], nodeId: string): Promise<void> {
+    if (rooms.length === 0) return;
+    const multi = this.redis.multi();
+    for (const room of rooms) this.#touchInto(multi, room, nodeId);
+    multi.expire(nodeRoomsKey(nodeId), this.#ttlSeconds);
+    await multi.exec();
+  }
+
+  /** This node no longer carries the room; the last node out removes the room's keys. */
+  async leaveRoom(room: string, nodeId: string): Promise<void> {
+    const k = keys(room);
+    await this.purgeNode(room, nodeId);
+    await this.redis.srem(nodeRoomsKey(nodeId), room);
+    const [nodes, participants] = await Promise.all([
+      this.redis.hlen(k.nodes),
+      this.redis.hlen(k.participants),
+    ]);
+    if (nodes === 0 && participants === 0) {
+      await this.redis.del(k.participants, k.streams, k.nodes);
+      await this.redis.srem(ROOMS, room);
+    }
+  }
+
+  /** Removes a node's participants and streams from one room; returns them. */
+  async purgeNode(
+    room: string,
+    nodeId: string,
+  ): Promise<{ participants: RemoteParticipant[]; streams: RemoteStream[] }> {
+    const k = keys(room);
+    const removed: string[] = await (this.redis as unknown as Scripts).purgeNode(
+      k.participants,
+      k.streams,
+      k.nodes,
+      nodeId,
+    );
+    const entries = removed.flatMap((raw) => {
+      try {
+        return [JSON.parse(raw) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+    return {
+      participants: entries.filter((e) => 'identity' in e) as RemoteParticipant[],
+      streams: entries.filter((e) => 'producerId' in e) as RemoteStream[],
+    };
+  }
+
+  /** The rooms a node carried, for cleaning up after it. */
+  async roomsOfNode(nodeId: string): Promise<string[]> {
+    return this.redis.smembers(nodeRoomsKey(nodeId));
+  }
+
+  async forgetNode(nodeId: string): Promise<void> {
+    await this.redis.del(nodeRoomsKey(nodeId));
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  #touch(room: string, nodeId: string) {
+    const multi = this.redis.multi();
+    this.#touchInto(multi, room, nodeId);
+    return multi;
+  }
+
+  #touchInto(multi: ReturnType<Redis['multi']>, room: string, nodeId: string): void {
+    const k = keys(room);
+    multi.hset(k.nodes, nodeId, Date.now());
+    for (const key of Object.values(k)) multi.expire(key, this.#ttlSeconds);
+  }
+
+  async #indexRoom(room: string, nodeId: string): Promise<void> {
+    await this.redis
+      .multi()
+      .sadd(ROOMS, room)
+      .sadd(nodeRoomsKey(nodeId), room)
+      .expire(nodeRoomsKey(nodeId), this.#ttlSeconds)
+      .exec();
+  }
+
+  #parse<T>(raws: string[], schema: TSchema, room: string): T[] {
+    const check = Compile(schema);
+    return raws.flatMap((raw) => {
+      try {
+        const value = JSON.parse(raw);
+        if (check.Check(value)) return [value as T];
+      } catch {
+        // fall through
+      }
+      this.#logger.warn({ room }, 'malformed directory entry ignored');
+      return [];
+    });
+  }
+}
+
+interface Scripts {
+  purgeNode(k1: string, k2: string, k3: string, nodeId: string): Promise<string[]>;
+  setPaused(k1: string, producerId: string, paused: string): Promise<number>;
+}

@@ -1,0 +1,273 @@
+import type { Logger } from 'pino';
+import type { Bus } from '../../../control-plane/common/bus.ts';
+import type { Directory } from '../../../control-plane/directory/Directory.ts';
+import {
+  NodeDead,
+  NodeHeartbeat,
+  type NodeState,
+  RoomEvent,
+  Subjects,
+} from '../../../control-plane/protocol/nats.ts';
+import type { ParticipantInfo, StreamInfo } from '../../../control-plane/protocol/signaling.ts';
+import { Relay } from '../../../relay/src/Relay.ts';
+import type { Room, RoomLink } from '../rtc/Room.ts';
+import type { RoomManager } from '../rtc/RoomManager.ts';
+import type { WorkerPool } from '../rtc/WorkerPool.ts';
+
+export interface MeshOptions {
+  nodeId: string;
+  region: string;
+  capacity: number;
+  heartbeatMs: number;
+  resyncMs: number;
+  pipeLingerMs: number;
+  listenIp: string;
+  announcedAddress?: string;
+  bus: Bus;
+  directory: Directory;
+  pool: WorkerPool;
+  rooms: RoomManager;
+  logger: Logger;
+}
+
+/**
+ * This edge's place in the mesh (routing, apart from rtc): it announces the node
+ * over NATS, keeps the Redis directory up to date with what happens here, tells the
+ * other nodes carrying a room, applies what they tell, and fetches remote streams
+ * through the relay. Writers write the directory before publishing; readers
+ * subscribe before reading it; a periodic resync repairs what a NATS or Redis outage
+ * made anyone miss.
+ */
+export class Mesh {
+  readonly relay: Relay;
+  state: NodeState = 'serving';
+  readonly #options: MeshOptions;
+  readonly #logger: Logger;
+  readonly #unsubscribe = new Map<string, () => void>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  #publicUrl = '';
+  readonly #pendingWrites = new Set<Promise<unknown>>();
+
+  constructor(options: MeshOptions) {
+    this.#options = options;
+    this.#logger = options.logger.child({ component: 'mesh' });
+    this.relay = new Relay({
+      nodeId: options.nodeId,
+      bus: options.bus,
+      listenIp: options.listenIp,
+      announcedAddress: options.announcedAddress,
+      lingerMs: options.pipeLingerMs,
+      logger: options.logger,
+      routerFor: (room) => options.rooms.get(room)?.homeRouter,
+      findProducer: async (room, producerId) => options.rooms.get(room)?.localProducer(producerId),
+    });
+  }
+
+  /** Rooms created from now on are attached to the mesh; heartbeats start once the edge listens. */
+  start(publicUrl: string): void {
+    const { bus, rooms, directory } = this.#options;
+    this.#publicUrl = publicUrl;
+    this.relay.start();
+    rooms.onCreate = (room) => this.#attach(room);
+    bus.subscribe(Subjects.nodeDead, NodeDead, ({ nodeId }) => this.#onNodeDead(nodeId));
+    bus.onReconnect(() => void this.#resyncAll());
+    directory.redis.on('ready', () => void this.#republishAll());
+    this.#timers.push(setInterval(() => this.#heartbeat(), this.#options.heartbeatMs));
+    this.#timers.push(setInterval(() => void this.#resyncAll(), this.#options.resyncMs));
+    this.#heartbeat();
+  }
+
+  /** Tells the mesh this node takes no more joins, at once. */
+  drain(): void {
+    this.state = 'draining';
+    this.#heartbeat();
+  }
+
+  async close(): Promise<void> {
+    for (const timer of this.#timers) clearInterval(timer);
+    await Promise.allSettled(this.#pendingWrites); // a closing room's last writes go out first
+    this.relay.close();
+    for (const unsubscribe of this.#unsubscribe.values()) unsubscribe();
+  }
+
+  async #attach(room: Room): Promise<void> {
+    const { bus, directory, nodeId } = this.#options;
+    // Subscribe before reading the directory: whatever happens in between is seen once or twice, never missed.
+    this.#unsubscribe.set(
+      room.name,
+      bus.subscribe(Subjects.roomEvents(room.name), RoomEvent, (event) => this.#onRoomEvent(room, event)),
+    );
+    const state = await directory.room(room.name).catch((err: unknown) => {
+      this.#logger.warn(
+        { err, room: room.name },
+        'directory unavailable; the resync loop will fill in the room',
+      );
+      return { participants: [], streams: [], nodes: [] };
+    });
+    room.attach(this.#linkFor(room), {
+      participants: state.participants.filter((p) => p.node !== nodeId),
+      streams: state.streams.filter((s) => s.node !== nodeId),
+    });
+  }
+
+  #linkFor(room: Room): RoomLink {
+    const { directory, bus, nodeId } = this.#options;
+    const name = room.name;
+    const publish = (event: RoomEvent) => bus.publish(Subjects.roomEvents(name), RoomEvent, event);
+    const write = (what: string, work: Promise<unknown>) => {
+      const done = work.catch((err: unknown) =>
+        this.#logger.warn({ err, room: name, what }, 'directory write failed; resync repairs it'),
+      );
+      this.#pendingWrites.add(done);
+      void done.finally(() => this.#pendingWrites.delete(done));
+      return done;
+    };
+    return {
+      participantJoined: (p: ParticipantInfo) => {
+        const participant = { ...p, node: nodeId };
+        void write('participant', directory.addParticipant(name, participant)).then(() =>
+          publish({ type: 'participantJoined', participant }),
+        );
+      },
+      participantLeft: (participantId: string) => {
+        void write('participant', directory.removeParticipant(name, participantId)).then(() =>
+          publish({ type: 'participantLeft', participantId, node: nodeId }),
+        );
+      },
+      streamAdded: (info: StreamInfo) => {
+        const stream = { ...info, node: nodeId };
+        void write('stream', directory.addStream(name, stream)).then(() =>
+          publish({ type: 'streamAdded', stream }),
+        );
+      },
+      streamClosed: (producerId: string) => {
+        void write('stream', directory.removeStream(name, producerId)).then(() =>
+          publish({ type: 'streamClosed', producerId, node: nodeId }),
+        );
+      },
+      streamPaused: (producerId: string, paused: boolean) => {
+        void write('stream', directory.setStreamPaused(name, producerId, paused)).then(() =>
+          publish({ type: paused ? 'streamPaused' : 'streamResumed', producerId, node: nodeId }),
+        );
+      },
+      fetch: (producerId: string, originNode: string) => this.relay.fetch(name, originNode, producerId),
+      release: (producerId: string) => this.relay.release(name, producerId),
+      close: () => {
+        this.#unsubscribe.get(name)?.();
+        this.#unsubscribe.delete(name);
+        this.relay.closeRoom(name);
+        void write('room', directory.leaveRoom(name, nodeId));
+      },
+    };
+  }
+
+  #onRoomEvent(room: Room, event: RoomEvent): void {
+    const from =
+      event.type === 'participantJoined'
+        ? event.participant.node
+        : event.type === 'streamAdded'
+          ? event.stream.node
+          : event.node;
+    if (from === this.#options.nodeId || room.closed) return;
+    switch (event.type) {
+      case 'participantJoined':
+        room.addRemoteParticipant(event.participant);
+        break;
+      case 'participantLeft':
+        room.removeRemoteParticipant(event.participantId);
+        break;
+      case 'streamAdded':
+        room.addRemoteStream(event.stream);
+        break;
+      case 'streamClosed':
+        room.removeRemoteStream(event.producerId);
+        break;
+      case 'streamPaused':
+        room.setRemoteStreamPaused(event.producerId, true);
+        break;
+      case 'streamResumed':
+        room.setRemoteStreamPaused(event.producerId, false);
+        break;
+    }
+  }
+
+  #onNodeDead(nodeId: string): void {
+    if (nodeId === this.#options.nodeId) return;
+    this.#logger.warn(
+      { deadNode: nodeId },
+      'node declared dead: dropping its participants, streams and links',
+    );
+    for (const room of this.#options.rooms.openRooms()) room.removeNode(nodeId);
+    this.relay.closeNode(nodeId);
+  }
+
+  /** Makes each room's view of the other nodes match the directory. */
+  async #resyncAll(): Promise<void> {
+    const { directory, nodeId } = this.#options;
+    for (const room of this.#options.rooms.openRooms()) {
+      let state: Awaited<ReturnType<Directory['room']>>;
+      try {
+        state = await directory.room(room.name);
+      } catch {
+        return; // directory away: keep what we have
+      }
+      const participants = state.participants.filter((p) => p.node !== nodeId);
+      const streams = state.streams.filter((s) => s.node !== nodeId);
+      const participantIds = new Set(participants.map((p) => p.id));
+      const streamIds = new Set(streams.map((s) => s.producerId));
+      for (const p of room.remoteParticipants())
+        if (!participantIds.has(p.id)) room.removeRemoteParticipant(p.id);
+      for (const s of room.remoteStreams())
+        if (!streamIds.has(s.producerId)) room.removeRemoteStream(s.producerId);
+      for (const p of participants) room.addRemoteParticipant(p);
+      for (const s of streams) {
+        room.addRemoteStream(s);
+        room.setRemoteStreamPaused(s.producerId, s.paused);
+      }
+    }
+  }
+
+  /** After Redis came back (possibly empty), writes again what this node holds. */
+  async #republishAll(): Promise<void> {
+    const { directory, nodeId } = this.#options;
+    for (const room of this.#options.rooms.openRooms()) {
+      try {
+        for (const p of room.participants())
+          await directory.addParticipant(room.name, { ...p.info(), node: nodeId });
+        for (const s of room.localStreams()) await directory.addStream(room.name, { ...s, node: nodeId });
+      } catch (err) {
+        this.#logger.warn({ err, room: room.name }, 'republish to the directory failed');
+      }
+    }
+  }
+
+  #heartbeat(): void {
+    const { bus, directory, pool, rooms, nodeId, region, capacity } = this.#options;
+    const publicUrl = this.#publicUrl;
+    const open = rooms.openRooms();
+    const participants = open.reduce((n, r) => n + r.participantCount, 0);
+    const consumers = pool.workers.reduce((n, w) => n + w.consumers, 0);
+    const budget = pool.workers.length * pool.maxConsumersPerWorker;
+    const heartbeat: NodeHeartbeat = {
+      nodeId,
+      kind: 'edge',
+      region,
+      url: publicUrl,
+      state: this.state,
+      workers: pool.workers.length,
+      participants,
+      consumers,
+      producers: open.reduce((n, r) => n + r.localStreams().length, 0),
+      load: Math.max(consumers / Math.max(1, budget), participants / Math.max(1, capacity)),
+      capacity,
+      rooms: open.map((r) => r.name),
+      ts: Date.now(),
+    };
+    try {
+      bus.publish(Subjects.heartbeat, NodeHeartbeat, heartbeat);
+    } catch (err) {
+      this.#logger.warn({ err }, 'heartbeat not sent');
+    }
+    directory.refresh(heartbeat.rooms, nodeId).catch(() => undefined);
+  }
+}
