@@ -2,30 +2,38 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance } from 'fastify';
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 import { issueToken } from '../control-plane/common/tokens.ts';
 import { DisplayName, RoomName } from '../control-plane/protocol/media.ts';
+
+/** Where the demo sends participants: straight to one edge, or through the control plane. */
+export type DemoBackend =
+  | { kind: 'edge'; edgeUrl: string; jwtSecret: string }
+  | { kind: 'control-plane'; url: string; appJwtSecret: string; regions: string[] };
 
 export interface DemoServerOptions {
   host?: string;
   port?: number;
-  /** The edge the demo sends participants to. */
-  edgeUrl: string;
-  /** Secret the edge verifies tokens with; the demo mints tokens for anyone who asks. */
-  jwtSecret: string;
-  /** Extra folders served at /extra/ (test pages). */
+  backend: DemoBackend;
+  /** Extra folder served at /extra/ (test pages). */
   extraRoot?: string;
 }
 
-const TokenRequest = Type.Object(
-  { room: RoomName, name: DisplayName, subscribeOnly: Type.Optional(Type.Boolean()) },
+const JoinRequest = Type.Object(
+  {
+    room: RoomName,
+    name: DisplayName,
+    region: Type.Optional(Type.String({ maxLength: 64 })),
+    subscribeOnly: Type.Optional(Type.Boolean()),
+  },
   { additionalProperties: false },
 );
 
 /**
- * The local demo's web server: the demo page, the SDK bundle, and a token endpoint
- * that stands in for the conference application. Development only: it hands a
- * token to anyone, which is the point of a demo and the opposite of production.
+ * The local demo's web server: the demo page, the SDK bundle, and a join endpoint
+ * standing in for the conference application's backend: it mints the application
+ * token and, in a mesh, asks the control plane where to go. Development only: it
+ * hands a token to anyone, which is the point of a demo and the opposite of production.
  */
 export async function startDemoServer(options: DemoServerOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
@@ -35,21 +43,36 @@ export async function startDemoServer(options: DemoServerOptions): Promise<Fasti
   if (options.extraRoot) {
     await app.register(fastifyStatic, { root: options.extraRoot, prefix: '/extra/', decorateReply: false });
   }
-  app.post<{ Body: { room: string; name: string; subscribeOnly?: boolean } }>(
-    '/demo/token',
-    { schema: { body: TokenRequest } },
-    async (request) => {
-      const { room, name, subscribeOnly } = request.body;
-      const token = await issueToken(
-        {
-          identity: `${name.replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 24) || 'guest'}-${randomUUID().slice(0, 8)}`,
-          name,
-          room,
-          grants: { publish: !subscribeOnly, subscribe: true },
-        },
-        { secret: options.jwtSecret },
-      );
-      return { token, edgeUrl: options.edgeUrl };
+  const { backend } = options;
+  app.get('/demo/config', async () => ({ regions: backend.kind === 'control-plane' ? backend.regions : [] }));
+  app.post<{ Body: Static<typeof JoinRequest> }>(
+    '/demo/join',
+    { schema: { body: JoinRequest } },
+    async (request, reply) => {
+      const { room, name, region, subscribeOnly } = request.body;
+      const claims = {
+        identity: `${name.replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 24) || 'guest'}-${randomUUID().slice(0, 8)}`,
+        name,
+        room,
+        grants: { publish: !subscribeOnly, subscribe: true },
+      };
+      if (backend.kind === 'edge') {
+        return { url: backend.edgeUrl, token: await issueToken(claims, { secret: backend.jwtSecret }) };
+      }
+      const appToken = await issueToken(claims, { secret: backend.appJwtSecret });
+      const answer = await fetch(`${backend.url}/v1/rooms/${encodeURIComponent(room)}/join`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: appToken, region: region || undefined }),
+      });
+      const body = (await answer.json()) as {
+        edgeUrl: string;
+        edgeToken: string;
+        nodeId: string;
+        region: string;
+      };
+      if (!answer.ok) return reply.code(answer.status).send(body);
+      return { url: body.edgeUrl, token: body.edgeToken, nodeId: body.nodeId, region: body.region };
     },
   );
   await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });

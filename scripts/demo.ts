@@ -1,34 +1,37 @@
-// The local setup: an edge and the demo page. Run through scripts/demo.sh, which
-// installs what is needed first. Ctrl-C stops everything.
-import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
+// The local setup: a whole Kaskade mesh on this machine and the demo page.
+// Run through scripts/demo.sh, which installs what is needed first. Ctrl-C stops everything.
 import { serverUrl, startDemoServer } from '../client-sdk/dev-server.ts';
-import { spawnEdge } from './lib/edge-process.ts';
+import { startLocalMesh } from './lib/local-mesh.ts';
 
-const secret = process.env.KASKADE_JWT_SECRET ?? randomBytes(24).toString('hex');
-const workers = Number(process.env.KASKADE_WORKERS ?? Math.min(2, availableParallelism()));
 const verbose = process.env.KASKADE_DEMO_VERBOSE === '1';
-
-const edge = await spawnEdge({
-  workers,
-  env: { KASKADE_JWT_SECRET: secret, KASKADE_NODE_ID: 'edge-local-1', KASKADE_LOG_LEVEL: 'info' },
-  log: (line) => {
-    if (verbose || /"level":(40|50|60)/.test(line)) console.log(`[edge] ${line}`);
+const mesh = await startLocalMesh({
+  natsUrl: process.env.KASKADE_NATS_URL,
+  redisUrl: process.env.KASKADE_REDIS_URL,
+  log: (source, line) => {
+    if (verbose || /"level":(40|50|60)/.test(line)) console.log(`[${source}] ${line}`);
   },
 });
-const web = await startDemoServer({
-  port: Number(process.env.KASKADE_DEMO_PORT ?? 8080),
-  edgeUrl: edge.url,
-  jwtSecret: secret,
-}).catch(() => startDemoServer({ edgeUrl: edge.url, jwtSecret: secret })); // 8080 taken: any free port
+const backend = {
+  kind: 'control-plane' as const,
+  url: mesh.controlPlane.url,
+  appJwtSecret: mesh.appJwtSecret,
+  regions: mesh.regions,
+};
+const web = await startDemoServer({ port: Number(process.env.KASKADE_DEMO_PORT ?? 8080), backend }).catch(
+  () => startDemoServer({ backend }), // 8080 taken: any free port
+);
 
+const rows = mesh.edges.map(
+  (e) => `    ${e.nodeId.padEnd(14)} region ${e.region.padEnd(4)} ${e.url}  (pid ${e.child.pid})`,
+);
 console.log(`
-  Kaskade local setup is running.
+  Kaskade local mesh is running.
 
-    demo page   ${serverUrl(web)}      <- open in two tabs (Chromium; see README for Firefox)
-    edge        ${edge.url}  (${workers} mediasoup worker${workers > 1 ? 's' : ''}, pid ${edge.child.pid})
-    health      ${edge.url}/readyz
-    node stats  ${edge.url}/v1/node
+    demo page      ${serverUrl(web)}   <- open two tabs, pick different regions, join the same room
+    control plane  ${mesh.controlPlane.url}   (GET /v1/nodes, /v1/rooms)
+    nats           ${mesh.natsUrl}${mesh.nats ? '' : ' (given)'}
+    redis          ${mesh.redisUrl}${mesh.redis ? '' : ' (given)'}
+${rows.join('\n')}
 
   Ctrl-C stops everything.
 `);
@@ -39,14 +42,14 @@ async function stop() {
   stopping = true;
   console.log('\n  stopping...');
   await web.close();
-  const code = await edge.stop(5000);
-  console.log(`  edge exited (${code}). Bye.`);
+  await mesh.stop();
+  console.log('  all stopped. Bye.');
   process.exit(0);
 }
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
-edge.child.once('exit', (code) => {
-  if (stopping) return;
-  console.error(`edge exited unexpectedly (${code})`);
-  process.exit(1);
-});
+for (const edge of mesh.edges) {
+  edge.child.once('exit', (code) => {
+    if (!stopping) console.error(`  ${edge.nodeId} exited unexpectedly (${code}); the others carry on`);
+  });
+}

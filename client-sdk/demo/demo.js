@@ -8,6 +8,14 @@ let localStream;
 
 $('name').value = localStorage.getItem('kaskade.name') ?? '';
 $('room').value = new URLSearchParams(location.search).get('room') ?? 'demo';
+fetch('/demo/config')
+  .then((r) => r.json())
+  .then(({ regions }) => {
+    if (regions.length === 0) return;
+    const wanted = new URLSearchParams(location.search).get('region');
+    for (const region of regions) $('region').append(new Option(region, region, false, region === wanted));
+    $('region-field').hidden = false;
+  });
 
 $('join-form').addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -24,24 +32,24 @@ $('join-form').addEventListener('submit', async (event) => {
         video: { width: 1280, height: 720 },
       });
     }
-    const tokenFor = async () => {
-      const response = await fetch('/demo/token', {
+    // Each (re)connect asks the app backend for a ticket: an edge and a token for it.
+    const ticket = async () => {
+      const response = await fetch('/demo/join', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ room: roomName, name, subscribeOnly: viewerOnly }),
+        body: JSON.stringify({
+          room: roomName,
+          name,
+          region: $('region').value || undefined,
+          subscribeOnly: viewerOnly,
+        }),
       });
-      if (!response.ok) throw new Error(`token request failed (${response.status})`);
-      return response.json();
+      const body = await response.json();
+      if (!response.ok) throw new Error(body.message ?? `join failed (${response.status})`);
+      if (body.nodeId) $('room-label').dataset.edge = `${body.nodeId} (${body.region})`;
+      return { url: body.url, token: body.token };
     };
-    const first = await tokenFor();
-    // The first token is used at once; reconnects fetch a fresh one.
-    let next = first.token;
-    const token = async () => {
-      const current = next ?? (await tokenFor()).token;
-      next = undefined;
-      return current;
-    };
-    room = await Room.connect({ url: first.edgeUrl, token });
+    room = await Room.connect({ token: ticket });
     window.kaskadeRoom = room; // for poking at from the console
     wireRoom(room);
     showStage(roomName);
@@ -158,7 +166,8 @@ function initials(name) {
 function showStage(roomName) {
   $('join-form').hidden = true;
   $('stage').hidden = false;
-  $('room-label').textContent = `room ${roomName}`;
+  const edge = $('room-label').dataset.edge;
+  $('room-label').textContent = edge ? `room ${roomName} · edge ${edge}` : `room ${roomName}`;
   const mic = $('toggle-mic');
   const cam = $('toggle-cam');
   const audio = localStream?.getAudioTracks().length;

@@ -16,11 +16,20 @@ import { SignalingChannel } from './SignalingChannel.ts';
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 export type Quality = 'low' | 'medium' | 'high';
 
-export interface ConnectOptions {
-  /** Base URL of the edge, e.g. http://127.0.0.1:7880. */
+/** Where to join: an edge and a token for it (from the control plane's join, or minted by hand). */
+export interface JoinTicket {
   url: string;
-  /** A join token, or a function that returns a fresh one (called again on reconnect). */
-  token: string | (() => string | Promise<string>);
+  token: string;
+}
+
+export interface ConnectOptions {
+  /** Base URL of the edge, e.g. http://127.0.0.1:7880 (when `token` is not a ticket provider). */
+  url?: string;
+  /**
+   * A join token, or a function called on every (re)connect that returns a fresh token or
+   * a whole ticket: with a ticket, a reconnect may land on another edge (placement decides).
+   */
+  token: string | (() => string | JoinTicket | Promise<string | JoinTicket>);
   /** Receive every stream of the room as it appears (default true). */
   autoSubscribe?: boolean;
   /** ICE over TCP only, for networks that block UDP. */
@@ -106,7 +115,7 @@ class Publication implements LocalPublication {
  * failed ICE connection restarts ICE. Events tell the application what changed.
  */
 export class Room extends Emitter<RoomEvents> {
-  readonly #options: Required<Omit<ConnectOptions, 'forceTcp'>> & { forceTcp: boolean };
+  readonly #options: Required<Omit<ConnectOptions, 'forceTcp' | 'url'>> & { forceTcp: boolean; url?: string };
   readonly #device = new Device();
   readonly #publications = new Map<Source, Publication>();
   readonly #participants = new Map<string, RemoteParticipant>();
@@ -252,16 +261,24 @@ export class Room extends Emitter<RoomEvents> {
     this.#channel?.close(4000, 'simulated drop');
   }
 
+  async #ticket(): Promise<JoinTicket> {
+    const given =
+      typeof this.#options.token === 'function' ? await this.#options.token() : this.#options.token;
+    if (typeof given !== 'string') return given;
+    if (!this.#options.url)
+      throw new Error('Room.connect needs a url, or a token provider that returns tickets');
+    return { url: this.#options.url, token: given };
+  }
+
   async #establish(): Promise<void> {
-    const channel = await SignalingChannel.open(this.#options.url);
+    const { url, token } = await this.#ticket();
+    const channel = await SignalingChannel.open(url);
     this.#channel = channel;
     this.#wireChannel(channel);
     if (!this.#device.loaded) {
       const { rtpCapabilities } = await channel.request('getRouterRtpCapabilities', {});
       await this.#device.load({ routerRtpCapabilities: rtpCapabilities as RtpCapabilities });
     }
-    const token =
-      typeof this.#options.token === 'function' ? await this.#options.token() : this.#options.token;
     const joined = await channel.request('join', {
       token,
       rtpCapabilities: this.#device

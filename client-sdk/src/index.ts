@@ -3,6 +3,7 @@ export type { Grants } from '../../control-plane/protocol/token.ts';
 export type {
   ConnectionState,
   ConnectOptions,
+  JoinTicket,
   LocalPublication,
   PublishOptions,
   Quality,

@@ -79,11 +79,18 @@ export interface IssueOptions {
   grants: JoinClaims['grants'];
   /** Lifetime in seconds. */
   ttlSeconds?: number;
+  /** Binds the token to one edge (edge tokens from the control plane). */
+  node?: string;
 }
 
 /** Issues a join token: HS256 with a secret, or ES256 with a PKCS#8 PEM private key. */
 export async function issueToken(options: IssueOptions, key: { secret: string } | { privateKeyPem: string }) {
-  const jwt = new SignJWT({ name: options.name, room: options.room, grants: options.grants })
+  const jwt = new SignJWT({
+    name: options.name,
+    room: options.room,
+    grants: options.grants,
+    ...(options.node ? { node: options.node } : {}),
+  })
     .setSubject(options.identity)
     .setAudience(TOKEN_AUDIENCE)
     .setIssuedAt()

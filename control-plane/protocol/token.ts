@@ -25,6 +25,8 @@ export const JoinClaims = Type.Object({
   exp: Type.Integer(),
   iat: Type.Optional(Type.Integer()),
   iss: Type.Optional(Type.String({ maxLength: 256 })),
+  /** Set on edge tokens the control plane issues: only that edge accepts the token. */
+  node: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
 });
 export type JoinClaims = Static<typeof JoinClaims>;
 

@@ -94,6 +94,7 @@ export class Edge {
       await app.register(signalingPlugin, {
         accepting: () => !edge.#draining,
         session: {
+          nodeId: config.nodeId,
           rooms,
           verifier,
           rtpCapabilities,

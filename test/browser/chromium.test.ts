@@ -15,8 +15,7 @@ let browser: Browser;
 beforeAll(async () => {
   edge = await startEdge({ KASKADE_WORKERS: '2' });
   web = await startDemoServer({
-    edgeUrl: edge.url,
-    jwtSecret: TEST_SECRET,
+    backend: { kind: 'edge', edgeUrl: edge.url, jwtSecret: TEST_SECRET },
     extraRoot: fileURLToPath(new URL('./pages/', import.meta.url)),
   });
   browser = await launchBrowser('chromium');

@@ -25,8 +25,7 @@ beforeAll(async () => {
     log: (line) => console.log(`[edge] ${line}`),
   });
   web = await startDemoServer({
-    edgeUrl: edge.url,
-    jwtSecret: TEST_SECRET,
+    backend: { kind: 'edge', edgeUrl: edge.url, jwtSecret: TEST_SECRET },
     extraRoot: fileURLToPath(new URL('./pages/', import.meta.url)),
   });
   [firefox, chromium] = await Promise.all([launchBrowser('firefox'), launchBrowser('chromium')]);

@@ -18,6 +18,7 @@ import type { RoomManager } from '../rtc/RoomManager.ts';
 import { toKaskadeError } from './errors.ts';
 
 export interface SessionContext {
+  nodeId: string;
   rooms: RoomManager;
   verifier: TokenVerifier;
   rtpCapabilities: ResponseData<'getRouterRtpCapabilities'>['rtpCapabilities'];
@@ -129,6 +130,10 @@ export class SignalingSession {
         setImmediate(() => this.#close(CloseCodes.unauthorized, 'unauthorized'));
         throw error;
       });
+      if (claims.node && claims.node !== this.context.nodeId) {
+        setImmediate(() => this.#close(CloseCodes.unauthorized, 'unauthorized'));
+        throw new KaskadeError('UNAUTHORIZED', `this token is for edge ${claims.node}`);
+      }
       const room = await this.context.rooms.getOrCreate(claims.room);
       const participant = await room.join(claims, rtpCapabilities);
       this.#participant = participant;

@@ -1,0 +1,74 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import { Bus } from '../common/bus.ts';
+import { TokenVerifier } from '../common/tokens.ts';
+import { Directory } from '../directory/Directory.ts';
+import { adminPlugin } from './adminPlugin.ts';
+import type { ControlPlaneConfig } from './config.ts';
+import { joinPlugin } from './joinPlugin.ts';
+import { NodeRegistry } from './NodeRegistry.ts';
+
+/** The control-plane service: join and placement, node registry, operator views. Stateless; run any number. */
+export class ControlPlane {
+  readonly registry: NodeRegistry;
+  readonly #app: FastifyInstance;
+  readonly #bus: Bus;
+  readonly #directory: Directory;
+
+  private constructor(app: FastifyInstance, bus: Bus, directory: Directory, registry: NodeRegistry) {
+    this.#app = app;
+    this.#bus = bus;
+    this.#directory = directory;
+    this.registry = registry;
+  }
+
+  static async start(config: ControlPlaneConfig, logger: Logger): Promise<ControlPlane> {
+    const appTokens = await TokenVerifier.create({
+      secret: config.appJwtSecret,
+      publicKeyPem: config.appJwtPublicKey,
+    });
+    const bus = await Bus.connect(config.natsUrl, logger, 'control-plane');
+    const directory = new Directory(config.redisUrl, logger);
+    const registry = new NodeRegistry(bus, directory, config.nodeTimeoutMs, logger);
+    registry.start();
+    const app = Fastify({
+      loggerInstance: logger as FastifyBaseLogger,
+      logController: new LogController({ disableRequestLogging: true }),
+    });
+    const cp = new ControlPlane(app, bus, directory, registry);
+    try {
+      app.get('/livez', async () => ({ status: 'ok' }));
+      app.get('/readyz', async (_request, reply) =>
+        directory.redis.status === 'ready'
+          ? { status: 'ready' }
+          : reply.code(503).send({ status: 'unavailable', reason: `redis ${directory.redis.status}` }),
+      );
+      await app.register(joinPlugin, {
+        appTokens,
+        edgeJwtSecret: config.edgeJwtSecret,
+        edgeTokenTtlSeconds: config.edgeTokenTtlSeconds,
+        registry,
+        directory,
+      });
+      await app.register(adminPlugin, { registry, directory });
+      await app.listen({ host: config.httpHost, port: config.httpPort });
+    } catch (error) {
+      await cp.stop();
+      throw error;
+    }
+    return cp;
+  }
+
+  get url(): string {
+    const address = this.#app.server.address();
+    if (!address || typeof address === 'string') throw new Error('not listening');
+    return `http://${address.address}:${address.port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.registry.stop();
+    await this.#app.close();
+    await this.#bus.close();
+    await this.#directory.close();
+  }
+}

@@ -1,0 +1,94 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { Bus } from '../common/bus.ts';
+import type { Directory } from '../directory/Directory.ts';
+import { NodeDead, NodeHeartbeat, Subjects } from '../protocol/nats.ts';
+
+interface Entry {
+  heartbeat: NodeHeartbeat;
+  lastSeen: number;
+  /** Joins placed here since its last report, so a join storm spreads before the next heartbeat. */
+  placedSince: number;
+}
+
+/**
+ * The live nodes, from their NATS heartbeats. A node silent for longer than the
+ * timeout is declared dead: one control-plane replica (the one that wins a Redis
+ * lock) removes its participants and streams from the directory and tells every
+ * node, which drop its streams and links.
+ */
+export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
+  readonly #nodes = new Map<string, Entry>();
+  readonly #bus: Bus;
+  readonly #directory: Directory;
+  readonly #timeoutMs: number;
+  readonly #logger: Logger;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(bus: Bus, directory: Directory, timeoutMs: number, logger: Logger) {
+    super();
+    this.#bus = bus;
+    this.#directory = directory;
+    this.#timeoutMs = timeoutMs;
+    this.#logger = logger.child({ component: 'registry' });
+  }
+
+  start(): void {
+    this.#bus.subscribe(Subjects.heartbeat, NodeHeartbeat, (hb) => {
+      this.#nodes.set(hb.nodeId, { heartbeat: hb, lastSeen: Date.now(), placedSince: 0 });
+    });
+    this.#timer = setInterval(() => void this.#sweep(), Math.max(100, Math.floor(this.#timeoutMs / 4)));
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  /** Live nodes; the participant counts include placements not yet reported. */
+  nodes(): NodeHeartbeat[] {
+    return [...this.#nodes.values()].map((e) => {
+      const participants = e.heartbeat.participants + e.placedSince;
+      const load = Math.max(e.heartbeat.load, participants / Math.max(1, e.heartbeat.capacity));
+      return { ...e.heartbeat, participants, load };
+    });
+  }
+
+  /** A join was sent to this node. */
+  placed(nodeId: string): void {
+    const entry = this.#nodes.get(nodeId);
+    if (entry) entry.placedSince++;
+  }
+
+  async #sweep(): Promise<void> {
+    const now = Date.now();
+    for (const [nodeId, entry] of this.#nodes) {
+      if (now - entry.lastSeen <= this.#timeoutMs) continue;
+      this.#nodes.delete(nodeId);
+      await this.#declareDead(nodeId, `no heartbeat for ${now - entry.lastSeen} ms`);
+    }
+  }
+
+  async #declareDead(nodeId: string, reason: string): Promise<void> {
+    this.#logger.warn({ deadNode: nodeId, reason }, 'node declared dead');
+    this.emit('dead', nodeId);
+    try {
+      // Every replica notices; one cleans up.
+      const won = await this.#directory.redis.set(
+        `kaskade:node:{${nodeId}}:dead`,
+        '1',
+        'PX',
+        this.#timeoutMs,
+        'NX',
+      );
+      if (!won) return;
+      for (const room of await this.#directory.roomsOfNode(nodeId)) {
+        await this.#directory.purgeNode(room, nodeId);
+        await this.#directory.leaveRoom(room, nodeId);
+      }
+      await this.#directory.forgetNode(nodeId);
+    } catch (err) {
+      this.#logger.warn({ err, deadNode: nodeId }, 'directory clean-up after a dead node failed');
+    }
+    this.#bus.publish(Subjects.nodeDead, NodeDead, { nodeId, reason });
+  }
+}

@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify';
+import Type, { type Static } from 'typebox';
+import type { Directory } from '../directory/Directory.ts';
+import { RoomName } from '../protocol/media.ts';
+import type { NodeRegistry } from './NodeRegistry.ts';
+
+export interface AdminPluginOptions {
+  registry: NodeRegistry;
+  directory: Directory;
+}
+
+/** Read-only views for operators: rooms, a room's participants and streams, nodes. */
+export async function adminPlugin(app: FastifyInstance, opts: AdminPluginOptions): Promise<void> {
+  app.get('/v1/nodes', async () => ({ nodes: opts.registry.nodes() }));
+  app.get('/v1/rooms', async () => ({ rooms: await opts.directory.rooms() }));
+  app.get<{ Params: Static<typeof Params> }>(
+    '/v1/rooms/:room/participants',
+    { schema: { params: Params } },
+    async (request) => {
+      const state = await opts.directory.room(request.params.room);
+      return { participants: state.participants, streams: state.streams, nodes: state.nodes };
+    },
+  );
+}
+
+const Params = Type.Object({ room: RoomName });

@@ -1,0 +1,66 @@
+import type { Static } from 'typebox';
+import { loadEnvConfig, option, Type } from '../common/env-config.ts';
+import { ConfigError } from '../common/errors.ts';
+
+export const ControlPlaneConfigSchema = Type.Object({
+  httpHost: option(Type.String({ minLength: 1, default: '127.0.0.1' }), {
+    env: 'KASKADE_CP_HTTP_HOST',
+    description: 'address the control-plane API listens on',
+  }),
+  httpPort: option(Type.Integer({ minimum: 0, maximum: 65535, default: 7800 }), {
+    env: 'KASKADE_CP_HTTP_PORT',
+    description: 'port of the control-plane API (0 picks a free one)',
+  }),
+  natsUrl: option(Type.String({ minLength: 1, pattern: '^nats://' }), {
+    env: 'KASKADE_NATS_URL',
+    description: 'NATS server(s), comma-separated',
+  }),
+  redisUrl: option(Type.String({ minLength: 1, pattern: '^rediss?://' }), {
+    env: 'KASKADE_REDIS_URL',
+    description: 'Redis holding the room directory',
+  }),
+  appJwtSecret: Type.Optional(
+    option(Type.String({ minLength: 32 }), {
+      env: 'KASKADE_APP_JWT_SECRET',
+      description: "HS256 secret of the conference application's join tokens",
+    }),
+  ),
+  appJwtPublicKey: Type.Optional(
+    option(Type.String({ minLength: 1, pattern: 'BEGIN PUBLIC KEY' }), {
+      env: 'KASKADE_APP_JWT_PUBLIC_KEY',
+      description: "ES256 public key of the application's join tokens; this or the secret is required",
+    }),
+  ),
+  edgeJwtSecret: option(Type.String({ minLength: 32 }), {
+    env: 'KASKADE_JWT_SECRET',
+    description: 'HS256 secret the edge tokens are signed with (the edges verify with it)',
+  }),
+  edgeTokenTtlSeconds: option(Type.Integer({ minimum: 5, maximum: 3600, default: 60 }), {
+    env: 'KASKADE_EDGE_TOKEN_TTL_S',
+    description: 'lifetime of an edge token (it is used at once)',
+  }),
+  nodeTimeoutMs: option(Type.Integer({ minimum: 500, maximum: 600_000, default: 6000 }), {
+    env: 'KASKADE_NODE_TIMEOUT_MS',
+    description: 'a node silent for this long is declared dead',
+  }),
+  logLevel: option(
+    Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      {
+        default: 'info',
+      },
+    ),
+    { env: 'KASKADE_LOG_LEVEL', description: 'pino log level' },
+  ),
+});
+export type ControlPlaneConfig = Static<typeof ControlPlaneConfigSchema>;
+
+export function loadControlPlaneConfig(
+  env: Record<string, string | undefined> = process.env,
+): ControlPlaneConfig {
+  const config = loadEnvConfig(ControlPlaneConfigSchema, env);
+  if (!config.appJwtSecret && !config.appJwtPublicKey) {
+    throw new ConfigError(['KASKADE_APP_JWT_SECRET or KASKADE_APP_JWT_PUBLIC_KEY is required']);
+  }
+  return config;
+}

@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { type ControlPlaneProcess, spawnControlPlane } from './control-plane-process.ts';
+import { type EdgeProcess, spawnEdge } from './edge-process.ts';
+import { type Service, startNats, startRedis } from './services.ts';
+
+export interface LocalMeshOptions {
+  /** Region name -> loopback /24 prefix its edges take addresses from, e.g. { eu: '127.0.1' }. */
+  regions?: Record<string, string>;
+  edgesPerRegion?: number;
+  workersPerEdge?: number;
+  natsUrl?: string;
+  redisUrl?: string;
+  /** Extra environment for every edge (timeouts in tests). */
+  edgeEnv?: Record<string, string>;
+  controlPlaneEnv?: Record<string, string>;
+  log?: (source: string, line: string) => void;
+}
+
+export interface MeshEdge extends EdgeProcess {
+  nodeId: string;
+  region: string;
+  host: string;
+}
+
+export interface LocalMesh {
+  controlPlane: ControlPlaneProcess;
+  edges: MeshEdge[];
+  natsUrl: string;
+  redisUrl: string;
+  nats?: Service;
+  redis?: Service;
+  appJwtSecret: string;
+  regions: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A whole mesh on one machine: nats-server and redis-server (started here on free
+ * ports unless URLs are given), the control plane, and edges in several regions,
+ * each region on its own loopback addresses. Everything is a real process.
+ */
+export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<LocalMesh> {
+  const regions = options.regions ?? { eu: '127.0.1', us: '127.0.2' };
+  const perRegion = options.edgesPerRegion ?? 2;
+  const log = options.log ?? (() => {});
+  const started: { stop(): Promise<unknown> }[] = [];
+  const stopAll = async () => {
+    for (const s of started.reverse()) await s.stop().catch(() => undefined);
+  };
+  try {
+    const nats = options.natsUrl ? undefined : await startNats();
+    const redis = options.redisUrl ? undefined : await startRedis();
+    if (nats) started.push(nats);
+    if (redis) started.push(redis);
+    const natsUrl = options.natsUrl ?? nats!.url;
+    const redisUrl = options.redisUrl ?? redis!.url;
+    const edgeJwtSecret = randomBytes(24).toString('hex');
+    const appJwtSecret = randomBytes(24).toString('hex');
+    const controlPlane = await spawnControlPlane(
+      {
+        KASKADE_NATS_URL: natsUrl,
+        KASKADE_REDIS_URL: redisUrl,
+        KASKADE_JWT_SECRET: edgeJwtSecret,
+        KASKADE_APP_JWT_SECRET: appJwtSecret,
+        KASKADE_LOG_LEVEL: 'info',
+        ...options.controlPlaneEnv,
+      },
+      (line) => log('control-plane', line),
+    );
+    started.push(controlPlane);
+    const edges: MeshEdge[] = [];
+    for (const [region, prefix] of Object.entries(regions)) {
+      for (let i = 1; i <= perRegion; i++) {
+        const nodeId = `edge-${region}-${i}`;
+        const host = `${prefix}.${i}`;
+        const edge = await spawnEdge({
+          host,
+          workers: options.workersPerEdge ?? 1,
+          env: {
+            KASKADE_NODE_ID: nodeId,
+            KASKADE_REGION: region,
+            KASKADE_NATS_URL: natsUrl,
+            KASKADE_REDIS_URL: redisUrl,
+            KASKADE_JWT_SECRET: edgeJwtSecret,
+            KASKADE_LOG_LEVEL: 'info',
+            ...options.edgeEnv,
+          },
+          log: (line) => log(nodeId, line),
+        });
+        started.push(edge);
+        edges.push({ ...edge, nodeId, region, host });
+      }
+    }
+    // The control plane places joins only on edges it has heard from.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const { nodes } = (await (await fetch(`${controlPlane.url}/v1/nodes`)).json()) as { nodes: unknown[] };
+      if (nodes.length === edges.length) break;
+      if (Date.now() > deadline) throw new Error(`only ${nodes.length} of ${edges.length} edges reported in`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return {
+      controlPlane,
+      edges,
+      natsUrl,
+      redisUrl,
+      nats,
+      redis,
+      appJwtSecret,
+      regions: Object.keys(regions),
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
