@@ -148,10 +148,13 @@ export class Bus {
     return () => sub.unsubscribe();
   }
 
-  /** Calls back each time the connection comes back after a loss. */
-  onReconnect(callback: () => void): void {
+  /** Calls back on each loss of the connection and each return. */
+  onConnectionChange(callbacks: { lost?: () => void; back?: () => void }): void {
     void (async () => {
-      for await (const status of this.#nc.status()) if (status.type === 'reconnect') callback();
+      for await (const status of this.#nc.status()) {
+        if (status.type === 'disconnect') callbacks.lost?.();
+        if (status.type === 'reconnect') callbacks.back?.();
+      }
     })();
   }
 

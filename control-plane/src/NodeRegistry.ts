@@ -24,6 +24,7 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
   readonly #timeoutMs: number;
   readonly #logger: Logger;
   #timer: NodeJS.Timeout | undefined;
+  #deaf = false;
 
   constructor(bus: Bus, directory: Directory, timeoutMs: number, logger: Logger) {
     super();
@@ -36,6 +37,17 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
   start(): void {
     this.#bus.subscribe(Subjects.heartbeat, NodeHeartbeat, (hb) => {
       this.#nodes.set(hb.nodeId, { heartbeat: hb, lastSeen: Date.now(), placedSince: 0 });
+    });
+    // Without NATS this replica hears nobody: that says nothing about the nodes. Stop
+    // judging while away, and give every node a full timeout again on return.
+    this.#bus.onConnectionChange({
+      lost: () => {
+        this.#deaf = true;
+      },
+      back: () => {
+        this.#deaf = false;
+        for (const entry of this.#nodes.values()) entry.lastSeen = Date.now();
+      },
     });
     this.#timer = setInterval(() => void this.#sweep(), Math.max(100, Math.floor(this.#timeoutMs / 4)));
   }
@@ -60,6 +72,7 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
   }
 
   async #sweep(): Promise<void> {
+    if (this.#deaf) return;
     const now = Date.now();
     for (const [nodeId, entry] of this.#nodes) {
       if (now - entry.lastSeen <= this.#timeoutMs) continue;

@@ -90,7 +90,18 @@ export class Edge {
         });
       }
       await app.register(healthPlugin, { notReadyReason: () => (edge.#draining ? 'draining' : null) });
-      await app.register(nodePlugin, { nodeId: config.nodeId, pool, rooms });
+      await app.register(nodePlugin, {
+        nodeId: config.nodeId,
+        pool,
+        rooms,
+        links: () =>
+          (edge.mesh?.relay.links() ?? []).map((l) => ({
+            room: l.room,
+            remoteNode: l.remoteNode,
+            copies: l.copies.size,
+            sends: l.sends.size,
+          })),
+      });
       await app.register(signalingPlugin, {
         accepting: () => !edge.#draining,
         session: {

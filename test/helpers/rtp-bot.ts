@@ -27,6 +27,8 @@ export class RtpBot {
   #sendTransportId: string | undefined;
   #recvTransportId: string | undefined;
   readonly #senders: StreamSender[] = [];
+  /** The sender of each stream this bot publishes, by producer id. */
+  readonly senders = new Map<string, StreamSender>();
   readonly #counter = new RtpCounter(this.#senders);
 
   private constructor(
@@ -80,15 +82,15 @@ export class RtpBot {
       rtpParameters: rtpParametersFor(kind, ssrc),
     });
     const target = this.#sendTarget!;
-    this.#senders.push(
-      new StreamSender({
-        kind,
-        ssrc,
-        packetsPerSecond,
-        keyframes,
-        send: (packet) => this.#socket.send(packet, target.port, target.ip),
-      }),
-    );
+    const sender = new StreamSender({
+      kind,
+      ssrc,
+      packetsPerSecond,
+      keyframes,
+      send: (packet) => this.#socket.send(packet, target.port, target.ip),
+    });
+    this.#senders.push(sender);
+    this.senders.set(producerId, sender);
     return producerId;
   }
 

@@ -75,6 +75,7 @@ export class StreamSender {
   #frame = 0;
   #keyframeWanted = true;
   keyframesSent = 0;
+  packetsSent = 0;
 
   constructor(options: StreamSenderOptions) {
     this.#options = options;
@@ -102,6 +103,7 @@ export class StreamSender {
       payload = vp8Payload(this.#frame, key);
     }
     send(rtpPacket(pt, this.#seq, this.#frame * (kind === 'audio' ? 960 : 3000), ssrc, payload));
+    this.packetsSent++;
     this.#seq = (this.#seq + 1) & 0xffff;
     this.#frame++;
   }

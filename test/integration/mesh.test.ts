@@ -95,3 +95,62 @@ it('one room across three edges: remote streams reach every viewer through one p
   await eventually(async () => expect(await client.keys('kaskade:room:*')).toEqual([]));
   await client.quit();
 });
+
+it('fans one publisher out to 60 viewers on three other edges in two regions: no loss, one link per edge, flat inbound', async () => {
+  const [a, b, c, d] = [
+    await meshEdge('fan-a', 'eu'),
+    await meshEdge('fan-b', 'eu'),
+    await meshEdge('fan-c', 'us'),
+    await meshEdge('fan-d', 'us'),
+  ];
+  const presenter = await RtpBot.join(a.url, await token('presenter', 'fan-room'));
+  const mic = await presenter.publish('microphone', { packetsPerSecond: 50 });
+  const plan: [Edge, number][] = [
+    [b, 10],
+    [c, 20],
+    [d, 30],
+  ];
+  const viewers: { bot: RtpBot; edge: Edge; stream: Awaited<ReturnType<RtpBot['consume']>> }[] = [];
+  for (const [edge, count] of plan) {
+    for (let i = 0; i < count; i++) {
+      const bot = await RtpBot.join(edge.url, await token(`${edge.config.nodeId}-viewer-${i}`, 'fan-room'));
+      viewers.push({ bot, edge, stream: await bot.consume({ producerId: mic }) });
+    }
+  }
+  await eventually(() => {
+    for (const v of viewers) expect(v.stream.packets).toBeGreaterThan(0);
+  }, 10_000);
+  expect(
+    a
+      .mesh!.relay.links()
+      .map((l) => `${l.remoteNode}:${l.sends.size}`)
+      .sort(),
+  ).toEqual(['fan-b:1', 'fan-c:1', 'fan-d:1']);
+  for (const [edge] of plan)
+    expect(edge.mesh!.relay.links().map((l) => `${l.remoteNode}:${l.copies.size}`)).toEqual(['fan-a:1']);
+
+  // Over a window: every viewer gets every packet sent, and what enters each remote edge
+  // does not depend on how many watch there (10, 20, 30).
+  const inbound = async (edge: Edge) =>
+    (await edge.mesh!.relay.links()[0]!.transport.getStats())[0]!.bytesReceived;
+  const sender = presenter.senders.get(mic)!;
+  const sent0 = sender.packetsSent;
+  const got0 = viewers.map((v) => v.stream.packets);
+  const in0 = await Promise.all(plan.map(([edge]) => inbound(edge)));
+  await new Promise((r) => setTimeout(r, 3000));
+  sender.stop();
+  await new Promise((r) => setTimeout(r, 500));
+  const sent = sender.packetsSent - sent0;
+  const inBytes = (await Promise.all(plan.map(([edge]) => inbound(edge)))).map((bytes, i) => bytes - in0[i]!);
+  for (const [i, v] of viewers.entries()) {
+    expect(v.stream.packets - got0[i]!, `viewer ${i}`).toBeGreaterThanOrEqual(sent - 1);
+  }
+  const [least, most] = [Math.min(...inBytes), Math.max(...inBytes)];
+  expect(least).toBeGreaterThan(0);
+  expect(most / least).toBeLessThan(1.15);
+
+  for (const v of viewers) await v.bot.close();
+  await presenter.close();
+  for (const edge of [a, b, c, d]) await expectNoMediaObjects(edge);
+  for (const edge of [a, b, c, d]) expect(edge.mesh!.relay.links()).toEqual([]);
+});

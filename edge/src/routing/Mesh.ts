@@ -70,7 +70,7 @@ export class Mesh {
     this.relay.start();
     rooms.onCreate = (room) => this.#attach(room);
     bus.subscribe(Subjects.nodeDead, NodeDead, ({ nodeId }) => this.#onNodeDead(nodeId));
-    bus.onReconnect(() => void this.#resyncAll());
+    bus.onConnectionChange({ back: () => void this.#resyncAll() });
     directory.redis.on('ready', () => void this.#republishAll());
     this.#timers.push(setInterval(() => this.#heartbeat(), this.#options.heartbeatMs));
     this.#timers.push(setInterval(() => void this.#resyncAll(), this.#options.resyncMs));

@@ -7,6 +7,8 @@ export interface NodePluginOptions {
   nodeId: string;
   pool: WorkerPool;
   rooms: RoomManager;
+  /** The pipe links of this node (mesh mode). */
+  links?: () => { room: string; remoteNode: string; copies: number; sends: number }[];
 }
 
 /** GET /v1/node: what this node carries, counted from the workers' own dumps. */
@@ -18,6 +20,7 @@ export async function nodePlugin(app: FastifyInstance, opts: NodePluginOptions):
       rooms: rooms.length,
       participants: rooms.reduce((n, r) => n + r.participantCount, 0),
       workers: await takeCensus(opts.pool.workers),
+      links: opts.links?.() ?? [],
     };
   });
 }
