@@ -122,13 +122,33 @@ export class Directory {
     return (await this.redis.smembers(ROOMS)).sort();
   }
 
-  /** Keeps a room's keys alive while this node carries it. */
+  /** Keeps a room's keys alive while this node carries it (keys lost with Redis stay lost until republish). */
   async refresh(rooms: string[], nodeId: string): Promise<void> {
     if (rooms.length === 0) return;
     const multi = this.redis.multi();
-    for (const room of rooms) this.#touchInto(multi, room, nodeId);
+    for (const room of rooms)
+      for (const key of Object.values(keys(room))) multi.expire(key, this.#ttlSeconds);
     multi.expire(nodeRoomsKey(nodeId), this.#ttlSeconds);
     await multi.exec();
+  }
+
+  /**
+   * Writes everything a node holds in a room, in one transaction: a node listed in a
+   * room's nodes hash always has all its entries there (resync relies on it).
+   */
+  async republish(
+    room: string,
+    nodeId: string,
+    participants: RemoteParticipant[],
+    streams: RemoteStream[],
+  ): Promise<void> {
+    const k = keys(room);
+    const multi = this.redis.multi();
+    for (const p of participants) multi.hset(k.participants, p.id, JSON.stringify(p));
+    for (const s of streams) multi.hset(k.streams, s.producerId, JSON.stringify(s));
+    this.#touchInto(multi, room, nodeId);
+    await multi.exec();
+    await this.#indexRoom(room, nodeId);
   }
 
   /** This node no longer carries the room; the last node out removes the room's keys. */

@@ -215,10 +215,16 @@ export class Mesh {
       const streams = state.streams.filter((s) => s.node !== nodeId);
       const participantIds = new Set(participants.map((p) => p.id));
       const streamIds = new Set(streams.map((s) => s.producerId));
-      for (const p of room.remoteParticipants())
-        if (!participantIds.has(p.id)) room.removeRemoteParticipant(p.id);
-      for (const s of room.remoteStreams())
-        if (!streamIds.has(s.producerId)) room.removeRemoteStream(s.producerId);
+      // An entry is gone only if its node has written the room since (it is in the nodes
+      // hash) and left it out. A node missing from the hash has not republished yet (Redis
+      // lost it) or is dead, which NodeDead handles.
+      const reporting = new Set(state.nodes);
+      for (const p of room.remoteParticipants()) {
+        if (reporting.has(p.node) && !participantIds.has(p.id)) room.removeRemoteParticipant(p.id);
+      }
+      for (const s of room.remoteStreams()) {
+        if (reporting.has(s.node) && !streamIds.has(s.producerId)) room.removeRemoteStream(s.producerId);
+      }
       for (const p of participants) room.addRemoteParticipant(p);
       for (const s of streams) {
         room.addRemoteStream(s);
@@ -231,13 +237,13 @@ export class Mesh {
   async #republishAll(): Promise<void> {
     const { directory, nodeId } = this.#options;
     for (const room of this.#options.rooms.openRooms()) {
-      try {
-        for (const p of room.participants())
-          await directory.addParticipant(room.name, { ...p.info(), node: nodeId });
-        for (const s of room.localStreams()) await directory.addStream(room.name, { ...s, node: nodeId });
-      } catch (err) {
-        this.#logger.warn({ err, room: room.name }, 'republish to the directory failed');
-      }
+      const participants = [...room.participants()].map((p) => ({ ...p.info(), node: nodeId }));
+      const streams = room.localStreams().map((s) => ({ ...s, node: nodeId }));
+      await directory
+        .republish(room.name, nodeId, participants, streams)
+        .catch((err: unknown) =>
+          this.#logger.warn({ err, room: room.name }, 'republish to the directory failed'),
+        );
     }
   }
 

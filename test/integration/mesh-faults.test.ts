@@ -1,0 +1,169 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
+import { startNats, startRedis } from '../../scripts/lib/services.ts';
+import { eventually } from '../helpers/edge.ts';
+import { joinThroughControlPlane, nodeView, type Placed } from '../helpers/mesh.ts';
+
+const FAST = {
+  KASKADE_ALLOW_PLAIN_RTP: 'true',
+  KASKADE_HEARTBEAT_MS: '300',
+  KASKADE_RESYNC_MS: '1000',
+  KASKADE_PIPE_LINGER_MS: '300',
+  KASKADE_ROOM_EMPTY_GRACE_MS: '300',
+  KASKADE_LOG_LEVEL: 'warn',
+};
+const NODE_TIMEOUT_MS = 1500;
+
+let mesh: LocalMesh | undefined;
+let bots: Placed[] = [];
+
+async function startMesh(edgeEnv: Record<string, string> = {}) {
+  mesh = await startLocalMesh({
+    edgeEnv: { ...FAST, ...edgeEnv },
+    controlPlaneEnv: { KASKADE_NODE_TIMEOUT_MS: String(NODE_TIMEOUT_MS), KASKADE_LOG_LEVEL: 'warn' },
+  });
+  return mesh;
+}
+
+async function join(identity: string, room: string, region?: string): Promise<Placed> {
+  const placed = await joinThroughControlPlane(mesh!, identity, room, region);
+  bots.push(placed);
+  return placed;
+}
+
+/** Packets keep arriving: the count grows by at least `min` within the time. */
+async function expectFlowing(stream: { packets: number }, min = 20, timeoutMs = 5000) {
+  const start = stream.packets;
+  await eventually(() => expect(stream.packets - start).toBeGreaterThanOrEqual(min), timeoutMs);
+}
+
+afterEach(async () => {
+  for (const { bot } of bots) await bot.close().catch(() => undefined);
+  bots = [];
+  await mesh?.stop();
+  mesh = undefined;
+});
+
+describe('the mesh under failures (real processes)', () => {
+  it('an edge killed with SIGKILL: its streams and participants are dropped, other streams keep flowing', async () => {
+    const m = await startMesh();
+    const eu = await join('presenter-eu', 'kill-room', 'eu');
+    const us = await join('presenter-us', 'kill-room', 'us');
+    const euMic = await eu.bot.publish('microphone');
+    const usMic = await us.bot.publish('microphone');
+    const viewer = await join('viewer-eu', 'kill-room', 'eu');
+    expect(viewer.nodeId).toBe(eu.nodeId); // sticky: the room is there already
+    const fromEu = await viewer.bot.consume({ producerId: euMic });
+    const fromUs = await viewer.bot.consume({ producerId: usMic });
+    await expectFlowing(fromEu);
+    await expectFlowing(fromUs);
+
+    const victim = m.edges.find((e) => e.nodeId === us.nodeId)!;
+    const killedAt = Date.now();
+    victim.child.kill('SIGKILL');
+    await eventually(() => expect(viewer.bot.seen.streamClosed).toContain(usMic), NODE_TIMEOUT_MS + 4000);
+    expect(Date.now() - killedAt).toBeLessThan(NODE_TIMEOUT_MS + 4000);
+    await expectFlowing(fromEu); // the stream that did not come from it
+    const room = (await (await fetch(`${m.controlPlane.url}/v1/rooms/kill-room/participants`)).json()) as {
+      participants: { node: string }[];
+      streams: { node: string }[];
+    };
+    expect(room.participants.map((p) => p.node)).not.toContain(us.nodeId);
+    expect(room.streams.map((s) => s.node)).not.toContain(us.nodeId);
+    const { nodes } = (await (await fetch(`${m.controlPlane.url}/v1/nodes`)).json()) as {
+      nodes: { nodeId: string }[];
+    };
+    expect(nodes.map((n) => n.nodeId)).not.toContain(us.nodeId);
+    await eventually(async () =>
+      expect((await nodeView(m.edges.find((e) => e.nodeId === eu.nodeId)!.url)).links).toEqual([]),
+    );
+  });
+
+  it('nats-server restarted under a running room: media flows throughout; joins and new streams work after', async () => {
+    const m = await startMesh();
+    const presenter = await join('presenter', 'nats-room', 'eu');
+    const mic = await presenter.bot.publish('microphone');
+    const viewer = await join('viewer', 'nats-room', 'us');
+    const audio = await viewer.bot.consume({ producerId: mic });
+    await expectFlowing(audio);
+
+    await m.nats!.stop();
+    await expectFlowing(audio, 50); // one second and more with no NATS at all
+    m.nats = await startNats(m.nats!.port);
+    await expectFlowing(audio);
+
+    const late = await eventually(() => join('late-viewer', 'nats-room', 'us'), 10_000);
+    const lateAudio = await late.bot.consume({ producerId: mic });
+    await expectFlowing(lateAudio);
+    const cam = await presenter.bot.publish('camera', { packetsPerSecond: 30 });
+    await eventually(() => expect(viewer.bot.seen.streamAdded).toContain(cam), 5000);
+    await expectFlowing(await viewer.bot.consume({ producerId: cam }));
+  });
+
+  it('redis-server restarted (empty) under a running room: media flows; nodes republish; joins work after', async () => {
+    const m = await startMesh();
+    const presenter = await join('presenter', 'redis-room', 'eu');
+    const mic = await presenter.bot.publish('microphone');
+    const viewer = await join('viewer', 'redis-room', 'us');
+    const audio = await viewer.bot.consume({ producerId: mic });
+    await expectFlowing(audio);
+
+    await m.redis!.stop();
+    await expectFlowing(audio, 50);
+    m.redis = await startRedis(m.redis!.port);
+    // The edges write back what they hold.
+    await eventually(async () => {
+      const room = (await (await fetch(`${m.controlPlane.url}/v1/rooms/redis-room/participants`)).json()) as {
+        participants: unknown[];
+        streams: unknown[];
+      };
+      expect(room.participants).toHaveLength(2);
+      expect(room.streams).toHaveLength(1);
+    }, 10_000);
+    await expectFlowing(audio);
+    const late = await join('late-viewer', 'redis-room', 'us');
+    expect(late.bot.joined.streams.map((s) => s.producerId)).toContain(mic);
+    await expectFlowing(await late.bot.consume({ producerId: mic }));
+  });
+
+  it('a join storm: 200 joins in 10 s into one room across the mesh all succeed, with no duplicate pipes', async () => {
+    const m = await startMesh({ KASKADE_NODE_CAPACITY: '60' });
+    const presenter = await join('presenter', 'storm-room', 'eu');
+    const mic = await presenter.bot.publish('microphone');
+    // 20 waves of 10, one every 500 ms: 200 joins within 10 s, each wave not waiting for the last.
+    const waves = Array.from({ length: 20 }, (_, wave) =>
+      new Promise((r) => setTimeout(r, wave * 500)).then(() =>
+        Promise.all(
+          Array.from({ length: 10 }, async (_, i) => {
+            const placed = await join(`storm-${wave}-${i}`, 'storm-room', i % 2 ? 'us' : 'eu');
+            return { placed, stream: await placed.bot.consume({ producerId: mic }) };
+          }),
+        ),
+      ),
+    );
+    const joined = (await Promise.all(waves)).flat();
+    const results = joined.map((j) => j.placed);
+    const streams = joined.map((j) => j.stream);
+    expect(results).toHaveLength(200);
+    const perNode = new Map<string, number>();
+    for (const r of results) perNode.set(r.nodeId, (perNode.get(r.nodeId) ?? 0) + 1);
+    expect(perNode.size).toBe(4); // capacity 60 spread the storm over every edge
+
+    for (const edge of m.edges) {
+      const view = await nodeView(edge.url);
+      const links = view.links.filter((l) => l.room === 'storm-room');
+      if (edge.nodeId === presenter.nodeId) {
+        expect(links.map((l) => l.remoteNode).sort()).toEqual(
+          m.edges
+            .filter((e) => e !== edge)
+            .map((e) => e.nodeId)
+            .sort(),
+        );
+        for (const l of links) expect(l.sends).toBe(1);
+      } else {
+        expect(links).toEqual([{ room: 'storm-room', remoteNode: presenter.nodeId, copies: 1, sends: 0 }]);
+      }
+    }
+    await Promise.all(streams.map((stream) => expectFlowing(stream, 5)));
+  });
+});
