@@ -7,6 +7,22 @@ let room;
 let stream;
 
 window.harness = {
+  /** Joins through the demo server's /demo/join (an app backend asking the control plane). */
+  async joinVia(roomName, name, region) {
+    const ticket = async () => {
+      const response = await fetch('/demo/join', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ room: roomName, name, region }),
+      });
+      const body = await response.json();
+      if (!response.ok) throw new Error(body.message ?? `join failed (${response.status})`);
+      window.harnessNode = body.nodeId;
+      return { url: body.url, token: body.token };
+    };
+    return window.harness.join(undefined, ticket);
+  },
+  node: () => window.harnessNode,
   async join(url, token, { publish = true, forceTcp = false } = {}) {
     if (publish)
       stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });

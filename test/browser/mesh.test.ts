@@ -1,0 +1,61 @@
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, Page } from 'puppeteer-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { serverUrl, startDemoServer } from '../../client-sdk/dev-server.ts';
+import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
+import { launchBrowser } from '../helpers/browsers.ts';
+import { eventually } from '../helpers/edge.ts';
+import { expectReceivingFrom, harness, openHarness } from '../helpers/media-checks.ts';
+import { nodeView } from '../helpers/mesh.ts';
+
+let mesh: LocalMesh;
+let web: FastifyInstance;
+let browser: Browser;
+
+beforeAll(async () => {
+  mesh = await startLocalMesh({ edgeEnv: { KASKADE_LOG_LEVEL: 'warn', KASKADE_ROOM_EMPTY_GRACE_MS: '300' } });
+  web = await startDemoServer({
+    backend: {
+      kind: 'control-plane',
+      url: mesh.controlPlane.url,
+      appJwtSecret: mesh.appJwtSecret,
+      regions: mesh.regions,
+    },
+    extraRoot: fileURLToPath(new URL('./pages/', import.meta.url)),
+  });
+  browser = await launchBrowser('chromium');
+}, 90_000);
+afterAll(async () => {
+  await browser?.close();
+  await web?.close();
+  await mesh?.stop();
+});
+
+async function joinRegion(name: string, region: string): Promise<{ page: Page; id: string; node: string }> {
+  const page = await browser.newPage();
+  await openHarness(page, serverUrl(web));
+  const id = await harness<string>(page, 'joinVia', 'cross-region', name, region);
+  return { page, id, node: await harness<string>(page, 'node') };
+}
+
+it('two browsers on edges in different regions see and hear each other', async () => {
+  const ada = await joinRegion('Ada', 'eu');
+  const grace = await joinRegion('Grace', 'us');
+  expect(ada.node).toMatch(/^edge-eu-/);
+  expect(grace.node).toMatch(/^edge-us-/);
+  await expectReceivingFrom(ada.page, grace.id);
+  await expectReceivingFrom(grace.page, ada.id);
+  await harness(ada.page, 'leave');
+  await harness(grace.page, 'leave');
+  // Nothing is left on any edge: no routers, transports, producers, consumers or pipe links.
+  for (const edge of mesh.edges) {
+    await eventually(async () => {
+      const view = await nodeView(edge.url);
+      expect(view.workers).toEqual([
+        expect.objectContaining({ routers: 0, transports: 0, producers: 0, consumers: 0 }),
+      ]);
+      expect(view.links).toEqual([]);
+    }, 15_000);
+  }
+});
