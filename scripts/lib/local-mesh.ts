@@ -43,15 +43,22 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
   const regions = options.regions ?? { eu: '127.0.1', us: '127.0.2' };
   const perRegion = options.edgesPerRegion ?? 2;
   const log = options.log ?? (() => {});
+  // Processes in start order; stopped in reverse. NATS and Redis are read from the mesh
+  // object at stop time, since a test may have replaced them (restarted on the same port).
   const started: { stop(): Promise<unknown> }[] = [];
+  let mesh: LocalMesh | undefined;
+  let services: { nats?: Service; redis?: Service } = {};
   const stopAll = async () => {
     for (const s of started.reverse()) await s.stop().catch(() => undefined);
+    const { nats, redis } = mesh ?? services;
+    await redis?.stop().catch(() => undefined);
+    await nats?.stop().catch(() => undefined);
   };
   try {
     const nats = options.natsUrl ? undefined : await startNats();
+    services = { nats };
     const redis = options.redisUrl ? undefined : await startRedis();
-    if (nats) started.push(nats);
-    if (redis) started.push(redis);
+    services = { nats, redis };
     const natsUrl = options.natsUrl ?? nats!.url;
     const redisUrl = options.redisUrl ?? redis!.url;
     const edgeJwtSecret = randomBytes(24).toString('hex');
@@ -99,7 +106,7 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
       if (Date.now() > deadline) throw new Error(`only ${nodes.length} of ${edges.length} edges reported in`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    return {
+    mesh = {
       controlPlane,
       edges,
       natsUrl,
@@ -110,6 +117,7 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
       regions: Object.keys(regions),
       stop: stopAll,
     };
+    return mesh;
   } catch (error) {
     await stopAll();
     throw error;
