@@ -80,6 +80,18 @@ export function loadEnvConfig<T extends TObject>(
   return value as Static<T>;
 }
 
+/** The log level option every process takes. */
+export const logLevelOption = () =>
+  option(
+    Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      {
+        default: 'info',
+      },
+    ),
+    { env: 'KASKADE_LOG_LEVEL', description: 'pino log level' },
+  );
+
 /** Markdown table of a config schema's variables, for the README. */
 export function describeEnvConfig(schema: TObject): string {
   const rows = Object.values(schema.properties).map((p) => {

@@ -1,6 +1,6 @@
 import Type, { type Static, type TSchema } from 'typebox';
 import { Id, MediaKind, RoomName, Source } from './media.ts';
-import { RtpParametersSchema } from './signaling.ts';
+import { ParticipantInfo, RtpParametersSchema, StreamInfo } from './signaling.ts';
 
 /**
  * NATS subjects and message schemas, version 1. Every subject is built here and
@@ -81,23 +81,11 @@ export const PipeEvent = Type.Object({
 });
 export type PipeEvent = Static<typeof PipeEvent>;
 
-export const RemoteParticipant = Type.Object({
-  id: Id,
-  identity: Id,
-  name: Type.String({ minLength: 1, maxLength: 80 }),
-  node: NodeId,
-});
+/** A participant or stream as the directory and other nodes know it: with the node it is on. */
+export const RemoteParticipant = Type.Object({ ...ParticipantInfo.properties, node: NodeId });
 export type RemoteParticipant = Static<typeof RemoteParticipant>;
 
-export const RemoteStream = Type.Object({
-  producerId: Id,
-  participantId: Id,
-  kind: MediaKind,
-  source: Source,
-  paused: Type.Boolean(),
-  simulcast: Type.Boolean(),
-  node: NodeId,
-});
+export const RemoteStream = Type.Object({ ...StreamInfo.properties, node: NodeId });
 export type RemoteStream = Static<typeof RemoteStream>;
 
 /** What happened in a room on one node, told to the others carrying it. */

@@ -1,5 +1,5 @@
 import type { Static } from 'typebox';
-import { loadEnvConfig, option, Type } from '../common/env-config.ts';
+import { loadEnvConfig, logLevelOption, option, Type } from '../common/env-config.ts';
 import { ConfigError } from '../common/errors.ts';
 
 export const ControlPlaneConfigSchema = Type.Object({
@@ -43,15 +43,7 @@ export const ControlPlaneConfigSchema = Type.Object({
     env: 'KASKADE_NODE_TIMEOUT_MS',
     description: 'a node silent for this long is declared dead',
   }),
-  logLevel: option(
-    Type.Union(
-      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-      {
-        default: 'info',
-      },
-    ),
-    { env: 'KASKADE_LOG_LEVEL', description: 'pino log level' },
-  ),
+  logLevel: logLevelOption(),
 });
 export type ControlPlaneConfig = Static<typeof ControlPlaneConfigSchema>;
 

@@ -1,6 +1,6 @@
 import { availableParallelism, hostname } from 'node:os';
 import type { Static } from 'typebox';
-import { loadEnvConfig, option, Type } from '../../control-plane/common/env-config.ts';
+import { loadEnvConfig, logLevelOption, option, Type } from '../../control-plane/common/env-config.ts';
 import { ConfigError } from '../../control-plane/common/errors.ts';
 
 const IPv4 = Type.String({ pattern: '^(\\d{1,3}\\.){3}\\d{1,3}$' });
@@ -129,15 +129,7 @@ export const EdgeConfigSchema = Type.Object({
     env: 'KASKADE_DIRECTORY_TTL_S',
     description: 'directory keys expire unless refreshed within this time (crash clean-up)',
   }),
-  logLevel: option(
-    Type.Union(
-      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-      {
-        default: 'info',
-      },
-    ),
-    { env: 'KASKADE_LOG_LEVEL', description: 'pino log level' },
-  ),
+  logLevel: logLevelOption(),
 });
 export type EdgeConfig = Static<typeof EdgeConfigSchema>;
 

@@ -122,34 +122,36 @@ export class Mesh {
       void done.finally(() => this.#pendingWrites.delete(done));
       return done;
     };
+    // The directory first, then the event: a reader that subscribed and then read misses neither.
+    const announce = (work: Promise<unknown>, event: RoomEvent) =>
+      void write(event.type, work).then(() => publish(event));
     return {
       participantJoined: (p: ParticipantInfo) => {
         const participant = { ...p, node: nodeId };
-        void write('participant', directory.addParticipant(name, participant)).then(() =>
-          publish({ type: 'participantJoined', participant }),
-        );
+        announce(directory.addParticipant(name, participant), { type: 'participantJoined', participant });
       },
-      participantLeft: (participantId: string) => {
-        void write('participant', directory.removeParticipant(name, participantId)).then(() =>
-          publish({ type: 'participantLeft', participantId, node: nodeId }),
-        );
-      },
+      participantLeft: (participantId: string) =>
+        announce(directory.removeParticipant(name, participantId), {
+          type: 'participantLeft',
+          participantId,
+          node: nodeId,
+        }),
       streamAdded: (info: StreamInfo) => {
         const stream = { ...info, node: nodeId };
-        void write('stream', directory.addStream(name, stream)).then(() =>
-          publish({ type: 'streamAdded', stream }),
-        );
+        announce(directory.addStream(name, stream), { type: 'streamAdded', stream });
       },
-      streamClosed: (producerId: string) => {
-        void write('stream', directory.removeStream(name, producerId)).then(() =>
-          publish({ type: 'streamClosed', producerId, node: nodeId }),
-        );
-      },
-      streamPaused: (producerId: string, paused: boolean) => {
-        void write('stream', directory.setStreamPaused(name, producerId, paused)).then(() =>
-          publish({ type: paused ? 'streamPaused' : 'streamResumed', producerId, node: nodeId }),
-        );
-      },
+      streamClosed: (producerId: string) =>
+        announce(directory.removeStream(name, producerId), {
+          type: 'streamClosed',
+          producerId,
+          node: nodeId,
+        }),
+      streamPaused: (producerId: string, paused: boolean) =>
+        announce(directory.setStreamPaused(name, producerId, paused), {
+          type: paused ? 'streamPaused' : 'streamResumed',
+          producerId,
+          node: nodeId,
+        }),
       fetch: (producerId: string, originNode: string) => this.relay.fetch(name, originNode, producerId),
       release: (producerId: string) => this.relay.release(name, producerId),
       close: () => {
