@@ -39,7 +39,10 @@ const key = (room: string, id: string) => `${room}\u0000${id}`;
  * goes. The copy keeps the producer's id. The origin side answers the same protocol
  * and tells holders of copies when the origin pauses, resumes or closes.
  */
-export class Relay extends EventEmitter<{ linkclosed: [room: string, remoteNode: string] }> {
+export class Relay extends EventEmitter<{
+  linkopened: [room: string, remoteNode: string];
+  linkclosed: [room: string, remoteNode: string];
+}> {
   readonly #options: RelayOptions;
   readonly #links = new Map<string, PipeLink>();
   readonly #linkPromises = new Map<string, Promise<PipeLink>>();
@@ -56,10 +59,16 @@ export class Relay extends EventEmitter<{ linkclosed: [room: string, remoteNode:
   start(): void {
     const { bus, nodeId } = this.#options;
     bus.serveRpc(nodeId, 'pipe.openLink', async ({ room, fromNode, endpoint }) => {
+      // Both ends opening the same link at once: the smaller node id's attempt wins, the
+      // other side gets CONFLICT and then finds the link this handler made.
+      if (this.#linkPromises.has(key(room, fromNode)) && nodeId < fromNode) {
+        throw new KaskadeError('CONFLICT', `${nodeId} is opening this link itself`);
+      }
       // The remote (re)opens: a link it had before is stale (it restarted, or it closed its end).
       this.#links.get(key(room, fromNode))?.close();
       const link = await this.#createLink(room, fromNode);
       await link.transport.connect(endpoint);
+      this.emit('linkopened', room, fromNode);
       return { endpoint: link.endpoint };
     });
     bus.serveRpc(nodeId, 'pipe.consume', async ({ room, fromNode, producerId }) => {
@@ -143,7 +152,11 @@ export class Relay extends EventEmitter<{ linkclosed: [room: string, remoteNode:
 
   async #fetch(room: string, originNode: string, producerId: string): Promise<types.Producer> {
     const { bus, nodeId } = this.#options;
-    const link = await this.#linkTo(room, originNode);
+    const link = await this.#linkTo(room, originNode).catch((error: unknown) => {
+      if (error instanceof KaskadeError && error.code === 'CONFLICT')
+        return this.#linkOpenedBy(room, originNode);
+      throw error;
+    });
     let copy: types.Producer;
     link.pending++;
     try {
@@ -173,6 +186,29 @@ export class Relay extends EventEmitter<{ linkclosed: [room: string, remoteNode:
       }
     });
     return copy;
+  }
+
+  /** The link the remote is opening to us right now (we lost the tie-break). */
+  #linkOpenedBy(room: string, remoteNode: string, timeoutMs = 5000): Promise<PipeLink> {
+    const k = key(room, remoteNode);
+    const open = this.#links.get(k);
+    if (open && !open.closed) return Promise.resolve(open);
+    return new Promise((resolve, reject) => {
+      const onOpened = (r: string, n: string) => {
+        if (r !== room || n !== remoteNode) return;
+        stop();
+        resolve(this.#links.get(k)!);
+      };
+      const timer = setTimeout(() => {
+        stop();
+        reject(new KaskadeError('UNAVAILABLE', `${remoteNode} did not open the link for ${room}`));
+      }, timeoutMs);
+      const stop = () => {
+        clearTimeout(timer);
+        this.off('linkopened', onOpened);
+      };
+      this.on('linkopened', onOpened);
+    });
   }
 
   #linkTo(room: string, remoteNode: string): Promise<PipeLink> {

@@ -157,6 +157,45 @@ describe('cross-host pipes over NATS', () => {
     await eventually(() => expect(first.closed).toBe(true)); // origin closed: the copy follows
   });
 
+  it('two nodes that open the link to each other at the same moment end with one link each way', async () => {
+    const [a, b] = nodes;
+    const onA = await PlainPeer.create(a!.router);
+    const onB = await PlainPeer.create(b!.router);
+    const micA = await onA.publish('audio');
+    const micB = await onB.publish('audio');
+    a!.producers.set(micA.producer.id, {
+      producer: micA.producer,
+      source: 'microphone',
+      participantId: 'pa',
+    });
+    b!.producers.set(micB.producer.id, {
+      producer: micB.producer,
+      source: 'microphone',
+      participantId: 'pb',
+    });
+    const [copyOnB, copyOnA] = await Promise.all([
+      b!.relay.fetch(ROOM, 'node-a', micA.producer.id),
+      a!.relay.fetch(ROOM, 'node-b', micB.producer.id),
+    ]);
+    expect(copyOnB.id).toBe(micA.producer.id);
+    expect(copyOnA.id).toBe(micB.producer.id);
+    expect(a!.relay.links()).toHaveLength(1);
+    expect(b!.relay.links()).toHaveLength(1);
+    const viewerA = await PlainPeer.create(a!.router);
+    const fromB = await viewerA.consume(micB.producer.id);
+    const viewerB = await PlainPeer.create(b!.router);
+    const fromA = await viewerB.consume(micA.producer.id);
+    await eventually(() => {
+      expect(fromA.received.packets).toBeGreaterThan(10);
+      expect(fromB.received.packets).toBeGreaterThan(10);
+    });
+    for (const peer of [viewerA, viewerB, onA, onB]) peer.close();
+    await eventually(async () => {
+      expect(await census(a!)).toEqual({ transports: 0, producers: 0 });
+      expect(await census(b!)).toEqual({ transports: 0, producers: 0 });
+    });
+  });
+
   it('answers malformed and unknown requests with typed errors and keeps serving', async () => {
     const [a, b] = nodes;
     const { connect } = await import('@nats-io/transport-node');
