@@ -6,8 +6,13 @@ import type {
   RtpEncodingParameters,
   Transport,
 } from 'mediasoup-client/types';
-import type { Source } from '../../control-plane/protocol/media.ts';
-import type { ParticipantInfo, ResponseData, StreamInfo } from '../../control-plane/protocol/signaling.ts';
+import type { Role, Source } from '../../control-plane/protocol/media.ts';
+import type {
+  HandInfo,
+  ParticipantInfo,
+  ResponseData,
+  StreamInfo,
+} from '../../control-plane/protocol/signaling.ts';
 import { CloseCodes } from '../../control-plane/protocol/signaling-constants.ts';
 import type { Grants } from '../../control-plane/protocol/token.ts';
 import { Emitter } from './Emitter.ts';
@@ -83,6 +88,15 @@ interface RoomEvents extends Record<string, unknown[]> {
   trackPaused: [track: RemoteTrack];
   trackResumed: [track: RemoteTrack];
   activeSpeaker: [participant: RemoteParticipant | null, isSelf: boolean];
+  /** A moderator moved this participant to the stage or the audience; grants follow at once. */
+  roleChanged: [role: Role, grants: Grants];
+  /** Another participant's role changed (outside lecture mode; in a lecture the roster changes instead). */
+  participantRoleChanged: [participant: RemoteParticipant];
+  /** Lecture mode: how many are in the room. */
+  participantCount: [count: number];
+  /** To moderators: someone raised or lowered a hand. */
+  handRaised: [hand: HandInfo];
+  handLowered: [participantId: string];
 }
 
 const CAMERA_LAYERS: RtpEncodingParameters[] = [
@@ -129,6 +143,8 @@ export class Room extends Emitter<RoomEvents> {
   #state: ConnectionState = 'connecting';
   #leaving = false;
   #activeSpeakerId: string | null = null;
+  #lecture = false;
+  #participantCount = 0;
 
   private constructor(options: ConnectOptions) {
     super();
@@ -162,6 +178,44 @@ export class Room extends Emitter<RoomEvents> {
   /** The participant who spoke last (possibly this one), or null. */
   get activeSpeakerId(): string | null {
     return this.#activeSpeakerId;
+  }
+
+  get role(): Role {
+    return this.#self!.role;
+  }
+
+  /** Lecture mode: `participants` holds the stage only; `participantCount` counts everyone. */
+  get lecture(): boolean {
+    return this.#lecture;
+  }
+
+  get participantCount(): number {
+    return this.#participantCount;
+  }
+
+  /** Audience: ask to speak. */
+  async raiseHand(): Promise<void> {
+    await this.#channel!.request('raiseHand', {});
+  }
+
+  /** Lower one's own hand, or (moderators) someone else's. */
+  async lowerHand(participantId?: string): Promise<void> {
+    await this.#channel!.request('lowerHand', participantId ? { participantId } : {});
+  }
+
+  /** Moderators: the raised hands, oldest first. */
+  async listHands(): Promise<HandInfo[]> {
+    return (await this.#channel!.request('listHands', {})).hands;
+  }
+
+  /** Moderators: move someone to the stage or back to the audience. */
+  async setRole(participantId: string, role: Role): Promise<void> {
+    await this.#channel!.request('setRole', { participantId, role });
+  }
+
+  /** Moderators: everyone in the room, a page at a time. */
+  listParticipants(after?: string, limit?: number) {
+    return this.#channel!.request('listParticipants', { after, limit });
   }
 
   get participants(): ReadonlyMap<string, RemoteParticipant> {
@@ -286,6 +340,8 @@ export class Room extends Emitter<RoomEvents> {
     });
     this.#self = joined.self;
     this.#grants = joined.grants;
+    this.#lecture = joined.lecture;
+    this.#participantCount = joined.participantCount;
     this.#reconcileParticipants(joined.participants);
     // Before any await: a newer activeSpeaker notification may arrive while we set up.
     this.#emitActiveSpeaker(joined.activeSpeaker);
@@ -324,6 +380,15 @@ export class Room extends Emitter<RoomEvents> {
       }
     });
     channel.on('activeSpeaker', ({ participantId }) => this.#emitActiveSpeaker(participantId));
+    channel.on('participantCount', ({ count }) => {
+      this.#participantCount = count;
+      this.emit('participantCount', count);
+    });
+    channel.on('handRaised', (hand) => this.emit('handRaised', hand));
+    channel.on('handLowered', ({ participantId }) => this.emit('handLowered', participantId));
+    channel.on('roleChanged', ({ participantId, role, grants }) =>
+      this.#onRoleChanged(participantId, role, grants),
+    );
     channel.on('close', (code, reason) => this.#onChannelClosed(channel, code, reason));
   }
 
@@ -422,6 +487,26 @@ export class Room extends Emitter<RoomEvents> {
       participantId === null || isSelf ? null : (this.#participants.get(participantId) ?? null);
     if (participantId !== null && !isSelf && !participant) return;
     this.emit('activeSpeaker', participant, isSelf);
+  }
+
+  #onRoleChanged(participantId: string, role: Role, grants: Grants | undefined): void {
+    if (participantId === this.#self?.id) {
+      this.#self = { ...this.#self, role };
+      if (grants) this.#grants = grants;
+      if (role === 'audience') {
+        // The edge closed what we published; let go of it here too.
+        for (const publication of this.#publications.values()) publication.producer?.close();
+        this.#publications.clear();
+        this.#send?.close();
+        this.#send = undefined;
+      }
+      this.emit('roleChanged', role, this.#grants!);
+      return;
+    }
+    const participant = this.#participants.get(participantId);
+    if (!participant) return;
+    participant.role = role;
+    this.emit('participantRoleChanged', participant);
   }
 
   #reconcileParticipants(current: ParticipantInfo[]): void {

@@ -1,4 +1,5 @@
-export type { Source } from '../../control-plane/protocol/media.ts';
+export type { Role, Source } from '../../control-plane/protocol/media.ts';
+export type { HandInfo } from '../../control-plane/protocol/signaling.ts';
 export type { Grants } from '../../control-plane/protocol/token.ts';
 export type {
   ConnectionState,

@@ -81,6 +81,8 @@ export interface IssueOptions {
   ttlSeconds?: number;
   /** Binds the token to one edge (edge tokens from the control plane). */
   node?: string;
+  role?: JoinClaims['role'];
+  lecture?: boolean;
 }
 
 /** Issues a join token: HS256 with a secret, or ES256 with a PKCS#8 PEM private key. */
@@ -90,6 +92,8 @@ export async function issueToken(options: IssueOptions, key: { secret: string } 
     room: options.room,
     grants: options.grants,
     ...(options.node ? { node: options.node } : {}),
+    ...(options.role ? { role: options.role } : {}),
+    ...(options.lecture ? { lecture: true } : {}),
   })
     .setSubject(options.identity)
     .setAudience(TOKEN_AUDIENCE)

@@ -25,3 +25,7 @@ export const kindOfSource: Record<Source, MediaKind> = {
 export const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:@-]+$' });
 export const RoomName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' });
 export const DisplayName = Type.String({ minLength: 1, maxLength: 80 });
+
+/** Stage may publish; audience only watches (no send transport) until a moderator promotes it. */
+export const Role = Type.Union([Type.Literal('stage'), Type.Literal('audience')]);
+export type Role = Static<typeof Role>;

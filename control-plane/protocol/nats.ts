@@ -1,6 +1,6 @@
 import Type, { type Static, type TSchema } from 'typebox';
-import { Id, MediaKind, RoomName, Source } from './media.ts';
-import { ParticipantInfo, RtpParametersSchema, StreamInfo } from './signaling.ts';
+import { Id, MediaKind, Role, RoomName, Source } from './media.ts';
+import { HandInfo, ParticipantInfo, RtpParametersSchema, StreamInfo } from './signaling.ts';
 
 /**
  * NATS subjects and message schemas, version 1. Every subject is built here and
@@ -96,6 +96,10 @@ export const RoomEvent = Type.Union([
   Type.Object({ type: Type.Literal('streamClosed'), producerId: Id, node: NodeId }),
   Type.Object({ type: Type.Literal('streamPaused'), producerId: Id, node: NodeId }),
   Type.Object({ type: Type.Literal('streamResumed'), producerId: Id, node: NodeId }),
+  Type.Object({ type: Type.Literal('handRaised'), hand: HandInfo, node: NodeId }),
+  Type.Object({ type: Type.Literal('handLowered'), participantId: Id, node: NodeId }),
+  /** Sent by the moderator's node; the node hosting the participant applies it. */
+  Type.Object({ type: Type.Literal('roleChanged'), participantId: Id, role: Role, node: NodeId }),
 ]);
 export type RoomEvent = Static<typeof RoomEvent>;
 

@@ -1,5 +1,5 @@
 import Type, { type Static, type TSchema } from 'typebox';
-import { DisplayName, Id, MediaKind, Source } from './media.ts';
+import { DisplayName, Id, MediaKind, Role, Source } from './media.ts';
 import type {
   DtlsParameters,
   IceCandidate,
@@ -71,6 +71,7 @@ export const ParticipantInfo = Type.Object({
   id: Id,
   identity: Id,
   name: DisplayName,
+  role: Role,
 });
 export type ParticipantInfo = Static<typeof ParticipantInfo>;
 
@@ -86,6 +87,8 @@ export const StreamInfo = Type.Object({
 export type StreamInfo = Static<typeof StreamInfo>;
 
 const Empty = Type.Object({}, { additionalProperties: false });
+export const HandInfo = Type.Object({ participantId: Id, name: DisplayName, raisedAt: Type.Integer() });
+export type HandInfo = Static<typeof HandInfo>;
 const TransportRef = Type.Object({ transportId: Id }, { additionalProperties: false });
 const ProducerRef = Type.Object({ producerId: Id }, { additionalProperties: false });
 const ConsumerRef = Type.Object({ consumerId: Id }, { additionalProperties: false });
@@ -112,6 +115,9 @@ export const Requests = {
       participants: Type.Array(ParticipantInfo),
       streams: Type.Array(StreamInfo),
       activeSpeaker: Type.Union([Id, Type.Null()]),
+      /** Lecture mode: `participants` lists the stage only; `participantCount` counts everyone. */
+      lecture: Type.Boolean(),
+      participantCount: Type.Integer({ minimum: 0 }),
     }),
   },
   createTransport: {
@@ -200,6 +206,28 @@ export const Requests = {
     ),
     response: Empty,
   },
+  /** Audience: ask to speak. */
+  raiseHand: { request: Empty, response: Empty },
+  /** Lower one's own hand, or (moderators) someone else's. */
+  lowerHand: {
+    request: Type.Object({ participantId: Type.Optional(Id) }, { additionalProperties: false }),
+    response: Empty,
+  },
+  /** Moderators: raised hands, oldest first. */
+  listHands: { request: Empty, response: Type.Object({ hands: Type.Array(HandInfo) }) },
+  /** Moderators: promote to the stage or demote to the audience; takes effect live. */
+  setRole: {
+    request: Type.Object({ participantId: Id, role: Role }, { additionalProperties: false }),
+    response: Empty,
+  },
+  /** Moderators: everyone in the room, a page at a time (ordered by id). */
+  listParticipants: {
+    request: Type.Object(
+      { after: Type.Optional(Id), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) },
+      { additionalProperties: false },
+    ),
+    response: Type.Object({ participants: Type.Array(ParticipantInfo), next: Type.Union([Id, Type.Null()]) }),
+  },
   leave: { request: Empty, response: Empty },
 } as const satisfies Record<string, { request: TSchema; response: TSchema }>;
 
@@ -222,6 +250,13 @@ export const Notifications = {
     temporalLayer: Type.Union([Type.Integer(), Type.Null()]),
   }),
   consumerScore: Type.Object({ consumerId: Id, score: Type.Integer(), producerScore: Type.Integer() }),
+  /** Lecture mode: how many are in the room (sent when it changes, at most once a second). */
+  participantCount: Type.Object({ count: Type.Integer({ minimum: 0 }) }),
+  /** To moderators. */
+  handRaised: HandInfo,
+  handLowered: Type.Object({ participantId: Id }),
+  /** A participant's role changed; to the participant itself with its new grants. */
+  roleChanged: Type.Object({ participantId: Id, role: Role, grants: Type.Optional(Grants) }),
   /** The loudest participant of the room, or null in silence. */
   activeSpeaker: Type.Object({ participantId: Type.Union([Id, Type.Null()]) }),
 } as const satisfies Record<string, TSchema>;

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { DisplayName, Id, RoomName, Source } from './media.ts';
+import { DisplayName, Id, Role, RoomName, Source } from './media.ts';
 
 /**
  * Grants a join token carries. The edge enforces them: a participant without
@@ -25,6 +25,10 @@ export const JoinClaims = Type.Object({
   exp: Type.Integer(),
   iat: Type.Optional(Type.Integer()),
   iss: Type.Optional(Type.String({ maxLength: 256 })),
+  /** The participant's role; without it, stage when the grants allow publishing, else audience. */
+  role: Type.Optional(Role),
+  /** The room is a lecture: no presence per audience member, a count instead (set by the application). */
+  lecture: Type.Optional(Type.Boolean()),
   /** Set on edge tokens the control plane issues: only that edge accepts the token. */
   node: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
 });

@@ -76,6 +76,8 @@ export async function joinPlugin(app: FastifyInstance, opts: JoinPluginOptions):
           grants: claims.grants,
           ttlSeconds: opts.edgeTokenTtlSeconds,
           node: node.nodeId,
+          role: claims.role,
+          lecture: claims.lecture,
         },
         { secret: opts.edgeJwtSecret },
       );

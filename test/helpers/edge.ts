@@ -39,10 +39,10 @@ export function token(
   identity: string,
   room: string,
   grants: Grants = ALL_GRANTS,
-  extra: { name?: string; ttlSeconds?: number } = {},
+  extra: { name?: string; ttlSeconds?: number; role?: 'stage' | 'audience'; lecture?: boolean } = {},
 ): Promise<string> {
   return issueToken(
-    { identity, name: extra.name ?? identity, room, grants, ttlSeconds: extra.ttlSeconds },
+    { identity, name: extra.name ?? identity, room, grants, ...extra },
     { secret: TEST_SECRET },
   );
 }

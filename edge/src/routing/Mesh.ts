@@ -152,6 +152,16 @@ export class Mesh {
           producerId,
           node: nodeId,
         }),
+      handRaised: (hand) => publish({ type: 'handRaised', hand, node: nodeId }),
+      handLowered: (participantId) => publish({ type: 'handLowered', participantId, node: nodeId }),
+      roleChanged: (participantId, role, applied) => {
+        // The hosting node records the new role in the directory before telling the others.
+        const local = applied ? [...room.participants()].find((p) => p.id === participantId) : undefined;
+        const work = local
+          ? directory.addParticipant(name, { ...local.info(), node: nodeId })
+          : Promise.resolve();
+        announce(work, { type: 'roleChanged', participantId, role, node: nodeId });
+      },
       fetch: (producerId: string, originNode: string) => this.relay.fetch(name, originNode, producerId),
       release: (producerId: string) => this.relay.release(name, producerId),
       close: () => {
@@ -189,6 +199,15 @@ export class Mesh {
         break;
       case 'streamResumed':
         room.setRemoteStreamPaused(event.producerId, false);
+        break;
+      case 'handRaised':
+        room.addRemoteHand(event.hand);
+        break;
+      case 'handLowered':
+        room.removeRemoteHand(event.participantId);
+        break;
+      case 'roleChanged':
+        room.onRemoteRoleChanged(event.participantId, event.role);
         break;
     }
   }

@@ -1,7 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import { KaskadeError } from '../../../control-plane/common/errors.ts';
-import { kindOfSource, type MediaKind, type Source } from '../../../control-plane/protocol/media.ts';
+import {
+  kindOfSource,
+  type MediaKind,
+  type Role,
+  type Source,
+} from '../../../control-plane/protocol/media.ts';
 import type {
   Direction,
   NotificationData,
@@ -38,7 +43,9 @@ export interface ParticipantInit {
   id: string;
   identity: string;
   name: string;
+  /** What the token grants; an audience member publishes only once promoted. */
   grants: Grants;
+  role: Role;
   rtpCapabilities: types.RtpCapabilities;
   router: RoomRouter;
   directory: StreamDirectory;
@@ -53,8 +60,9 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   readonly id: string;
   readonly identity: string;
   readonly name: string;
-  readonly grants: Grants;
   readonly router: RoomRouter;
+  #tokenGrants: Grants;
+  #role: Role;
   readonly observer = new EventEmitter<{ close: [reason: LeaveReason] }>();
   readonly #rtpCapabilities: types.RtpCapabilities;
   readonly #directory: StreamDirectory;
@@ -68,7 +76,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.id = init.id;
     this.identity = init.identity;
     this.name = init.name;
-    this.grants = init.grants;
+    this.#tokenGrants = init.grants;
+    this.#role = init.role;
     this.router = init.router;
     this.#rtpCapabilities = init.rtpCapabilities;
     this.#directory = init.directory;
@@ -79,7 +88,32 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   }
 
   info(): ParticipantInfo {
-    return { id: this.id, identity: this.identity, name: this.name };
+    return { id: this.id, identity: this.identity, name: this.name, role: this.#role };
+  }
+
+  get role(): Role {
+    return this.#role;
+  }
+
+  /** The grants in force: the token's, with publishing only while on stage. */
+  get grants(): Grants {
+    if (this.#role === 'stage') return this.#tokenGrants;
+    return { ...this.#tokenGrants, publish: false, publishSources: undefined };
+  }
+
+  /**
+   * Moves the participant between stage and audience, live. Promotion grants
+   * publishing (the token's sources, or all if it granted none); demotion closes
+   * what it publishes and its send transport.
+   */
+  setRole(role: Role): void {
+    if (role === this.#role || this.#closed) return;
+    this.#role = role;
+    if (role === 'stage' && !this.#tokenGrants.publish) {
+      this.#tokenGrants = { ...this.#tokenGrants, publish: true };
+    }
+    if (role === 'audience') this.#transportFor('send')?.close();
+    this.notify('roleChanged', { participantId: this.id, role, grants: this.grants });
   }
 
   producers(): IterableIterator<types.Producer<{ source: Source }>> {

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
-import type { Source } from '../../../control-plane/protocol/media.ts';
+import { KaskadeError } from '../../../control-plane/common/errors.ts';
+import type { Role, Source } from '../../../control-plane/protocol/media.ts';
 import type { RemoteParticipant, RemoteStream } from '../../../control-plane/protocol/nats.ts';
 import type {
+  HandInfo,
   NotificationData,
   NotificationName,
   ParticipantInfo,
@@ -36,6 +38,13 @@ export interface RoomLink {
   streamAdded(stream: StreamInfo): void;
   streamClosed(producerId: string): void;
   streamPaused(producerId: string, paused: boolean): void;
+  handRaised(hand: HandInfo): void;
+  handLowered(participantId: string): void;
+  /**
+   * A role change: asked of the node hosting the participant (applied: false), or
+   * announced by it once done (applied: true).
+   */
+  roleChanged(participantId: string, role: Role, applied: boolean): void;
   /** A copy of a remote stream on the room's home router. */
   fetch(producerId: string, originNode: string): Promise<types.Producer>;
   /** Nobody here consumes a remote stream any more. */
@@ -72,6 +81,11 @@ export class Room implements StreamDirectory {
   /** Local consumers per remote stream, so an unwatched copy can be released. */
   readonly #remoteConsumers = new Map<string, number>();
   #link: RoomLink | undefined;
+  /** Lecture mode: presence only for the stage, a count for everyone (any lecture token turns it on). */
+  #lecture = false;
+  readonly #hands = new Map<string, HandInfo>();
+  #countTimer: NodeJS.Timeout | undefined;
+  #lastCount = -1;
   #emptyTimer: NodeJS.Timeout | undefined;
   #placement: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -121,13 +135,16 @@ export class Room implements StreamDirectory {
 
   /** Everyone else in the room, on this node or another. */
   participantsFor(participant: Participant): ParticipantInfo[] {
-    const local = [...this.#participants.values()].filter((p) => p !== participant).map((p) => p.info());
-    const remote = [...this.#remoteParticipants.values()].map(({ id, identity, name }) => ({
-      id,
-      identity,
-      name,
-    }));
-    return [...local, ...remote];
+    return this.#everyone().filter((p) => p.id !== participant.id && this.#announced(p));
+  }
+
+  get lecture(): boolean {
+    return this.#lecture;
+  }
+
+  /** Everyone in the room, on every node. */
+  get participantTotal(): number {
+    return this.#participants.size + this.#remoteParticipants.size;
   }
 
   /** The router other nodes' pipe links attach to. */
@@ -172,13 +189,89 @@ export class Room implements StreamDirectory {
   addRemoteParticipant(participant: RemoteParticipant): void {
     if (this.#remoteParticipants.has(participant.id) || this.#participants.has(participant.id)) return;
     this.#remoteParticipants.set(participant.id, participant);
-    const { id, identity, name } = participant;
-    this.#notifyAll('participantJoined', { id, identity, name });
+    const { node: _node, ...info } = participant;
+    if (this.#announced(info)) this.#notifyAll('participantJoined', info);
+    this.#scheduleCount();
   }
 
   removeRemoteParticipant(participantId: string): void {
-    if (!this.#remoteParticipants.delete(participantId)) return;
-    this.#notifyAll('participantLeft', { participantId });
+    const participant = this.#remoteParticipants.get(participantId);
+    if (!participant) return;
+    this.#remoteParticipants.delete(participantId);
+    this.#dropHand(participantId, false);
+    if (this.#announced(participant)) this.#notifyAll('participantLeft', { participantId });
+    this.#scheduleCount();
+  }
+
+  // --- Stage and audience -------------------------------------------------
+
+  raiseHand(participant: Participant): void {
+    if (participant.role !== 'audience')
+      throw new KaskadeError('INVALID_STATE', 'only the audience raises hands');
+    if (this.#hands.has(participant.id)) return;
+    const hand = { participantId: participant.id, name: participant.name, raisedAt: Date.now() };
+    this.#addHand(hand);
+    this.#link?.handRaised(hand);
+  }
+
+  lowerHand(by: Participant, participantId = by.id): void {
+    if (participantId !== by.id && !by.grants.moderate) {
+      throw new KaskadeError('FORBIDDEN', "only moderators lower someone else's hand");
+    }
+    this.#dropHand(participantId, true);
+  }
+
+  hands(by: Participant): HandInfo[] {
+    if (!by.grants.moderate) throw new KaskadeError('FORBIDDEN', 'only moderators see the raised hands');
+    return [...this.#hands.values()].sort((a, b) => a.raisedAt - b.raisedAt);
+  }
+
+  addRemoteHand(hand: HandInfo): void {
+    if (this.#participants.has(hand.participantId) || this.#hands.has(hand.participantId)) return;
+    this.#addHand(hand);
+  }
+
+  removeRemoteHand(participantId: string): void {
+    this.#dropHand(participantId, false);
+  }
+
+  /** A moderator promotes or demotes someone, on this node or another. */
+  setRole(by: Participant, participantId: string, role: Role): void {
+    if (!by.grants.moderate) throw new KaskadeError('FORBIDDEN', 'only moderators change roles');
+    const local = this.#participants.get(participantId);
+    if (local) {
+      this.#applyRole(local, role);
+      return;
+    }
+    if (!this.#remoteParticipants.has(participantId)) {
+      throw new KaskadeError('NOT_FOUND', `no participant ${participantId}`);
+    }
+    this.#link?.roleChanged(participantId, role, false);
+  }
+
+  /** A role change from another node: applied here if the participant is here, else noted and announced. */
+  onRemoteRoleChanged(participantId: string, role: Role): void {
+    const local = this.#participants.get(participantId);
+    if (local) {
+      this.#applyRole(local, role);
+      return;
+    }
+    const remote = this.#remoteParticipants.get(participantId);
+    if (!remote || remote.role === role) return;
+    remote.role = role;
+    this.#dropHand(participantId, false);
+    const { node: _node, ...info } = remote;
+    this.#announceRole(info, undefined);
+  }
+
+  /** Moderators page through everyone (ordered by id). */
+  listParticipants(by: Participant, after: string | undefined, limit = 100) {
+    if (!by.grants.moderate) throw new KaskadeError('FORBIDDEN', 'only moderators list the participants');
+    const all = this.#everyone()
+      .filter((p) => after === undefined || p.id > after)
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+    const page = all.slice(0, limit);
+    return { participants: page, next: all.length > limit ? page[page.length - 1]!.id : null };
   }
 
   addRemoteStream(remote: RemoteStream): void {
@@ -234,11 +327,13 @@ export class Room implements StreamDirectory {
     this.#participantByIdentity(claims.sub)?.close('replaced');
     clearTimeout(this.#emptyTimer);
     const router = await this.#serialized(() => this.#routerForNewcomer());
+    if (claims.lecture) this.#lecture = true;
     const participant = new Participant({
       id: randomUUID(),
       identity: claims.sub,
       name: claims.name,
       grants: claims.grants,
+      role: claims.role ?? (claims.grants.publish ? 'stage' : 'audience'),
       rtpCapabilities,
       router,
       directory: this,
@@ -247,9 +342,10 @@ export class Room implements StreamDirectory {
       participant.close('room-closed');
       throw new Error('room is closed');
     }
-    this.#broadcast(participant, 'participantJoined', participant.info());
+    if (this.#announced(participant)) this.#broadcast(participant, 'participantJoined', participant.info());
     this.#participants.set(participant.id, participant);
     this.#link?.participantJoined(participant.info());
+    this.#scheduleCount();
     participant.on('newproducer', (producer, source) => this.#addStream(participant, producer, source));
     participant.observer.once('close', (reason) => this.#removeParticipant(participant, reason));
     this.#logger.info({ participant: participant.id, router: router.worker.index }, 'participant joined');
@@ -285,6 +381,7 @@ export class Room implements StreamDirectory {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#emptyTimer);
+    clearTimeout(this.#countTimer);
     for (const participant of [...this.#participants.values()]) participant.close(reason);
     this.#link?.close();
     for (const { router } of this.#routers) router.close();
@@ -371,10 +468,65 @@ export class Room implements StreamDirectory {
     if (this.#participants.get(participant.id) !== participant) return;
     this.#participants.delete(participant.id);
     this.#logger.info({ participant: participant.id, reason }, 'participant left');
-    this.#broadcast(participant, 'participantLeft', { participantId: participant.id });
+    if (this.#announced(participant)) {
+      this.#broadcast(participant, 'participantLeft', { participantId: participant.id });
+    }
     this.#link?.participantLeft(participant.id);
+    this.#dropHand(participant.id, true);
+    this.#scheduleCount();
     if (this.#participants.size === 0 && !this.#closed) {
       this.#emptyTimer = setTimeout(() => this.close(), this.#options.emptyGraceMs);
+    }
+  }
+
+  #everyone(): ParticipantInfo[] {
+    const local = [...this.#participants.values()].map((p) => p.info());
+    const remote = [...this.#remoteParticipants.values()].map(({ node: _node, ...info }) => info);
+    return [...local, ...remote];
+  }
+
+  /** In a lecture only the stage is announced one by one; the audience is a count. */
+  #announced(p: { role: Role }): boolean {
+    return !this.#lecture || p.role === 'stage';
+  }
+
+  #scheduleCount(): void {
+    if (!this.#lecture || this.#countTimer || this.#closed) return;
+    this.#countTimer = setTimeout(() => {
+      this.#countTimer = undefined;
+      const count = this.participantTotal;
+      if (count === this.#lastCount) return;
+      this.#lastCount = count;
+      this.#notifyAll('participantCount', { count });
+    }, 1000);
+  }
+
+  #addHand(hand: HandInfo): void {
+    this.#hands.set(hand.participantId, hand);
+    this.#notifyAll('handRaised', hand, (p) => Boolean(p.grants.moderate));
+  }
+
+  #dropHand(participantId: string, tellOthers: boolean): void {
+    if (!this.#hands.delete(participantId)) return;
+    this.#notifyAll('handLowered', { participantId }, (p) => Boolean(p.grants.moderate));
+    if (tellOthers) this.#link?.handLowered(participantId);
+  }
+
+  #applyRole(participant: Participant, role: Role): void {
+    if (participant.role === role) return;
+    participant.setRole(role);
+    this.#dropHand(participant.id, true);
+    this.#announceRole(participant.info(), participant);
+    this.#link?.roleChanged(participant.id, role, true);
+  }
+
+  /** Tells the room about a role change: in a lecture, as the stage roster changing. */
+  #announceRole(info: ParticipantInfo, except: Participant | undefined): void {
+    for (const p of this.#participants.values()) {
+      if (p === except) continue;
+      if (!this.#lecture) p.notify('roleChanged', { participantId: info.id, role: info.role });
+      else if (info.role === 'stage') p.notify('participantJoined', info);
+      else p.notify('participantLeft', { participantId: info.id });
     }
   }
 

@@ -14,6 +14,7 @@ import {
   type ResponseFrame,
 } from '../../../control-plane/protocol/signaling.ts';
 import type { LeaveReason, Participant } from '../rtc/Participant.ts';
+import type { Room } from '../rtc/Room.ts';
 import type { RoomManager } from '../rtc/RoomManager.ts';
 import { toKaskadeError } from './errors.ts';
 
@@ -66,6 +67,11 @@ const handlers: Handlers = {
   resumeConsumer: (s, data) => done(s.participant.resumeConsumer(data)),
   closeConsumer: (s, data) => done(s.participant.closeConsumer(data)),
   setPreferredLayers: (s, data) => done(s.participant.setPreferredLayers(data)),
+  raiseHand: (s) => done(s.room.raiseHand(s.participant)),
+  lowerHand: (s, { participantId }) => done(s.room.lowerHand(s.participant, participantId)),
+  listHands: async (s) => ({ hands: s.room.hands(s.participant) }),
+  setRole: (s, { participantId, role }) => done(s.room.setRole(s.participant, participantId, role)),
+  listParticipants: async (s, { after, limit }) => s.room.listParticipants(s.participant, after, limit),
   leave: (s) => done(s.leave()),
 };
 
@@ -87,6 +93,7 @@ export class SignalingSession {
   readonly #socket: WebSocket;
   readonly #logger: Logger;
   #participant: Participant | undefined;
+  #room: Room | undefined;
   #joining = false;
   #queue: Promise<void> = Promise.resolve();
   #inFlight = 0;
@@ -116,6 +123,11 @@ export class SignalingSession {
     socket.on('error', (err) => this.#logger.debug({ err }, 'websocket error'));
   }
 
+  get room(): Room {
+    if (!this.#room) throw new KaskadeError('INVALID_STATE', 'join first');
+    return this.#room;
+  }
+
   get participant(): Participant {
     if (!this.#participant) throw new KaskadeError('INVALID_STATE', 'join first');
     return this.#participant;
@@ -137,6 +149,7 @@ export class SignalingSession {
       const room = await this.context.rooms.getOrCreate(claims.room);
       const participant = await room.join(claims, rtpCapabilities);
       this.#participant = participant;
+      this.#room = room;
       clearTimeout(this.#joinTimer);
       this.#held = [];
       participant.on('notification', (notification, data) => this.#send({ notification, data }));
@@ -153,6 +166,8 @@ export class SignalingSession {
         participants: room.participantsFor(participant),
         streams: room.streamsFor(participant),
         activeSpeaker: room.activeSpeaker,
+        lecture: room.lecture,
+        participantCount: room.participantTotal,
       };
     } finally {
       this.#joining = false;
