@@ -36,6 +36,7 @@ window.harness = {
       'trackAdded',
       'trackRemoved',
       'participantJoined',
+      'roleChanged',
     ]) {
       room.on(name, () => events.push(name));
     }
@@ -69,6 +70,15 @@ window.harness = {
     return out;
   },
   events: () => events.slice(),
+  raiseHand: () => room.raiseHand(),
+  role: () => room.role,
+  /** Publish camera and microphone now (after a promotion: no rejoin). */
+  async publishMedia() {
+    stream ??= await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
+    await room.publish(stream.getVideoTracks()[0], { source: 'camera' });
+    await room.publish(stream.getAudioTracks()[0], { source: 'microphone' });
+    return room.publications.map((p) => p.id);
+  },
   speakers: () => speakers.slice(),
   setQuality: (trackId, quality) => room.setPreferredQuality(trackId, quality),
   state: () => room?.state,
