@@ -135,6 +135,8 @@ export class Room extends Emitter<RoomEvents> {
   readonly #participants = new Map<string, RemoteParticipant>();
   readonly #tracks = new Map<string, RemoteTrack>();
   readonly #consumers = new Map<string, Consumer>();
+  /** Streams the room offers us now, by producer id. */
+  readonly #streams = new Map<string, StreamInfo>();
   #channel: SignalingChannel | undefined;
   #send: Transport | undefined;
   #recv: Transport | undefined;
@@ -347,6 +349,8 @@ export class Room extends Emitter<RoomEvents> {
     this.#emitActiveSpeaker(joined.activeSpeaker);
     if (joined.grants.subscribe) this.#recv = await this.#createTransport('recv');
     for (const publication of this.#publications.values()) await this.#produce(publication);
+    this.#streams.clear();
+    for (const stream of joined.streams) this.#streams.set(stream.producerId, stream);
     if (this.#options.autoSubscribe) for (const stream of joined.streams) await this.#consume(stream);
   }
 
@@ -364,12 +368,24 @@ export class Room extends Emitter<RoomEvents> {
       this.emit('participantLeft', p);
     });
     channel.on('streamAdded', (stream) => {
+      this.#streams.set(stream.producerId, stream);
       if (this.#options.autoSubscribe)
         this.#consume(stream).catch((e) => console.warn('kaskade: consume failed', e));
     });
-    channel.on('streamClosed', ({ producerId }) => this.#dropTrack(producerId));
+    channel.on('streamClosed', ({ producerId }) => {
+      this.#streams.delete(producerId);
+      this.#dropTrack(producerId);
+    });
     channel.on('consumerClosed', ({ consumerId }) => {
-      for (const [trackId, c] of this.#consumers) if (c.id === consumerId) this.#dropTrack(trackId);
+      for (const [trackId, c] of this.#consumers) {
+        if (c.id !== consumerId) continue;
+        this.#dropTrack(trackId);
+        // The stream lives on (its pipe or relay went away): take it again shortly.
+        setTimeout(() => {
+          const stream = this.#streams.get(trackId);
+          if (stream && channel === this.#channel) this.#consume(stream).catch(() => undefined);
+        }, 300);
+      }
     });
     channel.on('streamPaused', ({ producerId }) => this.#setTrackPaused(producerId, true));
     channel.on('streamResumed', ({ producerId }) => this.#setTrackPaused(producerId, false));

@@ -50,7 +50,8 @@ export const NodeRpc = {
   },
   /** Start sending one producer over the link; the answer lets the caller produce the copy. */
   'pipe.consume': {
-    request: Type.Object({ room: RoomName, fromNode: NodeId, producerId: Id }),
+    /** `origin` names where the producer originates, so a relay node can fetch it from there. */
+    request: Type.Object({ room: RoomName, fromNode: NodeId, producerId: Id, origin: Type.Optional(NodeId) }),
     response: Type.Object({
       producerId: Id,
       kind: MediaKind,

@@ -3,9 +3,9 @@ import type { Logger } from 'pino';
 import { Bus } from '../../control-plane/common/bus.ts';
 import { TokenVerifier } from '../../control-plane/common/tokens.ts';
 import { Directory } from '../../control-plane/directory/Directory.ts';
+import { mediaCodecs } from '../../relay/src/codecs.ts';
 import type { EdgeConfig } from './config.ts';
 import { Mesh } from './routing/Mesh.ts';
-import { mediaCodecs } from './rtc/codecs.ts';
 import { RoomManager } from './rtc/RoomManager.ts';
 import { WorkerPool } from './rtc/WorkerPool.ts';
 import { healthPlugin } from './service/healthPlugin.ts';
@@ -76,6 +76,7 @@ export class Edge {
         edge.mesh = new Mesh({
           nodeId: config.nodeId,
           region: config.region,
+          fanoutLimit: config.fanoutLimit,
           capacity: config.capacity,
           heartbeatMs: config.heartbeatMs,
           resyncMs: config.resyncMs,

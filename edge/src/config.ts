@@ -125,6 +125,10 @@ export const EdgeConfigSchema = Type.Object({
     env: 'KASKADE_PIPE_LINGER_MS',
     description: 'how long a piped stream nobody here watches is kept before its pipe closes',
   }),
+  fanoutLimit: option(Type.Integer({ minimum: 1, maximum: 1000, default: 4 }), {
+    env: 'KASKADE_FANOUT_LIMIT',
+    description: "edges of the origin's own region fed straight from it before a relay takes over",
+  }),
   directoryTtlSeconds: option(Type.Integer({ minimum: 5, maximum: 86_400, default: 60 }), {
     env: 'KASKADE_DIRECTORY_TTL_S',
     description: 'directory keys expire unless refreshed within this time (crash clean-up)',

@@ -24,9 +24,12 @@ export interface RelayOptions {
   lingerMs: number;
   logger: Logger;
   /** The router of a room on this node that pipe links attach to, if the node carries the room. */
-  routerFor: (room: string) => types.Router | undefined;
-  /** A producer of a room that originates on this node, present on routerFor(room). */
-  findProducer: (room: string, producerId: string) => Promise<LocalProducer | undefined>;
+  routerFor: (room: string) => Promise<types.Router | undefined>;
+  /**
+   * A producer this node can send, present on routerFor(room): one that originates
+   * here, or (relay nodes) a copy fetched from `origin`.
+   */
+  findProducer: (room: string, producerId: string, origin?: string) => Promise<LocalProducer | undefined>;
 }
 
 const key = (room: string, id: string) => `${room}\u0000${id}`;
@@ -42,6 +45,8 @@ const key = (room: string, id: string) => `${room}\u0000${id}`;
 export class Relay extends EventEmitter<{
   linkopened: [room: string, remoteNode: string];
   linkclosed: [room: string, remoteNode: string];
+  /** A link stopped carrying a producer downstream. */
+  sendclosed: [room: string, producerId: string];
 }> {
   readonly #options: RelayOptions;
   readonly #links = new Map<string, PipeLink>();
@@ -71,10 +76,10 @@ export class Relay extends EventEmitter<{
       this.emit('linkopened', room, fromNode);
       return { endpoint: link.endpoint };
     });
-    bus.serveRpc(nodeId, 'pipe.consume', async ({ room, fromNode, producerId }) => {
+    bus.serveRpc(nodeId, 'pipe.consume', async ({ room, fromNode, producerId, origin }) => {
       const link = this.#links.get(key(room, fromNode));
       if (!link) throw new KaskadeError('INVALID_STATE', `no link for ${room} with ${fromNode}`);
-      const local = await this.#options.findProducer(room, producerId);
+      const local = await this.#options.findProducer(room, producerId, origin);
       if (!local) throw new KaskadeError('NOT_FOUND', `no producer ${producerId} in ${room} here`);
       const consumer = link.sends.get(producerId) ?? (await this.#send(link, local.producer));
       return {
@@ -99,14 +104,17 @@ export class Relay extends EventEmitter<{
     );
   }
 
-  /** A local copy of `producerId`, which originates on `originNode`; one copy however many ask at once. */
-  fetch(room: string, originNode: string, producerId: string): Promise<types.Producer> {
+  /**
+   * A local copy of `producerId`, which originates on `originNode`, taken from `via`
+   * (a relay node) or straight from the origin; one copy however many ask at once.
+   */
+  fetch(room: string, originNode: string, producerId: string, via = originNode): Promise<types.Producer> {
     const k = key(room, producerId);
     clearTimeout(this.#lingers.get(k));
     this.#lingers.delete(k);
     let copy = this.#copyPromises.get(k);
     if (!copy) {
-      copy = this.#fetch(room, originNode, producerId);
+      copy = this.#fetch(room, via, producerId, originNode);
       this.#copyPromises.set(k, copy);
       copy.catch(() => this.#copyPromises.delete(k));
     }
@@ -127,6 +135,11 @@ export class Relay extends EventEmitter<{
         );
       }, this.#options.lingerMs),
     );
+  }
+
+  /** Whether any link still carries the producer downstream. */
+  sending(room: string, producerId: string): boolean {
+    return this.links().some((l) => l.room === room && l.sends.has(producerId));
   }
 
   /** Links of this node, for census and tests. */
@@ -150,24 +163,29 @@ export class Relay extends EventEmitter<{
     for (const link of this.links()) link.close();
   }
 
-  async #fetch(room: string, originNode: string, producerId: string): Promise<types.Producer> {
+  async #fetch(room: string, upstream: string, producerId: string, origin: string): Promise<types.Producer> {
     const { bus, nodeId } = this.#options;
-    const link = await this.#linkTo(room, originNode).catch((error: unknown) => {
+    const link = await this.#linkTo(room, upstream).catch((error: unknown) => {
       if (error instanceof KaskadeError && error.code === 'CONFLICT')
-        return this.#linkOpenedBy(room, originNode);
+        return this.#linkOpenedBy(room, upstream);
       throw error;
     });
     let copy: types.Producer;
     link.pending++;
     try {
-      const answer = await bus.rpc(originNode, 'pipe.consume', { room, fromNode: nodeId, producerId });
+      const answer = await bus.rpc(upstream, 'pipe.consume', {
+        room,
+        fromNode: nodeId,
+        producerId,
+        origin,
+      });
       if (link.closed) throw new KaskadeError('UNAVAILABLE', 'pipe link closed while piping');
       copy = await link.transport.produce({
         id: producerId,
         kind: answer.kind,
         rtpParameters: answer.rtpParameters,
         paused: answer.paused,
-        appData: { source: answer.source, participantId: answer.participantId, originNode },
+        appData: { source: answer.source, participantId: answer.participantId, originNode: origin, upstream },
       });
     } catch (error) {
       link.pending--;
@@ -181,7 +199,7 @@ export class Relay extends EventEmitter<{
       link.copies.delete(producerId);
       this.#copyPromises.delete(key(room, producerId));
       if (!link.closed) {
-        bus.rpc(originNode, 'pipe.release', { room, fromNode: nodeId, producerId }).catch(() => undefined);
+        bus.rpc(upstream, 'pipe.release', { room, fromNode: nodeId, producerId }).catch(() => undefined);
         this.#closeIfEmpty(link);
       }
     });
@@ -238,7 +256,7 @@ export class Relay extends EventEmitter<{
   }
 
   async #createLink(room: string, remoteNode: string): Promise<PipeLink> {
-    const router = this.#options.routerFor(room);
+    const router = await this.#options.routerFor(room);
     if (!router) throw new KaskadeError('NOT_FOUND', `room ${room} is not on this node`);
     const transport = await router.createPipeTransport({
       listenInfo: {
@@ -273,7 +291,10 @@ export class Relay extends EventEmitter<{
     consumer.on('producerpause', () => tell('pause'));
     consumer.on('producerresume', () => tell('resume'));
     consumer.on('producerclose', () => tell('close'));
-    consumer.observer.once('close', () => link.sends.delete(producer.id));
+    consumer.observer.once('close', () => {
+      link.sends.delete(producer.id);
+      this.emit('sendclosed', link.room, producer.id);
+    });
     return consumer;
   }
 

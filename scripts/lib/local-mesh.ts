@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { type ControlPlaneProcess, spawnControlPlane } from './control-plane-process.ts';
-import { type EdgeProcess, spawnEdge } from './edge-process.ts';
+import { type EdgeProcess, spawnEdge, spawnRelay } from './edge-process.ts';
 import { type Service, startNats, startRedis } from './services.ts';
 
 export interface LocalMeshOptions {
   /** Region name -> loopback /24 prefix its edges take addresses from, e.g. { eu: '127.0.1' }. */
   regions?: Record<string, string>;
   edgesPerRegion?: number;
+  /** Relay nodes per region, at <prefix>.100 and up (default 0). */
+  relaysPerRegion?: number;
   workersPerEdge?: number;
   natsUrl?: string;
   redisUrl?: string;
@@ -25,6 +27,7 @@ export interface MeshEdge extends EdgeProcess {
 export interface LocalMesh {
   controlPlane: ControlPlaneProcess;
   edges: MeshEdge[];
+  relays: MeshEdge[];
   natsUrl: string;
   redisUrl: string;
   nats?: Service;
@@ -98,17 +101,39 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
         edges.push({ ...edge, nodeId, region, host });
       }
     }
+    const relays: MeshEdge[] = [];
+    for (const [region, prefix] of Object.entries(regions)) {
+      for (let i = 1; i <= (options.relaysPerRegion ?? 0); i++) {
+        const nodeId = `relay-${region}-${i}`;
+        const host = `${prefix}.${99 + i}`;
+        const relay = await spawnRelay({
+          host,
+          env: {
+            KASKADE_NODE_ID: nodeId,
+            KASKADE_REGION: region,
+            KASKADE_NATS_URL: natsUrl,
+            KASKADE_LOG_LEVEL: 'info',
+            ...options.edgeEnv,
+          },
+          log: (line) => log(nodeId, line),
+        });
+        started.push(relay);
+        relays.push({ ...relay, nodeId, region, host });
+      }
+    }
     // The control plane places joins only on edges it has heard from.
     const deadline = Date.now() + 15_000;
     for (;;) {
       const { nodes } = (await (await fetch(`${controlPlane.url}/v1/nodes`)).json()) as { nodes: unknown[] };
-      if (nodes.length === edges.length) break;
-      if (Date.now() > deadline) throw new Error(`only ${nodes.length} of ${edges.length} edges reported in`);
+      if (nodes.length === edges.length + relays.length) break;
+      if (Date.now() > deadline)
+        throw new Error(`only ${nodes.length} of ${edges.length + relays.length} nodes reported in`);
       await new Promise((r) => setTimeout(r, 200));
     }
     mesh = {
       controlPlane,
       edges,
+      relays,
       natsUrl,
       redisUrl,
       nats,

@@ -27,6 +27,9 @@ export class RtpBot {
   #sendTransportId: string | undefined;
   #recvTransportId: string | undefined;
   readonly #senders: StreamSender[] = [];
+  readonly #consumers = new Map<string, { received: ReceivedStream }>();
+  /** Consumers taken again after the edge closed them under a live stream. */
+  resubscriptions = 0;
   /** The sender of each stream this bot publishes, by producer id. */
   readonly senders = new Map<string, StreamSender>();
   readonly #counter = new RtpCounter(this.#senders);
@@ -45,6 +48,18 @@ export class RtpBot {
     for (const name of ['streamAdded', 'streamPaused', 'streamResumed', 'streamClosed'] as const) {
       channel.on(name, ({ producerId }) => this.seen[name].push(producerId));
     }
+    // Like the SDK: a consumer closed under a stream that still exists (its pipe went, a
+    // relay died) is taken again, and counting carries on in the same ReceivedStream.
+    channel.on('consumerClosed', ({ consumerId }) => {
+      const entry = this.#consumers.get(consumerId);
+      if (!entry) return;
+      this.#consumers.delete(consumerId);
+      setTimeout(() => {
+        if (this.seen.streamClosed.includes(entry.received.producerId) || !this.channel.open) return;
+        this.resubscriptions++;
+        this.#consumeInto(entry.received).catch(() => undefined);
+      }, 300);
+    });
   }
 
   static async join(edgeUrl: string, token: string, localIp = '127.0.0.1'): Promise<RtpBot> {
@@ -102,12 +117,19 @@ export class RtpBot {
       await this.channel.request('connectPlainTransport', { transportId: t.id, ip: this.#localIp, port });
       this.#recvTransportId = t.id;
     }
-    const answer = await this.channel.request('consume', { producerId: stream.producerId });
+    const received = this.#counter.expect(stream.producerId, 'audio', -1);
+    await this.#consumeInto(received);
+    return received;
+  }
+
+  async #consumeInto(received: ReceivedStream): Promise<void> {
+    const answer = await this.channel.request('consume', { producerId: received.producerId });
     const ssrc = answer.rtpParameters.encodings?.[0]?.ssrc;
     if (ssrc === undefined) throw new Error('consumer has no ssrc');
-    const received = this.#counter.expect(stream.producerId, answer.kind, ssrc);
+    received.kind = answer.kind;
+    this.#counter.rebind(received, ssrc);
+    this.#consumers.set(answer.consumerId, { received });
     await this.channel.request('resumeConsumer', { consumerId: answer.consumerId });
-    return received;
   }
 
   async close(): Promise<void> {

@@ -152,6 +152,13 @@ export class RtpCounter {
     return stream;
   }
 
+  /** The same stream arrives under a new SSRC (a new consumer after a resubscription). */
+  rebind(stream: ReceivedStream, ssrc: number): void {
+    this.received.delete(stream.ssrc);
+    stream.ssrc = ssrc;
+    this.received.set(ssrc, stream);
+  }
+
   onPacket(packet: Buffer): void {
     if (packet.length < 12 || packet[0]! >> 6 !== 2) return;
     if (isRtcp(packet)) {

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bus } from '../../control-plane/common/bus.ts';
 import { Subjects } from '../../control-plane/protocol/nats.ts';
-import { mediaCodecs } from '../../edge/src/rtc/codecs.ts';
+import { mediaCodecs } from '../../relay/src/codecs.ts';
 import { type LocalProducer, Relay } from '../../relay/src/Relay.ts';
 import { eventually } from '../helpers/edge.ts';
 import { PlainPeer } from '../helpers/plain-peer.ts';
@@ -37,7 +37,7 @@ async function startNode(id: string): Promise<Node> {
     listenIp: '127.0.0.1',
     lingerMs: 300,
     logger,
-    routerFor: (room) => (room === ROOM ? router : undefined),
+    routerFor: async (room) => (room === ROOM ? router : undefined),
     findProducer: async (room, producerId) => (room === ROOM ? producers.get(producerId) : undefined),
   });
   relay.start();

@@ -17,6 +17,8 @@ import type { WorkerPool } from '../rtc/WorkerPool.ts';
 export interface MeshOptions {
   nodeId: string;
   region: string;
+  /** In the origin's own region, edges beyond this many carrying a room get its streams through a relay. */
+  fanoutLimit: number;
   capacity: number;
   heartbeatMs: number;
   resyncMs: number;
@@ -47,6 +49,8 @@ export class Mesh {
   readonly #timers: NodeJS.Timeout[] = [];
   #publicUrl = '';
   readonly #pendingWrites = new Set<Promise<unknown>>();
+  /** What every node last said of itself, for choosing where a stream comes from. */
+  readonly #nodes = new Map<string, { heartbeat: NodeHeartbeat; seen: number }>();
 
   constructor(options: MeshOptions) {
     this.#options = options;
@@ -58,7 +62,7 @@ export class Mesh {
       announcedAddress: options.announcedAddress,
       lingerMs: options.pipeLingerMs,
       logger: options.logger,
-      routerFor: (room) => options.rooms.get(room)?.homeRouter,
+      routerFor: async (room) => options.rooms.get(room)?.homeRouter,
       findProducer: async (room, producerId) => options.rooms.get(room)?.localProducer(producerId),
     });
   }
@@ -70,6 +74,9 @@ export class Mesh {
     this.relay.start();
     rooms.onCreate = (room) => this.#attach(room);
     bus.subscribe(Subjects.nodeDead, NodeDead, ({ nodeId }) => this.#onNodeDead(nodeId));
+    bus.subscribe(Subjects.heartbeat, NodeHeartbeat, (heartbeat) =>
+      this.#nodes.set(heartbeat.nodeId, { heartbeat, seen: Date.now() }),
+    );
     bus.onConnectionChange({ back: () => void this.#resyncAll() });
     directory.redis.on('ready', () => void this.#republishAll());
     this.#timers.push(setInterval(() => this.#heartbeat(), this.#options.heartbeatMs));
@@ -162,7 +169,19 @@ export class Mesh {
           : Promise.resolve();
         announce(work, { type: 'roleChanged', participantId, role, node: nodeId });
       },
-      fetch: (producerId: string, originNode: string) => this.relay.fetch(name, originNode, producerId),
+      fetch: async (producerId: string, originNode: string) => {
+        const via = this.#upstreamFor(name, originNode);
+        if (via === originNode) return this.relay.fetch(name, originNode, producerId);
+        try {
+          return await this.relay.fetch(name, originNode, producerId, via);
+        } catch (err) {
+          this.#logger.warn(
+            { err, room: name, relay: via },
+            'relay did not deliver; piping straight from the origin',
+          );
+          return this.relay.fetch(name, originNode, producerId);
+        }
+      },
       release: (producerId: string) => this.relay.release(name, producerId),
       close: () => {
         this.#unsubscribe.get(name)?.();
@@ -212,7 +231,36 @@ export class Mesh {
     }
   }
 
+  /**
+   * Where this edge takes a stream of `origin` from: the distribution tree, decided
+   * locally from the nodes' heartbeats so every edge of a region decides alike. A
+   * stream from another region comes through the region's relay once more than one
+   * edge here carries the room; inside the origin's region, once more than
+   * `fanoutLimit` do. Otherwise, and without a live relay, straight from the origin.
+   */
+  #upstreamFor(room: string, origin: string): string {
+    const { region, fanoutLimit, heartbeatMs } = this.#options;
+    const fresh = [...this.#nodes.values()]
+      .filter((n) => Date.now() - n.seen < heartbeatMs * 3 && n.heartbeat.state === 'serving')
+      .map((n) => n.heartbeat);
+    const relays = fresh
+      .filter((n) => n.kind === 'relay' && n.region === region)
+      .sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
+    if (relays.length === 0) return origin;
+    const edgesHere = fresh.filter(
+      (n) => n.kind === 'edge' && n.region === region && n.rooms.includes(room),
+    ).length;
+    const originRegion = this.#nodes.get(origin)?.heartbeat.region;
+    const viaRelay = originRegion === region ? edgesHere > fanoutLimit : edgesHere > 1;
+    if (!viaRelay) return origin;
+    // The same relay for a room on every edge of the region.
+    let hash = 0;
+    for (const ch of room) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+    return relays[hash % relays.length]!.nodeId;
+  }
+
   #onNodeDead(nodeId: string): void {
+    this.#nodes.delete(nodeId);
     if (nodeId === this.#options.nodeId) return;
     this.#logger.warn(
       { deadNode: nodeId },
@@ -222,8 +270,29 @@ export class Mesh {
     this.relay.closeNode(nodeId);
   }
 
+  /**
+   * The tree follows the room: a copy taken from another upstream than the one the
+   * tree names now (a relay appeared, a second edge of the region joined the room) is
+   * dropped; its viewers' clients take the stream again, over the new path.
+   */
+  #rehome(): void {
+    for (const link of this.relay.links()) {
+      for (const copy of link.copies.values()) {
+        const { originNode, upstream } = copy.appData as { originNode: string; upstream: string };
+        if (this.#upstreamFor(link.room, originNode) !== upstream) {
+          this.#logger.info(
+            { room: link.room, producer: copy.id, from: upstream },
+            're-homing a piped stream',
+          );
+          copy.close();
+        }
+      }
+    }
+  }
+
   /** Makes each room's view of the other nodes match the directory. */
   async #resyncAll(): Promise<void> {
+    this.#rehome();
     const { directory, nodeId } = this.#options;
     for (const room of this.#options.rooms.openRooms()) {
       let state: Awaited<ReturnType<Directory['room']>>;

@@ -13,7 +13,7 @@ import type {
   StreamInfo,
 } from '../../../control-plane/protocol/signaling.ts';
 import type { JoinClaims } from '../../../control-plane/protocol/token.ts';
-import { mediaCodecs } from './codecs.ts';
+import { mediaCodecs } from '../../../relay/src/codecs.ts';
 import { type LeaveReason, Participant, type StreamDirectory } from './Participant.ts';
 import type { RoomRouter } from './RoomRouter.ts';
 import type { WorkerPool } from './WorkerPool.ts';

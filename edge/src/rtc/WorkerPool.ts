@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import * as mediasoup from 'mediasoup';
 import type { Logger } from 'pino';
+import { withoutSignalHandlers } from '../../../relay/src/workers.ts';
 
 export interface WorkerPoolOptions {
   count: number;
@@ -154,24 +155,5 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       ? ({ protocol: 'udp', ip: listenIp, announcedAddress } as const)
       : undefined;
     return new MediaWorker(index, worker, webRtcServer, plain);
-  }
-}
-
-/**
- * mediasoup (3.27) closes every worker on SIGINT/SIGTERM by itself. A draining edge
- * needs its workers alive until participants have moved, so the pool owns those
- * signals: the handlers mediasoup adds while creating a worker are taken off again.
- */
-async function withoutSignalHandlers<T>(create: () => Promise<T>): Promise<T> {
-  const signals = ['SIGINT', 'SIGTERM'] as const;
-  const before = signals.map((signal) => new Set(process.listeners(signal)));
-  try {
-    return await create();
-  } finally {
-    signals.forEach((signal, i) => {
-      for (const listener of process.listeners(signal)) {
-        if (!before[i]!.has(listener)) process.removeListener(signal, listener);
-      }
-    });
   }
 }

@@ -1,0 +1,140 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { types } from 'mediasoup';
+import * as mediasoup from 'mediasoup';
+import type { Logger } from 'pino';
+import { Bus } from '../../control-plane/common/bus.ts';
+import { NodeDead, NodeHeartbeat, Subjects } from '../../control-plane/protocol/nats.ts';
+import { mediaCodecs } from './codecs.ts';
+import type { RelayConfig } from './config.ts';
+import { Relay } from './Relay.ts';
+import { withoutSignalHandlers } from './workers.ts';
+
+/**
+ * A media node with no participants: it carries streams from their origin to the
+ * edges of its region, so a stream enters the region once. A room gets a router here
+ * when a link for it first opens and loses it when its last link closes; every
+ * stream it forwards is a copy fetched from the origin on first request.
+ */
+export class RelayNode {
+  readonly relay: Relay;
+  readonly #config: RelayConfig;
+  readonly #worker: types.Worker;
+  readonly #bus: Bus;
+  readonly #app: FastifyInstance;
+  readonly #routers = new Map<string, Promise<types.Router>>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  #state: 'serving' | 'draining' = 'serving';
+
+  private constructor(
+    config: RelayConfig,
+    worker: types.Worker,
+    bus: Bus,
+    app: FastifyInstance,
+    logger: Logger,
+  ) {
+    this.#config = config;
+    this.#worker = worker;
+    this.#bus = bus;
+    this.#app = app;
+    this.relay = new Relay({
+      nodeId: config.nodeId,
+      bus,
+      listenIp: config.rtcListenIp,
+      announcedAddress: config.rtcAnnouncedAddress,
+      lingerMs: config.pipeLingerMs,
+      logger,
+      routerFor: (room) => this.#routerFor(room),
+      findProducer: async (room, producerId, origin) => {
+        if (!origin) return undefined; // nothing originates on a relay
+        const copy = await this.relay.fetch(room, origin, producerId);
+        const appData = copy.appData as { source: 'camera'; participantId: string };
+        return { producer: copy, source: appData.source, participantId: appData.participantId };
+      },
+    });
+  }
+
+  static async start(config: RelayConfig, logger: Logger): Promise<RelayNode> {
+    const worker = await withoutSignalHandlers(() => mediasoup.createWorker({ logLevel: 'warn' }));
+    worker.on('died', (err) => {
+      logger.fatal({ err }, 'relay worker died');
+      process.exit(1);
+    });
+    const bus = await Bus.connect(config.natsUrl, logger, config.nodeId);
+    const app = Fastify({
+      loggerInstance: logger as FastifyBaseLogger,
+      logController: new LogController({ disableRequestLogging: true }),
+    });
+    const node = new RelayNode(config, worker, bus, app, logger);
+    node.relay.start();
+    // Downstream no longer takes a stream: let the upstream copy go (after the linger).
+    node.relay.on('sendclosed', (room, producerId) => {
+      if (!node.relay.sending(room, producerId)) node.relay.release(room, producerId);
+    });
+    node.relay.on('linkclosed', (room) => {
+      if (!node.relay.links().some((l) => l.room === room)) node.#closeRoom(room);
+    });
+    bus.subscribe(Subjects.nodeDead, NodeDead, ({ nodeId }) => node.relay.closeNode(nodeId));
+    app.get('/livez', async () => ({ status: 'ok' }));
+    app.get('/readyz', async () => ({ status: node.#state }));
+    app.get('/v1/node', async () => ({
+      nodeId: config.nodeId,
+      kind: 'relay',
+      links: node.relay.links().map((l) => ({
+        room: l.room,
+        remoteNode: l.remoteNode,
+        copies: l.copies.size,
+        sends: l.sends.size,
+      })),
+    }));
+    await app.listen({ host: config.httpHost, port: config.httpPort });
+    node.#timers.push(setInterval(() => node.#heartbeat(), config.heartbeatMs));
+    node.#heartbeat();
+    return node;
+  }
+
+  async stop(): Promise<void> {
+    this.#state = 'draining';
+    this.#heartbeat();
+    for (const timer of this.#timers) clearInterval(timer);
+    this.relay.close();
+    await this.#app.close();
+    await this.#bus.close();
+    this.#worker.close();
+  }
+
+  #routerFor(room: string): Promise<types.Router> {
+    let router = this.#routers.get(room);
+    if (!router) {
+      router = this.#worker.createRouter({ mediaCodecs, appData: { room } });
+      this.#routers.set(room, router);
+      router.catch(() => this.#routers.delete(room));
+    }
+    return router;
+  }
+
+  #closeRoom(room: string): void {
+    const router = this.#routers.get(room);
+    this.#routers.delete(room);
+    void router?.then((r) => r.close());
+  }
+
+  #heartbeat(): void {
+    const links = this.relay.links();
+    const heartbeat: NodeHeartbeat = {
+      nodeId: this.#config.nodeId,
+      kind: 'relay',
+      region: this.#config.region,
+      url: '',
+      state: this.#state,
+      workers: 1,
+      participants: 0,
+      consumers: links.reduce((n, l) => n + l.sends.size, 0),
+      producers: links.reduce((n, l) => n + l.copies.size, 0),
+      load: 0,
+      capacity: 0,
+      rooms: [...this.#routers.keys()],
+      ts: Date.now(),
+    };
+    this.#bus.publish(Subjects.heartbeat, NodeHeartbeat, heartbeat);
+  }
+}

@@ -1,0 +1,70 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+
+export interface NodeProcess {
+  url: string;
+  child: ChildProcess;
+  /** SIGTERM, then SIGKILL if it has not exited in time; resolves with the exit code. */
+  stop(timeoutMs?: number): Promise<number | null>;
+}
+
+export interface SpawnOptions {
+  /** The .ts entry point to run with this Node. */
+  main: string;
+  env: Record<string, string>;
+  /** Base URL whose /readyz answers once the process is ready. */
+  url: string;
+  /** Run inside this network namespace (`ip netns exec`). */
+  netns?: string;
+  log?: (line: string) => void;
+}
+
+/**
+ * Runs one Kaskade process (edge, relay, control plane) as a child and waits for its
+ * /readyz. It gets a process group of its own, so a terminal's Ctrl-C reaches only the
+ * parent, which stops it in order, and it never outlives the parent.
+ */
+export async function spawnNodeProcess(options: SpawnOptions): Promise<NodeProcess> {
+  const argv = [process.execPath, options.main];
+  const [command, ...args] = options.netns ? ['ip', 'netns', 'exec', options.netns, ...argv] : argv;
+  const child = spawn(command!, args, {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
+  const log = options.log ?? (() => {});
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      for (const line of chunk.split('\n')) if (line) log(line);
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 20_000;
+  while (
+    !(await fetch(`${options.url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${options.main} did not become ready at ${options.url} (exit ${child.exitCode})`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url: options.url,
+    child,
+    async stop(timeoutMs = 15_000) {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
+import { eventually } from '../helpers/edge.ts';
+import { joinThroughControlPlane, nodeView, type Placed } from '../helpers/mesh.ts';
+
+let mesh: LocalMesh;
+const bots: Placed[] = [];
+
+beforeAll(async () => {
+  mesh = await startLocalMesh({
+    relaysPerRegion: 1,
+    edgeEnv: {
+      KASKADE_ALLOW_PLAIN_RTP: 'true',
+      KASKADE_HEARTBEAT_MS: '300',
+      KASKADE_RESYNC_MS: '1000',
+      KASKADE_PIPE_LINGER_MS: '300',
+      KASKADE_NODE_CAPACITY: '55',
+      KASKADE_LOG_LEVEL: 'warn',
+    },
+    controlPlaneEnv: { KASKADE_NODE_TIMEOUT_MS: '1500', KASKADE_LOG_LEVEL: 'warn' },
+  });
+}, 60_000);
+afterAll(async () => {
+  for (const { bot } of bots) await bot.close().catch(() => undefined);
+  await mesh?.stop();
+});
+
+async function links(url: string, room: string) {
+  return (await nodeView(url)).links
+    .filter((l) => l.room === room)
+    .map((l) => `${l.remoteNode}:${l.copies}/${l.sends}`)
+    .sort();
+}
+
+it('a lecture across two regions with relays: every viewer receives, one copy enters the far region, and viewers survive the relay', async () => {
+  const room = 'relay-lecture';
+  const presenter = await joinThroughControlPlane(mesh, 'lecturer', room, 'eu');
+  bots.push(presenter);
+  const mic = await presenter.bot.publish('microphone');
+  const streams: { packets: number }[] = [];
+  for (let wave = 0; wave < 10; wave++) {
+    const batch = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        joinThroughControlPlane(mesh, `v-${wave}-${i}`, room, i % 2 ? 'us' : 'eu'),
+      ),
+    );
+    bots.push(...batch);
+    streams.push(...(await Promise.all(batch.map((p) => p.bot.consume({ producerId: mic })))));
+  }
+  const viewers = bots.slice(1);
+  expect(new Set(viewers.map((v) => v.nodeId)).size).toBe(4);
+
+  const origin = mesh.edges.find((e) => e.nodeId === presenter.nodeId)!;
+  const euOther = mesh.edges.find((e) => e.region === 'eu' && e !== origin)!;
+  const usEdges = mesh.edges.filter((e) => e.region === 'us');
+  const usRelay = mesh.relays.find((r) => r.region === 'us')!;
+  // The tree settles: the us edges take the stream from the us relay, which takes it once from the origin.
+  await eventually(async () => {
+    for (const edge of usEdges) expect(await links(edge.url, room)).toEqual([`${usRelay.nodeId}:1/0`]);
+    expect(await links(usRelay.url, room)).toEqual(
+      [`${origin.nodeId}:1/0`, ...usEdges.map((e) => `${e.nodeId}:0/1`)].sort(),
+    );
+    expect(await links(origin.url, room)).toEqual([`${euOther.nodeId}:0/1`, `${usRelay.nodeId}:0/1`].sort());
+  }, 15_000);
+  const flowing = async (min: number) => {
+    const before = streams.map((s) => s.packets);
+    await eventually(() => {
+      for (const [i, s] of streams.entries())
+        expect(s.packets - before[i]!, `viewer ${i}`).toBeGreaterThanOrEqual(min);
+    }, 15_000);
+  };
+  await flowing(20);
+
+  // The relay dies: the us edges fall back to direct pipes and every viewer resumes.
+  usRelay.child.kill('SIGKILL');
+  await eventually(async () => {
+    for (const edge of usEdges) expect(await links(edge.url, room)).toEqual([`${origin.nodeId}:1/0`]);
+  }, 15_000);
+  await flowing(20);
+  expect(await links(origin.url, room)).toEqual(
+    [euOther.nodeId, ...usEdges.map((e) => e.nodeId)].map((n) => `${n}:0/1`).sort(),
+  );
+});
