@@ -5,6 +5,7 @@ import { startLocalMesh } from './lib/local-mesh.ts';
 
 const verbose = process.env.KASKADE_DEMO_VERBOSE === '1';
 const mesh = await startLocalMesh({
+  relaysPerRegion: 1,
   natsUrl: process.env.KASKADE_NATS_URL,
   redisUrl: process.env.KASKADE_REDIS_URL,
   log: (source, line) => {
