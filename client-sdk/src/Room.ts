@@ -16,7 +16,7 @@ import type {
 import { CloseCodes } from '../../control-plane/protocol/signaling-constants.ts';
 import type { Grants } from '../../control-plane/protocol/token.ts';
 import { Emitter } from './Emitter.ts';
-import { SignalingChannel } from './SignalingChannel.ts';
+import { RequestError, SignalingChannel } from './SignalingChannel.ts';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 export type Quality = 'low' | 'medium' | 'high';
@@ -476,7 +476,13 @@ export class Room extends Emitter<RoomEvents> {
       score: 10,
     };
     this.#tracks.set(track.id, track);
-    await channel.request('resumeConsumer', { consumerId: consumer.id });
+    try {
+      await channel.request('resumeConsumer', { consumerId: consumer.id });
+    } catch (error) {
+      // Closed under us already (its pipe moved): the consumerClosed handler takes it again.
+      if (error instanceof RequestError && error.code === 'NOT_FOUND') return;
+      throw error;
+    }
     this.emit('trackAdded', track);
   }
 

@@ -66,6 +66,11 @@ export const NodeRpc = {
     request: Type.Object({ room: RoomName, fromNode: NodeId, producerId: Id }),
     response: Empty,
   },
+  /** Whether the caller wants the producer now (all its viewers paused it: no). */
+  'pipe.demand': {
+    request: Type.Object({ room: RoomName, fromNode: NodeId, producerId: Id, wanted: Type.Boolean() }),
+    response: Empty,
+  },
   /** The caller closed its end of the link. */
   'pipe.closeLink': {
     request: Type.Object({ room: RoomName, fromNode: NodeId }),

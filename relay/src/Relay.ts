@@ -47,6 +47,8 @@ export class Relay extends EventEmitter<{
   linkclosed: [room: string, remoteNode: string];
   /** A link stopped carrying a producer downstream. */
   sendclosed: [room: string, producerId: string];
+  /** A downstream node paused or resumed a producer it takes from here. */
+  demandchanged: [room: string, producerId: string];
 }> {
   readonly #options: RelayOptions;
   readonly #links = new Map<string, PipeLink>();
@@ -95,6 +97,14 @@ export class Relay extends EventEmitter<{
       this.#links.get(key(room, fromNode))?.sends.get(producerId)?.close();
       return {};
     });
+    bus.serveRpc(nodeId, 'pipe.demand', async ({ room, fromNode, producerId, wanted }) => {
+      const send = this.#links.get(key(room, fromNode))?.sends.get(producerId);
+      if (!send) throw new KaskadeError('NOT_FOUND', `${producerId} is not sent to ${fromNode}`);
+      if (wanted) await send.resume();
+      else await send.pause();
+      this.emit('demandchanged', room, producerId);
+      return {};
+    });
     bus.serveRpc(nodeId, 'pipe.closeLink', async ({ room, fromNode }) => {
       this.#links.get(key(room, fromNode))?.close();
       return {};
@@ -135,6 +145,23 @@ export class Relay extends EventEmitter<{
         );
       }, this.#options.lingerMs),
     );
+  }
+
+  /** Tells the node this copy comes from whether anyone here wants it now. */
+  async setDemand(room: string, producerId: string, wanted: boolean): Promise<void> {
+    const link = this.links().find((l) => l.room === room && l.copies.has(producerId));
+    if (!link) return;
+    await this.#options.bus.rpc(link.remoteNode, 'pipe.demand', {
+      room,
+      fromNode: this.#options.nodeId,
+      producerId,
+      wanted,
+    });
+  }
+
+  /** Whether any downstream link wants the producer (has it and has not paused it). */
+  wanted(room: string, producerId: string): boolean {
+    return this.links().some((l) => l.room === room && l.sends.get(producerId)?.paused === false);
   }
 
   /** Whether any link still carries the producer downstream. */

@@ -70,6 +70,10 @@ export class RelayNode {
     node.relay.on('sendclosed', (room, producerId) => {
       if (!node.relay.sending(room, producerId)) node.relay.release(room, producerId);
     });
+    // Demand passes up the tree: the relay wants a stream while any edge below wants it.
+    node.relay.on('demandchanged', (room, producerId) => {
+      node.relay.setDemand(room, producerId, node.relay.wanted(room, producerId)).catch(() => undefined);
+    });
     node.relay.on('linkclosed', (room) => {
       if (!node.relay.links().some((l) => l.room === room)) node.#closeRoom(room);
     });

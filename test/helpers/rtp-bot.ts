@@ -1,5 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { SignalingChannel } from '../../client-sdk/src/SignalingChannel.ts';
+import { RequestError, SignalingChannel } from '../../client-sdk/src/SignalingChannel.ts';
 import type { Source } from '../../control-plane/protocol/media.ts';
 import type { ResponseData, StreamInfo } from '../../control-plane/protocol/signaling.ts';
 import { type ReceivedStream, RtpCounter, rtpParametersFor, StreamSender } from './rtp.ts';
@@ -30,6 +30,8 @@ export class RtpBot {
   readonly #consumers = new Map<string, { received: ReceivedStream }>();
   /** Consumers taken again after the edge closed them under a live stream. */
   resubscriptions = 0;
+  /** The id of the consumer made last, for pausing or resuming it. */
+  lastConsumerId: string | undefined;
   /** The sender of each stream this bot publishes, by producer id. */
   readonly senders = new Map<string, StreamSender>();
   readonly #counter = new RtpCounter(this.#senders);
@@ -129,7 +131,13 @@ export class RtpBot {
     received.kind = answer.kind;
     this.#counter.rebind(received, ssrc);
     this.#consumers.set(answer.consumerId, { received });
-    await this.channel.request('resumeConsumer', { consumerId: answer.consumerId });
+    this.lastConsumerId = answer.consumerId;
+    await this.channel
+      .request('resumeConsumer', { consumerId: answer.consumerId })
+      .catch((error: unknown) => {
+        // Closed under us already (the tree moved): the consumerClosed handler takes it again.
+        if (!(error instanceof RequestError && error.code === 'NOT_FOUND')) throw error;
+      });
   }
 
   async close(): Promise<void> {

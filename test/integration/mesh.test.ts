@@ -154,3 +154,52 @@ it('fans one publisher out to 60 viewers on three other edges in two regions: no
   for (const edge of [a, b, c, d]) await expectNoMediaObjects(edge);
   for (const edge of [a, b, c, d]) expect(edge.mesh!.relay.links()).toEqual([]);
 });
+
+it('demand-driven pipes: a stream every remote viewer paused is paused upstream, and resumed when one wants it', async () => {
+  const a = await meshEdge('demand-a', 'eu');
+  const b = await meshEdge('demand-b', 'eu');
+  const presenter = await RtpBot.join(a.url, await token('presenter', 'demand-room'));
+  const cam = await presenter.publish('camera', { packetsPerSecond: 30 });
+  const viewers = [
+    await RtpBot.join(b.url, await token('v1', 'demand-room')),
+    await RtpBot.join(b.url, await token('v2', 'demand-room')),
+  ];
+  const consumerIds: string[] = [];
+  const streams: Awaited<ReturnType<RtpBot['consume']>>[] = [];
+  for (const viewer of viewers) {
+    streams.push(await viewer.consume({ producerId: cam }));
+    consumerIds.push(viewer.lastConsumerId!);
+  }
+  await eventually(() => {
+    for (const s of streams) expect(s.packets).toBeGreaterThan(10);
+  });
+  const send = () =>
+    a
+      .mesh!.relay.links()
+      .find((l) => l.remoteNode === 'demand-b')!
+      .sends.get(cam)!;
+  expect(send().paused).toBe(false);
+
+  // One viewer pausing is not enough; both are.
+  await viewers[0]!.channel.request('pauseConsumer', { consumerId: consumerIds[0]! });
+  await new Promise((r) => setTimeout(r, 900));
+  expect(send().paused).toBe(false);
+  await viewers[1]!.channel.request('pauseConsumer', { consumerId: consumerIds[1]! });
+  await eventually(() => expect(send().paused).toBe(true), 3000);
+  const inbound = async () => (await b.mesh!.relay.links()[0]!.transport.getStats())[0]!.bytesReceived;
+  const before = await inbound();
+  await new Promise((r) => setTimeout(r, 700));
+  expect((await inbound()) - before).toBeLessThan(2000); // RTCP only, no media
+
+  await viewers[1]!.channel.request('resumeConsumer', { consumerId: consumerIds[1]! });
+  await eventually(() => expect(send().paused).toBe(false), 3000);
+  const resumedFrom = streams[1]!.packets;
+  await eventually(() => {
+    expect(streams[1]!.packets).toBeGreaterThan(resumedFrom + 10);
+    expect(streams[1]!.keyframes).toBeGreaterThan(0);
+  });
+
+  for (const viewer of viewers) await viewer.close();
+  await presenter.close();
+  for (const edge of [a, b]) await expectNoMediaObjects(edge);
+});

@@ -183,6 +183,7 @@ export class Mesh {
         }
       },
       release: (producerId: string) => this.relay.release(name, producerId),
+      setDemand: (producerId: string, wanted: boolean) => this.relay.setDemand(name, producerId, wanted),
       close: () => {
         this.#unsubscribe.get(name)?.();
         this.#unsubscribe.delete(name);

@@ -30,8 +30,8 @@ export type LeaveReason = 'left' | 'disconnected' | 'replaced' | 'room-closed' |
 export interface StreamDirectory {
   stream(producerId: string): { info: StreamInfo } | undefined;
   bringToRouter(producerId: string, router: RoomRouter): Promise<void>;
-  consumerOpened(producerId: string): void;
-  consumerClosed(producerId: string): void;
+  consumerOpened(consumer: types.Consumer): void;
+  consumerClosed(consumer: types.Consumer): void;
 }
 
 interface ParticipantEvents {
@@ -301,10 +301,10 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   #trackConsumer(consumer: types.Consumer): void {
     const id = consumer.id;
     this.#consumers.set(id, consumer);
-    this.#directory.consumerOpened(consumer.producerId);
+    this.#directory.consumerOpened(consumer);
     consumer.observer.once('close', () => {
       this.#consumers.delete(id);
-      this.#directory.consumerClosed(consumer.producerId);
+      this.#directory.consumerClosed(consumer);
     });
     consumer.on('producerclose', () => this.notify('consumerClosed', { consumerId: id }));
     consumer.on('layerschange', (layers) =>

@@ -49,6 +49,8 @@ export interface RoomLink {
   fetch(producerId: string, originNode: string): Promise<types.Producer>;
   /** Nobody here consumes a remote stream any more. */
   release(producerId: string): void;
+  /** Whether anyone here watches a remote stream (all paused: pause it upstream). */
+  setDemand(producerId: string, wanted: boolean): Promise<void>;
   /** The room closed on this node. */
   close(): void;
 }
@@ -78,8 +80,9 @@ export class Room implements StreamDirectory {
   #speakerObserver!: types.ActiveSpeakerObserver;
   #activeSpeaker: string | null = null;
   readonly #remoteParticipants = new Map<string, RemoteParticipant>();
-  /** Local consumers per remote stream, so an unwatched copy can be released. */
-  readonly #remoteConsumers = new Map<string, number>();
+  /** Local consumers per remote stream, so an unwatched copy is released and an unwanted one paused upstream. */
+  readonly #remoteConsumers = new Map<string, Set<types.Consumer>>();
+  readonly #demand = new Map<string, { wanted: boolean; timer: NodeJS.Timeout | undefined }>();
   #link: RoomLink | undefined;
   /** Lecture mode: presence only for the stage, a count for everyone (any lecture token turns it on). */
   #lecture = false;
@@ -302,17 +305,52 @@ export class Room implements StreamDirectory {
     for (const p of this.remoteParticipants()) if (p.node === nodeId) this.removeRemoteParticipant(p.id);
   }
 
-  consumerOpened(producerId: string): void {
+  consumerOpened(consumer: types.Consumer): void {
+    const { producerId } = consumer;
     if (!this.#streams.get(producerId)?.node) return;
-    this.#remoteConsumers.set(producerId, (this.#remoteConsumers.get(producerId) ?? 0) + 1);
+    const consumers = this.#remoteConsumers.get(producerId) ?? new Set();
+    this.#remoteConsumers.set(producerId, consumers);
+    consumers.add(consumer);
+    consumer.observer.on('pause', () => this.#demandChanged(producerId));
+    consumer.observer.on('resume', () => this.#demandChanged(producerId));
   }
 
-  consumerClosed(producerId: string): void {
-    const count = this.#remoteConsumers.get(producerId);
-    if (count === undefined) return;
-    if (count > 1) return void this.#remoteConsumers.set(producerId, count - 1);
-    this.#remoteConsumers.delete(producerId);
-    this.#link?.release(producerId);
+  consumerClosed(consumer: types.Consumer): void {
+    const consumers = this.#remoteConsumers.get(consumer.producerId);
+    if (!consumers?.delete(consumer)) return;
+    if (consumers.size > 0) {
+      this.#demandChanged(consumer.producerId);
+      return;
+    }
+    this.#remoteConsumers.delete(consumer.producerId);
+    this.#demand.delete(consumer.producerId);
+    this.#link?.release(consumer.producerId);
+  }
+
+  /**
+   * Demand-driven pipes: when every local viewer of a remote stream has paused it
+   * (for a moment, so a quick toggle costs nothing), the stream is paused upstream;
+   * when one wants it again it is resumed there, and the viewers get a key frame.
+   */
+  #demandChanged(producerId: string): void {
+    const demand = this.#demand.get(producerId) ?? { wanted: true, timer: undefined };
+    this.#demand.set(producerId, demand);
+    clearTimeout(demand.timer);
+    demand.timer = setTimeout(() => {
+      const consumers = this.#remoteConsumers.get(producerId);
+      if (!consumers || this.#closed) return;
+      const wanted = [...consumers].some((c) => !c.paused);
+      if (wanted === demand.wanted) return;
+      demand.wanted = wanted;
+      this.#link
+        ?.setDemand(producerId, wanted)
+        .then(() => {
+          if (!wanted) return;
+          for (const c of consumers)
+            if (!c.paused && !c.closed && c.kind === 'video') void c.requestKeyFrame();
+        })
+        .catch((err: unknown) => this.#logger.warn({ err, producerId }, 'upstream demand not changed'));
+    }, 500);
   }
 
   /** Streams a participant may receive: everyone else's. */
@@ -382,6 +420,7 @@ export class Room implements StreamDirectory {
     this.#closed = true;
     clearTimeout(this.#emptyTimer);
     clearTimeout(this.#countTimer);
+    for (const { timer } of this.#demand.values()) clearTimeout(timer);
     for (const participant of [...this.#participants.values()]) participant.close(reason);
     this.#link?.close();
     for (const { router } of this.#routers) router.close();
