@@ -95,13 +95,7 @@ export class Edge {
         nodeId: config.nodeId,
         pool,
         rooms,
-        links: () =>
-          (edge.mesh?.relay.links() ?? []).map((l) => ({
-            room: l.room,
-            remoteNode: l.remoteNode,
-            copies: l.copies.size,
-            sends: l.sends.size,
-          })),
+        links: async () => (await edge.mesh?.relay.census()) ?? [],
       });
       await app.register(signalingPlugin, {
         accepting: () => !edge.#draining,

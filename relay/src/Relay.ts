@@ -32,6 +32,15 @@ export interface RelayOptions {
   findProducer: (room: string, producerId: string, origin?: string) => Promise<LocalProducer | undefined>;
 }
 
+export interface LinkCensus {
+  room: string;
+  remoteNode: string;
+  copies: number;
+  sends: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
 const key = (room: string, id: string) => `${room}\u0000${id}`;
 
 /**
@@ -167,6 +176,23 @@ export class Relay extends EventEmitter<{
   /** Whether any link still carries the producer downstream. */
   sending(room: string, producerId: string): boolean {
     return this.links().some((l) => l.room === room && l.sends.has(producerId));
+  }
+
+  /** What each link carries, for census endpoints and benchmarks (bytes from the transports' stats). */
+  async census(): Promise<LinkCensus[]> {
+    return Promise.all(
+      this.links().map(async (l) => {
+        const [stats] = await l.transport.getStats().catch(() => []);
+        return {
+          room: l.room,
+          remoteNode: l.remoteNode,
+          copies: l.copies.size,
+          sends: l.sends.size,
+          bytesIn: stats?.bytesReceived ?? 0,
+          bytesOut: stats?.bytesSent ?? 0,
+        };
+      }),
+    );
   }
 
   /** Links of this node, for census and tests. */

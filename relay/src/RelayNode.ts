@@ -83,12 +83,7 @@ export class RelayNode {
     app.get('/v1/node', async () => ({
       nodeId: config.nodeId,
       kind: 'relay',
-      links: node.relay.links().map((l) => ({
-        room: l.room,
-        remoteNode: l.remoteNode,
-        copies: l.copies.size,
-        sends: l.sends.size,
-      })),
+      links: await node.relay.census(),
     }));
     await app.listen({ host: config.httpHost, port: config.httpPort });
     node.#timers.push(setInterval(() => node.#heartbeat(), config.heartbeatMs));

@@ -4,10 +4,10 @@ import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { serverUrl, startDemoServer } from '../../client-sdk/dev-server.ts';
 import type { Edge } from '../../edge/src/Edge.ts';
+import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import { launchBrowser } from '../helpers/browsers.ts';
 import { eventually, expectNoMediaObjects, startEdge, TEST_SECRET, token } from '../helpers/edge.ts';
 import { harness, openHarness } from '../helpers/media-checks.ts';
-import { RtpBot } from '../helpers/rtp-bot.ts';
 
 let edge: Edge;
 let web: FastifyInstance;

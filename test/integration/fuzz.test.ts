@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Requests } from '../../control-plane/protocol/signaling.ts';
 import type { Edge } from '../../edge/src/Edge.ts';
+import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import { expectNoMediaObjects, startEdge, token } from '../helpers/edge.ts';
 import { RawSocket } from '../helpers/raw-socket.ts';
-import { RtpBot } from '../helpers/rtp-bot.ts';
 
 let edge: Edge;
 beforeAll(async () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RequestError } from '../../client-sdk/src/SignalingChannel.ts';
 import type { Edge } from '../../edge/src/Edge.ts';
+import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import { eventually, expectNoMediaObjects, startEdge, token } from '../helpers/edge.ts';
-import { RtpBot } from '../helpers/rtp-bot.ts';
 
 let edge: Edge;
 beforeAll(async () => {

@@ -161,7 +161,9 @@ describe('the mesh under failures (real processes)', () => {
         );
         for (const l of links) expect(l.sends).toBe(1);
       } else {
-        expect(links).toEqual([{ room: 'storm-room', remoteNode: presenter.nodeId, copies: 1, sends: 0 }]);
+        expect(links).toEqual([
+          expect.objectContaining({ remoteNode: presenter.nodeId, copies: 1, sends: 0 }),
+        ]);
       }
     }
     await Promise.all(streams.map((stream) => expectFlowing(stream, 5)));

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Edge } from '../../edge/src/Edge.ts';
+import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import { eventually, expectNoMediaObjects, startEdge, token } from '../helpers/edge.ts';
-import { RtpBot } from '../helpers/rtp-bot.ts';
 import { type Service, startNats, startRedis } from '../helpers/services.ts';
 
 let nats: Service;

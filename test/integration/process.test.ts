@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CloseCodes } from '../../control-plane/protocol/signaling-constants.ts';
+import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import { spawnEdge } from '../../scripts/lib/edge-process.ts';
 import { eventually, TEST_SECRET, token } from '../helpers/edge.ts';
 import { RawSocket } from '../helpers/raw-socket.ts';
-import { RtpBot } from '../helpers/rtp-bot.ts';
 
 const MAIN = fileURLToPath(new URL('../../edge/src/main.ts', import.meta.url));
 

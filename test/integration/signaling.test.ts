@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestError, SignalingChannel } from '../../client-sdk/src/SignalingChannel.ts';
 import { CloseCodes } from '../../control-plane/protocol/signaling-constants.ts';
 import type { Edge } from '../../edge/src/Edge.ts';
+import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import {
   ALL_GRANTS,
   eventually,
@@ -11,7 +12,6 @@ import {
   token,
 } from '../helpers/edge.ts';
 import { RawSocket } from '../helpers/raw-socket.ts';
-import { RtpBot } from '../helpers/rtp-bot.ts';
 
 let edge: Edge;
 

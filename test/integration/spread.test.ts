@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Edge } from '../../edge/src/Edge.ts';
 import { takeCensus } from '../../edge/src/rtc/census.ts';
+import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import { eventually, expectNoMediaObjects, startEdge, token } from '../helpers/edge.ts';
-import { RtpBot } from '../helpers/rtp-bot.ts';
 
 let edge: Edge;
 

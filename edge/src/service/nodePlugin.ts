@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { LinkCensus } from '../../../relay/src/Relay.ts';
 import { takeCensus } from '../rtc/census.ts';
 import type { RoomManager } from '../rtc/RoomManager.ts';
 import type { WorkerPool } from '../rtc/WorkerPool.ts';
@@ -8,7 +9,7 @@ export interface NodePluginOptions {
   pool: WorkerPool;
   rooms: RoomManager;
   /** The pipe links of this node (mesh mode). */
-  links?: () => { room: string; remoteNode: string; copies: number; sends: number }[];
+  links?: () => Promise<LinkCensus[]>;
 }
 
 /** GET /v1/node: what this node carries, counted from the workers' own dumps. */
@@ -20,7 +21,7 @@ export async function nodePlugin(app: FastifyInstance, opts: NodePluginOptions):
       rooms: rooms.length,
       participants: rooms.reduce((n, r) => n + r.participantCount, 0),
       workers: await takeCensus(opts.pool.workers),
-      links: opts.links?.() ?? [],
+      links: (await opts.links?.()) ?? [],
     };
   });
 }

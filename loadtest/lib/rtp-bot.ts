@@ -80,7 +80,12 @@ export class RtpBot {
   /** Starts sending a synthetic stream at the given packet rate; returns the producer id. */
   async publish(
     source: Source,
-    { packetsPerSecond = 50, paused = false, keyframes = 'periodic' as 'periodic' | 'on-request' } = {},
+    {
+      packetsPerSecond = 50,
+      paused = false,
+      keyframes = 'periodic' as 'periodic' | 'on-request',
+      stamp = false,
+    } = {},
   ): Promise<string> {
     const kind = source === 'microphone' || source === 'screen_audio' ? 'audio' : 'video';
     if (!this.#sendTransportId) {
@@ -104,6 +109,7 @@ export class RtpBot {
       ssrc,
       packetsPerSecond,
       keyframes,
+      stamp,
       send: (packet) => this.#socket.send(packet, target.port, target.ip),
     });
     this.#senders.push(sender);

@@ -41,10 +41,15 @@ export function keyframeRequests(packet: Buffer): number[] {
   return ssrcs;
 }
 
+/** Where the payload of an RTP packet starts (after CSRCs and header extensions). */
+export function payloadOffset(packet: Buffer): number {
+  let offset = 12 + 4 * (packet[0]! & 0x0f);
+  if (packet[0]! & 0x10) offset += 4 + 4 * packet.readUInt16BE(offset + 2);
+  return offset;
+}
+
 export function isVp8Keyframe(packet: Buffer): boolean {
-  const csrcCount = packet[0]! & 0x0f;
-  let offset = 12 + 4 * csrcCount;
-  if (packet[0]! & 0x10) offset += 4 + 4 * packet.readUInt16BE(offset + 2); // header extensions
+  const offset = payloadOffset(packet);
   const x = packet[offset]! & 0x80;
   const s = packet[offset]! & 0x10;
   let p = offset + 1;
@@ -64,6 +69,8 @@ export interface StreamSenderOptions {
   packetsPerSecond: number;
   /** 'periodic': a key frame every 25 frames; 'on-request': only the first and when asked (PLI/FIR). */
   keyframes?: 'periodic' | 'on-request';
+  /** Audio only: the first 8 payload bytes carry the send time (ns, this machine's monotonic clock). */
+  stamp?: boolean;
   send: (packet: Buffer) => void;
 }
 
@@ -95,8 +102,10 @@ export class StreamSender {
     const { kind, ssrc, send, keyframes = 'periodic' } = this.#options;
     const pt = kind === 'audio' ? OPUS_PT : VP8_PT;
     let payload: Buffer;
-    if (kind === 'audio') payload = Buffer.alloc(60, 0x5a);
-    else {
+    if (kind === 'audio') {
+      payload = Buffer.alloc(60, 0x5a);
+      if (this.#options.stamp) payload.writeBigUInt64BE(process.hrtime.bigint(), 0);
+    } else {
       const key = this.#keyframeWanted || (keyframes === 'periodic' && this.#frame % 25 === 0);
       this.#keyframeWanted = false;
       if (key) this.keyframesSent++;
@@ -135,6 +144,10 @@ export interface ReceivedStream {
   ssrc: number;
   packets: number;
   keyframes: number;
+  /** When the first packet arrived (ms, performance.now()). */
+  firstPacketAt?: number;
+  /** Send-to-receive delays (µs) of stamped audio packets, when asked for. */
+  delaysUs?: number[];
 }
 
 /** Counts RTP packets (and VP8 key frames) per expected SSRC; hands RTCP to senders. */
@@ -168,6 +181,11 @@ export class RtpCounter {
     const stream = this.received.get(packet.readUInt32BE(8));
     if (!stream) return;
     stream.packets++;
+    stream.firstPacketAt ??= performance.now();
+    if (stream.delaysUs && stream.kind === 'audio') {
+      const sent = packet.readBigUInt64BE(payloadOffset(packet));
+      stream.delaysUs.push(Number((process.hrtime.bigint() - sent) / 1000n));
+    }
     if (stream.kind === 'video' && isVp8Keyframe(packet)) stream.keyframes++;
   }
 }

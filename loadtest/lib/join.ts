@@ -1,0 +1,32 @@
+import { issueToken } from '../../control-plane/common/tokens.ts';
+import type { Grants } from '../../control-plane/protocol/token.ts';
+import { RtpBot } from './rtp-bot.ts';
+
+export interface Placed {
+  bot: RtpBot;
+  nodeId: string;
+}
+
+/** Joins like an application would: its token to the control plane, then the edge it names. */
+export async function joinThroughControlPlane(
+  controlPlaneUrl: string,
+  appSecret: string,
+  identity: string,
+  room: string,
+  { region, grants = { publish: true, subscribe: true } }: { region?: string; grants?: Grants } = {},
+): Promise<Placed> {
+  const token = await issueToken({ identity, name: identity, room, grants }, { secret: appSecret });
+  const response = await fetch(`${controlPlaneUrl}/v1/rooms/${room}/join`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token, region }),
+  });
+  const body = (await response.json()) as {
+    edgeUrl: string;
+    edgeToken: string;
+    nodeId: string;
+    message?: string;
+  };
+  if (!response.ok) throw new Error(`join refused (${response.status}): ${body.message}`);
+  return { bot: await RtpBot.join(body.edgeUrl, body.edgeToken), nodeId: body.nodeId };
+}
