@@ -46,6 +46,8 @@ interface PhaseResult {
   joinToFirstPacketMs: { p50: number; p95: number };
   latencyMs: Record<string, { p50: number; p99: number; samples: number }>;
   regionInboundBytes: Record<string, { bytes: number; viewers: number }>;
+  /** Viewers per node, as placement put them. */
+  placement: Record<string, number>;
 }
 
 async function runPhase(label: string, mesh: LocalMesh): Promise<PhaseResult> {
@@ -132,6 +134,8 @@ async function runPhase(label: string, mesh: LocalMesh): Promise<PhaseResult> {
       viewers: viewers.filter((v) => v.region === region).length,
     };
   }
+  const placement: Record<string, number> = {};
+  for (const v of viewers) placement[v.nodeId] = (placement[v.nodeId] ?? 0) + 1;
   const joinTimes = viewers.map(
     (v) => Math.max(v.audio.firstPacketAt ?? Number.NaN, v.video.firstPacketAt ?? Number.NaN) - v.joinStarted,
   );
@@ -152,6 +156,7 @@ async function runPhase(label: string, mesh: LocalMesh): Promise<PhaseResult> {
     joinToFirstPacketMs: { p50: percentile(joinTimes, 50), p95: percentile(joinTimes, 95) },
     latencyMs,
     regionInboundBytes,
+    placement,
   };
 }
 
@@ -264,6 +269,10 @@ Physical reference: ${reference.packetsPerSecond.toFixed(0)} UDP packets/s from 
 |---|---|---|---|---|---|---|---|
 ${row(cascade)}
 ${row(single)}
+
+Viewers per node (cascade): ${Object.entries(cascade.placement)
+  .map(([n, c]) => `${n} ${c}`)
+  .join(', ')}.
 
 Cascade CPU per viewer vs single edge: ${((cascade.cpuPerViewerMinute / single.cpuPerViewerMinute - 1) * 100).toFixed(1)} %.
 

@@ -381,10 +381,7 @@ export class Room extends Emitter<RoomEvents> {
         if (c.id !== consumerId) continue;
         this.#dropTrack(trackId);
         // The stream lives on (its pipe or relay went away): take it again shortly.
-        setTimeout(() => {
-          const stream = this.#streams.get(trackId);
-          if (stream && channel === this.#channel) this.#consume(stream).catch(() => undefined);
-        }, 300);
+        void this.#resubscribe(trackId, channel);
       }
     });
     channel.on('streamPaused', ({ producerId }) => this.#setTrackPaused(producerId, true));
@@ -484,6 +481,20 @@ export class Room extends Emitter<RoomEvents> {
       throw error;
     }
     this.emit('trackAdded', track);
+  }
+
+  async #resubscribe(trackId: string, channel: SignalingChannel): Promise<void> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      await new Promise((r) => setTimeout(r, 300 + attempt * 200));
+      const stream = this.#streams.get(trackId);
+      if (!stream || channel !== this.#channel || this.#tracks.has(trackId)) return;
+      try {
+        await this.#consume(stream);
+        return;
+      } catch {
+        // its new path is not ready yet
+      }
+    }
   }
 
   #dropTrack(trackId: string): void {

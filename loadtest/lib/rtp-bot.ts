@@ -2,6 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { RequestError, SignalingChannel } from '../../client-sdk/src/SignalingChannel.ts';
 import type { Source } from '../../control-plane/protocol/media.ts';
 import type { ResponseData, StreamInfo } from '../../control-plane/protocol/signaling.ts';
+import { type RecordedMedia, RecordedSender } from './recorded-media.ts';
 import { type ReceivedStream, RtpCounter, rtpParametersFor, StreamSender } from './rtp.ts';
 
 export type { ReceivedStream };
@@ -27,11 +28,18 @@ export class RtpBot {
   #sendTransportId: string | undefined;
   #recvTransportId: string | undefined;
   readonly #senders: StreamSender[] = [];
+  readonly #stoppers: { stop(): void }[] = [];
   readonly #consumers = new Map<string, { received: ReceivedStream }>();
   /** Consumers taken again after the edge closed them under a live stream. */
   resubscriptions = 0;
   /** The id of the consumer made last, for pausing or resuming it. */
   lastConsumerId: string | undefined;
+
+  /** The current consumer of a stream this bot consumes. */
+  consumerIdOf(producerId: string): string | undefined {
+    for (const [id, { received }] of this.#consumers) if (received.producerId === producerId) return id;
+    return undefined;
+  }
   /** The sender of each stream this bot publishes, by producer id. */
   readonly senders = new Map<string, StreamSender>();
   readonly #counter = new RtpCounter(this.#senders);
@@ -56,11 +64,8 @@ export class RtpBot {
       const entry = this.#consumers.get(consumerId);
       if (!entry) return;
       this.#consumers.delete(consumerId);
-      setTimeout(() => {
-        if (this.seen.streamClosed.includes(entry.received.producerId) || !this.channel.open) return;
-        this.resubscriptions++;
-        this.#consumeInto(entry.received).catch(() => undefined);
-      }, 300);
+      this.resubscriptions++;
+      void this.#resubscribe(entry.received);
     });
   }
 
@@ -88,16 +93,10 @@ export class RtpBot {
     } = {},
   ): Promise<string> {
     const kind = source === 'microphone' || source === 'screen_audio' ? 'audio' : 'video';
-    if (!this.#sendTransportId) {
-      const t = await this.channel.request('createPlainTransport', { direction: 'send' });
-      const port = this.#socket.address().port;
-      await this.channel.request('connectPlainTransport', { transportId: t.id, ip: this.#localIp, port });
-      this.#sendTransportId = t.id;
-      this.#sendTarget = { ip: t.ip, port: t.port };
-    }
+    await this.#sendTransport();
     const ssrc = 0x10000000 + Math.floor(Math.random() * 0x0fffffff);
     const { producerId } = await this.channel.request('produce', {
-      transportId: this.#sendTransportId,
+      transportId: this.#sendTransportId!,
       kind,
       source,
       paused,
@@ -113,8 +112,40 @@ export class RtpBot {
       send: (packet) => this.#socket.send(packet, target.port, target.ip),
     });
     this.#senders.push(sender);
+    this.#stoppers.push(sender);
     this.senders.set(producerId, sender);
     return producerId;
+  }
+
+  /**
+   * Publishes the recording as a presenter would: camera as three simulcast layers
+   * (one SSRC each) and microphone. Returns the producer ids and the sender.
+   */
+  async publishRecorded(
+    media: RecordedMedia,
+  ): Promise<{ camera: string; microphone: string; sender: RecordedSender }> {
+    const target = await this.#sendTransport();
+    const videoSsrcs = [1, 2, 3].map(() => 0x30000000 + Math.floor(Math.random() * 0x0fffffff));
+    const audioSsrc = 0x40000000 + Math.floor(Math.random() * 0x0fffffff);
+    const produce = async (source: Source, kind: 'audio' | 'video', ssrc: number | number[]) =>
+      (
+        await this.channel.request('produce', {
+          transportId: this.#sendTransportId!,
+          kind,
+          source,
+          rtpParameters: rtpParametersFor(kind, ssrc),
+        })
+      ).producerId;
+    const camera = await produce('camera', 'video', videoSsrcs);
+    const microphone = await produce('microphone', 'audio', audioSsrc);
+    const sender = new RecordedSender({
+      media,
+      videoSsrcs,
+      audioSsrc,
+      send: (packet) => this.#socket.send(packet, target.port, target.ip),
+    });
+    this.#stoppers.push(sender);
+    return { camera, microphone, sender };
   }
 
   /** Consumes a stream over this bot's plain recv transport. */
@@ -128,6 +159,31 @@ export class RtpBot {
     const received = this.#counter.expect(stream.producerId, 'audio', -1);
     await this.#consumeInto(received);
     return received;
+  }
+
+  /** Takes a stream again, retrying while it still exists (its new path may take a moment). */
+  async #resubscribe(received: ReceivedStream): Promise<void> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      await new Promise((r) => setTimeout(r, 300 + attempt * 200));
+      if (this.seen.streamClosed.includes(received.producerId) || !this.channel.open) return;
+      try {
+        await this.#consumeInto(received);
+        return;
+      } catch {
+        // not there yet: try again
+      }
+    }
+  }
+
+  async #sendTransport(): Promise<{ ip: string; port: number }> {
+    if (!this.#sendTransportId) {
+      const t = await this.channel.request('createPlainTransport', { direction: 'send' });
+      const port = this.#socket.address().port;
+      await this.channel.request('connectPlainTransport', { transportId: t.id, ip: this.#localIp, port });
+      this.#sendTransportId = t.id;
+      this.#sendTarget = { ip: t.ip, port: t.port };
+    }
+    return this.#sendTarget!;
   }
 
   async #consumeInto(received: ReceivedStream): Promise<void> {
@@ -147,7 +203,7 @@ export class RtpBot {
   }
 
   async close(): Promise<void> {
-    for (const sender of this.#senders.splice(0)) sender.stop();
+    for (const sender of this.#stoppers.splice(0)) sender.stop();
     if (this.channel.open) await this.channel.request('leave', {}).catch(() => undefined);
     this.channel.close();
     this.#socket.close();

@@ -118,7 +118,8 @@ export class StreamSender {
   }
 }
 
-export function rtpParametersFor(kind: 'audio' | 'video', ssrc: number) {
+export function rtpParametersFor(kind: 'audio' | 'video', ssrc: number | number[]) {
+  const ssrcs = Array.isArray(ssrc) ? ssrc : [ssrc];
   return {
     codecs:
       kind === 'audio'
@@ -134,7 +135,7 @@ export function rtpParametersFor(kind: 'audio' | 'video', ssrc: number) {
               ],
             },
           ],
-    encodings: [{ ssrc }],
+    encodings: ssrcs.map((s) => ({ ssrc: s })),
   };
 }
 

@@ -394,7 +394,9 @@ export class Room implements StreamDirectory {
     const stream = this.#streams.get(producerId);
     if (!stream) return;
     if (!stream.router) await this.#fetchRemote(stream);
-    if (!stream.router || stream.router === target) return;
+    // The copy went again while we waited (its pipe moved): the client may retry.
+    if (!stream.router) throw new KaskadeError('UNAVAILABLE', `stream ${producerId} is moving; try again`);
+    if (stream.router === target) return;
     const source = stream.router;
     const key = `${target.router.id}:${producerId}`;
     let pipe = this.#pipes.get(key);

@@ -1,0 +1,153 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { OPUS_PT, rtpPacket, VP8_PT } from './rtp.ts';
+
+/**
+ * A real presenter source: VP8 in three simulcast sizes and Opus, encoded once with
+ * Debian's ffmpeg (test pattern and tone) and replayed as RTP, 30 frames/s and 20 ms
+ * audio frames, looping. Key frames every 2 s, as the encoder made them.
+ */
+export interface RecordedMedia {
+  /** VP8 frames per simulcast layer, low to high. */
+  layers: Buffer[][];
+  /** Opus packets, 20 ms each. */
+  opus: Buffer[];
+}
+
+export const SIMULCAST_SIZES = ['320x180', '640x360', '1280x720'] as const;
+const BITRATES = ['150k', '500k', '1200k'];
+
+export function prepareRecordedMedia(dir: string, seconds = 10): RecordedMedia {
+  mkdirSync(dir, { recursive: true });
+  const ffmpeg = (args: string[]) =>
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
+  const layers = SIMULCAST_SIZES.map((size, i) => {
+    const file = join(dir, `camera-${size}.ivf`);
+    if (!existsSync(file)) {
+      ffmpeg([
+        ...['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`, '-t', String(seconds)],
+        ...['-c:v', 'libvpx', '-b:v', BITRATES[i]!, '-deadline', 'realtime', '-cpu-used', '8', '-g', '60'],
+        ...['-f', 'ivf', file],
+      ]);
+    }
+    return readIvf(readFileSync(file));
+  });
+  const audioFile = join(dir, 'microphone.ogg');
+  if (!existsSync(audioFile)) {
+    ffmpeg([
+      ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', String(seconds)],
+      ...['-c:a', 'libopus', '-b:a', '32k', '-frame_duration', '20', '-f', 'ogg', audioFile],
+    ]);
+  }
+  return { layers, opus: readOggOpus(readFileSync(audioFile)) };
+}
+
+/** Frames of an IVF file (32-byte file header, then 12-byte frame headers). */
+export function readIvf(file: Buffer): Buffer[] {
+  const frames: Buffer[] = [];
+  for (let offset = file.readUInt16LE(6); offset + 12 <= file.length; ) {
+    const size = file.readUInt32LE(offset);
+    frames.push(file.subarray(offset + 12, offset + 12 + size));
+    offset += 12 + size;
+  }
+  return frames;
+}
+
+/** Opus packets of an Ogg file, without the OpusHead and OpusTags headers. */
+export function readOggOpus(file: Buffer): Buffer[] {
+  const packets: Buffer[] = [];
+  let partial: Buffer[] = [];
+  for (
+    let offset = 0;
+    offset + 27 <= file.length && file.toString('latin1', offset, offset + 4) === 'OggS';
+  ) {
+    const segments = file[offset + 26]!;
+    const table = file.subarray(offset + 27, offset + 27 + segments);
+    let data = offset + 27 + segments;
+    for (const length of table) {
+      partial.push(file.subarray(data, data + length));
+      data += length;
+      if (length < 255) {
+        packets.push(Buffer.concat(partial));
+        partial = [];
+      }
+    }
+    offset = data;
+  }
+  return packets.slice(2);
+}
+
+const MAX_PAYLOAD = 1100;
+
+/**
+ * RFC 7741 packets of one VP8 frame, with the descriptor browsers send for simulcast:
+ * a 15-bit picture id, TL0PICIDX and TID 0 (layer sync), S on the first packet; the
+ * marker goes on the last.
+ */
+export function packetizeVp8(frame: Buffer, pictureId: number): Buffer[] {
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < frame.length; i += MAX_PAYLOAD) chunks.push(frame.subarray(i, i + MAX_PAYLOAD));
+  return chunks.map((chunk, i) =>
+    Buffer.concat([
+      Buffer.from([
+        i === 0 ? 0x90 : 0x80,
+        0xe0,
+        0x80 | ((pictureId >> 8) & 0x7f),
+        pictureId & 0xff,
+        pictureId & 0xff,
+        0x20,
+      ]),
+      chunk,
+    ]),
+  );
+}
+
+export interface RecordedSenderOptions {
+  media: RecordedMedia;
+  /** SSRC of each simulcast layer, low to high; and of the audio. */
+  videoSsrcs: number[];
+  audioSsrc: number;
+  send: (packet: Buffer) => void;
+}
+
+/** Replays the recording as RTP until stopped; counts what it sent. */
+export class RecordedSender {
+  packetsSent = 0;
+  readonly #timers: NodeJS.Timeout[] = [];
+
+  constructor({ media, videoSsrcs, audioSsrc, send }: RecordedSenderOptions) {
+    const seqs = new Map<number, number>();
+    const sendRtp = (pt: number, ssrc: number, ts: number, payload: Buffer, marker: boolean) => {
+      const seq = seqs.get(ssrc) ?? Math.floor(Math.random() * 60000);
+      seqs.set(ssrc, (seq + 1) & 0xffff);
+      const packet = rtpPacket(pt, seq, ts, ssrc, payload);
+      if (!marker) packet[1] = packet[1]! & 0x7f;
+      send(packet);
+      this.packetsSent++;
+    };
+    let frame = 0;
+    this.#timers.push(
+      setInterval(() => {
+        for (const [layer, frames] of media.layers.entries()) {
+          const packets = packetizeVp8(frames[frame % frames.length]!, frame & 0x7fff);
+          for (const [i, p] of packets.entries()) {
+            sendRtp(VP8_PT, videoSsrcs[layer]!, frame * 3000, p, i === packets.length - 1);
+          }
+        }
+        frame++;
+      }, 1000 / 30),
+    );
+    let audio = 0;
+    this.#timers.push(
+      setInterval(() => {
+        sendRtp(OPUS_PT, audioSsrc, audio * 960, media.opus[audio % media.opus.length]!, true);
+        audio++;
+      }, 20),
+    );
+  }
+
+  stop(): void {
+    for (const timer of this.#timers) clearInterval(timer);
+  }
+}

@@ -1,0 +1,42 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Edge } from '../../edge/src/Edge.ts';
+import { prepareRecordedMedia } from '../../loadtest/lib/recorded-media.ts';
+import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
+import { eventually, expectNoMediaObjects, startEdge, token } from '../helpers/edge.ts';
+
+let edge: Edge;
+beforeAll(async () => {
+  edge = await startEdge();
+});
+afterAll(async () => {
+  await edge?.stop();
+});
+
+it('a presenter replaying real VP8 simulcast and Opus: viewers get the video from a key frame on, and the audio', async () => {
+  const media = prepareRecordedMedia(mkdtempSync(join(tmpdir(), 'kaskade-media-')), 3);
+  expect(media.layers.map((l) => l.length)).toEqual([90, 90, 90]);
+  expect(media.opus.length).toBeGreaterThan(140);
+  const presenter = await RtpBot.join(edge.url, await token('presenter', 'recorded'));
+  const { camera, microphone } = await presenter.publishRecorded(media);
+  const viewer = await RtpBot.join(edge.url, await token('viewer', 'recorded'));
+  const layers: (number | null)[] = [];
+  viewer.channel.on('consumerLayersChanged', ({ spatialLayer }) => layers.push(spatialLayer));
+  const video = await viewer.consume({ producerId: camera });
+  const audio = await viewer.consume({ producerId: microphone });
+  await eventually(() => {
+    expect(video.keyframes).toBeGreaterThan(0);
+    expect(video.packets).toBeGreaterThan(60);
+    expect(audio.packets).toBeGreaterThan(20);
+    expect(layers.length).toBeGreaterThan(0); // the edge reports the simulcast layer it forwards
+  }, 10_000);
+  await viewer.channel.request('setPreferredLayers', {
+    consumerId: viewer.consumerIdOf(camera)!,
+    spatialLayer: 0,
+  });
+  await viewer.close();
+  await presenter.close();
+  await expectNoMediaObjects(edge);
+});
