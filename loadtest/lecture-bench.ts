@@ -4,12 +4,14 @@
 // viewers joining through the control plane in a ramp; then the same lecture on one edge.
 // Prints the figures and writes report.json, report.md and PNG charts to loadtest/reports/.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type LocalMesh, startLocalMesh } from '../scripts/lib/local-mesh.ts';
 import { barChart } from './lib/charts.ts';
 import { cpuSeconds, percentile, processTree } from './lib/cpu.ts';
 import { joinThroughControlPlane, type Placed } from './lib/join.ts';
+import { prepareRecordedMedia } from './lib/recorded-media.ts';
 import type { ReceivedStream } from './lib/rtp.ts';
 import { udpPacketsPerSecond } from './lib/udp-reference.ts';
 
@@ -57,7 +59,7 @@ async function runPhase(label: string, mesh: LocalMesh): Promise<PhaseResult> {
     region: mesh.regions[0],
   });
   const mic = await presenter.bot.publish('microphone', { packetsPerSecond: 50, stamp: true });
-  const cam = await presenter.bot.publish('camera', { packetsPerSecond: 30 });
+  const { camera: cam, sender: camSender } = await presenter.bot.publishRecorded(media, { audio: false });
   const viewers: Viewer[] = [];
   // The join ramp: 20 viewers every 250 ms, each joining, consuming both streams.
   for (let wave = 0; wave * 20 < VIEWERS; wave++) {
@@ -97,9 +99,9 @@ async function runPhase(label: string, mesh: LocalMesh): Promise<PhaseResult> {
     return byRegion;
   };
   for (const v of viewers) v.audio.delaysUs = [];
-  const senders = [presenter.bot.senders.get(mic)!, presenter.bot.senders.get(cam)!];
-  const sent0 = senders.map((s) => s.packetsSent);
-  const got0 = viewers.map((v) => [v.audio.packets, v.video.packets]);
+  const senders = [presenter.bot.senders.get(mic)!, camSender];
+  // Loss from each viewer's own sequence numbers: it gets one simulcast layer of three.
+  const got0 = viewers.map((v) => [v.audio.packets, v.video.packets, v.audio.expected, v.video.expected]);
   const cpu0 = cpuSeconds(pids);
   const in0 = await inbound();
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
@@ -107,10 +109,15 @@ async function runPhase(label: string, mesh: LocalMesh): Promise<PhaseResult> {
   const in1 = await inbound();
   for (const s of senders) s.stop();
   await new Promise((r) => setTimeout(r, 500));
-  const sent = senders.map((s, i) => s.packetsSent - sent0[i]!);
   const losses = viewers.map((v, i) => {
-    const got = [v.audio.packets - got0[i]![0]!, v.video.packets - got0[i]![1]!];
-    return Math.max(...got.map((g, k) => Math.max(0, 1 - g / sent[k]!))) * 100;
+    const [a0, v0, ea0, ev0] = got0[i]!;
+    const loss = (got: number, expected: number) => (expected > 0 ? Math.max(0, 1 - got / expected) : 1);
+    return (
+      Math.max(
+        loss(v.audio.packets - a0!, v.audio.expected - ea0!),
+        loss(v.video.packets - v0!, v.video.expected - ev0!),
+      ) * 100
+    );
   });
   const hopsOf = (v: Viewer) =>
     v.nodeId === presenter.nodeId
@@ -160,6 +167,7 @@ async function runPhase(label: string, mesh: LocalMesh): Promise<PhaseResult> {
   };
 }
 
+const media = prepareRecordedMedia(join(tmpdir(), 'kaskade-recorded-media'), 10);
 const reference = udpPacketsPerSecond(2);
 console.log(`UDP reference: ${reference.packetsPerSecond.toFixed(0)} packets/s on one core`);
 const regions = Object.fromEntries(regionNames.map((name, i) => [name, `127.0.${i + 1}`]));
@@ -262,7 +270,7 @@ const row = (p: PhaseResult) =>
 const markdown = `# Lecture benchmark, ${report.date}
 
 Configuration: ${REGIONS} regions x ${config.edgesPerRegion} edges, ${config.relaysPerRegion} relay(s) per region, ${VIEWERS} viewers, ${SECONDS} s measured; all processes on this machine (2 cores shared by the SFUs, the control plane, NATS, Redis and the viewers themselves).
-Publisher: Opus-sized audio at 50 packets/s (send time stamped in the payload) and synthetic VP8 at 30 frames/s, one packet a frame; not simulcast, not a real encoder.
+Publisher: VP8 from ffmpeg (testsrc2, libvpx realtime) in three simulcast layers (320x180 at 150 kb/s, 640x360 at 500 kb/s, 1280x720 at 1.2 Mb/s), 30 frames/s, replayed; and Opus-sized audio at 50 packets/s with the send time stamped in the payload (for latency). Loss is counted from each viewer's own RTP sequence numbers.
 Physical reference: ${reference.packetsPerSecond.toFixed(0)} UDP packets/s from one core (${reference.how}).
 
 | phase | viewers | viewers with every packet | loss % mean / max | SFU CPU s | CPU s per viewer-minute | viewers per core | join to first packet p50 / p95 ms |

@@ -5,13 +5,15 @@ export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     const counts = { passed: 0, failed: 0, skipped: 0 };
     for (const module of testModules) {
-      if (module.state() === 'failed' && [...module.children.allTests()].length === 0) counts.failed++;
+      let failedHere = 0;
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         if (state === 'passed') counts.passed++;
-        else if (state === 'failed') counts.failed++;
+        else if (state === 'failed') failedHere++;
         else counts.skipped++;
       }
+      // A file whose setup failed has no failed test but failed all the same.
+      counts.failed += module.state() === 'failed' ? Math.max(1, failedHere) : failedHere;
     }
     console.log(`vitest: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
   }

@@ -107,7 +107,8 @@ export interface RecordedSenderOptions {
   media: RecordedMedia;
   /** SSRC of each simulcast layer, low to high; and of the audio. */
   videoSsrcs: number[];
-  audioSsrc: number;
+  /** Without it, no audio is sent. */
+  audioSsrc?: number;
   send: (packet: Buffer) => void;
 }
 
@@ -139,12 +140,14 @@ export class RecordedSender {
       }, 1000 / 30),
     );
     let audio = 0;
-    this.#timers.push(
-      setInterval(() => {
-        sendRtp(OPUS_PT, audioSsrc, audio * 960, media.opus[audio % media.opus.length]!, true);
-        audio++;
-      }, 20),
-    );
+    if (audioSsrc !== undefined) {
+      this.#timers.push(
+        setInterval(() => {
+          sendRtp(OPUS_PT, audioSsrc, audio * 960, media.opus[audio % media.opus.length]!, true);
+          audio++;
+        }, 20),
+      );
+    }
   }
 
   stop(): void {

@@ -123,7 +123,8 @@ export class RtpBot {
    */
   async publishRecorded(
     media: RecordedMedia,
-  ): Promise<{ camera: string; microphone: string; sender: RecordedSender }> {
+    { audio = true } = {},
+  ): Promise<{ camera: string; microphone: string | undefined; sender: RecordedSender }> {
     const target = await this.#sendTransport();
     const videoSsrcs = [1, 2, 3].map(() => 0x30000000 + Math.floor(Math.random() * 0x0fffffff));
     const audioSsrc = 0x40000000 + Math.floor(Math.random() * 0x0fffffff);
@@ -137,11 +138,11 @@ export class RtpBot {
         })
       ).producerId;
     const camera = await produce('camera', 'video', videoSsrcs);
-    const microphone = await produce('microphone', 'audio', audioSsrc);
+    const microphone = audio ? await produce('microphone', 'audio', audioSsrc) : undefined;
     const sender = new RecordedSender({
       media,
       videoSsrcs,
-      audioSsrc,
+      audioSsrc: audio ? audioSsrc : undefined,
       send: (packet) => this.#socket.send(packet, target.port, target.ip),
     });
     this.#stoppers.push(sender);

@@ -147,6 +147,11 @@ export interface ReceivedStream {
   keyframes: number;
   /** When the first packet arrived (ms, performance.now()). */
   firstPacketAt?: number;
+  /** Packets the sequence numbers say were sent (highest extended seq - first + 1). */
+  expected: number;
+  /** Extended sequence number bookkeeping. */
+  seq?: { first: number; highest: number };
+  expectedBefore?: number;
   /** Send-to-receive delays (µs) of stamped audio packets, when asked for. */
   delaysUs?: number[];
 }
@@ -161,7 +166,7 @@ export class RtpCounter {
   }
 
   expect(producerId: string, kind: 'audio' | 'video', ssrc: number): ReceivedStream {
-    const stream = { producerId, kind, ssrc, packets: 0, keyframes: 0 };
+    const stream: ReceivedStream = { producerId, kind, ssrc, packets: 0, keyframes: 0, expected: 0 };
     this.received.set(ssrc, stream);
     return stream;
   }
@@ -170,6 +175,9 @@ export class RtpCounter {
   rebind(stream: ReceivedStream, ssrc: number): void {
     this.received.delete(stream.ssrc);
     stream.ssrc = ssrc;
+    // A new consumer numbers its packets afresh: what was expected so far carries over.
+    stream.seq = undefined;
+    stream.expectedBefore = stream.expected;
     this.received.set(ssrc, stream);
   }
 
@@ -183,6 +191,13 @@ export class RtpCounter {
     if (!stream) return;
     stream.packets++;
     stream.firstPacketAt ??= performance.now();
+    const seq = packet.readUInt16BE(2);
+    if (!stream.seq) stream.seq = { first: seq, highest: seq };
+    else {
+      const delta = (seq - (stream.seq.highest & 0xffff) + 0x10000) & 0xffff;
+      if (delta < 0x8000) stream.seq.highest += delta;
+    }
+    stream.expected = (stream.expectedBefore ?? 0) + stream.seq.highest - stream.seq.first + 1;
     if (stream.delaysUs && stream.kind === 'audio') {
       const sent = packet.readBigUInt64BE(payloadOffset(packet));
       stream.delaysUs.push(Number((process.hrtime.bigint() - sent) / 1000n));

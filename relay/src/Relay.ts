@@ -348,6 +348,8 @@ export class Relay extends EventEmitter<{
       link.sends.delete(producer.id);
       this.emit('sendclosed', link.room, producer.id);
     });
+    // A new taker may want what every other taker had paused.
+    this.emit('demandchanged', link.room, producer.id);
     return consumer;
   }
 

@@ -69,6 +69,7 @@ export class RelayNode {
     // Downstream no longer takes a stream: let the upstream copy go (after the linger).
     node.relay.on('sendclosed', (room, producerId) => {
       if (!node.relay.sending(room, producerId)) node.relay.release(room, producerId);
+      else node.relay.emit('demandchanged', room, producerId);
     });
     // Demand passes up the tree: the relay wants a stream while any edge below wants it.
     node.relay.on('demandchanged', (room, producerId) => {

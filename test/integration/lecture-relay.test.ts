@@ -65,8 +65,11 @@ it('a lecture across two regions with relays: every viewer receives, one copy en
   const flowing = async (min: number) => {
     const before = streams.map((s) => s.packets);
     await eventually(() => {
-      for (const [i, s] of streams.entries())
-        expect(s.packets - before[i]!, `viewer ${i}`).toBeGreaterThanOrEqual(min);
+      for (const [i, s] of streams.entries()) {
+        const v = viewers[i]!;
+        const why = `viewer ${i} on ${v.nodeId}: resubscriptions ${v.bot.resubscriptions}, consumer ${v.bot.consumerIdOf(mic)}, closed ${v.bot.seen.streamClosed.length}`;
+        expect(s.packets - before[i]!, why).toBeGreaterThanOrEqual(min);
+      }
     }, 15_000);
   };
   await flowing(20);

@@ -25,7 +25,7 @@ it('a presenter replaying real VP8 simulcast and Opus: viewers get the video fro
   const layers: (number | null)[] = [];
   viewer.channel.on('consumerLayersChanged', ({ spatialLayer }) => layers.push(spatialLayer));
   const video = await viewer.consume({ producerId: camera });
-  const audio = await viewer.consume({ producerId: microphone });
+  const audio = await viewer.consume({ producerId: microphone! });
   await eventually(() => {
     expect(video.keyframes).toBeGreaterThan(0);
     expect(video.packets).toBeGreaterThan(60);

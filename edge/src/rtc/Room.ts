@@ -323,6 +323,8 @@ export class Room implements StreamDirectory {
       return;
     }
     this.#remoteConsumers.delete(consumer.producerId);
+    // A pending decision about the old viewers must not act on the next ones.
+    clearTimeout(this.#demand.get(consumer.producerId)?.timer);
     this.#demand.delete(consumer.producerId);
     this.#link?.release(consumer.producerId);
   }
@@ -338,7 +340,7 @@ export class Room implements StreamDirectory {
     clearTimeout(demand.timer);
     demand.timer = setTimeout(() => {
       const consumers = this.#remoteConsumers.get(producerId);
-      if (!consumers || this.#closed) return;
+      if (!consumers || this.#closed || this.#demand.get(producerId) !== demand) return;
       const wanted = [...consumers].some((c) => !c.paused);
       if (wanted === demand.wanted) return;
       demand.wanted = wanted;
