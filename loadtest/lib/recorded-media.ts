@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OPUS_PT, rtpPacket, VP8_PT } from './rtp.ts';
+import { OPUS_PT, rtcpSenderReport, rtpPacket, VP8_PT } from './rtp.ts';
 
 /**
  * A real presenter source: VP8 in three simulcast sizes and Opus, encoded once with
@@ -119,6 +119,7 @@ export class RecordedSender {
 
   constructor({ media, videoSsrcs, audioSsrc, send }: RecordedSenderOptions) {
     const seqs = new Map<number, number>();
+    const counts = new Map<number, { packets: number; octets: number; ts: number }>();
     const sendRtp = (pt: number, ssrc: number, ts: number, payload: Buffer, marker: boolean) => {
       const seq = seqs.get(ssrc) ?? Math.floor(Math.random() * 60000);
       seqs.set(ssrc, (seq + 1) & 0xffff);
@@ -126,7 +127,15 @@ export class RecordedSender {
       if (!marker) packet[1] = packet[1]! & 0x7f;
       send(packet);
       this.packetsSent++;
+      const count = counts.get(ssrc) ?? { packets: 0, octets: 0, ts };
+      counts.set(ssrc, { packets: count.packets + 1, octets: count.octets + payload.length, ts });
     };
+    // Sender reports every second, as any real sender: simulcast layers are synced by them.
+    this.#timers.push(
+      setInterval(() => {
+        for (const [ssrc, c] of counts) send(rtcpSenderReport(ssrc, c.ts, c.packets, c.octets));
+      }, 1000),
+    );
     let frame = 0;
     this.#timers.push(
       setInterval(() => {

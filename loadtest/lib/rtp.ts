@@ -205,3 +205,24 @@ export class RtpCounter {
     if (stream.kind === 'video' && isVp8Keyframe(packet)) stream.keyframes++;
   }
 }
+
+/** An RTCP sender report (RFC 3550): receivers (mediasoup's simulcast consumers) sync layers by it. */
+export function rtcpSenderReport(
+  ssrc: number,
+  rtpTimestamp: number,
+  packets: number,
+  octets: number,
+): Buffer {
+  const packet = Buffer.alloc(28);
+  packet[0] = 0x80;
+  packet[1] = 200;
+  packet.writeUInt16BE(6, 2);
+  packet.writeUInt32BE(ssrc, 4);
+  const ms = Date.now() + 2_208_988_800_000; // NTP epoch is 1900
+  packet.writeUInt32BE(Math.floor(ms / 1000) >>> 0, 8);
+  packet.writeUInt32BE(Math.floor(((ms % 1000) / 1000) * 2 ** 32) >>> 0, 12);
+  packet.writeUInt32BE(rtpTimestamp >>> 0, 16);
+  packet.writeUInt32BE(packets >>> 0, 20);
+  packet.writeUInt32BE(octets >>> 0, 24);
+  return packet;
+}

@@ -15,7 +15,7 @@ afterAll(async () => {
   await edge?.stop();
 });
 
-it('a presenter replaying real VP8 simulcast and Opus: viewers get the video from a key frame on, and the audio', async () => {
+it('a presenter replaying real VP8 simulcast and Opus: viewers get key frames, the audio, and the layer they ask for', async () => {
   const media = prepareRecordedMedia(mkdtempSync(join(tmpdir(), 'kaskade-media-')), 3);
   expect(media.layers.map((l) => l.length)).toEqual([90, 90, 90]);
   expect(media.opus.length).toBeGreaterThan(140);
