@@ -110,6 +110,15 @@ async function runPhase(label: string, mesh: LocalMesh): Promise<PhaseResult> {
   for (const s of senders) s.stop();
   await new Promise((r) => setTimeout(r, 500));
   if (process.env.KASKADE_BENCH_DEBUG) {
+    console.log(
+      JSON.stringify(
+        (
+          (await (await fetch(`${cp}/v1/nodes`)).json()) as {
+            nodes: { nodeId: string; participants: number; capacity: number }[];
+          }
+        ).nodes.map((n) => [n.nodeId, n.participants, n.capacity]),
+      ),
+    );
     for (const [i, v] of viewers.entries()) {
       console.log(
         v.nodeId,
@@ -185,12 +194,15 @@ const media = prepareRecordedMedia(join(tmpdir(), 'kaskade-recorded-media'), 10)
 const reference = udpPacketsPerSecond(2);
 console.log(`UDP reference: ${reference.packetsPerSecond.toFixed(0)} packets/s on one core`);
 const regions = Object.fromEntries(regionNames.map((name, i) => [name, `127.0.${i + 1}`]));
+// Capacity spreads the viewers over every edge, so the tree (and the relays) carry them.
+const perEdge = Math.ceil(VIEWERS / (REGIONS * Number(args.edges))) + 2;
 const env = {
   KASKADE_ALLOW_PLAIN_RTP: 'true',
   KASKADE_LOG_LEVEL: 'warn',
-  KASKADE_NODE_CAPACITY: '1000',
+  KASKADE_NODE_CAPACITY: String(perEdge),
   KASKADE_RESYNC_MS: '2000',
 };
+const soloEnv = { ...env, KASKADE_NODE_CAPACITY: String(VIEWERS + 10) };
 const cpEnv = { KASKADE_LOG_LEVEL: 'warn' };
 
 const mesh = await startLocalMesh({
@@ -209,7 +221,7 @@ try {
 const solo = await startLocalMesh({
   regions: { [regionNames[0]!]: '127.0.9' },
   edgesPerRegion: 1,
-  edgeEnv: env,
+  edgeEnv: soloEnv,
   controlPlaneEnv: cpEnv,
 });
 let single: PhaseResult;

@@ -7,9 +7,15 @@ import { NodeDead, NodeHeartbeat, Subjects } from '../protocol/nats.ts';
 interface Entry {
   heartbeat: NodeHeartbeat;
   lastSeen: number;
-  /** Joins placed here since its last report, so a join storm spreads before the next heartbeat. */
-  placedSince: number;
+  /**
+   * When joins were placed here. A report counts a participant only once it reached
+   * the edge, so placements younger than REFLECTED_MS before the report are added on
+   * top: a join storm spreads instead of piling onto the node the last report showed empty.
+   */
+  placements: number[];
 }
+
+const REFLECTED_MS = 2000;
 
 /**
  * The live nodes, from their NATS heartbeats. A node silent for longer than the
@@ -36,7 +42,9 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
 
   start(): void {
     this.#bus.subscribe(Subjects.heartbeat, NodeHeartbeat, (hb) => {
-      this.#nodes.set(hb.nodeId, { heartbeat: hb, lastSeen: Date.now(), placedSince: 0 });
+      const now = Date.now();
+      const placements = (this.#nodes.get(hb.nodeId)?.placements ?? []).filter((t) => t > now - REFLECTED_MS);
+      this.#nodes.set(hb.nodeId, { heartbeat: hb, lastSeen: now, placements });
     });
     // Without NATS this replica hears nobody: that says nothing about the nodes. Stop
     // judging while away, and give every node a full timeout again on return.
@@ -59,7 +67,8 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
   /** Live nodes; the participant counts include placements not yet reported. */
   nodes(): NodeHeartbeat[] {
     return [...this.#nodes.values()].map((e) => {
-      const participants = e.heartbeat.participants + e.placedSince;
+      const participants =
+        e.heartbeat.participants + e.placements.filter((t) => t > e.lastSeen - REFLECTED_MS).length;
       const load = Math.max(e.heartbeat.load, participants / Math.max(1, e.heartbeat.capacity));
       return { ...e.heartbeat, participants, load };
     });
@@ -67,8 +76,7 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
 
   /** A join was sent to this node. */
   placed(nodeId: string): void {
-    const entry = this.#nodes.get(nodeId);
-    if (entry) entry.placedSince++;
+    this.#nodes.get(nodeId)?.placements.push(Date.now());
   }
 
   async #sweep(): Promise<void> {
