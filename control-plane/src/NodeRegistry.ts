@@ -7,15 +7,9 @@ import { NodeDead, NodeHeartbeat, Subjects } from '../protocol/nats.ts';
 interface Entry {
   heartbeat: NodeHeartbeat;
   lastSeen: number;
-  /**
-   * When joins were placed here. A report counts a participant only once it reached
-   * the edge, so placements younger than REFLECTED_MS before the report are added on
-   * top: a join storm spreads instead of piling onto the node the last report showed empty.
-   */
-  placements: number[];
+  /** Joins placed here since its last report, so a join storm spreads before the next heartbeat. */
+  placedSince: number;
 }
-
-const REFLECTED_MS = 2000;
 
 /**
  * The live nodes, from their NATS heartbeats. A node silent for longer than the
@@ -42,9 +36,7 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
 
   start(): void {
     this.#bus.subscribe(Subjects.heartbeat, NodeHeartbeat, (hb) => {
-      const now = Date.now();
-      const placements = (this.#nodes.get(hb.nodeId)?.placements ?? []).filter((t) => t > now - REFLECTED_MS);
-      this.#nodes.set(hb.nodeId, { heartbeat: hb, lastSeen: now, placements });
+      this.#nodes.set(hb.nodeId, { heartbeat: hb, lastSeen: Date.now(), placedSince: 0 });
     });
     // Without NATS this replica hears nobody: that says nothing about the nodes. Stop
     // judging while away, and give every node a full timeout again on return.
@@ -67,8 +59,7 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
   /** Live nodes; the participant counts include placements not yet reported. */
   nodes(): NodeHeartbeat[] {
     return [...this.#nodes.values()].map((e) => {
-      const participants =
-        e.heartbeat.participants + e.placements.filter((t) => t > e.lastSeen - REFLECTED_MS).length;
+      const participants = e.heartbeat.participants + e.placedSince;
       const load = Math.max(e.heartbeat.load, participants / Math.max(1, e.heartbeat.capacity));
       return { ...e.heartbeat, participants, load };
     });
@@ -76,7 +67,8 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
 
   /** A join was sent to this node. */
   placed(nodeId: string): void {
-    this.#nodes.get(nodeId)?.placements.push(Date.now());
+    const entry = this.#nodes.get(nodeId);
+    if (entry) entry.placedSince++;
   }
 
   async #sweep(): Promise<void> {
