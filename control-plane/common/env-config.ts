@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import Type, { type Static, type TObject, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { ConfigError } from './errors.ts';
@@ -79,6 +80,34 @@ export function loadEnvConfig<T extends TObject>(
   if (problems.length > 0) throw new ConfigError(problems);
   return value as Static<T>;
 }
+
+const NAME = { minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' } as const;
+
+/** Options more than one process takes, defined once. */
+export const commonOptions = {
+  nodeId: (description: string) =>
+    option(Type.String({ ...NAME, default: hostname() }), {
+      env: 'KASKADE_NODE_ID',
+      description,
+      defaultText: 'the hostname',
+    }),
+  region: (description: string) =>
+    option(Type.String({ ...NAME, default: 'local' }), { env: 'KASKADE_REGION', description }),
+  natsUrl: (description = 'NATS server(s), comma-separated') =>
+    option(Type.String({ minLength: 1, pattern: '^nats://' }), { env: 'KASKADE_NATS_URL', description }),
+  redisUrl: (description: string) =>
+    option(Type.String({ minLength: 1, pattern: '^rediss?://' }), { env: 'KASKADE_REDIS_URL', description }),
+  heartbeatMs: () =>
+    option(Type.Integer({ minimum: 100, maximum: 60_000, default: 2000 }), {
+      env: 'KASKADE_HEARTBEAT_MS',
+      description: 'how often the node reports itself over NATS',
+    }),
+  pipeLingerMs: () =>
+    option(Type.Integer({ minimum: 0, maximum: 600_000, default: 5000 }), {
+      env: 'KASKADE_PIPE_LINGER_MS',
+      description: 'how long a piped stream nobody downstream takes is kept before its pipe closes',
+    }),
+};
 
 /** The log level option every process takes. */
 export const logLevelOption = () =>

@@ -1,5 +1,5 @@
 import type { Static } from 'typebox';
-import { loadEnvConfig, logLevelOption, option, Type } from '../common/env-config.ts';
+import { commonOptions, loadEnvConfig, logLevelOption, option, Type } from '../common/env-config.ts';
 import { ConfigError } from '../common/errors.ts';
 
 export const ControlPlaneConfigSchema = Type.Object({
@@ -11,14 +11,8 @@ export const ControlPlaneConfigSchema = Type.Object({
     env: 'KASKADE_CP_HTTP_PORT',
     description: 'port of the control-plane API (0 picks a free one)',
   }),
-  natsUrl: option(Type.String({ minLength: 1, pattern: '^nats://' }), {
-    env: 'KASKADE_NATS_URL',
-    description: 'NATS server(s), comma-separated',
-  }),
-  redisUrl: option(Type.String({ minLength: 1, pattern: '^rediss?://' }), {
-    env: 'KASKADE_REDIS_URL',
-    description: 'Redis holding the room directory',
-  }),
+  natsUrl: commonOptions.natsUrl(),
+  redisUrl: commonOptions.redisUrl('Redis holding the room directory'),
   appJwtSecret: Type.Optional(
     option(Type.String({ minLength: 32 }), {
       env: 'KASKADE_APP_JWT_SECRET',

@@ -1,19 +1,18 @@
-import { availableParallelism, hostname } from 'node:os';
+import { availableParallelism } from 'node:os';
 import type { Static } from 'typebox';
-import { loadEnvConfig, logLevelOption, option, Type } from '../../control-plane/common/env-config.ts';
+import {
+  commonOptions,
+  loadEnvConfig,
+  logLevelOption,
+  option,
+  Type,
+} from '../../control-plane/common/env-config.ts';
 import { ConfigError } from '../../control-plane/common/errors.ts';
 
 const IPv4 = Type.String({ pattern: '^(\\d{1,3}\\.){3}\\d{1,3}$' });
 
 export const EdgeConfigSchema = Type.Object({
-  nodeId: option(
-    Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', default: hostname() }),
-    {
-      env: 'KASKADE_NODE_ID',
-      description: 'name of this node in logs and, later, the mesh',
-      defaultText: 'the hostname',
-    },
-  ),
+  nodeId: commonOptions.nodeId('name of this node in logs and in the mesh'),
   httpHost: option(Type.String({ minLength: 1, default: '127.0.0.1' }), {
     env: 'KASKADE_HTTP_HOST',
     description: 'address the HTTP/WebSocket server listens on',
@@ -83,25 +82,15 @@ export const EdgeConfigSchema = Type.Object({
     env: 'KASKADE_SHUTDOWN_TIMEOUT_MS',
     description: 'on SIGTERM, how long to wait for participants to leave before closing them',
   }),
-  region: option(
-    Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', default: 'local' }),
-    {
-      env: 'KASKADE_REGION',
-      description: 'region this node serves; placement prefers edges in the region a participant asks for',
-    },
+  region: commonOptions.region(
+    'region this node serves; placement prefers edges in the region a participant asks for',
   ),
   natsUrl: Type.Optional(
-    option(Type.String({ minLength: 1, pattern: '^nats://' }), {
-      env: 'KASKADE_NATS_URL',
-      description: 'NATS server(s), comma-separated; set to join the mesh (needs KASKADE_REDIS_URL too)',
-    }),
+    commonOptions.natsUrl(
+      'NATS server(s), comma-separated; set to join the mesh (needs KASKADE_REDIS_URL too)',
+    ),
   ),
-  redisUrl: Type.Optional(
-    option(Type.String({ minLength: 1, pattern: '^rediss?://' }), {
-      env: 'KASKADE_REDIS_URL',
-      description: 'Redis holding the room directory (mesh mode)',
-    }),
-  ),
+  redisUrl: Type.Optional(commonOptions.redisUrl('Redis holding the room directory (mesh mode)')),
   publicUrl: Type.Optional(
     option(Type.String({ minLength: 1, pattern: '^https?://' }), {
       env: 'KASKADE_PUBLIC_URL',
@@ -113,18 +102,12 @@ export const EdgeConfigSchema = Type.Object({
     env: 'KASKADE_NODE_CAPACITY',
     description: 'participants this edge takes before placement sends newcomers elsewhere',
   }),
-  heartbeatMs: option(Type.Integer({ minimum: 100, maximum: 60_000, default: 2000 }), {
-    env: 'KASKADE_HEARTBEAT_MS',
-    description: 'how often the node reports itself and its load over NATS',
-  }),
+  heartbeatMs: commonOptions.heartbeatMs(),
   resyncMs: option(Type.Integer({ minimum: 500, maximum: 600_000, default: 10_000 }), {
     env: 'KASKADE_RESYNC_MS',
     description: 'how often each room is compared with the directory (repairs missed events)',
   }),
-  pipeLingerMs: option(Type.Integer({ minimum: 0, maximum: 600_000, default: 5000 }), {
-    env: 'KASKADE_PIPE_LINGER_MS',
-    description: 'how long a piped stream nobody here watches is kept before its pipe closes',
-  }),
+  pipeLingerMs: commonOptions.pipeLingerMs(),
   fanoutLimit: option(Type.Integer({ minimum: 1, maximum: 1000, default: 4 }), {
     env: 'KASKADE_FANOUT_LIMIT',
     description: "edges of the origin's own region fed straight from it before a relay takes over",

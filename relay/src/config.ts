@@ -1,27 +1,16 @@
-import { hostname } from 'node:os';
 import type { Static } from 'typebox';
-import { loadEnvConfig, logLevelOption, option, Type } from '../../control-plane/common/env-config.ts';
+import {
+  commonOptions,
+  loadEnvConfig,
+  logLevelOption,
+  option,
+  Type,
+} from '../../control-plane/common/env-config.ts';
 
 export const RelayConfigSchema = Type.Object({
-  nodeId: option(
-    Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', default: hostname() }),
-    {
-      env: 'KASKADE_NODE_ID',
-      description: 'name of this relay node in the mesh',
-      defaultText: 'the hostname',
-    },
-  ),
-  region: option(
-    Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', default: 'local' }),
-    {
-      env: 'KASKADE_REGION',
-      description: 'region whose edges this relay feeds',
-    },
-  ),
-  natsUrl: option(Type.String({ minLength: 1, pattern: '^nats://' }), {
-    env: 'KASKADE_NATS_URL',
-    description: 'NATS server(s), comma-separated',
-  }),
+  nodeId: commonOptions.nodeId('name of this relay node in the mesh'),
+  region: commonOptions.region('region whose edges this relay feeds'),
+  natsUrl: commonOptions.natsUrl(),
   httpHost: option(Type.String({ minLength: 1, default: '127.0.0.1' }), {
     env: 'KASKADE_HTTP_HOST',
     description: 'address of the health and census endpoints',
@@ -40,14 +29,8 @@ export const RelayConfigSchema = Type.Object({
       description: 'address other nodes reach the pipe transports at',
     }),
   ),
-  heartbeatMs: option(Type.Integer({ minimum: 100, maximum: 60_000, default: 2000 }), {
-    env: 'KASKADE_HEARTBEAT_MS',
-    description: 'how often the node reports itself over NATS',
-  }),
-  pipeLingerMs: option(Type.Integer({ minimum: 0, maximum: 600_000, default: 5000 }), {
-    env: 'KASKADE_PIPE_LINGER_MS',
-    description: 'how long a stream no downstream node takes is kept before its pipe closes',
-  }),
+  heartbeatMs: commonOptions.heartbeatMs(),
+  pipeLingerMs: commonOptions.pipeLingerMs(),
   logLevel: logLevelOption(),
 });
 export type RelayConfig = Static<typeof RelayConfigSchema>;
