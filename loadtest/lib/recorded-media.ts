@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OPUS_PT, rtcpSenderReport, rtpPacket, VP8_PT } from './rtp.ts';
+import { keyframeRequests, OPUS_PT, type RtcpListener, rtcpSenderReport, rtpPacket, VP8_PT } from './rtp.ts';
 
 /**
  * A real presenter source: VP8 in three simulcast sizes and Opus, encoded once with
@@ -112,12 +112,37 @@ export interface RecordedSenderOptions {
   send: (packet: Buffer) => void;
 }
 
-/** Replays the recording as RTP until stopped; counts what it sent. */
-export class RecordedSender {
+/**
+ * Replays the recording as RTP until stopped; counts what it sent. A key frame request
+ * (PLI/FIR) makes it jump to the recording's next key frame at once, as an encoder
+ * would make one, so a new viewer waits for the system, not for the recording's GOP.
+ */
+export class RecordedSender implements RtcpListener {
   packetsSent = 0;
+  /** Key frame requests answered by jumping to the next key frame. */
+  keyframeJumps = 0;
   readonly #timers: NodeJS.Timeout[] = [];
+  readonly #videoSsrcs: number[];
+  readonly #keyframeIndexes: number[];
+  readonly #length: number;
+  #cursor = 0;
+
+  onRtcp(packet: Buffer): void {
+    if (!keyframeRequests(packet).some((ssrc) => this.#videoSsrcs.includes(ssrc))) return;
+    if (this.#keyframeIndexes.length === 0) return;
+    const length = this.#length;
+    const position = this.#cursor % length;
+    const next = this.#keyframeIndexes.find((i) => i >= position) ?? this.#keyframeIndexes[0]!;
+    this.#cursor += (next - position + length) % length;
+    this.keyframeJumps++;
+  }
 
   constructor({ media, videoSsrcs, audioSsrc, send }: RecordedSenderOptions) {
+    this.#videoSsrcs = videoSsrcs;
+    const top = media.layers[0] ?? [];
+    this.#length = top.length;
+    // Key frames sit at the same indexes in every layer (one GOP setting for all sizes).
+    this.#keyframeIndexes = top.flatMap((f, i) => ((f[0]! & 0x01) === 0 ? [i] : []));
     const seqs = new Map<number, number>();
     const counts = new Map<number, { packets: number; octets: number; ts: number }>();
     const sendRtp = (pt: number, ssrc: number, ts: number, payload: Buffer, marker: boolean) => {
@@ -140,12 +165,13 @@ export class RecordedSender {
     this.#timers.push(
       setInterval(() => {
         for (const [layer, frames] of media.layers.entries()) {
-          const packets = packetizeVp8(frames[frame % frames.length]!, frame & 0x7fff);
+          const packets = packetizeVp8(frames[this.#cursor % frames.length]!, frame & 0x7fff);
           for (const [i, p] of packets.entries()) {
             sendRtp(VP8_PT, videoSsrcs[layer]!, frame * 3000, p, i === packets.length - 1);
           }
         }
         frame++;
+        this.#cursor++;
       }, 1000 / 30),
     );
     let audio = 0;

@@ -3,7 +3,7 @@ import { RequestError, SignalingChannel } from '../../client-sdk/src/SignalingCh
 import type { Source } from '../../control-plane/protocol/media.ts';
 import type { ResponseData, StreamInfo } from '../../control-plane/protocol/signaling.ts';
 import { type RecordedMedia, RecordedSender } from './recorded-media.ts';
-import { type ReceivedStream, RtpCounter, rtpParametersFor, StreamSender } from './rtp.ts';
+import { type ReceivedStream, type RtcpListener, RtpCounter, rtpParametersFor, StreamSender } from './rtp.ts';
 
 export type { ReceivedStream };
 
@@ -27,7 +27,7 @@ export class RtpBot {
   #sendTarget: { ip: string; port: number } | undefined;
   #sendTransportId: string | undefined;
   #recvTransportId: string | undefined;
-  readonly #senders: StreamSender[] = [];
+  readonly #senders: RtcpListener[] = [];
   readonly #stoppers: { stop(): void }[] = [];
   readonly #consumers = new Map<string, { received: ReceivedStream }>();
   /** Consumers taken again after the edge closed them under a live stream. */
@@ -146,6 +146,7 @@ export class RtpBot {
       send: (packet) => this.#socket.send(packet, target.port, target.ip),
     });
     this.#stoppers.push(sender);
+    this.#senders.push(sender);
     return { camera, microphone, sender };
   }
 

@@ -139,6 +139,11 @@ export function rtpParametersFor(kind: 'audio' | 'video', ssrc: number | number[
   };
 }
 
+/** A sender that wants the RTCP coming back to its socket (key frame requests). */
+export interface RtcpListener {
+  onRtcp(packet: Buffer): void;
+}
+
 export interface ReceivedStream {
   producerId: string;
   kind: 'audio' | 'video';
@@ -159,9 +164,9 @@ export interface ReceivedStream {
 /** Counts RTP packets (and VP8 key frames) per expected SSRC; hands RTCP to senders. */
 export class RtpCounter {
   readonly received = new Map<number, ReceivedStream>();
-  readonly #senders: StreamSender[];
+  readonly #senders: RtcpListener[];
 
-  constructor(senders: StreamSender[]) {
+  constructor(senders: RtcpListener[]) {
     this.#senders = senders;
   }
 

@@ -40,3 +40,27 @@ it('a presenter replaying real VP8 simulcast and Opus: viewers get key frames, t
   await presenter.close();
   await expectNoMediaObjects(edge);
 });
+
+it('a viewer joining mid-GOP gets a key frame at once: the request reaches the replaying presenter', async () => {
+  // 2 s between the recording's own key frames; the viewer arrives 0.5 s after one.
+  const media = prepareRecordedMedia(mkdtempSync(join(tmpdir(), 'kaskade-media-')), 3);
+  const presenter = await RtpBot.join(edge.url, await token('presenter', 'recorded-gop'));
+  const { camera, sender } = await presenter.publishRecorded(media, { audio: false });
+  await new Promise((r) => setTimeout(r, 500));
+  const jumpsBefore = sender.keyframeJumps;
+  const viewer = await RtpBot.join(edge.url, await token('viewer', 'recorded-gop'));
+  const video = await viewer.consume({ producerId: camera });
+  // The viewer's key frame request reached the presenter, which answered it, and the viewer
+  // got video before the recording's next key frame (1.5 s away) would have come.
+  await eventually(
+    () => {
+      expect(sender.keyframeJumps).toBeGreaterThan(jumpsBefore);
+      expect(video.keyframes).toBeGreaterThan(0);
+    },
+    1200,
+    20,
+  );
+  await viewer.close();
+  await presenter.close();
+  await expectNoMediaObjects(edge);
+});
