@@ -476,9 +476,13 @@ export class Room extends Emitter<RoomEvents> {
     try {
       await channel.request('resumeConsumer', { consumerId: consumer.id });
     } catch (error) {
-      // Closed under us already (its pipe moved): the consumerClosed handler takes it again.
-      if (error instanceof RequestError && error.code === 'NOT_FOUND') return;
-      throw error;
+      if (!(error instanceof RequestError && error.code === 'NOT_FOUND')) throw error;
+      // Closed under us already (its pipe moved), maybe before we knew its id: take it again.
+      if (this.#consumers.get(stream.producerId) === consumer) {
+        this.#dropTrack(stream.producerId);
+        void this.#resubscribe(stream.producerId, channel);
+      }
+      return;
     }
     this.emit('trackAdded', track);
   }

@@ -199,8 +199,12 @@ export class RtpBot {
     await this.channel
       .request('resumeConsumer', { consumerId: answer.consumerId })
       .catch((error: unknown) => {
-        // Closed under us already (the tree moved): the consumerClosed handler takes it again.
         if (!(error instanceof RequestError && error.code === 'NOT_FOUND')) throw error;
+        // Closed under us already (the tree moved), maybe before we knew its id: take it again.
+        if (this.#consumers.delete(answer.consumerId)) {
+          this.resubscriptions++;
+          void this.#resubscribe(received);
+        }
       });
   }
 

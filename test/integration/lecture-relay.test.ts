@@ -64,10 +64,16 @@ it('a lecture across two regions with relays: every viewer receives, one copy en
   }, 15_000);
   const flowing = async (min: number) => {
     const before = streams.map((s) => s.packets);
-    await eventually(() => {
+    await eventually(async () => {
       for (const [i, s] of streams.entries()) {
+        if (s.packets - before[i]! >= min) continue;
         const v = viewers[i]!;
-        const why = `viewer ${i} on ${v.nodeId}: resubscriptions ${v.bot.resubscriptions}, consumer ${v.bot.consumerIdOf(mic)}, closed ${v.bot.seen.streamClosed.length}`;
+        const views = await Promise.all(
+          [...mesh.edges, ...mesh.relays].map(
+            async (n) => `${n.nodeId}: ${JSON.stringify((await nodeView(n.url)).links)}`,
+          ),
+        );
+        const why = `viewer ${i} on ${v.nodeId}: resubscriptions ${v.bot.resubscriptions}, consumer ${v.bot.consumerIdOf(mic)}, closed ${v.bot.seen.streamClosed.length}\n${views.join('\n')}`;
         expect(s.packets - before[i]!, why).toBeGreaterThanOrEqual(min);
       }
     }, 15_000);

@@ -254,6 +254,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       paused: true, // resumed by the client once its track exists, so no keyframe is lost
     });
     this.#assertOpen(consumer);
+    // Its producer may have gone in the same breath (a pipe moved): say so, the client retries.
+    if (consumer.closed) throw new KaskadeError('UNAVAILABLE', `stream ${producerId} is moving; try again`);
     this.#trackConsumer(consumer);
     return {
       consumerId: consumer.id,
