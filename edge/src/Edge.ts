@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { Bus } from '../../control-plane/common/bus.ts';
+import { createMetricsRegistry, metricsPlugin } from '../../control-plane/common/metrics.ts';
 import { TokenVerifier } from '../../control-plane/common/tokens.ts';
 import { Directory } from '../../control-plane/directory/Directory.ts';
 import { mediaCodecs } from '../../relay/src/codecs.ts';
@@ -8,6 +9,7 @@ import type { EdgeConfig } from './config.ts';
 import { Mesh } from './routing/Mesh.ts';
 import { RoomManager } from './rtc/RoomManager.ts';
 import { WorkerPool } from './rtc/WorkerPool.ts';
+import { EdgeMetrics } from './service/edgeMetrics.ts';
 import { healthPlugin } from './service/healthPlugin.ts';
 import { nodePlugin } from './service/nodePlugin.ts';
 import { signalingPlugin } from './service/signalingPlugin.ts';
@@ -59,6 +61,8 @@ export class Edge {
       logger,
     });
     const rooms = new RoomManager(pool, config.roomEmptyGraceMs, logger);
+    const registry = createMetricsRegistry({ node: config.nodeId, region: config.region, kind: 'edge' });
+    const metrics = new EdgeMetrics(registry, pool, rooms);
     const app = Fastify({
       loggerInstance: logger as FastifyBaseLogger,
       logController: new LogController({ disableRequestLogging: true }),
@@ -90,6 +94,7 @@ export class Edge {
           logger,
         });
       }
+      await app.register(metricsPlugin, { registry });
       await app.register(healthPlugin, { notReadyReason: () => (edge.#draining ? 'draining' : null) });
       await app.register(nodePlugin, {
         nodeId: config.nodeId,
@@ -101,6 +106,7 @@ export class Edge {
         accepting: () => !edge.#draining,
         session: {
           nodeId: config.nodeId,
+          metrics,
           rooms,
           verifier,
           rtpCapabilities,

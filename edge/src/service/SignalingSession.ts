@@ -16,10 +16,12 @@ import {
 import type { LeaveReason, Participant } from '../rtc/Participant.ts';
 import type { Room } from '../rtc/Room.ts';
 import type { RoomManager } from '../rtc/RoomManager.ts';
+import type { EdgeMetrics } from './edgeMetrics.ts';
 import { toKaskadeError } from './errors.ts';
 
 export interface SessionContext {
   nodeId: string;
+  metrics: EdgeMetrics;
   rooms: RoomManager;
   verifier: TokenVerifier;
   rtpCapabilities: ResponseData<'getRouterRtpCapabilities'>['rtpCapabilities'];
@@ -118,6 +120,7 @@ export class SignalingSession {
     socket.on('pong', () => {
       this.#alive = true;
     });
+    context.metrics.websockets.inc();
     socket.on('message', (raw, isBinary) => this.#onMessage(raw as Buffer, isBinary));
     socket.on('close', () => this.#onClose());
     socket.on('error', (err) => this.#logger.debug({ err }, 'websocket error'));
@@ -138,6 +141,7 @@ export class SignalingSession {
     this.#joining = true;
     try {
       const claims = await this.context.verifier.verify(token).catch((error: unknown) => {
+        this.context.metrics.joins.inc({ result: 'unauthorized' });
         // Answer first, then close: the client learns why.
         setImmediate(() => this.#close(CloseCodes.unauthorized, 'unauthorized'));
         throw error;
@@ -147,9 +151,13 @@ export class SignalingSession {
         throw new KaskadeError('UNAUTHORIZED', `this token is for edge ${claims.node}`);
       }
       const room = await this.context.rooms.getOrCreate(claims.room);
-      const participant = await room.join(claims, rtpCapabilities);
+      const participant = await room.join(claims, rtpCapabilities).catch((error: unknown) => {
+        this.context.metrics.joins.inc({ result: 'error' });
+        throw error;
+      });
       this.#participant = participant;
       this.#room = room;
+      this.context.metrics.joins.inc({ result: 'ok' });
       clearTimeout(this.#joinTimer);
       this.#held = [];
       participant.on('notification', (notification, data) => this.#send({ notification, data }));
@@ -272,6 +280,7 @@ export class SignalingSession {
   }
 
   #onClose(): void {
+    this.context.metrics.websockets.dec();
     clearTimeout(this.#joinTimer);
     clearInterval(this.#pingTimer);
     this.#participant?.close('disconnected');
