@@ -1,6 +1,8 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { Gauge } from 'prom-client';
 import { Bus } from '../common/bus.ts';
+import { createMetricsRegistry, metricsPlugin } from '../common/metrics.ts';
 import { TokenVerifier } from '../common/tokens.ts';
 import { Directory } from '../directory/Directory.ts';
 import { adminPlugin } from './adminPlugin.ts';
@@ -37,6 +39,24 @@ export class ControlPlane {
     });
     const cp = new ControlPlane(app, bus, directory, registry);
     try {
+      const metricsRegistry = createMetricsRegistry({
+        node: 'control-plane',
+        region: 'global',
+        kind: 'control-plane',
+      });
+      new Gauge({
+        name: 'kaskade_nodes',
+        help: 'Live nodes by kind and state',
+        labelNames: ['kind', 'state'],
+        registers: [metricsRegistry],
+        collect() {
+          this.reset();
+          for (const kind of ['edge', 'relay'])
+            for (const state of ['serving', 'draining']) this.set({ kind, state }, 0);
+          for (const n of registry.nodes()) this.inc({ kind: n.kind, state: n.state });
+        },
+      });
+      await app.register(metricsPlugin, { registry: metricsRegistry });
       app.get('/livez', async () => ({ status: 'ok' }));
       app.get('/readyz', async (_request, reply) =>
         directory.redis.status === 'ready'

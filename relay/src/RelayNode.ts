@@ -2,7 +2,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { types } from 'mediasoup';
 import * as mediasoup from 'mediasoup';
 import type { Logger } from 'pino';
+import { Gauge } from 'prom-client';
 import { Bus } from '../../control-plane/common/bus.ts';
+import { createMetricsRegistry, metricsPlugin } from '../../control-plane/common/metrics.ts';
 import { NodeDead, NodeHeartbeat, Subjects } from '../../control-plane/protocol/nats.ts';
 import { mediaCodecs } from './codecs.ts';
 import type { RelayConfig } from './config.ts';
@@ -79,6 +81,16 @@ export class RelayNode {
       if (!node.relay.links().some((l) => l.room === room)) node.#closeRoom(room);
     });
     bus.subscribe(Subjects.nodeDead, NodeDead, ({ nodeId }) => node.relay.closeNode(nodeId));
+    const registry = createMetricsRegistry({ node: config.nodeId, region: config.region, kind: 'relay' });
+    new Gauge({
+      name: 'kaskade_pipe_links',
+      help: 'Pipe links open on this node',
+      registers: [registry],
+      collect() {
+        this.set(node.relay.links().length);
+      },
+    });
+    await app.register(metricsPlugin, { registry });
     app.get('/livez', async () => ({ status: 'ok' }));
     app.get('/readyz', async () => ({ status: node.#state }));
     app.get('/v1/node', async () => ({

@@ -80,6 +80,10 @@ it('a lecture across two regions with relays: every viewer receives, one copy en
   };
   await flowing(20);
 
+  // The relay reports its links to Prometheus too.
+  const relayMetrics = await (await fetch(`${usRelay.url}/metrics`)).text();
+  expect(relayMetrics).toMatch(/^kaskade_pipe_links\{[^}]*kind="relay"[^}]*\} 3$/m);
+
   // The relay dies: the us edges fall back to direct pipes and every viewer resumes.
   usRelay.child.kill('SIGKILL');
   await eventually(async () => {
