@@ -140,16 +140,7 @@ export class SignalingSession {
     if (this.#participant || this.#joining) throw new KaskadeError('INVALID_STATE', 'joined already');
     this.#joining = true;
     try {
-      const claims = await this.context.verifier.verify(token).catch((error: unknown) => {
-        this.context.metrics.joins.inc({ result: 'unauthorized' });
-        // Answer first, then close: the client learns why.
-        setImmediate(() => this.#close(CloseCodes.unauthorized, 'unauthorized'));
-        throw error;
-      });
-      if (claims.node && claims.node !== this.context.nodeId) {
-        setImmediate(() => this.#close(CloseCodes.unauthorized, 'unauthorized'));
-        throw new KaskadeError('UNAUTHORIZED', `this token is for edge ${claims.node}`);
-      }
+      const claims = await this.#verify(token);
       const room = await this.context.rooms.getOrCreate(claims.room);
       const participant = await room.join(claims, rtpCapabilities).catch((error: unknown) => {
         this.context.metrics.joins.inc({ result: 'error' });
@@ -179,6 +170,22 @@ export class SignalingSession {
       };
     } finally {
       this.#joining = false;
+    }
+  }
+
+  /** The token's claims, or (counted, answered, then the socket closed with 4401) why not. */
+  async #verify(token: string) {
+    try {
+      const claims = await this.context.verifier.verify(token);
+      if (claims.node && claims.node !== this.context.nodeId) {
+        throw new KaskadeError('UNAUTHORIZED', `this token is for edge ${claims.node}`);
+      }
+      return claims;
+    } catch (error) {
+      this.context.metrics.joins.inc({ result: 'unauthorized' });
+      // Answer first, then close: the client learns why.
+      setImmediate(() => this.#close(CloseCodes.unauthorized, 'unauthorized'));
+      throw error;
     }
   }
 
