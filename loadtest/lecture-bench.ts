@@ -109,29 +109,6 @@ async function runPhase(label: string, mesh: LocalMesh): Promise<PhaseResult> {
   const in1 = await inbound();
   for (const s of senders) s.stop();
   await new Promise((r) => setTimeout(r, 500));
-  if (process.env.KASKADE_BENCH_DEBUG) {
-    console.log(
-      JSON.stringify(
-        (
-          (await (await fetch(`${cp}/v1/nodes`)).json()) as {
-            nodes: { nodeId: string; participants: number; capacity: number }[];
-          }
-        ).nodes.map((n) => [n.nodeId, n.participants, n.capacity]),
-      ),
-    );
-    for (const [i, v] of viewers.entries()) {
-      console.log(
-        v.nodeId,
-        i,
-        JSON.stringify(got0[i]),
-        v.audio.packets,
-        v.audio.expected,
-        v.video.packets,
-        v.video.expected,
-        v.video.keyframes,
-      );
-    }
-  }
   const losses = viewers.map((v, i) => {
     const [a0, v0, ea0, ev0] = got0[i]!;
     const loss = (got: number, expected: number) => (expected > 0 ? Math.max(0, 1 - got / expected) : 1);

@@ -27,8 +27,8 @@ export class RtpBot {
   #sendTarget: { ip: string; port: number } | undefined;
   #sendTransportId: string | undefined;
   #recvTransportId: string | undefined;
-  readonly #senders: RtcpListener[] = [];
-  readonly #stoppers: { stop(): void }[] = [];
+  /** What this bot sends: each gets the RTCP coming back and is stopped on close. */
+  readonly #senders: (RtcpListener & { stop(): void })[] = [];
   readonly #consumers = new Map<string, { received: ReceivedStream }>();
   /** Consumers taken again after the edge closed them under a live stream. */
   resubscriptions = 0;
@@ -112,7 +112,6 @@ export class RtpBot {
       send: (packet) => this.#socket.send(packet, target.port, target.ip),
     });
     this.#senders.push(sender);
-    this.#stoppers.push(sender);
     this.senders.set(producerId, sender);
     return producerId;
   }
@@ -145,7 +144,6 @@ export class RtpBot {
       audioSsrc: audio ? audioSsrc : undefined,
       send: (packet) => this.#socket.send(packet, target.port, target.ip),
     });
-    this.#stoppers.push(sender);
     this.#senders.push(sender);
     return { camera, microphone, sender };
   }
@@ -209,7 +207,7 @@ export class RtpBot {
   }
 
   async close(): Promise<void> {
-    for (const sender of this.#stoppers.splice(0)) sender.stop();
+    for (const sender of this.#senders.splice(0)) sender.stop();
     if (this.channel.open) await this.channel.request('leave', {}).catch(() => undefined);
     this.channel.close();
     this.#socket.close();
