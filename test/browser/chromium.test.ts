@@ -1,12 +1,17 @@
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serverUrl, startDemoServer } from '../../client-sdk/dev-server.ts';
+import { serverUrl } from '../../client-sdk/dev-server.ts';
 import type { Edge } from '../../edge/src/Edge.ts';
 import { launchBrowser } from '../helpers/browsers.ts';
 import { eventually, expectNoMediaObjects, startEdge, TEST_SECRET, token } from '../helpers/edge.ts';
-import { expectReceivingFrom, harness, type Inbound, openHarness } from '../helpers/media-checks.ts';
+import {
+  expectReceivingFrom,
+  harness,
+  type Inbound,
+  openHarness,
+  startHarnessServer,
+} from '../helpers/media-checks.ts';
 
 let edge: Edge;
 let web: FastifyInstance;
@@ -14,10 +19,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   edge = await startEdge({ KASKADE_WORKERS: '2' });
-  web = await startDemoServer({
-    backend: { kind: 'edge', edgeUrl: edge.url, jwtSecret: TEST_SECRET },
-    extraRoot: fileURLToPath(new URL('./pages/', import.meta.url)),
-  });
+  web = await startHarnessServer({ kind: 'edge', edgeUrl: edge.url, jwtSecret: TEST_SECRET });
   browser = await launchBrowser('chromium');
 });
 afterAll(async () => {

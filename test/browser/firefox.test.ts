@@ -1,12 +1,11 @@
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { serverUrl, startDemoServer } from '../../client-sdk/dev-server.ts';
+import { serverUrl } from '../../client-sdk/dev-server.ts';
 import { type EdgeProcess, spawnEdge } from '../../scripts/lib/edge-process.ts';
 import { launchBrowser } from '../helpers/browsers.ts';
 import { eventually, TEST_SECRET, token } from '../helpers/edge.ts';
-import { expectReceivingFrom, harness, openHarness } from '../helpers/media-checks.ts';
+import { expectReceivingFrom, harness, openHarness, startHarnessServer } from '../helpers/media-checks.ts';
 import { createTestHost, type TestHost } from '../helpers/netns.ts';
 
 let host: TestHost;
@@ -24,10 +23,7 @@ beforeAll(async () => {
     env: { KASKADE_JWT_SECRET: TEST_SECRET, KASKADE_ROOM_EMPTY_GRACE_MS: '200', KASKADE_LOG_LEVEL: 'warn' },
     log: (line) => console.log(`[edge] ${line}`),
   });
-  web = await startDemoServer({
-    backend: { kind: 'edge', edgeUrl: edge.url, jwtSecret: TEST_SECRET },
-    extraRoot: fileURLToPath(new URL('./pages/', import.meta.url)),
-  });
+  web = await startHarnessServer({ kind: 'edge', edgeUrl: edge.url, jwtSecret: TEST_SECRET });
   [firefox, chromium] = await Promise.all([launchBrowser('firefox'), launchBrowser('chromium')]);
 }, 120_000);
 

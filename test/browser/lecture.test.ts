@@ -1,13 +1,12 @@
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { serverUrl, startDemoServer } from '../../client-sdk/dev-server.ts';
+import { serverUrl } from '../../client-sdk/dev-server.ts';
 import type { Edge } from '../../edge/src/Edge.ts';
 import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import { launchBrowser } from '../helpers/browsers.ts';
 import { eventually, expectNoMediaObjects, startEdge, TEST_SECRET, token } from '../helpers/edge.ts';
-import { harness, openHarness } from '../helpers/media-checks.ts';
+import { harness, openHarness, startHarnessServer } from '../helpers/media-checks.ts';
 
 let edge: Edge;
 let web: FastifyInstance;
@@ -15,10 +14,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   edge = await startEdge();
-  web = await startDemoServer({
-    backend: { kind: 'edge', edgeUrl: edge.url, jwtSecret: TEST_SECRET },
-    extraRoot: fileURLToPath(new URL('./pages/', import.meta.url)),
-  });
+  web = await startHarnessServer({ kind: 'edge', edgeUrl: edge.url, jwtSecret: TEST_SECRET });
   browser = await launchBrowser('chromium');
 });
 afterAll(async () => {

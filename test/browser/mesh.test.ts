@@ -1,12 +1,11 @@
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { serverUrl, startDemoServer } from '../../client-sdk/dev-server.ts';
+import { serverUrl } from '../../client-sdk/dev-server.ts';
 import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
 import { launchBrowser } from '../helpers/browsers.ts';
 import { eventually } from '../helpers/edge.ts';
-import { expectReceivingFrom, harness, openHarness } from '../helpers/media-checks.ts';
+import { expectReceivingFrom, harness, openHarness, startHarnessServer } from '../helpers/media-checks.ts';
 import { nodeView } from '../helpers/mesh.ts';
 
 let mesh: LocalMesh;
@@ -15,14 +14,11 @@ let browser: Browser;
 
 beforeAll(async () => {
   mesh = await startLocalMesh({ edgeEnv: { KASKADE_LOG_LEVEL: 'warn', KASKADE_ROOM_EMPTY_GRACE_MS: '300' } });
-  web = await startDemoServer({
-    backend: {
-      kind: 'control-plane',
-      url: mesh.controlPlane.url,
-      appJwtSecret: mesh.appJwtSecret,
-      regions: mesh.regions,
-    },
-    extraRoot: fileURLToPath(new URL('./pages/', import.meta.url)),
+  web = await startHarnessServer({
+    kind: 'control-plane',
+    url: mesh.controlPlane.url,
+    appJwtSecret: mesh.appJwtSecret,
+    regions: mesh.regions,
   });
   browser = await launchBrowser('chromium');
 }, 90_000);

@@ -1,5 +1,8 @@
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
 import type { Page } from 'puppeteer-core';
 import { expect } from 'vitest';
+import { type DemoBackend, startDemoServer } from '../../client-sdk/dev-server.ts';
 import { eventually } from './edge.ts';
 
 export interface Inbound {
@@ -12,6 +15,14 @@ export interface Inbound {
   frameWidth: number;
   /** Transport protocol of the selected ICE pair (udp or tcp). */
   protocol: string | undefined;
+}
+
+/** The demo server with the test pages of test/browser/pages at /extra/. */
+export function startHarnessServer(backend: DemoBackend): Promise<FastifyInstance> {
+  return startDemoServer({
+    backend,
+    extraRoot: fileURLToPath(new URL('../browser/pages/', import.meta.url)),
+  });
 }
 
 export async function openHarness(page: Page, baseUrl: string): Promise<void> {
