@@ -337,6 +337,7 @@ export class Room extends Emitter<RoomEvents> {
     }
     const joined = await channel.request('join', {
       token,
+      reconnect: this.#state === 'reconnecting',
       rtpCapabilities: this.#device
         .recvRtpCapabilities as ResponseData<'getRouterRtpCapabilities'>['rtpCapabilities'],
     });

@@ -1,5 +1,6 @@
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Static, TSchema } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
 import { NodeRpc, type NodeRpcMethod, type RpcReply, Subjects } from '../protocol/nats.ts';
@@ -32,13 +33,30 @@ export class Bus {
   readonly #nc: NatsConnection;
   readonly #logger: Logger;
   readonly #subscriptions: Subscription[] = [];
+  readonly #metrics: BusMetrics | undefined;
+  readonly #connectionListeners: { lost?: () => void; back?: () => void }[] = [];
+  #connected = true;
 
-  private constructor(nc: NatsConnection, logger: Logger) {
+  private constructor(nc: NatsConnection, logger: Logger, registry?: Registry) {
     this.#nc = nc;
     this.#logger = logger;
+    this.#metrics = registry && new BusMetrics(registry, () => this.#connected);
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === 'disconnect') {
+          this.#connected = false;
+          for (const l of this.#connectionListeners) l.lost?.();
+        }
+        if (status.type === 'reconnect') {
+          this.#connected = true;
+          for (const l of this.#connectionListeners) l.back?.();
+        }
+      }
+    })();
   }
 
-  static async connect(servers: string, logger: Logger, name?: string): Promise<Bus> {
+  /** Connects to NATS; with a registry, the bus reports connectivity, RPC latency and failures there. */
+  static async connect(servers: string, logger: Logger, name?: string, registry?: Registry): Promise<Bus> {
     const nc = await connect({
       servers: servers.split(','),
       name,
@@ -46,7 +64,7 @@ export class Bus {
       reconnectTimeWait: 500,
       waitOnFirstConnect: true,
     });
-    return new Bus(nc, logger);
+    return new Bus(nc, logger, registry);
   }
 
   /** Serves one RPC method of this node. */
@@ -92,15 +110,20 @@ export class Bus {
     timeoutMs = 5000,
   ): Promise<RpcResponse<M>> {
     let reply: RpcReply<unknown>;
+    const end = this.#metrics?.requestSeconds.startTimer({ method });
     try {
       const msg = await this.#nc.request(Subjects.nodeRpc(nodeId, method), JSON.stringify(request), {
         timeout: timeoutMs,
       });
       reply = msg.json();
     } catch (error) {
+      this.#metrics?.requestFailures.inc({ method, reason: 'unavailable' });
       throw new KaskadeError('UNAVAILABLE', `${method} to ${nodeId} failed: ${(error as Error).message}`);
+    } finally {
+      end?.();
     }
     if (reply?.ok === false) {
+      this.#metrics?.requestFailures.inc({ method, reason: 'error_reply' });
       const code = (ErrorCodes as readonly string[]).includes(reply.error?.code)
         ? reply.error.code
         : 'INTERNAL';
@@ -108,6 +131,7 @@ export class Bus {
     }
     const schema = NodeRpc[method].response;
     if (reply?.ok !== true || !validator(schema).Check(reply.data)) {
+      this.#metrics?.requestFailures.inc({ method, reason: 'malformed' });
       throw new KaskadeError('INTERNAL', `${method} from ${nodeId}: malformed reply`);
     }
     return reply.data as RpcResponse<M>;
@@ -135,6 +159,7 @@ export class Bus {
           payload = undefined;
         }
         if (!validator(schema).Check(payload)) {
+          this.#metrics?.malformedDropped.inc();
           this.#logger.warn(
             { subject, problem: firstError(schema, payload) },
             'malformed bus message dropped',
@@ -150,16 +175,53 @@ export class Bus {
 
   /** Calls back on each loss of the connection and each return. */
   onConnectionChange(callbacks: { lost?: () => void; back?: () => void }): void {
-    void (async () => {
-      for await (const status of this.#nc.status()) {
-        if (status.type === 'disconnect') callbacks.lost?.();
-        if (status.type === 'reconnect') callbacks.back?.();
-      }
-    })();
+    this.#connectionListeners.push(callbacks);
   }
 
   async close(): Promise<void> {
     await this.#nc.drain().catch(() => this.#nc.close());
+  }
+}
+
+/** NATS connectivity, RPC latency by method, RPC failures and dropped malformed messages. */
+class BusMetrics {
+  readonly requestSeconds: Histogram<'method'>;
+  readonly requestFailures: Counter<'method' | 'reason'>;
+  readonly malformedDropped: Counter;
+
+  constructor(registry: Registry, connected: () => boolean) {
+    const registers = [registry];
+    new Gauge({
+      name: 'kaskade_nats_connected',
+      help: '1 while this process is connected to NATS, else 0',
+      registers,
+      collect() {
+        this.set(connected() ? 1 : 0);
+      },
+    });
+    this.requestSeconds = new Histogram({
+      name: 'kaskade_nats_request_seconds',
+      help: 'Round trip of NATS requests to other nodes, by method',
+      labelNames: ['method'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5],
+      registers,
+    });
+    this.requestFailures = new Counter({
+      name: 'kaskade_nats_request_failures_total',
+      help: 'NATS requests that failed: unavailable (no reply in time), error_reply (a typed error), malformed (a reply breaking its schema)',
+      labelNames: ['method', 'reason'],
+      registers,
+    });
+    for (const method of Object.keys(NodeRpc)) {
+      this.requestSeconds.zero({ method });
+      for (const reason of ['unavailable', 'error_reply', 'malformed'])
+        this.requestFailures.inc({ method, reason }, 0);
+    }
+    this.malformedDropped = new Counter({
+      name: 'kaskade_nats_malformed_messages_total',
+      help: 'Messages received on NATS that broke their schema and were dropped',
+      registers,
+    });
   }
 }
 

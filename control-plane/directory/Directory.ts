@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import {
@@ -57,12 +58,36 @@ redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(stream))
 return 1
 `;
 
+export interface DirectoryOptions {
+  /** Directory keys expire unless refreshed within this time. */
+  ttlSeconds?: number;
+  /** Where to report operation latency, failures and connectivity. */
+  registry?: Registry;
+}
+
+/** The operations timed by the metrics, each a method of Directory. */
+const OPERATIONS = [
+  'addParticipant',
+  'removeParticipant',
+  'addStream',
+  'removeStream',
+  'setStreamPaused',
+  'room',
+  'rooms',
+  'refresh',
+  'republish',
+  'leaveRoom',
+  'purgeNode',
+  'roomsOfNode',
+  'forgetNode',
+] as const satisfies readonly (keyof Directory)[];
+
 export class Directory {
   readonly redis: Redis;
   readonly #ttlSeconds: number;
   readonly #logger: Logger;
 
-  constructor(url: string, logger: Logger, { ttlSeconds = 60 } = {}) {
+  constructor(url: string, logger: Logger, { ttlSeconds = 60, registry }: DirectoryOptions = {}) {
     // Commands wait while Redis is away (offline queue) and the client reconnects forever;
     // callers treat a failed command as "directory unavailable", never as fatal.
     this.redis = new Redis(url, {
@@ -75,6 +100,51 @@ export class Directory {
     this.#logger = logger;
     this.redis.defineCommand('purgeNode', { numberOfKeys: 3, lua: PURGE_NODE });
     this.redis.defineCommand('setPaused', { numberOfKeys: 1, lua: SET_PAUSED });
+    if (registry) this.#instrument(registry);
+  }
+
+  /** Times every directory operation and counts its failures; reports whether Redis is reachable. */
+  #instrument(registry: Registry): void {
+    const registers = [registry];
+    const redis = this.redis;
+    new Gauge({
+      name: 'kaskade_redis_connected',
+      help: '1 while the Redis connection of the directory is ready, else 0',
+      registers,
+      collect() {
+        this.set(redis.status === 'ready' ? 1 : 0);
+      },
+    });
+    const seconds = new Histogram({
+      name: 'kaskade_redis_operation_seconds',
+      help: 'Duration of directory operations (one or a few Redis commands each)',
+      labelNames: ['operation'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+      registers,
+    });
+    const failures = new Counter({
+      name: 'kaskade_redis_operation_failures_total',
+      help: 'Directory operations that failed (Redis unreachable or an error reply)',
+      labelNames: ['operation'],
+      registers,
+    });
+    for (const operation of OPERATIONS) {
+      seconds.zero({ operation });
+      failures.inc({ operation }, 0);
+      const original = this[operation] as (...args: unknown[]) => Promise<unknown>;
+      const timed = async (...args: unknown[]) => {
+        const end = seconds.startTimer({ operation });
+        try {
+          return await original.apply(this, args);
+        } catch (error) {
+          failures.inc({ operation });
+          throw error;
+        } finally {
+          end();
+        }
+      };
+      Object.defineProperty(this, operation, { value: timed });
+    }
   }
 
   async addParticipant(room: string, participant: RemoteParticipant): Promise<void> {

@@ -8,6 +8,7 @@ import { HandInfo, ParticipantInfo, RtpParametersSchema, StreamInfo } from './si
  */
 const V = 'kaskade.v1';
 export const NodeId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' });
+export const Region = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' });
 
 export const Subjects = {
   /** Request/reply to one node. */
@@ -45,8 +46,8 @@ const Empty = Type.Object({});
 export const NodeRpc = {
   /** Sent by the node that wants streams to their origin: open (or reuse) the origin's end of the link. */
   'pipe.openLink': {
-    request: Type.Object({ room: RoomName, fromNode: NodeId, endpoint: LinkEndpoint }),
-    response: Type.Object({ endpoint: LinkEndpoint }),
+    request: Type.Object({ room: RoomName, fromNode: NodeId, region: Region, endpoint: LinkEndpoint }),
+    response: Type.Object({ endpoint: LinkEndpoint, region: Region }),
   },
   /** Start sending one producer over the link; the answer lets the caller produce the copy. */
   'pipe.consume': {
@@ -115,7 +116,7 @@ export type NodeState = Static<typeof NodeState>;
 export const NodeHeartbeat = Type.Object({
   nodeId: NodeId,
   kind: Type.Union([Type.Literal('edge'), Type.Literal('relay')]),
-  region: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }),
+  region: Region,
   /** Base URL clients use for signaling (edges). */
   url: Type.String({ maxLength: 256 }),
   state: NodeState,
@@ -125,6 +126,8 @@ export const NodeHeartbeat = Type.Object({
   producers: Type.Integer({ minimum: 0 }),
   /** 0..1: the largest of worker CPU share, consumer budget share and bandwidth share. */
   load: Type.Number({ minimum: 0 }),
+  /** Bits per second over all the node's transports, from its stats sampling loop. */
+  bitrateBps: Type.Object({ in: Type.Number({ minimum: 0 }), out: Type.Number({ minimum: 0 }) }),
   /** Participants this node takes at most. */
   capacity: Type.Integer({ minimum: 0 }),
   rooms: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 10_000 }),

@@ -105,6 +105,8 @@ export const Requests = {
       {
         token: Type.String({ minLength: 1, maxLength: 8192 }),
         rtpCapabilities: RtpCapabilitiesSchema,
+        /** The client is coming back after losing its connection (counted, nothing else changes). */
+        reconnect: Type.Optional(Type.Boolean()),
       },
       { additionalProperties: false },
     ),

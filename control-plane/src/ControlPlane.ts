@@ -1,12 +1,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import { Gauge } from 'prom-client';
 import { Bus } from '../common/bus.ts';
 import { createMetricsRegistry, metricsPlugin } from '../common/metrics.ts';
 import { TokenVerifier } from '../common/tokens.ts';
 import { Directory } from '../directory/Directory.ts';
 import { adminPlugin } from './adminPlugin.ts';
 import type { ControlPlaneConfig } from './config.ts';
+import { ControlPlaneMetrics } from './controlPlaneMetrics.ts';
 import { joinPlugin } from './joinPlugin.ts';
 import { NodeRegistry } from './NodeRegistry.ts';
 
@@ -29,8 +29,13 @@ export class ControlPlane {
       secret: config.appJwtSecret,
       publicKeyPem: config.appJwtPublicKey,
     });
-    const bus = await Bus.connect(config.natsUrl, logger, 'control-plane');
-    const directory = new Directory(config.redisUrl, logger);
+    const metricsRegistry = createMetricsRegistry({
+      node: config.nodeId,
+      region: 'global',
+      kind: 'control-plane',
+    });
+    const bus = await Bus.connect(config.natsUrl, logger, config.nodeId, metricsRegistry);
+    const directory = new Directory(config.redisUrl, logger, { registry: metricsRegistry });
     const registry = new NodeRegistry(bus, directory, config.nodeTimeoutMs, logger);
     registry.start();
     const app = Fastify({
@@ -39,23 +44,7 @@ export class ControlPlane {
     });
     const cp = new ControlPlane(app, bus, directory, registry);
     try {
-      const metricsRegistry = createMetricsRegistry({
-        node: 'control-plane',
-        region: 'global',
-        kind: 'control-plane',
-      });
-      new Gauge({
-        name: 'kaskade_nodes',
-        help: 'Live nodes by kind and state',
-        labelNames: ['kind', 'state'],
-        registers: [metricsRegistry],
-        collect() {
-          this.reset();
-          for (const kind of ['edge', 'relay'])
-            for (const state of ['serving', 'draining']) this.set({ kind, state }, 0);
-          for (const n of registry.nodes()) this.inc({ kind: n.kind, state: n.state });
-        },
-      });
+      const metrics = new ControlPlaneMetrics(metricsRegistry, registry);
       await app.register(metricsPlugin, { registry: metricsRegistry });
       app.get('/livez', async () => ({ status: 'ok' }));
       app.get('/readyz', async (_request, reply) =>
@@ -69,6 +58,7 @@ export class ControlPlane {
         edgeTokenTtlSeconds: config.edgeTokenTtlSeconds,
         registry,
         directory,
+        metrics,
       });
       await app.register(adminPlugin, { registry, directory });
       await app.listen({ host: config.httpHost, port: config.httpPort });

@@ -65,6 +65,11 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
     });
   }
 
+  /** Live nodes as last heard, with when. */
+  entries(): { heartbeat: NodeHeartbeat; lastSeen: number }[] {
+    return [...this.#nodes.values()];
+  }
+
   /** A join was sent to this node. */
   placed(nodeId: string): void {
     const entry = this.#nodes.get(nodeId);

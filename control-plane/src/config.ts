@@ -3,6 +3,7 @@ import { commonOptions, loadEnvConfig, logLevelOption, option, Type } from '../c
 import { ConfigError } from '../common/errors.ts';
 
 export const ControlPlaneConfigSchema = Type.Object({
+  nodeId: commonOptions.nodeId('name of this control-plane replica in metrics and logs'),
   httpHost: option(Type.String({ minLength: 1, default: '127.0.0.1' }), {
     env: 'KASKADE_CP_HTTP_HOST',
     description: 'address the control-plane API listens on',

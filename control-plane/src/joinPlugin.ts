@@ -4,6 +4,7 @@ import { KaskadeError } from '../common/errors.ts';
 import { issueToken, type TokenVerifier } from '../common/tokens.ts';
 import type { Directory } from '../directory/Directory.ts';
 import { RoomName } from '../protocol/media.ts';
+import type { ControlPlaneMetrics } from './controlPlaneMetrics.ts';
 import type { NodeRegistry } from './NodeRegistry.ts';
 import { place } from './placement.ts';
 
@@ -28,6 +29,7 @@ export interface JoinPluginOptions {
   edgeTokenTtlSeconds: number;
   registry: NodeRegistry;
   directory: Directory;
+  metrics: ControlPlaneMetrics;
 }
 
 const httpStatus: Record<string, number> = {
@@ -64,6 +66,7 @@ export async function joinPlugin(app: FastifyInstance, opts: JoinPluginOptions):
         (await opts.directory.room(room).catch(() => ({ nodes: [] as string[] }))).nodes,
       );
       const placement = place({ nodes: opts.registry.nodes(), roomNodes, region: request.body.region });
+      opts.metrics.placed(placement);
       if (!placement.ok)
         throw new KaskadeError('UNAVAILABLE', `no edge can take the join (${placement.reason})`);
       const { node } = placement;

@@ -5,6 +5,7 @@ import { createMetricsRegistry, metricsPlugin } from '../../control-plane/common
 import { TokenVerifier } from '../../control-plane/common/tokens.ts';
 import { Directory } from '../../control-plane/directory/Directory.ts';
 import { mediaCodecs } from '../../relay/src/codecs.ts';
+import { MediaMetrics } from '../../relay/src/MediaMetrics.ts';
 import type { EdgeConfig } from './config.ts';
 import { Mesh } from './routing/Mesh.ts';
 import { RoomManager } from './rtc/RoomManager.ts';
@@ -23,6 +24,7 @@ export class Edge {
   readonly config: EdgeConfig;
   readonly pool: WorkerPool;
   readonly rooms: RoomManager;
+  readonly media: MediaMetrics;
   readonly #app: FastifyInstance;
   readonly #logger: Logger;
   /** This node's place in the mesh; undefined for a standalone edge. */
@@ -37,7 +39,9 @@ export class Edge {
     rooms: RoomManager,
     app: FastifyInstance,
     logger: Logger,
+    media: MediaMetrics,
   ) {
+    this.media = media;
     this.config = config;
     this.pool = pool;
     this.rooms = rooms;
@@ -62,20 +66,38 @@ export class Edge {
     });
     const rooms = new RoomManager(pool, config.roomEmptyGraceMs, logger);
     const registry = createMetricsRegistry({ node: config.nodeId, region: config.region, kind: 'edge' });
-    const metrics = new EdgeMetrics(registry, pool, rooms);
+    const metrics = new EdgeMetrics(registry, rooms);
+    const budget = config.workers * config.workerMaxConsumers;
+    const media = new MediaMetrics({
+      registry,
+      region: config.region,
+      workers: () => pool.workers,
+      intervalMs: config.statsIntervalMs,
+      maxStatsPerRound: config.statsMaxPerRound,
+      maxBitrateBps: config.maxBitrateBps,
+      loadShares: () => ({
+        consumers: pool.workers.reduce((n, w) => n + w.consumers, 0) / budget,
+        participants: rooms.openRooms().reduce((n, r) => n + r.participantCount, 0) / config.capacity,
+      }),
+      logger,
+    });
+    pool.on('workerdied', (index) => media.workerDied(index));
     const app = Fastify({
       loggerInstance: logger as FastifyBaseLogger,
       logController: new LogController({ disableRequestLogging: true }),
     });
-    const edge = new Edge(config, pool, rooms, app, logger);
+    const edge = new Edge(config, pool, rooms, app, logger, media);
     // The same codecs on every router, so any router's capabilities stand for all.
     const probe = await pool.workers[0]!.worker.createRouter({ mediaCodecs });
     const rtpCapabilities = probe.rtpCapabilities;
     probe.close();
     try {
       if (config.natsUrl && config.redisUrl) {
-        const bus = await Bus.connect(config.natsUrl, logger, config.nodeId);
-        const directory = new Directory(config.redisUrl, logger, { ttlSeconds: config.directoryTtlSeconds });
+        const bus = await Bus.connect(config.natsUrl, logger, config.nodeId, registry);
+        const directory = new Directory(config.redisUrl, logger, {
+          ttlSeconds: config.directoryTtlSeconds,
+          registry,
+        });
         edge.#meshParts = { bus, directory };
         edge.mesh = new Mesh({
           nodeId: config.nodeId,
@@ -89,6 +111,8 @@ export class Edge {
           announcedAddress: config.rtcAnnouncedAddress,
           bus,
           directory,
+          registry,
+          media,
           pool,
           rooms,
           logger,
@@ -116,6 +140,7 @@ export class Edge {
         },
       });
       await app.listen({ host: config.httpHost, port: config.httpPort });
+      media.start();
       edge.mesh?.start(config.publicUrl ?? edge.url);
     } catch (error) {
       pool.close();
@@ -151,6 +176,7 @@ export class Edge {
     await new Promise((resolve) => setTimeout(resolve, 50)); // let the close frames (1001) go out
     await this.#app.close();
     await this.#closeMesh();
+    this.media.stop();
     this.pool.close();
     this.#logger.info('edge stopped');
   }

@@ -116,6 +116,9 @@ export const EdgeConfigSchema = Type.Object({
     env: 'KASKADE_DIRECTORY_TTL_S',
     description: 'directory keys expire unless refreshed within this time (crash clean-up)',
   }),
+  statsIntervalMs: commonOptions.statsIntervalMs(),
+  statsMaxPerRound: commonOptions.statsMaxPerRound(),
+  maxBitrateBps: commonOptions.maxBitrateBps(),
   logLevel: logLevelOption(),
 });
 export type EdgeConfig = Static<typeof EdgeConfigSchema>;

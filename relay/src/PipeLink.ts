@@ -10,6 +10,8 @@ export class PipeLink {
   readonly room: string;
   readonly remoteNode: string;
   readonly transport: types.PipeTransport;
+  /** Region of the remote node; learnt in the openLink exchange, '' until then. */
+  #remoteRegion = '';
   readonly copies = new Map<string, types.Producer>();
   readonly sends = new Map<string, types.Consumer>();
   /** Copies being set up right now: the link is not idle while any is. */
@@ -19,6 +21,16 @@ export class PipeLink {
     this.room = room;
     this.remoteNode = remoteNode;
     this.transport = transport;
+  }
+
+  get remoteRegion(): string {
+    return this.#remoteRegion;
+  }
+
+  /** Recorded on the transport too, where the stats sampler reads it. */
+  set remoteRegion(region: string) {
+    this.#remoteRegion = region;
+    this.transport.appData.remoteRegion = region;
   }
 
   get endpoint(): LinkEndpoint {

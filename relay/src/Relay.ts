@@ -5,6 +5,7 @@ import type { Bus } from '../../control-plane/common/bus.ts';
 import { KaskadeError } from '../../control-plane/common/errors.ts';
 import type { Source } from '../../control-plane/protocol/media.ts';
 import { PipeEvent, Subjects } from '../../control-plane/protocol/nats.ts';
+import type { CascadeMetrics } from './CascadeMetrics.ts';
 import { PipeLink } from './PipeLink.ts';
 
 /** A producer this node originates, as the relay needs to see it. */
@@ -16,6 +17,7 @@ export interface LocalProducer {
 
 export interface RelayOptions {
   nodeId: string;
+  region: string;
   bus: Bus;
   /** Address pipe transports listen on, and the one announced to other nodes. */
   listenIp: string;
@@ -23,6 +25,7 @@ export interface RelayOptions {
   /** How long a copy nobody consumes is kept, so quick re-subscriptions are cheap. */
   lingerMs: number;
   logger: Logger;
+  metrics: CascadeMetrics;
   /** The router of a room on this node that pipe links attach to, if the node carries the room. */
   routerFor: (room: string) => Promise<types.Router | undefined>;
   /**
@@ -74,7 +77,7 @@ export class Relay extends EventEmitter<{
   /** Serves the origin side of the protocol and listens for events about copies. */
   start(): void {
     const { bus, nodeId } = this.#options;
-    bus.serveRpc(nodeId, 'pipe.openLink', async ({ room, fromNode, endpoint }) => {
+    bus.serveRpc(nodeId, 'pipe.openLink', async ({ room, fromNode, region, endpoint }) => {
       // Both ends opening the same link at once: the smaller node id's attempt wins, the
       // other side gets CONFLICT and then finds the link this handler made.
       if (this.#linkPromises.has(key(room, fromNode)) && nodeId < fromNode) {
@@ -83,9 +86,10 @@ export class Relay extends EventEmitter<{
       // The remote (re)opens: a link it had before is stale (it restarted, or it closed its end).
       this.#links.get(key(room, fromNode))?.close();
       const link = await this.#createLink(room, fromNode);
+      link.remoteRegion = region;
       await link.transport.connect(endpoint);
       this.emit('linkopened', room, fromNode);
-      return { endpoint: link.endpoint };
+      return { endpoint: link.endpoint, region: this.#options.region };
     });
     bus.serveRpc(nodeId, 'pipe.consume', async ({ room, fromNode, producerId, origin }) => {
       const link = this.#links.get(key(room, fromNode));
@@ -133,7 +137,7 @@ export class Relay extends EventEmitter<{
     this.#lingers.delete(k);
     let copy = this.#copyPromises.get(k);
     if (!copy) {
-      copy = this.#fetch(room, via, producerId, originNode);
+      copy = this.#options.metrics.timeSetup(this.#fetch(room, via, producerId, originNode));
       this.#copyPromises.set(k, copy);
       copy.catch(() => this.#copyPromises.delete(k));
     }
@@ -291,11 +295,13 @@ export class Relay extends EventEmitter<{
       pending = (async () => {
         const link = await this.#createLink(room, remoteNode);
         try {
-          const { endpoint } = await this.#options.bus.rpc(remoteNode, 'pipe.openLink', {
+          const { endpoint, region } = await this.#options.bus.rpc(remoteNode, 'pipe.openLink', {
             room,
             fromNode: this.#options.nodeId,
+            region: this.#options.region,
             endpoint: link.endpoint,
           });
+          link.remoteRegion = region;
           await link.transport.connect(endpoint);
           return link;
         } catch (error) {

@@ -2,13 +2,16 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { types } from 'mediasoup';
 import * as mediasoup from 'mediasoup';
 import type { Logger } from 'pino';
-import { Gauge } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { Bus } from '../../control-plane/common/bus.ts';
 import { createMetricsRegistry, metricsPlugin } from '../../control-plane/common/metrics.ts';
 import { NodeDead, NodeHeartbeat, Subjects } from '../../control-plane/protocol/nats.ts';
+import { CascadeMetrics } from './CascadeMetrics.ts';
 import { mediaCodecs } from './codecs.ts';
 import type { RelayConfig } from './config.ts';
+import { MediaMetrics } from './MediaMetrics.ts';
 import { Relay } from './Relay.ts';
+import { WorkerCensus } from './WorkerCensus.ts';
 import { withoutSignalHandlers } from './workers.ts';
 
 /**
@@ -19,6 +22,7 @@ import { withoutSignalHandlers } from './workers.ts';
  */
 export class RelayNode {
   readonly relay: Relay;
+  readonly media: MediaMetrics;
   readonly #config: RelayConfig;
   readonly #worker: types.Worker;
   readonly #bus: Bus;
@@ -33,13 +37,27 @@ export class RelayNode {
     bus: Bus,
     app: FastifyInstance,
     logger: Logger,
+    registry: Registry,
   ) {
     this.#config = config;
+    const workers = [{ index: 0, census: new WorkerCensus(worker) }];
+    this.media = new MediaMetrics({
+      registry,
+      region: config.region,
+      workers: () => workers,
+      intervalMs: config.statsIntervalMs,
+      maxStatsPerRound: config.statsMaxPerRound,
+      maxBitrateBps: config.maxBitrateBps,
+      loadShares: () => ({}),
+      logger,
+    });
     this.#worker = worker;
     this.#bus = bus;
     this.#app = app;
     this.relay = new Relay({
       nodeId: config.nodeId,
+      region: config.region,
+      metrics: new CascadeMetrics(registry, () => this.relay.links()),
       bus,
       listenIp: config.rtcListenIp,
       announcedAddress: config.rtcAnnouncedAddress,
@@ -61,12 +79,14 @@ export class RelayNode {
       logger.fatal({ err }, 'relay worker died');
       process.exit(1);
     });
-    const bus = await Bus.connect(config.natsUrl, logger, config.nodeId);
+    const registry = createMetricsRegistry({ node: config.nodeId, region: config.region, kind: 'relay' });
+    const bus = await Bus.connect(config.natsUrl, logger, config.nodeId, registry);
     const app = Fastify({
       loggerInstance: logger as FastifyBaseLogger,
       logController: new LogController({ disableRequestLogging: true }),
     });
-    const node = new RelayNode(config, worker, bus, app, logger);
+    const node = new RelayNode(config, worker, bus, app, logger, registry);
+    node.media.start();
     node.relay.start();
     // Downstream no longer takes a stream: let the upstream copy go (after the linger).
     node.relay.on('sendclosed', (room, producerId) => {
@@ -81,15 +101,6 @@ export class RelayNode {
       if (!node.relay.links().some((l) => l.room === room)) node.#closeRoom(room);
     });
     bus.subscribe(Subjects.nodeDead, NodeDead, ({ nodeId }) => node.relay.closeNode(nodeId));
-    const registry = createMetricsRegistry({ node: config.nodeId, region: config.region, kind: 'relay' });
-    new Gauge({
-      name: 'kaskade_pipe_links',
-      help: 'Pipe links open on this node',
-      registers: [registry],
-      collect() {
-        this.set(node.relay.links().length);
-      },
-    });
     await app.register(metricsPlugin, { registry });
     app.get('/livez', async () => ({ status: 'ok' }));
     app.get('/readyz', async () => ({ status: node.#state }));
@@ -108,6 +119,7 @@ export class RelayNode {
     this.#state = 'draining';
     this.#heartbeat();
     for (const timer of this.#timers) clearInterval(timer);
+    this.media.stop();
     this.relay.close();
     await this.#app.close();
     await this.#bus.close();
@@ -142,7 +154,8 @@ export class RelayNode {
       participants: 0,
       consumers: links.reduce((n, l) => n + l.sends.size, 0),
       producers: links.reduce((n, l) => n + l.copies.size, 0),
-      load: 0,
+      load: this.media.load,
+      bitrateBps: this.media.bitrateBps,
       capacity: 0,
       rooms: [...this.#routers.keys()],
       ts: Date.now(),

@@ -31,6 +31,9 @@ export const RelayConfigSchema = Type.Object({
   ),
   heartbeatMs: commonOptions.heartbeatMs(),
   pipeLingerMs: commonOptions.pipeLingerMs(),
+  statsIntervalMs: commonOptions.statsIntervalMs(),
+  statsMaxPerRound: commonOptions.statsMaxPerRound(),
+  maxBitrateBps: commonOptions.maxBitrateBps(),
   logLevel: logLevelOption(),
 });
 export type RelayConfig = Static<typeof RelayConfigSchema>;

@@ -72,6 +72,7 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
         KASKADE_REDIS_URL: redisUrl,
         KASKADE_JWT_SECRET: edgeJwtSecret,
         KASKADE_APP_JWT_SECRET: appJwtSecret,
+        KASKADE_NODE_ID: 'control-plane',
         KASKADE_LOG_LEVEL: 'info',
         ...options.controlPlaneEnv,
       },

@@ -46,7 +46,10 @@ it('two browsers on edges in different regions see and hear each other', async (
   await harness(grace.page, 'leave');
   // Every process serves Prometheus metrics; the control plane counts the nodes it hears.
   const cpMetrics = await (await fetch(`${mesh.controlPlane.url}/metrics`)).text();
-  expect(cpMetrics).toMatch(/^kaskade_nodes\{kind="edge",state="serving"[^}]*\} 4$/m);
+  for (const region of ['eu', 'us'])
+    expect(cpMetrics).toMatch(
+      new RegExp(`^kaskade_nodes\\{kind="edge",state="serving",target_region="${region}"[^}]*\\} 2$`, 'm'),
+    );
   for (const node of mesh.edges)
     expect(await (await fetch(`${node.url}/metrics`)).text()).toMatch(/^kaskade_participants\{/m);
   // Nothing is left on any edge: no routers, transports, producers, consumers or pipe links.

@@ -82,7 +82,9 @@ it('a lecture across two regions with relays: every viewer receives, one copy en
 
   // The relay reports its links to Prometheus too.
   const relayMetrics = await (await fetch(`${usRelay.url}/metrics`)).text();
-  expect(relayMetrics).toMatch(/^kaskade_pipe_links\{[^}]*kind="relay"[^}]*\} 3$/m);
+  // One link up to the origin's region, two down to this region's edges.
+  expect(relayMetrics).toMatch(/^kaskade_pipe_links\{remote_region="eu"[^}]*kind="relay"[^}]*\} 1$/m);
+  expect(relayMetrics).toMatch(/^kaskade_pipe_links\{remote_region="us"[^}]*kind="relay"[^}]*\} 2$/m);
 
   // The relay dies: the us edges fall back to direct pipes and every viewer resumes.
   usRelay.child.kill('SIGKILL');

@@ -5,7 +5,11 @@ import { eventually, startEdge, token } from '../helpers/edge.ts';
 
 let edge: Edge;
 beforeAll(async () => {
-  edge = await startEdge({ KASKADE_NODE_ID: 'metrics-edge', KASKADE_WORKERS: '2' });
+  edge = await startEdge({
+    KASKADE_NODE_ID: 'metrics-edge',
+    KASKADE_WORKERS: '2',
+    KASKADE_STATS_INTERVAL_MS: '250',
+  });
 });
 afterAll(async () => {
   await edge?.stop();
@@ -28,6 +32,26 @@ it('metrics stay low-cardinality: 100 participants joining and leaving 5 rooms a
     if (i % 10 === 0) await bot.publish('microphone');
     bots.push(bot);
   }
+  // The sampling loop turns the publishers' media into bytes, scores, CPU and first-media times.
+  // A series by name and some of its labels (prom-client orders labels differently per type).
+  const value = (lines: string[], name: string, labels: Record<string, string> = {}) => {
+    const line = lines.find(
+      (l) =>
+        (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) &&
+        Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)),
+    );
+    return Number(line?.split(' ').pop() ?? Number.NaN);
+  };
+  await eventually(async () => {
+    const lines = await scrape();
+    expect(
+      value(lines, 'kaskade_transport_bytes_total', { direction: 'in', transport: 'plain' }),
+    ).toBeGreaterThan(0);
+    expect(value(lines, 'kaskade_producer_score_count', { transport: 'plain' })).toBeGreaterThan(0);
+    expect(value(lines, 'kaskade_join_seconds_count', { stage: 'first_media' })).toBe(10);
+    expect(value(lines, 'kaskade_bitrate_bps', { direction: 'in' })).toBeGreaterThan(0);
+    expect(value(lines, 'kaskade_node_load_ratio')).toBeGreaterThan(0);
+  });
   const during = await scrape();
   expect(during.find((l) => l.startsWith('kaskade_participants'))).toMatch(/ 100$/);
   expect(during.find((l) => l.startsWith('kaskade_rooms'))).toMatch(/ 5$/);

@@ -1,9 +1,11 @@
 import type { types } from 'mediasoup';
 import * as mediasoup from 'mediasoup';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bus } from '../../control-plane/common/bus.ts';
 import { Subjects } from '../../control-plane/protocol/nats.ts';
+import { CascadeMetrics } from '../../relay/src/CascadeMetrics.ts';
 import { mediaCodecs } from '../../relay/src/codecs.ts';
 import { type LocalProducer, Relay } from '../../relay/src/Relay.ts';
 import { eventually } from '../helpers/edge.ts';
@@ -21,6 +23,7 @@ interface Node {
   bus: Bus;
   relay: Relay;
   producers: Map<string, LocalProducer>;
+  metrics: Registry;
 }
 
 let nats: Service;
@@ -31,8 +34,11 @@ async function startNode(id: string): Promise<Node> {
   const router = await worker.createRouter({ mediaCodecs });
   const bus = await Bus.connect(nats.url, logger, id);
   const producers = new Map<string, LocalProducer>();
-  const relay = new Relay({
+  const metrics = new Registry();
+  const relay: Relay = new Relay({
     nodeId: id,
+    region: `region-of-${id}`,
+    metrics: new CascadeMetrics(metrics, () => relay.links()),
     bus,
     listenIp: '127.0.0.1',
     lingerMs: 300,
@@ -41,7 +47,7 @@ async function startNode(id: string): Promise<Node> {
     findProducer: async (room, producerId) => (room === ROOM ? producers.get(producerId) : undefined),
   });
   relay.start();
-  const node = { id, worker, router, bus, relay, producers };
+  const node = { id, worker, router, bus, relay, producers, metrics };
   nodes.push(node);
   return node;
 }
@@ -90,6 +96,14 @@ describe('cross-host pipes over NATS', () => {
       source: 'camera',
       participantId: 'p1',
     });
+    // Metrics: two setups timed on B, no failure; each side names the other's region.
+    const metricsOfB = await b.metrics.metrics();
+    expect(metricsOfB).toMatch(/^kaskade_pipe_setup_seconds_count 2$/m);
+    expect(metricsOfB).toMatch(/^kaskade_pipe_links\{remote_region="region-of-node-a"\} 1$/m);
+    expect(metricsOfB).toMatch(/^kaskade_pipe_streams\{direction="in"\} 2$/m);
+    expect(await a.metrics.metrics()).toMatch(/^kaskade_pipe_links\{remote_region="region-of-node-b"\} 1$/m);
+    await expect(b.relay.fetch(ROOM, 'node-a', 'no-such-producer')).rejects.toThrow();
+    expect(await b.metrics.metrics()).toMatch(/^kaskade_pipe_setup_failures_total\{reason="not_found"\} 1$/m);
 
     const viewer = await PlainPeer.create(b.router);
     const audio = await viewer.consume(mic.producer.id);

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Bus } from '../../../control-plane/common/bus.ts';
 import type { Directory } from '../../../control-plane/directory/Directory.ts';
 import {
@@ -9,6 +10,8 @@ import {
   Subjects,
 } from '../../../control-plane/protocol/nats.ts';
 import type { ParticipantInfo, StreamInfo } from '../../../control-plane/protocol/signaling.ts';
+import { CascadeMetrics } from '../../../relay/src/CascadeMetrics.ts';
+import type { MediaMetrics } from '../../../relay/src/MediaMetrics.ts';
 import { Relay } from '../../../relay/src/Relay.ts';
 import type { Room, RoomLink } from '../rtc/Room.ts';
 import type { RoomManager } from '../rtc/RoomManager.ts';
@@ -27,6 +30,9 @@ export interface MeshOptions {
   announcedAddress?: string;
   bus: Bus;
   directory: Directory;
+  registry: Registry;
+  /** The node's load ratio and bitrate, from the stats sampling loop. */
+  media: MediaMetrics;
   pool: WorkerPool;
   rooms: RoomManager;
   logger: Logger;
@@ -57,6 +63,8 @@ export class Mesh {
     this.#logger = options.logger.child({ component: 'mesh' });
     this.relay = new Relay({
       nodeId: options.nodeId,
+      region: options.region,
+      metrics: new CascadeMetrics(options.registry, () => this.relay.links()),
       bus: options.bus,
       listenIp: options.listenIp,
       announcedAddress: options.announcedAddress,
@@ -339,12 +347,11 @@ export class Mesh {
   }
 
   #heartbeat(): void {
-    const { bus, directory, pool, rooms, nodeId, region, capacity } = this.#options;
+    const { bus, directory, pool, rooms, media, nodeId, region, capacity } = this.#options;
     const publicUrl = this.#publicUrl;
     const open = rooms.openRooms();
     const participants = open.reduce((n, r) => n + r.participantCount, 0);
     const consumers = pool.workers.reduce((n, w) => n + w.consumers, 0);
-    const budget = pool.workers.length * pool.maxConsumersPerWorker;
     const heartbeat: NodeHeartbeat = {
       nodeId,
       kind: 'edge',
@@ -355,7 +362,8 @@ export class Mesh {
       participants,
       consumers,
       producers: open.reduce((n, r) => n + r.localStreams().length, 0),
-      load: Math.max(consumers / Math.max(1, budget), participants / Math.max(1, capacity)),
+      load: media.load,
+      bitrateBps: media.bitrateBps,
       capacity,
       rooms: open.map((r) => r.name),
       ts: Date.now(),

@@ -63,7 +63,10 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   readonly router: RoomRouter;
   #tokenGrants: Grants;
   #role: Role;
-  readonly observer = new EventEmitter<{ close: [reason: LeaveReason] }>();
+  readonly observer = new EventEmitter<{
+    close: [reason: LeaveReason];
+    newtransport: [transport: MediaTransport];
+  }>();
   readonly #rtpCapabilities: types.RtpCapabilities;
   readonly #directory: StreamDirectory;
   readonly #transports = new Map<string, MediaTransport>();
@@ -349,6 +352,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     (transport.observer as types.TransportObserver).once('close', () =>
       this.#transports.delete(transport.id),
     );
+    this.observer.emit('newtransport', transport);
     return transport;
   }
 

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import * as mediasoup from 'mediasoup';
 import type { Logger } from 'pino';
+import { WorkerCensus } from '../../../relay/src/WorkerCensus.ts';
 import { withoutSignalHandlers } from '../../../relay/src/workers.ts';
 
 export interface WorkerPoolOptions {
@@ -23,8 +24,8 @@ export class MediaWorker {
   readonly webRtcServer: types.WebRtcServer;
   /** Where plain RTP transports listen, or undefined when they are not allowed. */
   readonly plainRtpListenInfo: types.TransportListenInfo | undefined;
-  readonly #routers = new Set<types.Router>();
-  #consumers = 0;
+  /** What the worker carries, counted through mediasoup's observers (pipes included). */
+  readonly census: WorkerCensus;
 
   constructor(
     index: number,
@@ -36,27 +37,16 @@ export class MediaWorker {
     this.worker = worker;
     this.webRtcServer = webRtcServer;
     this.plainRtpListenInfo = plainRtpListenInfo;
-    // Counted through mediasoup's observers, so every path that creates or closes a
-    // consumer (pipes included) is seen without the callers having to report it.
-    worker.observer.on('newrouter', (router) => {
-      this.#routers.add(router);
-      router.observer.once('close', () => this.#routers.delete(router));
-      router.observer.on('newtransport', (transport) =>
-        transport.observer.on('newconsumer', (consumer) => {
-          this.#consumers++;
-          consumer.observer.once('close', () => this.#consumers--);
-        }),
-      );
-    });
+    this.census = new WorkerCensus(worker);
   }
 
   /** The routers alive on this worker. */
   get routers(): ReadonlySet<types.Router> {
-    return this.#routers;
+    return this.census.routers;
   }
 
   get consumers(): number {
-    return this.#consumers;
+    return this.census.consumers.size;
   }
 
   get pid(): number {

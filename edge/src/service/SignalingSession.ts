@@ -59,7 +59,10 @@ const handlers: Handlers = {
   createPlainTransport: (s, data) => s.participant.createPlainTransport(data),
   connectPlainTransport: (s, data) => done(s.participant.connectPlainTransport(data)),
   connectTransport: (s, data) => done(s.participant.connectTransport(data)),
-  restartIce: (s, data) => s.participant.restartIce(data),
+  restartIce: (s, data) => {
+    s.context.metrics.iceRestarted();
+    return s.participant.restartIce(data);
+  },
   produce: (s, data) => s.participant.produce(data),
   pauseProducer: (s, data) => done(s.participant.pauseProducer(data)),
   resumeProducer: (s, data) => done(s.participant.resumeProducer(data)),
@@ -102,6 +105,7 @@ export class SignalingSession {
   #held: NotificationFrame[] | null = null;
   #alive = true;
   readonly #joinTimer: NodeJS.Timeout;
+  readonly #openedAt = performance.now();
   readonly #pingTimer: NodeJS.Timeout;
 
   constructor(socket: WebSocket, context: SessionContext) {
@@ -109,7 +113,9 @@ export class SignalingSession {
     this.context = context;
     this.#logger = context.logger;
     this.#joinTimer = setTimeout(() => {
-      if (!this.#participant) this.#close(CloseCodes.joinTimeout, 'join timeout');
+      if (this.#participant) return;
+      this.context.metrics.joinFailed('TIMEOUT');
+      this.#close(CloseCodes.joinTimeout, 'join timeout');
     }, context.joinTimeoutMs);
     // A peer that vanished without a FIN is found by its missing pong.
     this.#pingTimer = setInterval(() => {
@@ -136,19 +142,24 @@ export class SignalingSession {
     return this.#participant;
   }
 
-  async join({ token, rtpCapabilities }: RequestData<'join'>): Promise<ResponseData<'join'>> {
+  async join({ token, rtpCapabilities, reconnect }: RequestData<'join'>): Promise<ResponseData<'join'>> {
     if (this.#participant || this.#joining) throw new KaskadeError('INVALID_STATE', 'joined already');
     this.#joining = true;
+    const joinRequestedAt = performance.now();
     try {
       const claims = await this.#verify(token);
       const room = await this.context.rooms.getOrCreate(claims.room);
       const participant = await room.join(claims, rtpCapabilities).catch((error: unknown) => {
-        this.context.metrics.joins.inc({ result: 'error' });
+        this.context.metrics.joinFailed(error);
         throw error;
       });
       this.#participant = participant;
       this.#room = room;
-      this.context.metrics.joins.inc({ result: 'ok' });
+      this.context.metrics.joined(
+        participant,
+        { socketOpenedAt: this.#openedAt, joinRequestedAt },
+        reconnect === true,
+      );
       clearTimeout(this.#joinTimer);
       this.#held = [];
       participant.on('notification', (notification, data) => this.#send({ notification, data }));
@@ -182,7 +193,9 @@ export class SignalingSession {
       }
       return claims;
     } catch (error) {
-      this.context.metrics.joins.inc({ result: 'unauthorized' });
+      this.context.metrics.joinFailed(
+        error instanceof KaskadeError ? error : new KaskadeError('UNAUTHORIZED', String(error)),
+      );
       // Answer first, then close: the client learns why.
       setImmediate(() => this.#close(CloseCodes.unauthorized, 'unauthorized'));
       throw error;

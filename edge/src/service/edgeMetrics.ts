@@ -1,30 +1,73 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { types } from 'mediasoup';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { ErrorCodes, KaskadeError } from '../../../control-plane/common/errors.ts';
+import type { Participant } from '../rtc/Participant.ts';
 import type { RoomManager } from '../rtc/RoomManager.ts';
-import type { WorkerPool } from '../rtc/WorkerPool.ts';
 
-/** The edge's own metrics: sessions and what its workers carry, read when scraped. */
+/** What producers and consumers share for RTP tracing. */
+type Traceable = Pick<types.Producer, 'enableTraceEvent' | 'closed'> & {
+  once(event: 'trace', listener: () => void): unknown;
+  observer: { once(event: 'close', listener: () => void): unknown };
+};
+
+/** Why a join failed: an error code, or no join request before the deadline. */
+export type JoinFailure = (typeof ErrorCodes)[number] | 'TIMEOUT';
+
+/**
+ * The edge's session metrics: joins by result and reason, how long joining takes (to
+ * the answer, and to the first media packet), rooms, participants, WebSockets,
+ * ICE/DTLS failures and reconnects. Media and worker metrics are MediaMetrics'.
+ */
 export class EdgeMetrics {
-  readonly joins: Counter<'result'>;
   readonly websockets: Gauge;
+  readonly #joins: Counter<'result' | 'reason'>;
+  readonly #joinSeconds: Histogram<'stage'>;
+  readonly #transportFailures: Counter<'reason'>;
+  readonly #reconnects: Counter<'kind'>;
 
-  constructor(registry: Registry, pool: WorkerPool, rooms: RoomManager) {
-    this.joins = new Counter({
+  constructor(registry: Registry, rooms: RoomManager) {
+    const registers = [registry];
+    this.#joins = new Counter({
       name: 'kaskade_joins_total',
-      help: 'Join requests on this edge by result (ok, unauthorized, error)',
-      labelNames: ['result'],
-      registers: [registry],
+      help: 'Join attempts on this edge: result ok with reason none, or failed with the error code (timeout: no join request in time)',
+      labelNames: ['result', 'reason'],
+      registers,
     });
     // Every label value present from the start: the series set never changes at run time.
-    for (const result of ['ok', 'unauthorized', 'error']) this.joins.inc({ result }, 0);
+    this.#joins.inc({ result: 'ok', reason: 'none' }, 0);
+    for (const code of [...ErrorCodes, 'TIMEOUT'])
+      this.#joins.inc({ result: 'failed', reason: code.toLowerCase() }, 0);
+    this.#joinSeconds = new Histogram({
+      name: 'kaskade_join_seconds',
+      help: 'Join latency: stage joined = WebSocket open to join answered; first_media = join request to the first RTP packet to or from the participant',
+      labelNames: ['stage'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+      registers,
+    });
+    for (const stage of ['joined', 'first_media']) this.#joinSeconds.zero({ stage });
+    this.#transportFailures = new Counter({
+      name: 'kaskade_transport_failures_total',
+      help: 'WebRTC transports that lost ICE connectivity (ice_disconnected) or failed DTLS (dtls_failed)',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of ['ice_disconnected', 'dtls_failed']) this.#transportFailures.inc({ reason }, 0);
+    this.#reconnects = new Counter({
+      name: 'kaskade_reconnects_total',
+      help: 'Clients recovering: rejoin = a join flagged as a reconnect by the SDK, ice_restart = an ICE restart',
+      labelNames: ['kind'],
+      registers,
+    });
+    for (const kind of ['rejoin', 'ice_restart']) this.#reconnects.inc({ kind }, 0);
     this.websockets = new Gauge({
       name: 'kaskade_websocket_connections',
       help: 'Open signaling WebSockets',
-      registers: [registry],
+      registers,
     });
     new Gauge({
       name: 'kaskade_rooms',
       help: 'Rooms open on this node',
-      registers: [registry],
+      registers,
       collect() {
         this.set(rooms.openRooms().length);
       },
@@ -32,28 +75,69 @@ export class EdgeMetrics {
     new Gauge({
       name: 'kaskade_participants',
       help: 'Participants connected to this node',
-      registers: [registry],
+      registers,
       collect() {
         this.set(rooms.openRooms().reduce((n, r) => n + r.participantCount, 0));
       },
     });
-    new Gauge({
-      name: 'kaskade_worker_consumers',
-      help: 'Consumers per mediasoup worker',
-      labelNames: ['worker'],
-      registers: [registry],
-      collect() {
-        for (const w of pool.workers) this.set({ worker: String(w.index) }, w.consumers);
-      },
+  }
+
+  joinFailed(error: unknown): void {
+    const code: JoinFailure =
+      error === 'TIMEOUT' ? 'TIMEOUT' : error instanceof KaskadeError ? error.code : 'INTERNAL';
+    this.#joins.inc({ result: 'failed', reason: code.toLowerCase() });
+  }
+
+  /**
+   * A join succeeded: counts it, times it, and watches the participant's transports
+   * for failures and for its first media packet.
+   */
+  joined(
+    participant: Participant,
+    times: { socketOpenedAt: number; joinRequestedAt: number },
+    reconnect: boolean,
+  ): void {
+    this.#joins.inc({ result: 'ok', reason: 'none' });
+    this.#joinSeconds.observe({ stage: 'joined' }, (performance.now() - times.socketOpenedAt) / 1000);
+    if (reconnect) this.#reconnects.inc({ kind: 'rejoin' });
+    let traced: Traceable | undefined;
+    let seen = false;
+    // The first media packet is found by RTP tracing one producer or consumer at a time,
+    // then tracing is switched off: one trace event per participant, not one per packet.
+    const trace = (media: types.Producer | types.Consumer) => {
+      const object = media as unknown as Traceable;
+      if (seen || traced) return;
+      traced = object;
+      void object.enableTraceEvent(['rtp']).catch(() => undefined);
+      object.once('trace', () => {
+        if (seen) return;
+        seen = true;
+        this.#joinSeconds.observe(
+          { stage: 'first_media' },
+          (performance.now() - times.joinRequestedAt) / 1000,
+        );
+        if (!object.closed) void object.enableTraceEvent([]).catch(() => undefined);
+      });
+      object.observer.once('close', () => {
+        if (traced === object) traced = undefined;
+      });
+    };
+    participant.observer.on('newtransport', (transport) => {
+      const observer = transport.observer as types.TransportObserver;
+      observer.on('newproducer', trace);
+      observer.on('newconsumer', trace);
+      if (transport.type !== 'webrtc') return;
+      const webrtc = transport as types.WebRtcTransport;
+      webrtc.on('icestatechange', (state) => {
+        if (state === 'disconnected') this.#transportFailures.inc({ reason: 'ice_disconnected' });
+      });
+      webrtc.on('dtlsstatechange', (state) => {
+        if (state === 'failed') this.#transportFailures.inc({ reason: 'dtls_failed' });
+      });
     });
-    new Gauge({
-      name: 'kaskade_worker_routers',
-      help: 'Routers per mediasoup worker',
-      labelNames: ['worker'],
-      registers: [registry],
-      collect() {
-        for (const w of pool.workers) this.set({ worker: String(w.index) }, w.routers.size);
-      },
-    });
+  }
+
+  iceRestarted(): void {
+    this.#reconnects.inc({ kind: 'ice_restart' });
   }
 }
