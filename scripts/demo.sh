@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Brings up the local setup (an edge with its mediasoup workers and the demo page)
-# and prints the URL to open. Installs what it needs first. Ctrl-C stops it.
+# Brings up the local mesh (NATS, Redis, control plane, edges and relays in two regions)
+# and the demo page, and prints the URLs to open. With --prometheus, also a Prometheus
+# scraping every process with Kaskade's alert rules. Installs what it needs first.
+# Ctrl-C stops everything.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/bootstrap.sh"
+packages=(nats-server redis-server)
+for arg in "$@"; do [ "$arg" = --prometheus ] && packages+=(prometheus); done
+ensure_apt "${packages[@]}"
 ensure_node
 ensure_npm_deps
 node client-sdk/build.ts >/dev/null
-exec node scripts/demo.ts
+exec node scripts/demo.ts "$@"

@@ -1,7 +1,9 @@
 // The local setup: a whole Kaskade mesh on this machine and the demo page.
 // Run through scripts/demo.sh, which installs what is needed first. Ctrl-C stops everything.
+import { fileURLToPath } from 'node:url';
 import { serverUrl, startDemoServer } from '../client-sdk/dev-server.ts';
-import { startLocalMesh } from './lib/local-mesh.ts';
+import { scrapeTargets, startLocalMesh } from './lib/local-mesh.ts';
+import { startPrometheus } from './lib/services.ts';
 
 const verbose = process.env.KASKADE_DEMO_VERBOSE === '1';
 const mesh = await startLocalMesh({
@@ -22,7 +24,16 @@ const web = await startDemoServer({ port: Number(process.env.KASKADE_DEMO_PORT ?
   () => startDemoServer({ backend }), // 8080 taken: any free port
 );
 
-const rows = mesh.edges.map(
+// --prometheus: a Prometheus scraping every process, with the alert rules loaded.
+const prometheus = process.argv.includes('--prometheus')
+  ? await startPrometheus({
+      targets: scrapeTargets(mesh),
+      ruleFiles: [fileURLToPath(new URL('../deploy/prometheus/alerts.yml', import.meta.url))],
+      port: process.env.KASKADE_PROMETHEUS_PORT ? Number(process.env.KASKADE_PROMETHEUS_PORT) : undefined,
+    })
+  : undefined;
+
+const rows = [...mesh.edges, ...mesh.relays].map(
   (e) => `    ${e.nodeId.padEnd(14)} region ${e.region.padEnd(4)} ${e.url}  (pid ${e.child.pid})`,
 );
 console.log(`
@@ -33,6 +44,12 @@ console.log(`
     nats           ${mesh.natsUrl}${mesh.nats ? '' : ' (given)'}
     redis          ${mesh.redisUrl}${mesh.redis ? '' : ' (given)'}
 ${rows.join('\n')}
+${
+  prometheus
+    ? `    prometheus     ${prometheus.url}   (alerts: ${prometheus.url}/alerts; config ${prometheus.configFile})
+                   dashboards for Grafana: deploy/grafana/dashboards/*.json (see deploy/README.md)`
+    : '    (add --prometheus to also start Prometheus against the mesh)'
+}
 
   Ctrl-C stops everything.
 `);
@@ -43,6 +60,7 @@ async function stop() {
   stopping = true;
   console.log('\n  stopping...');
   await web.close();
+  await prometheus?.stop();
   await mesh.stop();
   console.log('  all stopped. Bye.');
   process.exit(0);

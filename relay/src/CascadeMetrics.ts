@@ -8,8 +8,8 @@ import type { PipeLink } from './PipeLink.ts';
  * packets over links are counted by MediaMetrics' sampling loop.
  */
 export class CascadeMetrics {
-  readonly #setupSeconds: Histogram;
-  readonly #setupFailures: Counter<'reason'>;
+  readonly #setupSeconds: Histogram<'upstream_region'>;
+  readonly #setupFailures: Counter<'reason' | 'upstream_region'>;
 
   constructor(registry: Registry, links: () => readonly PipeLink[]) {
     const registers = [registry];
@@ -42,29 +42,35 @@ export class CascadeMetrics {
     });
     this.#setupSeconds = new Histogram({
       name: 'kaskade_pipe_setup_seconds',
-      help: 'Time to set up a copy of a remote stream: link (if new), consume at the upstream node, produce here',
+      help: 'Time to set up a copy of a remote stream (link if new, consume upstream, produce here), by the region it comes from',
+      labelNames: ['upstream_region'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
     this.#setupFailures = new Counter({
       name: 'kaskade_pipe_setup_failures_total',
-      help: 'Copies of remote streams that could not be set up, by error code',
-      labelNames: ['reason'],
+      help: 'Copies of remote streams that could not be set up, by error code and the region they were to come from',
+      labelNames: ['reason', 'upstream_region'],
       registers,
     });
-    for (const code of ErrorCodes) this.#setupFailures.inc({ reason: code.toLowerCase() }, 0);
+    for (const code of ErrorCodes)
+      this.#setupFailures.inc({ reason: code.toLowerCase(), upstream_region: 'unknown' }, 0);
   }
 
-  /** Times one setup and counts it as a failure if it throws. */
-  async timeSetup<T>(setup: Promise<T>): Promise<T> {
-    const end = this.#setupSeconds.startTimer();
+  /**
+   * Times one setup and counts it as a failure if it throws. The upstream region is
+   * asked for at the end: a new link learns it during the setup ('unknown' if never).
+   */
+  async timeSetup<T>(setup: Promise<T>, upstreamRegion: () => string | undefined): Promise<T> {
+    const started = performance.now();
     try {
       const result = await setup;
-      end();
+      const upstream_region = upstreamRegion() ?? 'unknown';
+      this.#setupSeconds.observe({ upstream_region }, (performance.now() - started) / 1000);
       return result;
     } catch (error) {
       const code = error instanceof KaskadeError ? error.code : 'INTERNAL';
-      this.#setupFailures.inc({ reason: code.toLowerCase() });
+      this.#setupFailures.inc({ reason: code.toLowerCase(), upstream_region: upstreamRegion() ?? 'unknown' });
       throw error;
     }
   }

@@ -124,13 +124,13 @@ export class MediaMetrics {
     });
     this.#pipeBytes = new Counter({
       name: 'kaskade_pipe_bytes_total',
-      help: 'Bytes over pipe links by source and destination region',
+      help: 'Bytes sent over pipe links by source and destination region (counted by the sender)',
       labelNames: ['src_region', 'dst_region'],
       registers,
     });
     this.#pipePackets = new Counter({
       name: 'kaskade_pipe_packets_total',
-      help: 'RTP packets over pipe links by source and destination region',
+      help: 'RTP packets sent over pipe links by source and destination region (counted by the sender)',
       labelNames: ['src_region', 'dst_region'],
       registers,
     });
@@ -253,9 +253,12 @@ export class MediaMetrics {
     for (const { index, census } of workers) {
       const usage = await census.worker.getResourceUsage().catch(() => undefined);
       if (!usage) continue;
+      // The first reading holds everything since the worker started: counted, but it says
+      // nothing about the share of the last period.
+      const first = !this.#last.has(census.worker);
       const used = this.#delta(census.worker, [(usage.ru_utime + usage.ru_stime) / 1000])[0]!;
       this.#cpuSeconds.inc({ worker: String(index) }, used);
-      cpu = Math.max(cpu, used / seconds);
+      if (!first) cpu = Math.max(cpu, used / seconds);
     }
     const bytes = await this.#visit(workers);
     this.bitrateBps = { in: (bytes.in * 8) / seconds, out: (bytes.out * 8) / seconds };
@@ -301,21 +304,16 @@ export class MediaMetrics {
     this.#bytes.inc({ direction: 'out', transport: kind }, sent);
     total.in += received!;
     total.out += sent!;
+    // Counted where sent only, so each hop is counted once.
     const remote = remoteRegion(transport);
-    if (remote) {
-      this.#pipeBytes.inc({ src_region: remote, dst_region: this.#options.region }, received);
-      this.#pipeBytes.inc({ src_region: this.#options.region, dst_region: remote }, sent);
-    }
+    if (remote) this.#pipeBytes.inc({ src_region: this.#options.region, dst_region: remote }, sent);
   }
 
   async #producer(producer: types.Producer, transport: types.Transport): Promise<void> {
     if (producer.closed) return;
     const stats = (await producer.getStats()) as StreamStats[];
     const clockRate = producer.rtpParameters.codecs[0]?.clockRate ?? 90000;
-    const kind = transportLabel(transport);
-    const packets = this.#stream(producer, stats, 'in', kind, clockRate);
-    const remote = remoteRegion(transport);
-    if (remote) this.#pipePackets.inc({ src_region: remote, dst_region: this.#options.region }, packets);
+    this.#stream(producer, stats, 'in', transportLabel(transport), clockRate);
   }
 
   async #consumer(consumer: types.Consumer, transport: types.Transport): Promise<void> {

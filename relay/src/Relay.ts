@@ -26,6 +26,8 @@ export interface RelayOptions {
   lingerMs: number;
   logger: Logger;
   metrics: CascadeMetrics;
+  /** The region of another node, where known (heartbeats), for metrics by region pair. */
+  regionOf?: (nodeId: string) => string | undefined;
   /** The router of a room on this node that pipe links attach to, if the node carries the room. */
   routerFor: (room: string) => Promise<types.Router | undefined>;
   /**
@@ -137,7 +139,10 @@ export class Relay extends EventEmitter<{
     this.#lingers.delete(k);
     let copy = this.#copyPromises.get(k);
     if (!copy) {
-      copy = this.#options.metrics.timeSetup(this.#fetch(room, via, producerId, originNode));
+      copy = this.#options.metrics.timeSetup(
+        this.#fetch(room, via, producerId, originNode),
+        () => this.#links.get(key(room, via))?.remoteRegion || this.#options.regionOf?.(via),
+      );
       this.#copyPromises.set(k, copy);
       copy.catch(() => this.#copyPromises.delete(k));
     }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type ControlPlaneProcess, spawnControlPlane } from './control-plane-process.ts';
 import { type EdgeProcess, spawnEdge, spawnRelay } from './edge-process.ts';
-import { type Service, startNats, startRedis } from './services.ts';
+import { type ScrapeTarget, type Service, startNats, startRedis } from './services.ts';
 
 export interface LocalMeshOptions {
   /** Region name -> loopback /24 prefix its edges take addresses from, e.g. { eu: '127.0.1' }. */
@@ -148,4 +148,23 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
     await stopAll();
     throw error;
   }
+}
+
+/** Every process of a local mesh as a Prometheus scrape target. */
+export function scrapeTargets(mesh: LocalMesh): ScrapeTarget[] {
+  return [
+    { job: 'kaskade-control-plane', url: mesh.controlPlane.url, node: 'control-plane', region: 'global' },
+    ...mesh.edges.map((e) => ({
+      job: 'kaskade-edge' as const,
+      url: e.url,
+      node: e.nodeId,
+      region: e.region,
+    })),
+    ...mesh.relays.map((r) => ({
+      job: 'kaskade-relay' as const,
+      url: r.url,
+      node: r.nodeId,
+      region: r.region,
+    })),
+  ];
 }

@@ -75,3 +75,95 @@ export async function startRedis(port?: number): Promise<Service> {
   await waitForPort(p, child, 'redis-server');
   return { url: `redis://127.0.0.1:${p}`, port: p, stop: stopper(child) };
 }
+
+/** A process Prometheus scrapes: its /metrics base URL, with the labels its `up` series gets. */
+export interface ScrapeTarget {
+  job: 'kaskade-edge' | 'kaskade-relay' | 'kaskade-control-plane';
+  url: string;
+  node: string;
+  region: string;
+}
+
+export interface PrometheusOptions {
+  targets: ScrapeTarget[];
+  /** Rule files loaded, e.g. deploy/prometheus/alerts.yml. */
+  ruleFiles: string[];
+  scrapeIntervalSeconds?: number;
+  port?: number;
+}
+
+/**
+ * The Prometheus scrape configuration of a set of Kaskade processes. `honor_labels`
+ * keeps the node and region labels the processes set themselves; the same labels
+ * on the targets give `up` them too. Written as JSON, which is YAML.
+ */
+export function prometheusConfig({
+  targets,
+  ruleFiles,
+  scrapeIntervalSeconds = 5,
+}: PrometheusOptions): string {
+  const jobs = [...new Set(targets.map((t) => t.job))];
+  return JSON.stringify(
+    {
+      global: {
+        scrape_interval: `${scrapeIntervalSeconds}s`,
+        evaluation_interval: `${scrapeIntervalSeconds}s`,
+      },
+      rule_files: ruleFiles,
+      scrape_configs: jobs.map((job) => ({
+        job_name: job,
+        honor_labels: true,
+        static_configs: targets
+          .filter((t) => t.job === job)
+          .map((t) => ({ targets: [new URL(t.url).host], labels: { node: t.node, region: t.region } })),
+      })),
+    },
+    null,
+    2,
+  );
+}
+
+/** A real Prometheus (Debian package prometheus) on a free loopback port, its data in a temporary directory. */
+export async function startPrometheus(options: PrometheusOptions): Promise<Service & { configFile: string }> {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'kaskade-prometheus-'));
+  const configFile = join(dir, 'prometheus.yml');
+  writeFileSync(configFile, prometheusConfig(options));
+  const p = options.port ?? (await freePort());
+  const child = adopt(
+    spawn(
+      'prometheus',
+      [
+        `--config.file=${configFile}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${p}`,
+        '--log.level=warn',
+      ],
+      { stdio: 'ignore', detached: true },
+    ),
+  );
+  await waitForPort(p, child, 'prometheus');
+  const url = `http://127.0.0.1:${p}`;
+  const deadline = Date.now() + 20_000;
+  while (
+    !(await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
+    if (Date.now() > deadline) throw new Error('prometheus did not become ready');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const stop = stopper(child);
+  return {
+    url,
+    port: p,
+    configFile,
+    stop: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -74,6 +74,10 @@ describe('two Chromium participants', () => {
       20_000,
     );
     expect(await harness(alice.page, 'state')).toBe('connected');
+    // The edge counts the rejoin as a reconnect, and both first joins' first media packets.
+    const metrics = await (await fetch(`${edge.url}/metrics`)).text();
+    expect(metrics).toMatch(/^kaskade_reconnects_total\{kind="rejoin"[^}]*\} 1$/m);
+    expect(metrics).toMatch(/^kaskade_join_seconds_count\{[^}]*stage="first_media"[^}]*\} [2-9]$/m);
     const aliceAgain = await eventually(async () => {
       const ids = (await harness<{ from: string }[]>(bob.page, 'inbound')).map((i) => i.from);
       const fresh = ids.find((id) => id !== alice.id);

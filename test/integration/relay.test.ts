@@ -98,12 +98,14 @@ describe('cross-host pipes over NATS', () => {
     });
     // Metrics: two setups timed on B, no failure; each side names the other's region.
     const metricsOfB = await b.metrics.metrics();
-    expect(metricsOfB).toMatch(/^kaskade_pipe_setup_seconds_count 2$/m);
+    expect(metricsOfB).toMatch(/^kaskade_pipe_setup_seconds_count\{upstream_region="region-of-node-a"\} 2$/m);
     expect(metricsOfB).toMatch(/^kaskade_pipe_links\{remote_region="region-of-node-a"\} 1$/m);
     expect(metricsOfB).toMatch(/^kaskade_pipe_streams\{direction="in"\} 2$/m);
     expect(await a.metrics.metrics()).toMatch(/^kaskade_pipe_links\{remote_region="region-of-node-b"\} 1$/m);
     await expect(b.relay.fetch(ROOM, 'node-a', 'no-such-producer')).rejects.toThrow();
-    expect(await b.metrics.metrics()).toMatch(/^kaskade_pipe_setup_failures_total\{reason="not_found"\} 1$/m);
+    expect(await b.metrics.metrics()).toMatch(
+      /^kaskade_pipe_setup_failures_total\{reason="not_found",upstream_region="region-of-node-a"\} 1$/m,
+    );
 
     const viewer = await PlainPeer.create(b.router);
     const audio = await viewer.consume(mic.producer.id);

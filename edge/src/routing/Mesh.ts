@@ -65,6 +65,7 @@ export class Mesh {
       nodeId: options.nodeId,
       region: options.region,
       metrics: new CascadeMetrics(options.registry, () => this.relay.links()),
+      regionOf: (nodeId) => this.#nodes.get(nodeId)?.heartbeat.region,
       bus: options.bus,
       listenIp: options.listenIp,
       announcedAddress: options.announcedAddress,
