@@ -572,6 +572,7 @@ const controlPlane: Dashboard = {
           title: 'Heartbeat age',
           description: 'Time since each node was last heard; past the node timeout it is declared dead.',
           unit: 's',
+          width: 8,
           queries: [
             {
               expr: 'max by (target_node) (kaskade_registry_heartbeat_age_seconds{target_region=~"$region",target_node=~"$node"})',
@@ -584,6 +585,7 @@ const controlPlane: Dashboard = {
           description:
             'Join placements per second: the tier that chose the edge, or no-edges / all-full when none could.',
           unit: 'ops',
+          width: 8,
           queries: [
             { expr: `sum by (outcome) (rate(kaskade_placements_total[${RATE}]))`, legend: '{{outcome}}' },
           ],
@@ -592,6 +594,7 @@ const controlPlane: Dashboard = {
           title: 'Nodes declared dead (1h)',
           description: 'Nodes declared dead in the last hour, by control-plane replica.',
           unit: 'short',
+          width: 8,
           queries: [
             { expr: 'sum by (node) (increase(kaskade_nodes_declared_dead_total[1h]))', legend: '{{node}}' },
           ],
@@ -657,6 +660,14 @@ const controlPlane: Dashboard = {
 };
 
 export const dashboards: Dashboard[] = [overview, nodes, cascade, quality, controlPlane];
+
+/** A panel query as Grafana sends it with every region and node selected. */
+export function resolveVariables(expr: string, rateInterval = '15s'): string {
+  return expr
+    .replaceAll('$region', '.*')
+    .replaceAll('$node', '.*')
+    .replaceAll('$__rate_interval', rateInterval);
+}
 
 const VARIABLE_SOURCE = 'kaskade_process_start_time_seconds';
 

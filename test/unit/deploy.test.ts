@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { dashboardFile, dashboardJson, dashboards } from '../../deploy/grafana/dashboards.ts';
+import { formatValue, renderDashboard } from '../../deploy/grafana/render.ts';
 
 const deploy = (path: string) => fileURLToPath(new URL(`../../deploy/${path}`, import.meta.url));
 const rulesFile = deploy('prometheus/alerts.yml');
@@ -67,4 +68,20 @@ it('the dashboard JSON is generated from deploy/grafana/dashboards.ts and is com
         expect(target.expr, panel.title).toMatch(/kaskade_|ALERTS|up\{/);
     }
   }
+});
+
+it("the preview renderer prints values in the panels' units and draws a PNG", () => {
+  expect(formatValue(2_500_000, 'bps')).toBe('2.5 Mb/s');
+  expect(formatValue(0.0123, 's')).toBe('12.3 ms');
+  expect(formatValue(0.5, 'percentunit')).toBe('50%');
+  expect(formatValue(3 * 2 ** 20, 'bytes')).toBe('3 MiB');
+  expect(formatValue(Number.NaN, 'short')).toBe('–');
+  const overview = dashboards[0]!;
+  const panels = overview.rows.flatMap((r) => r.panels);
+  const data = panels.map(() => [
+    { legend: 'eu', points: [[0, 1] as [number, number], [10, 2] as [number, number]] },
+  ]);
+  const png = renderDashboard(overview, data, 'test');
+  expect(png.subarray(1, 4).toString()).toBe('PNG');
+  expect(png.length).toBeGreaterThan(10_000);
 });
