@@ -18,7 +18,7 @@ let web: FastifyInstance;
 let browser: Browser;
 
 beforeAll(async () => {
-  edge = await startEdge({ KASKADE_WORKERS: '2' });
+  edge = await startEdge({ KASKADE_WORKERS: '2', KASKADE_STATS_INTERVAL_MS: '500' });
   web = await startHarnessServer({ kind: 'edge', edgeUrl: edge.url, jwtSecret: TEST_SECRET });
   browser = await launchBrowser('chromium');
 });
@@ -74,10 +74,20 @@ describe('two Chromium participants', () => {
       20_000,
     );
     expect(await harness(alice.page, 'state')).toBe('connected');
-    // The edge counts the rejoin as a reconnect, and both first joins' first media packets.
+    // The edge counts the rejoin as a reconnect, and both first joins' first media packets;
+    // real WebRTC peers send receiver reports, so RTT and scores of webrtc streams are sampled.
     const metrics = await (await fetch(`${edge.url}/metrics`)).text();
     expect(metrics).toMatch(/^kaskade_reconnects_total\{kind="rejoin"[^}]*\} 1$/m);
     expect(metrics).toMatch(/^kaskade_join_seconds_count\{[^}]*stage="first_media"[^}]*\} [2-9]$/m);
+    for (const series of [
+      'kaskade_rtt_seconds_count',
+      'kaskade_consumer_score_count',
+      'kaskade_producer_score_count',
+    ])
+      expect(metrics).toMatch(new RegExp(`^${series}\\{[^}]*transport="webrtc"[^}]*\\} [1-9]\\d*$`, 'm'));
+    expect(metrics).toMatch(
+      /^kaskade_transport_bytes_total\{direction="out",transport="webrtc"[^}]*\} [1-9]\d*$/m,
+    );
     const aliceAgain = await eventually(async () => {
       const ids = (await harness<{ from: string }[]>(bob.page, 'inbound')).map((i) => i.from);
       const fresh = ids.find((id) => id !== alice.id);
