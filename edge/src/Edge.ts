@@ -148,7 +148,7 @@ export class Edge {
       await edge.#closeMesh();
       throw error;
     }
-    logger.info({ url: edge.url, workers: config.workers }, 'edge ready');
+    logger.info({ url: edge.url, workers: config.workers }, 'edge listening');
     return edge;
   }
 
