@@ -62,6 +62,7 @@ export class Edge {
       enableTcp: config.rtcEnableTcp,
       maxConsumers: config.workerMaxConsumers,
       allowPlainRtp: config.allowPlainRtp,
+      iceConsentTimeoutSeconds: config.iceConsentTimeoutSeconds,
       logger,
     });
     const rooms = new RoomManager(pool, config.roomEmptyGraceMs, logger);

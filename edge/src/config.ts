@@ -45,6 +45,11 @@ export const EdgeConfigSchema = Type.Object({
     env: 'KASKADE_RTC_ENABLE_TCP',
     description: 'also accept ICE over TCP, for networks that block UDP',
   }),
+  iceConsentTimeoutSeconds: option(Type.Integer({ minimum: 0, maximum: 300, default: 30 }), {
+    env: 'KASKADE_ICE_CONSENT_TIMEOUT_S',
+    description:
+      'seconds without ICE consent from a client before its transport counts as disconnected (0: never; clients check every ~5 s)',
+  }),
   allowPlainRtp: option(Type.Boolean({ default: false }), {
     env: 'KASKADE_ALLOW_PLAIN_RTP',
     description:

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -13,6 +15,7 @@ let edge: EdgeProcess;
 let web: FastifyInstance;
 let firefox: Browser;
 let chromium: Browser;
+const run = promisify(execFile);
 
 beforeAll(async () => {
   // Firefox will not pair with a 127.0.0.1 server: the edge runs on a test host of its own.
@@ -20,7 +23,13 @@ beforeAll(async () => {
   edge = await spawnEdge({
     host: host.address,
     netns: host.name,
-    env: { KASKADE_JWT_SECRET: TEST_SECRET, KASKADE_ROOM_EMPTY_GRACE_MS: '200', KASKADE_LOG_LEVEL: 'warn' },
+    env: {
+      KASKADE_JWT_SECRET: TEST_SECRET,
+      KASKADE_ROOM_EMPTY_GRACE_MS: '200',
+      // Browsers check consent every ~5 s; 10 s without one is a lost connection (the outage test).
+      KASKADE_ICE_CONSENT_TIMEOUT_S: '10',
+      KASKADE_LOG_LEVEL: 'warn',
+    },
     log: (line) => console.log(`[edge] ${line}`),
   });
   web = await startHarnessServer({ kind: 'edge', edgeUrl: edge.url, jwtSecret: TEST_SECRET });
@@ -35,10 +44,14 @@ afterAll(async () => {
   await host?.destroy();
 });
 
-async function join(browser: Browser, identity: string): Promise<{ page: Page; id: string }> {
+async function join(
+  browser: Browser,
+  identity: string,
+  room = 'mixed-room',
+): Promise<{ page: Page; id: string }> {
   const page = await browser.newPage();
   await openHarness(page, serverUrl(web));
-  const id = await harness<string>(page, 'join', edge.url, await token(identity, 'mixed-room'));
+  const id = await harness<string>(page, 'join', edge.url, await token(identity, room));
   return { page, id };
 }
 
@@ -57,4 +70,34 @@ it('a Firefox ESR and a Chromium participant see and hear each other', async () 
     const [worker] = node.workers;
     expect(worker).toMatchObject({ routers: 0, transports: 0, producers: 0, consumers: 0 });
   }, 5000);
+}, 120_000);
+
+it('a network outage: the edge counts the lost ICE connectivity, and media resumes when the network returns', async () => {
+  const a = await join(chromium, 'cut-a', 'outage-room');
+  const b = await join(chromium, 'cut-b', 'outage-room');
+  await expectReceivingFrom(b.page, a.id, 45_000);
+  const failures = async () => {
+    const text = await (await fetch(`${edge.url}/metrics`)).text();
+    const line = text
+      .split('\n')
+      .find((l) => /^kaskade_transport_failures_total\{reason="ice_disconnected"/.test(l));
+    return Number(line?.split(' ').pop());
+  };
+  expect(await failures()).toBe(0);
+
+  // The edge's host drops off the network for longer than the consent timeout, then returns.
+  await run('ip', ['link', 'set', host.hostInterface, 'down']);
+  await new Promise((r) => setTimeout(r, 14_000));
+  await run('ip', ['link', 'set', host.hostInterface, 'up']);
+
+  await eventually(async () => expect(await failures()).toBeGreaterThanOrEqual(2), 20_000); // both browsers' transports
+  const received = async () =>
+    (await harness<{ bytes: number }[]>(b.page, 'inbound')).reduce((n, i) => n + i.bytes, 0);
+  const before = await received();
+  await eventually(async () => {
+    expect(await harness(b.page, 'state')).toBe('connected');
+    expect(await received()).toBeGreaterThan(before + 10_000);
+  }, 45_000);
+  await harness(a.page, 'leave');
+  await harness(b.page, 'leave');
 }, 120_000);

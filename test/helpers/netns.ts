@@ -14,6 +14,8 @@ export interface TestHost {
   address: string;
   /** The host side of the veth pair. */
   gateway: string;
+  /** The host end's interface: taking it down cuts the namespace off (a network outage). */
+  hostInterface: string;
   destroy(): Promise<void>;
 }
 
@@ -46,5 +48,5 @@ export async function createTestHost(): Promise<TestHost> {
     await destroy();
     throw new Error(`cannot create test host (needs root and iproute2): ${(error as Error).message}`);
   }
-  return { name, address, gateway, destroy };
+  return { name, address, gateway, hostInterface: hostIf, destroy };
 }

@@ -135,6 +135,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     const transport = this.#adopt(
       await this.router.router.createWebRtcTransport<{ direction: Direction }>({
         webRtcServer: this.router.worker.webRtcServer,
+        iceConsentTimeout: this.router.worker.iceConsentTimeoutSeconds,
         enableUdp: !forceTcp,
         enableTcp: true,
         preferUdp: true,

@@ -14,6 +14,8 @@ export interface WorkerPoolOptions {
   maxConsumers: number;
   /** Offer plain RTP transports (bots, load tests) on the listen IP. */
   allowPlainRtp: boolean;
+  /** Seconds without ICE consent from a client before its transport counts as disconnected. */
+  iceConsentTimeoutSeconds: number;
   logger: Logger;
 }
 
@@ -26,16 +28,19 @@ export class MediaWorker {
   readonly plainRtpListenInfo: types.TransportListenInfo | undefined;
   /** What the worker carries, counted through mediasoup's observers (pipes included). */
   readonly census: WorkerCensus;
+  readonly iceConsentTimeoutSeconds: number;
 
   constructor(
     index: number,
     worker: types.Worker,
     webRtcServer: types.WebRtcServer,
+    iceConsentTimeoutSeconds: number,
     plainRtpListenInfo?: types.TransportListenInfo,
   ) {
     this.index = index;
     this.worker = worker;
     this.webRtcServer = webRtcServer;
+    this.iceConsentTimeoutSeconds = iceConsentTimeoutSeconds;
     this.plainRtpListenInfo = plainRtpListenInfo;
     this.census = new WorkerCensus(worker);
   }
@@ -144,6 +149,6 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     const plain = this.#options.allowPlainRtp
       ? ({ protocol: 'udp', ip: listenIp, announcedAddress } as const)
       : undefined;
-    return new MediaWorker(index, worker, webRtcServer, plain);
+    return new MediaWorker(index, worker, webRtcServer, this.#options.iceConsentTimeoutSeconds, plain);
   }
 }
