@@ -2,6 +2,14 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { NodeRegistry } from './NodeRegistry.ts';
 import type { Placement } from './placement.ts';
 
+const JOIN_RESULTS: Record<number, string> = {
+  200: 'ok',
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  503: 'unavailable',
+  500: 'internal',
+};
 const OUTCOMES = ['sticky', 'region', 'sticky-elsewhere', 'elsewhere', 'no-edges', 'all-full'] as const;
 
 /**
@@ -12,6 +20,7 @@ const OUTCOMES = ['sticky', 'region', 'sticky-elsewhere', 'elsewhere', 'no-edges
  */
 export class ControlPlaneMetrics {
   readonly #placements: Counter<'outcome'>;
+  readonly #joinRequests: Counter<'result'>;
   readonly #declaredDead: Counter;
 
   constructor(registry: Registry, nodes: NodeRegistry) {
@@ -56,12 +65,24 @@ export class ControlPlaneMetrics {
       registers,
     });
     for (const outcome of OUTCOMES) this.#placements.inc({ outcome }, 0);
+    this.#joinRequests = new Counter({
+      name: 'kaskade_join_requests_total',
+      help: 'Join requests to the control plane by result (ok, or why refused: bad_request, unauthorized, forbidden, unavailable, internal)',
+      labelNames: ['result'],
+      registers,
+    });
+    for (const result of Object.values(JOIN_RESULTS)) this.#joinRequests.inc({ result }, 0);
     this.#declaredDead = new Counter({
       name: 'kaskade_nodes_declared_dead_total',
       help: 'Nodes this control plane declared dead (silent past the node timeout)',
       registers,
     });
     nodes.on('dead', () => this.#declaredDead.inc());
+  }
+
+  /** A join request was answered with this HTTP status. */
+  joinAnswered(status: number): void {
+    this.#joinRequests.inc({ result: JOIN_RESULTS[status] ?? 'internal' });
   }
 
   placed(placement: Placement): void {

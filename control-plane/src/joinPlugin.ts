@@ -55,6 +55,9 @@ export async function joinPlugin(app: FastifyInstance, opts: JoinPluginOptions):
     return reply.code(500).send({ code: 'INTERNAL', message: 'internal error' });
   });
 
+  // Every answer is counted, whichever path produced it (handler, validation, error handler).
+  app.addHook('onResponse', async (_request, reply) => opts.metrics.joinAnswered(reply.statusCode));
+
   app.post<{ Params: Static<typeof JoinParams>; Body: Static<typeof JoinBody> }>(
     '/v1/rooms/:room/join',
     { schema: { params: JoinParams, body: JoinBody, response: { 200: JoinReply } } },

@@ -549,6 +549,7 @@ const controlPlane: Dashboard = {
           title: 'Nodes by region and state',
           description: 'Nodes the control plane hears from, by kind, state and region.',
           unit: 'short',
+          width: 8,
           queries: [
             {
               expr: 'max by (target_region, kind, state) (kaskade_nodes{target_region=~"$region"})',
@@ -560,6 +561,7 @@ const controlPlane: Dashboard = {
           title: 'Reported load ratio',
           description: 'The load each node reports in its heartbeats, as placement sees it.',
           unit: 'percentunit',
+          width: 8,
           max: 1,
           queries: [
             {
@@ -578,6 +580,16 @@ const controlPlane: Dashboard = {
               expr: 'max by (target_node) (kaskade_registry_heartbeat_age_seconds{target_region=~"$region",target_node=~"$node"})',
               legend: '{{target_node}}',
             },
+          ],
+        },
+        {
+          title: 'Join requests by result',
+          description:
+            'Join requests to the control plane per second: ok, or why refused (bad token, wrong room, no capacity).',
+          unit: 'ops',
+          width: 8,
+          queries: [
+            { expr: `sum by (result) (rate(kaskade_join_requests_total[${RATE}]))`, legend: '{{result}}' },
           ],
         },
         {

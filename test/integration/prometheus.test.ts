@@ -141,6 +141,7 @@ it('every dashboard panel and alert rule runs on a real Prometheus scraping a me
     await value('sum(kaskade_pipe_setup_seconds_count{upstream_region="eu",region="us"})'),
   ).toBeGreaterThan(0);
   expect(await value('sum(kaskade_placements_total{outcome=~"sticky|region"})')).toBe(9);
+  expect(await value('sum(kaskade_join_requests_total{result="ok"})')).toBe(9);
   expect(await value('min(kaskade_nats_connected)')).toBe(1);
   expect(await value('min(kaskade_redis_connected)')).toBe(1);
 
