@@ -107,23 +107,23 @@ export const commonOptions = {
       env: 'KASKADE_PIPE_LINGER_MS',
       description: 'how long a piped stream nobody downstream takes is kept before its pipe closes',
     }),
-  statsIntervalMs: () =>
-    option(Type.Integer({ minimum: 250, maximum: 600_000, default: 5000 }), {
-      env: 'KASKADE_STATS_INTERVAL_MS',
-      description: 'period of the media stats sampling loop (quality, bytes, worker CPU, load)',
-    }),
-  statsMaxPerRound: () =>
-    option(Type.Integer({ minimum: 1, maximum: 100_000, default: 500 }), {
-      env: 'KASKADE_STATS_MAX_PER_ROUND',
-      description:
-        'getStats() calls per sampling round at most; a larger node is visited over several rounds',
-    }),
-  maxBitrateBps: () =>
-    option(Type.Integer({ minimum: 1000, default: 1_000_000_000 }), {
-      env: 'KASKADE_MAX_BITRATE_BPS',
-      description: 'bits/s in or out this node is sized for: the bandwidth share of its load ratio',
-    }),
 };
+
+/** The media-metrics options every media node (edge, relay) takes, spread into its schema. */
+export const mediaMetricsOptions = () => ({
+  statsIntervalMs: option(Type.Integer({ minimum: 250, maximum: 600_000, default: 5000 }), {
+    env: 'KASKADE_STATS_INTERVAL_MS',
+    description: 'period of the media stats sampling loop (quality, bytes, worker CPU, load)',
+  }),
+  statsMaxPerRound: option(Type.Integer({ minimum: 1, maximum: 100_000, default: 500 }), {
+    env: 'KASKADE_STATS_MAX_PER_ROUND',
+    description: 'getStats() calls per sampling round at most; a larger node is visited over several rounds',
+  }),
+  maxBitrateBps: option(Type.Integer({ minimum: 1000, default: 1_000_000_000 }), {
+    env: 'KASKADE_MAX_BITRATE_BPS',
+    description: 'bits/s in or out this node is sized for: the bandwidth share of its load ratio',
+  }),
+});
 
 /** The log level option every process takes. */
 export const logLevelOption = () =>

@@ -4,6 +4,7 @@ import {
   commonOptions,
   loadEnvConfig,
   logLevelOption,
+  mediaMetricsOptions,
   option,
   Type,
 } from '../../control-plane/common/env-config.ts';
@@ -121,9 +122,7 @@ export const EdgeConfigSchema = Type.Object({
     env: 'KASKADE_DIRECTORY_TTL_S',
     description: 'directory keys expire unless refreshed within this time (crash clean-up)',
   }),
-  statsIntervalMs: commonOptions.statsIntervalMs(),
-  statsMaxPerRound: commonOptions.statsMaxPerRound(),
-  maxBitrateBps: commonOptions.maxBitrateBps(),
+  ...mediaMetricsOptions(),
   logLevel: logLevelOption(),
 });
 export type EdgeConfig = Static<typeof EdgeConfigSchema>;

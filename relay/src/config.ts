@@ -3,6 +3,7 @@ import {
   commonOptions,
   loadEnvConfig,
   logLevelOption,
+  mediaMetricsOptions,
   option,
   Type,
 } from '../../control-plane/common/env-config.ts';
@@ -31,9 +32,7 @@ export const RelayConfigSchema = Type.Object({
   ),
   heartbeatMs: commonOptions.heartbeatMs(),
   pipeLingerMs: commonOptions.pipeLingerMs(),
-  statsIntervalMs: commonOptions.statsIntervalMs(),
-  statsMaxPerRound: commonOptions.statsMaxPerRound(),
-  maxBitrateBps: commonOptions.maxBitrateBps(),
+  ...mediaMetricsOptions(),
   logLevel: logLevelOption(),
 });
 export type RelayConfig = Static<typeof RelayConfigSchema>;
