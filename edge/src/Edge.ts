@@ -68,7 +68,6 @@ export class Edge {
     const rooms = new RoomManager(pool, config.roomEmptyGraceMs, logger);
     const registry = createMetricsRegistry({ node: config.nodeId, region: config.region, kind: 'edge' });
     const metrics = new EdgeMetrics(registry, rooms);
-    const budget = config.workers * config.workerMaxConsumers;
     const media = new MediaMetrics({
       registry,
       region: config.region,
@@ -77,8 +76,8 @@ export class Edge {
       maxStatsPerRound: config.statsMaxPerRound,
       maxBitrateBps: config.maxBitrateBps,
       loadShares: () => ({
-        consumers: pool.workers.reduce((n, w) => n + w.consumers, 0) / budget,
-        participants: rooms.openRooms().reduce((n, r) => n + r.participantCount, 0) / config.capacity,
+        consumers: pool.consumerShare,
+        participants: rooms.connectedParticipants / config.capacity,
       }),
       logger,
     });

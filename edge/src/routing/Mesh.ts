@@ -351,8 +351,6 @@ export class Mesh {
     const { bus, directory, pool, rooms, media, nodeId, region, capacity } = this.#options;
     const publicUrl = this.#publicUrl;
     const open = rooms.openRooms();
-    const participants = open.reduce((n, r) => n + r.participantCount, 0);
-    const consumers = pool.workers.reduce((n, w) => n + w.consumers, 0);
     const heartbeat: NodeHeartbeat = {
       nodeId,
       kind: 'edge',
@@ -360,8 +358,8 @@ export class Mesh {
       url: publicUrl,
       state: this.state,
       workers: pool.workers.length,
-      participants,
-      consumers,
+      participants: rooms.connectedParticipants,
+      consumers: pool.consumers,
       producers: open.reduce((n, r) => n + r.localStreams().length, 0),
       load: media.load,
       bitrateBps: media.bitrateBps,

@@ -45,6 +45,11 @@ export class RoomManager {
     return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   }
 
+  /** Participants in the rooms open now (rooms still being created not included). */
+  get connectedParticipants(): number {
+    return this.openRooms().reduce((n, r) => n + r.participantCount, 0);
+  }
+
   async participantCount(): Promise<number> {
     return (await this.rooms()).reduce((n, r) => n + r.participantCount, 0);
   }

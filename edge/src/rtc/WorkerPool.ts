@@ -94,8 +94,14 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     return this.#workers;
   }
 
-  get maxConsumersPerWorker(): number {
-    return this.#options.maxConsumers;
+  /** Consumers on all workers (pipe sends included). */
+  get consumers(): number {
+    return this.#workers.reduce((n, w) => n + w.consumers, 0);
+  }
+
+  /** How much of the node's consumer budget (workers x per-worker budget) is in use. */
+  get consumerShare(): number {
+    return this.consumers / (this.#workers.length * this.#options.maxConsumers);
   }
 
   /** The worker with the fewest consumers, optionally among some only. */
