@@ -150,7 +150,7 @@ export class SignalingSession {
       const claims = await this.#verify(token);
       const room = await this.context.rooms.getOrCreate(claims.room);
       const participant = await room.join(claims, rtpCapabilities).catch((error: unknown) => {
-        this.context.metrics.joinFailed(error);
+        this.context.metrics.joinFailed(toKaskadeError(error).code);
         throw error;
       });
       this.#participant = participant;
@@ -193,9 +193,7 @@ export class SignalingSession {
       }
       return claims;
     } catch (error) {
-      this.context.metrics.joinFailed(
-        error instanceof KaskadeError ? error : new KaskadeError('UNAUTHORIZED', String(error)),
-      );
+      this.context.metrics.joinFailed(toKaskadeError(error).code);
       // Answer first, then close: the client learns why.
       setImmediate(() => this.#close(CloseCodes.unauthorized, 'unauthorized'));
       throw error;

@@ -1,6 +1,6 @@
 import type { types } from 'mediasoup';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { ErrorCodes, KaskadeError } from '../../../control-plane/common/errors.ts';
+import { ErrorCodes } from '../../../control-plane/common/errors.ts';
 import type { Participant } from '../rtc/Participant.ts';
 import type { RoomManager } from '../rtc/RoomManager.ts';
 
@@ -77,15 +77,14 @@ export class EdgeMetrics {
       help: 'Participants connected to this node',
       registers,
       collect() {
-        this.set(rooms.openRooms().reduce((n, r) => n + r.participantCount, 0));
+        this.set(rooms.connectedParticipants);
       },
     });
   }
 
-  joinFailed(error: unknown): void {
-    const code: JoinFailure =
-      error === 'TIMEOUT' ? 'TIMEOUT' : error instanceof KaskadeError ? error.code : 'INTERNAL';
-    this.#joins.inc({ result: 'failed', reason: code.toLowerCase() });
+  /** A join failed: with the code its client was answered with, or no join request in time. */
+  joinFailed(reason: JoinFailure): void {
+    this.#joins.inc({ result: 'failed', reason: reason.toLowerCase() });
   }
 
   /**
