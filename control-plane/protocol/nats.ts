@@ -124,7 +124,7 @@ export const NodeHeartbeat = Type.Object({
   participants: Type.Integer({ minimum: 0 }),
   consumers: Type.Integer({ minimum: 0 }),
   producers: Type.Integer({ minimum: 0 }),
-  /** 0..1: the largest of worker CPU share, consumer budget share and bandwidth share. */
+  /** 0..1: the largest of worker CPU, bandwidth, consumer budget and participant capacity shares. */
   load: Type.Number({ minimum: 0 }),
   /** Bits per second over all the node's transports, from its stats sampling loop. */
   bitrateBps: Type.Object({ in: Type.Number({ minimum: 0 }), out: Type.Number({ minimum: 0 }) }),

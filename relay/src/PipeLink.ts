@@ -10,8 +10,6 @@ export class PipeLink {
   readonly room: string;
   readonly remoteNode: string;
   readonly transport: types.PipeTransport;
-  /** Region of the remote node; learnt in the openLink exchange, '' until then. */
-  #remoteRegion = '';
   readonly copies = new Map<string, types.Producer>();
   readonly sends = new Map<string, types.Consumer>();
   /** Copies being set up right now: the link is not idle while any is. */
@@ -23,13 +21,15 @@ export class PipeLink {
     this.transport = transport;
   }
 
+  /**
+   * Region of the remote node, learnt in the openLink exchange ('' until then). Kept in
+   * the transport's appData, where the stats sampler reads it too.
+   */
   get remoteRegion(): string {
-    return this.#remoteRegion;
+    return (this.transport.appData.remoteRegion as string | undefined) ?? '';
   }
 
-  /** Recorded on the transport too, where the stats sampler reads it. */
   set remoteRegion(region: string) {
-    this.#remoteRegion = region;
     this.transport.appData.remoteRegion = region;
   }
 
