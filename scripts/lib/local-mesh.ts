@@ -152,19 +152,15 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
 
 /** Every process of a local mesh as a Prometheus scrape target. */
 export function scrapeTargets(mesh: LocalMesh): ScrapeTarget[] {
+  const target = (job: ScrapeTarget['job']) => (n: MeshEdge) => ({
+    job,
+    url: n.url,
+    node: n.nodeId,
+    region: n.region,
+  });
   return [
     { job: 'kaskade-control-plane', url: mesh.controlPlane.url, node: 'control-plane', region: 'global' },
-    ...mesh.edges.map((e) => ({
-      job: 'kaskade-edge' as const,
-      url: e.url,
-      node: e.nodeId,
-      region: e.region,
-    })),
-    ...mesh.relays.map((r) => ({
-      job: 'kaskade-relay' as const,
-      url: r.url,
-      node: r.nodeId,
-      region: r.region,
-    })),
+    ...mesh.edges.map(target('kaskade-edge')),
+    ...mesh.relays.map(target('kaskade-relay')),
   ];
 }

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { adopt, waitForHttp } from './services.ts';
 
 export interface NodeProcess {
   url: string;
@@ -26,14 +27,13 @@ export interface SpawnOptions {
 export async function spawnNodeProcess(options: SpawnOptions): Promise<NodeProcess> {
   const argv = [process.execPath, options.main];
   const [command, ...args] = options.netns ? ['ip', 'netns', 'exec', options.netns, ...argv] : argv;
-  const child = spawn(command!, args, {
-    env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  child.once('exit', () => process.removeListener('exit', killOnExit));
+  const child = adopt(
+    spawn(command!, args, {
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    }),
+  );
   const log = options.log ?? (() => {});
   for (const stream of [child.stdout, child.stderr]) {
     stream?.setEncoding('utf8');
@@ -42,18 +42,11 @@ export async function spawnNodeProcess(options: SpawnOptions): Promise<NodeProce
     });
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 20_000;
-  while (
-    !(await fetch(`${options.url}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    ))
-  ) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`${options.main} did not become ready at ${options.url} (exit ${child.exitCode})`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await waitForHttp(`${options.url}/readyz`, child, options.main);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
   }
   return {
     url: options.url,

@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort } from './ports.ts';
 
 export interface Service {
@@ -26,8 +29,31 @@ async function waitForPort(port: number, child: ChildProcess, name: string): Pro
   }
 }
 
+/**
+ * Polls `url` until it answers 2xx; throws if the child exits first or the deadline
+ * passes. How every service and Kaskade process started here is awaited.
+ */
+export async function waitForHttp(
+  url: string,
+  child: ChildProcess,
+  name: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (
+    !(await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`${name} did not become ready at ${url} (exit ${child.exitCode})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Own process group (a terminal's Ctrl-C goes to the parent, which stops us in order); never outlives the parent. */
-function adopt(child: ChildProcess): ChildProcess {
+export function adopt(child: ChildProcess): ChildProcess {
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   child.once('exit', () => process.removeListener('exit', killOnExit));
@@ -125,9 +151,6 @@ export function prometheusConfig({
 
 /** A real Prometheus (Debian package prometheus) on a free loopback port, its data in a temporary directory. */
 export async function startPrometheus(options: PrometheusOptions): Promise<Service & { configFile: string }> {
-  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
   const dir = mkdtempSync(join(tmpdir(), 'kaskade-prometheus-'));
   const configFile = join(dir, 'prometheus.yml');
   writeFileSync(configFile, prometheusConfig(options));
@@ -144,18 +167,8 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Servi
       { stdio: 'ignore', detached: true },
     ),
   );
-  await waitForPort(p, child, 'prometheus');
   const url = `http://127.0.0.1:${p}`;
-  const deadline = Date.now() + 20_000;
-  while (
-    !(await fetch(`${url}/-/ready`).then(
-      (r) => r.ok,
-      () => false,
-    ))
-  ) {
-    if (Date.now() > deadline) throw new Error('prometheus did not become ready');
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitForHttp(`${url}/-/ready`, child, 'prometheus');
   const stop = stopper(child);
   return {
     url,
