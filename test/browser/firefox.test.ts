@@ -8,6 +8,7 @@ import { type EdgeProcess, spawnEdge } from '../../scripts/lib/edge-process.ts';
 import { launchBrowser } from '../helpers/browsers.ts';
 import { eventually, TEST_SECRET, token } from '../helpers/edge.ts';
 import { expectReceivingFrom, harness, openHarness, startHarnessServer } from '../helpers/media-checks.ts';
+import { scrapeMetric } from '../helpers/metrics.ts';
 import { createTestHost, type TestHost } from '../helpers/netns.ts';
 
 let host: TestHost;
@@ -76,13 +77,8 @@ it('a network outage: the edge counts the lost ICE connectivity, and media resum
   const a = await join(chromium, 'cut-a', 'outage-room');
   const b = await join(chromium, 'cut-b', 'outage-room');
   await expectReceivingFrom(b.page, a.id, 45_000);
-  const failures = async () => {
-    const text = await (await fetch(`${edge.url}/metrics`)).text();
-    const line = text
-      .split('\n')
-      .find((l) => /^kaskade_transport_failures_total\{reason="ice_disconnected"/.test(l));
-    return Number(line?.split(' ').pop());
-  };
+  const failures = () =>
+    scrapeMetric(edge.url, 'kaskade_transport_failures_total', { reason: 'ice_disconnected' });
   expect(await failures()).toBe(0);
 
   // The edge's host drops off the network for longer than the consent timeout, then returns.

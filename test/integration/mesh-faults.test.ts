@@ -3,6 +3,7 @@ import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts'
 import { startNats, startRedis } from '../../scripts/lib/services.ts';
 import { eventually } from '../helpers/edge.ts';
 import { joinThroughControlPlane, nodeView, type Placed } from '../helpers/mesh.ts';
+import { scrapeMetric } from '../helpers/metrics.ts';
 
 const FAST = {
   KASKADE_ALLOW_PLAIN_RTP: 'true',
@@ -79,13 +80,6 @@ describe('the mesh under failures (real processes)', () => {
     );
   });
 
-  /** The value of an unlabelled (but for the default labels) gauge on a process's /metrics. */
-  async function gauge(url: string, name: string): Promise<number> {
-    const text = await (await fetch(`${url}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
-    return Number(line?.split(' ').pop());
-  }
-
   it('nats-server restarted under a running room: media flows throughout; joins and new streams work after', async () => {
     const m = await startMesh();
     const presenter = await join('presenter', 'nats-room', 'eu');
@@ -98,11 +92,14 @@ describe('the mesh under failures (real processes)', () => {
     await expectFlowing(audio, 50); // one second and more with no NATS at all
     // Every process says so on /metrics (what the KaskadeNatsUnreachable alert reads).
     for (const node of [m.controlPlane, ...m.edges])
-      await eventually(async () => expect(await gauge(node.url, 'kaskade_nats_connected')).toBe(0));
+      await eventually(async () => expect(await scrapeMetric(node.url, 'kaskade_nats_connected')).toBe(0));
     m.nats = await startNats(m.nats!.port);
     await expectFlowing(audio);
     for (const node of [m.controlPlane, ...m.edges])
-      await eventually(async () => expect(await gauge(node.url, 'kaskade_nats_connected')).toBe(1), 10_000);
+      await eventually(
+        async () => expect(await scrapeMetric(node.url, 'kaskade_nats_connected')).toBe(1),
+        10_000,
+      );
 
     const late = await eventually(() => join('late-viewer', 'nats-room', 'us'), 10_000);
     const lateAudio = await late.bot.consume({ producerId: mic });
@@ -123,10 +120,13 @@ describe('the mesh under failures (real processes)', () => {
     await m.redis!.stop();
     await expectFlowing(audio, 50);
     for (const node of [m.controlPlane, ...m.edges])
-      await eventually(async () => expect(await gauge(node.url, 'kaskade_redis_connected')).toBe(0));
+      await eventually(async () => expect(await scrapeMetric(node.url, 'kaskade_redis_connected')).toBe(0));
     m.redis = await startRedis(m.redis!.port);
     for (const node of [m.controlPlane, ...m.edges])
-      await eventually(async () => expect(await gauge(node.url, 'kaskade_redis_connected')).toBe(1), 10_000);
+      await eventually(
+        async () => expect(await scrapeMetric(node.url, 'kaskade_redis_connected')).toBe(1),
+        10_000,
+      );
     // The edges write back what they hold.
     await eventually(async () => {
       const room = (await (await fetch(`${m.controlPlane.url}/v1/rooms/redis-room/participants`)).json()) as {

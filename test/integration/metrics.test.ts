@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Edge } from '../../edge/src/Edge.ts';
 import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import { eventually, startEdge, token } from '../helpers/edge.ts';
+import { metricValue } from '../helpers/metrics.ts';
 
 let edge: Edge;
 beforeAll(async () => {
@@ -33,24 +34,15 @@ it('metrics stay low-cardinality: 100 participants joining and leaving 5 rooms a
     bots.push(bot);
   }
   // The sampling loop turns the publishers' media into bytes, scores, CPU and first-media times.
-  // A series by name and some of its labels (prom-client orders labels differently per type).
-  const value = (lines: string[], name: string, labels: Record<string, string> = {}) => {
-    const line = lines.find(
-      (l) =>
-        (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) &&
-        Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)),
-    );
-    return Number(line?.split(' ').pop() ?? Number.NaN);
-  };
   await eventually(async () => {
     const lines = await scrape();
     expect(
-      value(lines, 'kaskade_transport_bytes_total', { direction: 'in', transport: 'plain' }),
+      metricValue(lines, 'kaskade_transport_bytes_total', { direction: 'in', transport: 'plain' }),
     ).toBeGreaterThan(0);
-    expect(value(lines, 'kaskade_producer_score_count', { transport: 'plain' })).toBeGreaterThan(0);
-    expect(value(lines, 'kaskade_join_seconds_count', { stage: 'first_media' })).toBe(10);
-    expect(value(lines, 'kaskade_bitrate_bps', { direction: 'in' })).toBeGreaterThan(0);
-    expect(value(lines, 'kaskade_node_load_ratio')).toBeGreaterThan(0);
+    expect(metricValue(lines, 'kaskade_producer_score_count', { transport: 'plain' })).toBeGreaterThan(0);
+    expect(metricValue(lines, 'kaskade_join_seconds_count', { stage: 'first_media' })).toBe(10);
+    expect(metricValue(lines, 'kaskade_bitrate_bps', { direction: 'in' })).toBeGreaterThan(0);
+    expect(metricValue(lines, 'kaskade_node_load_ratio')).toBeGreaterThan(0);
   });
   const during = await scrape();
   expect(during.find((l) => l.startsWith('kaskade_participants'))).toMatch(/ 100$/);
