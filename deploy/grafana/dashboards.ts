@@ -683,38 +683,71 @@ export function resolveVariables(expr: string, rateInterval = '15s'): string {
 
 const VARIABLE_SOURCE = 'kaskade_process_start_time_seconds';
 
+export interface GridPos {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export interface PlacedRow {
+  title: string;
+  gridPos: GridPos;
+  panels: { panel: Panel; gridPos: GridPos }[];
+}
+
+/**
+ * Where each row header and panel sits on Grafana's 24-column grid: panels fill a row
+ * left to right and wrap, each row starting below the tallest panel before it. The one
+ * layout the Grafana JSON and the previews share.
+ */
+export function layout(dashboard: Dashboard): PlacedRow[] {
+  let y = 0;
+  return dashboard.rows.map((row) => {
+    const placed: PlacedRow = { title: row.title, gridPos: { x: 0, y, w: 24, h: 1 }, panels: [] };
+    y += 1;
+    let x = 0;
+    let rowHeight = 0;
+    for (const panel of row.panels) {
+      const w = panel.width ?? (panel.type === 'stat' ? 4 : 12);
+      const h = panel.type === 'stat' ? 4 : 8;
+      if (x + w > 24) {
+        x = 0;
+        y += rowHeight;
+        rowHeight = 0;
+      }
+      placed.panels.push({ panel, gridPos: { x, y, w, h } });
+      x += w;
+      rowHeight = Math.max(rowHeight, h);
+    }
+    y += rowHeight;
+    return placed;
+  });
+}
+
 /** The Grafana JSON model of a dashboard (schema 39: Grafana 10 and later). */
 export function toGrafana(dashboard: Dashboard): Record<string, unknown> {
   // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's own variable syntax, not a template.
   const datasource = { type: 'prometheus', uid: '${datasource}' };
   const panels: Record<string, unknown>[] = [];
   let id = 1;
-  let y = 0;
-  for (const row of dashboard.rows) {
+  for (const row of layout(dashboard)) {
     panels.push({
       id: id++,
       type: 'row',
       title: row.title,
       collapsed: false,
-      gridPos: { x: 0, y, w: 24, h: 1 },
+      gridPos: row.gridPos,
       panels: [],
     });
-    y += 1;
-    let x = 0;
-    for (const panel of row.panels) {
-      const w = panel.width ?? (panel.type === 'stat' ? 4 : 12);
-      const h = panel.type === 'stat' ? 4 : 8;
-      if (x + w > 24) {
-        x = 0;
-        y += h;
-      }
+    for (const { panel, gridPos } of row.panels) {
       panels.push({
         id: id++,
         type: panel.type ?? 'timeseries',
         title: panel.title,
         description: panel.description,
         datasource,
-        gridPos: { x, y, w, h },
+        gridPos,
         fieldConfig: {
           defaults: {
             unit: panel.unit,
@@ -746,13 +779,7 @@ export function toGrafana(dashboard: Dashboard): Record<string, unknown> {
           range: true,
         })),
       });
-      x += w;
-      if (x >= 24) {
-        x = 0;
-        y += h;
-      }
     }
-    if (x > 0) y += 8;
   }
   const variable = (name: string, label: string, query: string) => ({
     name,

@@ -1,7 +1,7 @@
 // Draws a dashboard the way Grafana lays it out (24-column grid, dark theme) from
 // Prometheus range data, as PNG: previews of the dashboards without a Grafana at hand.
 import { Resvg } from '@resvg/resvg-js';
-import type { Dashboard, Panel } from './dashboards.ts';
+import { type Dashboard, layout, type Panel } from './dashboards.ts';
 
 /** One line of a panel: its legend and its samples (unix seconds, value). */
 export interface Line {
@@ -149,30 +149,22 @@ function panelSvg(panel: Panel, lines: Line[], x: number, y: number, w: number, 
 /** The whole dashboard as PNG; `data` holds each panel's lines, in panel order. */
 export function renderDashboard(dashboard: Dashboard, data: Line[][], subtitle: string): Buffer {
   const parts: string[] = [];
-  let y = 56;
+  const top = 56; // below the dashboard's title
+  let bottom = top;
   let index = 0;
-  for (const row of dashboard.rows) {
+  for (const row of layout(dashboard)) {
+    const y = top + row.gridPos.y * ROW;
     parts.push(
       `<text x="12" y="${y + 22}" font-size="15" font-weight="bold" fill="#ccccdc">${esc(row.title)}</text>`,
     );
-    y += ROW;
-    let x = 0;
-    let rowHeight = 0;
-    for (const panel of row.panels) {
-      const w = (panel.width ?? (panel.type === 'stat' ? 4 : 12)) * COLUMN;
-      const h = panel.type === 'stat' ? 4 * ROW : 8 * ROW;
-      if (x + w > WIDTH + 1) {
-        x = 0;
-        y += rowHeight;
-        rowHeight = 0;
-      }
-      parts.push(panelSvg(panel, data[index++] ?? [], x, y, w, h));
-      x += w;
-      rowHeight = Math.max(rowHeight, h);
+    bottom = Math.max(bottom, y + ROW);
+    for (const { panel, gridPos } of row.panels) {
+      const [x, py, w, h] = [gridPos.x * COLUMN, top + gridPos.y * ROW, gridPos.w * COLUMN, gridPos.h * ROW];
+      parts.push(panelSvg(panel, data[index++] ?? [], x, py, w, h));
+      bottom = Math.max(bottom, py + h);
     }
-    y += rowHeight;
   }
-  const height = y + 12;
+  const height = bottom + 12;
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="DejaVu Sans, sans-serif">
 <rect width="${WIDTH}" height="${height}" fill="#111217"/>
 <text x="12" y="30" font-size="19" font-weight="bold" fill="#ffffff">${esc(dashboard.title)}</text>
