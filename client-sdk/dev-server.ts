@@ -51,7 +51,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<Fasti
     async (request, reply) => {
       const { room, name, region, subscribeOnly } = request.body;
       const claims = {
-        identity: `${name.replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 24) || 'guest'}-${randomUUID().slice(0, 8)}`,
+        identity: `${name.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 24) || 'guest'}-${randomUUID().slice(0, 8)}`,
         name,
         room,
         grants: { publish: !subscribeOnly, subscribe: true },

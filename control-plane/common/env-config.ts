@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import Type, { type Static, type TObject, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { SafeName } from '../protocol/media.ts';
 import { ConfigError } from './errors.ts';
 
 /**
@@ -81,18 +82,22 @@ export function loadEnvConfig<T extends TObject>(
   return value as Static<T>;
 }
 
-const NAME = { minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' } as const;
+/** The host name as a node id: a FQDN's dots would split a NATS subject token. */
+const defaultNodeId = () =>
+  hostname()
+    .replace(/[^A-Za-z0-9_-]/g, '-')
+    .slice(0, 64) || 'node';
 
 /** Options more than one process takes, defined once. */
 export const commonOptions = {
   nodeId: (description: string) =>
-    option(Type.String({ ...NAME, default: hostname() }), {
+    option(Type.String({ ...SafeName, default: defaultNodeId() }), {
       env: 'KASKADE_NODE_ID',
       description,
       defaultText: 'the hostname',
     }),
   region: (description: string) =>
-    option(Type.String({ ...NAME, default: 'local' }), { env: 'KASKADE_REGION', description }),
+    option(Type.String({ ...SafeName, default: 'local' }), { env: 'KASKADE_REGION', description }),
   natsUrl: (description = 'NATS server(s), comma-separated') =>
     option(Type.String({ minLength: 1, pattern: '^nats://' }), { env: 'KASKADE_NATS_URL', description }),
   redisUrl: (description: string) =>

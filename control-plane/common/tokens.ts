@@ -1,5 +1,6 @@
 import { type CryptoKey, errors, importPKCS8, importSPKI, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { Compile } from 'typebox/compile';
+import { cleanDisplayName } from '../protocol/media.ts';
 import { type JoinClaims, JoinClaims as JoinClaimsSchema, TOKEN_AUDIENCE } from '../protocol/token.ts';
 import { ConfigError, KaskadeError } from './errors.ts';
 
@@ -68,7 +69,10 @@ export class TokenVerifier {
         `token claims invalid: ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim(),
       );
     }
-    return claims;
+    const name = cleanDisplayName(claims.name);
+    if (!name)
+      throw new KaskadeError('UNAUTHORIZED', 'token claims invalid: /name has no printable characters');
+    return { ...claims, name };
   }
 }
 

@@ -1,5 +1,5 @@
 import Type, { type Static, type TSchema } from 'typebox';
-import { Id, MediaKind, Role, RoomName, Source } from './media.ts';
+import { Id, MediaKind, NodeId, Region, Role, RoomName, Source } from './media.ts';
 import { HandInfo, ParticipantInfo, RtpParametersSchema, StreamInfo } from './signaling.ts';
 
 /**
@@ -7,8 +7,8 @@ import { HandInfo, ParticipantInfo, RtpParametersSchema, StreamInfo } from './si
  * nowhere else; every message is validated against its schema on receipt.
  */
 const V = 'kaskade.v1';
-export const NodeId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' });
-export const Region = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' });
+
+export { NodeId, Region };
 
 export const Subjects = {
   /** Request/reply to one node. */

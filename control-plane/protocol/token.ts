@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { DisplayName, Id, Role, RoomName, Source } from './media.ts';
+import { DisplayName, Id, NodeId, Role, RoomName, Source } from './media.ts';
 
 /**
  * Grants a join token carries. The edge enforces them: a participant without
@@ -30,7 +30,7 @@ export const JoinClaims = Type.Object({
   /** The room is a lecture: no presence per audience member, a count instead (set by the application). */
   lecture: Type.Optional(Type.Boolean()),
   /** Set on edge tokens the control plane issues: only that edge accepts the token. */
-  node: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  node: Type.Optional(NodeId),
 });
 export type JoinClaims = Static<typeof JoinClaims>;
 

@@ -3,7 +3,7 @@ import Type, { type Static } from 'typebox';
 import { KaskadeError } from '../common/errors.ts';
 import { issueToken, type TokenVerifier } from '../common/tokens.ts';
 import type { Directory } from '../directory/Directory.ts';
-import { RoomName } from '../protocol/media.ts';
+import { Region, RoomName } from '../protocol/media.ts';
 import type { ControlPlaneMetrics } from './controlPlaneMetrics.ts';
 import type { NodeRegistry } from './NodeRegistry.ts';
 import { place } from './placement.ts';
@@ -12,7 +12,7 @@ export const JoinParams = Type.Object({ room: RoomName });
 export const JoinBody = Type.Object(
   {
     token: Type.String({ minLength: 1, maxLength: 8192 }),
-    region: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' })),
+    region: Type.Optional(Region),
   },
   { additionalProperties: false },
 );
