@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type LocalMesh, startLocalMesh } from '../scripts/lib/local-mesh.ts';
+import { operatorJson } from '../scripts/lib/operator-client.ts';
 import { barChart } from './lib/charts.ts';
 import { cpuSeconds, percentile, processTree } from './lib/cpu.ts';
 import { joinThroughControlPlane, type Placed } from './lib/join.ts';
@@ -88,9 +89,11 @@ async function runPhase(label: string, mesh: LocalMesh): Promise<PhaseResult> {
   const inbound = async () => {
     const byRegion: Record<string, number> = {};
     for (const node of nodes) {
-      const { links } = (await (await fetch(`${node.url}/v1/node`)).json()) as {
-        links: { remoteNode: string; bytesIn: number }[];
-      };
+      const { links } = await operatorJson<{ links: { remoteNode: string; bytesIn: number }[] }>(
+        node.operatorUrl,
+        mesh.operatorToken,
+        '/v1/node',
+      );
       for (const l of links) {
         if (regionOf.get(l.remoteNode) !== node.region)
           byRegion[node.region] = (byRegion[node.region] ?? 0) + l.bytesIn;

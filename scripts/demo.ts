@@ -1,5 +1,8 @@
 // The local setup: a whole Kaskade mesh on this machine and the demo page.
 // Run through scripts/demo.sh, which installs what is needed first. Ctrl-C stops everything.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serverUrl, startDemoServer } from '../client-sdk/dev-server.ts';
 import { scrapeTargets, startLocalMesh } from './lib/local-mesh.ts';
@@ -28,21 +31,30 @@ const web = await startDemoServer({ port: Number(process.env.KASKADE_DEMO_PORT ?
 const prometheus = process.argv.includes('--prometheus')
   ? await startPrometheus({
       targets: scrapeTargets(mesh),
+      operatorToken: mesh.operatorToken,
       ruleFiles: [fileURLToPath(new URL('../deploy/prometheus/alerts.yml', import.meta.url))],
       port: process.env.KASKADE_PROMETHEUS_PORT ? Number(process.env.KASKADE_PROMETHEUS_PORT) : undefined,
     })
   : undefined;
 
 const rows = [...mesh.edges, ...mesh.relays].map(
-  (e) => `    ${e.nodeId.padEnd(14)} region ${e.region.padEnd(4)} ${e.url}  (pid ${e.child.pid})`,
+  (e) =>
+    `    ${e.nodeId.padEnd(14)} region ${e.region.padEnd(4)} ${e.url}  operator ${e.operatorUrl}  (pid ${e.child.pid})`,
 );
+// The operator token goes to a file only this user reads, not to the terminal's scrollback.
+const tokenDir = mkdtempSync(join(tmpdir(), 'kaskade-demo-'));
+const tokenFile = join(tokenDir, 'operator-token');
+writeFileSync(tokenFile, mesh.operatorToken, { mode: 0o600 });
 console.log(`
   Kaskade local mesh is running.
 
     demo page      ${serverUrl(web)}   <- open two tabs, pick different regions, join the same room
-    control plane  ${mesh.controlPlane.url}   (GET /v1/nodes, /v1/rooms)
+    control plane  ${mesh.controlPlane.url}   (join)
+      operator API ${mesh.controlPlane.operatorUrl}   (GET /v1/nodes, /v1/rooms, /metrics)
+    operator token in ${tokenFile}
+      e.g. curl -H "Authorization: Bearer $(cat ${tokenFile})" ${mesh.controlPlane.operatorUrl}/v1/nodes
     nats           ${mesh.natsUrl}${mesh.nats ? '' : ' (given)'}
-    redis          ${mesh.redisUrl}${mesh.redis ? '' : ' (given)'}
+    redis          ${mesh.redisUrl.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')}${mesh.redis ? '' : ' (given)'}
 ${rows.join('\n')}
 ${
   prometheus
@@ -62,6 +74,7 @@ async function stop() {
   await web.close();
   await prometheus?.stop();
   await mesh.stop();
+  rmSync(tokenDir, { recursive: true, force: true });
   console.log('  all stopped. Bye.');
   process.exit(0);
 }

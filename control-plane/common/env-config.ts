@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import Type, { type Static, type TObject, type TSchema } from 'typebox';
+import Type, { type Static, type TInteger, type TObject, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { SafeName } from '../protocol/media.ts';
 import { ConfigError } from './errors.ts';
@@ -101,7 +101,17 @@ export const commonOptions = {
   natsUrl: (description = 'NATS server(s), comma-separated') =>
     option(Type.String({ minLength: 1, pattern: '^nats://' }), { env: 'KASKADE_NATS_URL', description }),
   redisUrl: (description: string) =>
-    option(Type.String({ minLength: 1, pattern: '^rediss?://' }), { env: 'KASKADE_REDIS_URL', description }),
+    option(Type.String({ minLength: 1, pattern: '^rediss?://' }), {
+      env: 'KASKADE_REDIS_URL',
+      description: `${description}: redis:// or rediss:// (TLS), credentials as redis://user:password@host:port`,
+    }),
+  redisCaFile: () =>
+    option(Type.String({ minLength: 1 }), {
+      env: 'KASKADE_REDIS_CA_FILE',
+      description:
+        'PEM file of the CA that signed the Redis server certificate (rediss:// with a private CA)',
+      defaultText: 'the system CAs',
+    }),
   heartbeatMs: () =>
     option(Type.Integer({ minimum: 100, maximum: 60_000, default: 2000 }), {
       env: 'KASKADE_HEARTBEAT_MS',
@@ -129,6 +139,67 @@ export const mediaMetricsOptions = () => ({
     description: 'bits/s in or out this node is sized for: the bandwidth share of its load ratio',
   }),
 });
+
+/**
+ * The operator API options (control-plane/common/operator.ts) every process takes,
+ * spread into its schema; `port` is the process's default, next to its public one.
+ */
+export const operatorOptions = (port: number) => ({
+  operatorHost: option(Type.String({ minLength: 1, default: '127.0.0.1' }), {
+    env: 'KASKADE_OPERATOR_HOST',
+    description: 'address of the operator API (metrics, censuses, node and room views); keep it internal',
+  }),
+  operatorPort: option(Type.Integer({ minimum: 0, maximum: 65535, default: port }), {
+    env: 'KASKADE_OPERATOR_PORT',
+    description: 'port of the operator API (0 picks a free one)',
+  }),
+  operatorToken: option(Type.String({ minLength: 32 }), {
+    env: 'KASKADE_OPERATOR_TOKEN',
+    description:
+      'bearer token the operator API requires (`Authorization: Bearer ...`), at least 32 characters',
+  }),
+});
+
+/** A UDP port range option pair, e.g. KASKADE_PIPE_PORT_MIN / _MAX. */
+export const portRangeOptions = <K extends string>(
+  key: K,
+  env: string,
+  what: string,
+  [min, max]: [number, number],
+) =>
+  ({
+    [`${key}PortMin`]: option(Type.Integer({ minimum: 1024, maximum: 65535, default: min }), {
+      env: `KASKADE_${env}_PORT_MIN`,
+      description: `lowest UDP port of ${what}`,
+    }),
+    [`${key}PortMax`]: option(Type.Integer({ minimum: 1024, maximum: 65535, default: max }), {
+      env: `KASKADE_${env}_PORT_MAX`,
+      description: `highest UDP port of ${what}`,
+    }),
+  }) as Record<`${K}PortMin` | `${K}PortMax`, TInteger>;
+
+/** A port range a process listens in, named by its variables for error messages. */
+export interface NamedPortRange {
+  name: string;
+  min: number;
+  max: number;
+}
+
+/**
+ * Problems with a process's port ranges: a range whose min is above its max, or two
+ * ranges sharing ports (a transport would take a port another listener needs).
+ */
+export function portRangeProblems(ranges: NamedPortRange[]): string[] {
+  const problems: string[] = [];
+  for (const r of ranges) if (r.min > r.max) problems.push(`${r.name}: min ${r.min} is above max ${r.max}`);
+  for (let i = 0; i < ranges.length; i++)
+    for (const other of ranges.slice(i + 1)) {
+      const a = ranges[i]!;
+      if (a.min <= other.max && other.min <= a.max)
+        problems.push(`${a.name} (${a.min}-${a.max}) overlaps ${other.name} (${other.min}-${other.max})`);
+    }
+  return problems;
+}
 
 /** The log level option every process takes. */
 export const logLevelOption = () =>

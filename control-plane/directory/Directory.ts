@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { ConfigError } from '../common/errors.ts';
 import {
   RemoteParticipant as ParticipantSchema,
   type RemoteParticipant,
@@ -28,7 +30,12 @@ const keys = (room: string) => ({
   streams: `kaskade:room:{${room}}:streams`,
   nodes: `kaskade:room:{${room}}:nodes`,
 });
-const ROOMS = 'kaskade:rooms';
+/**
+ * The index of rooms: a sorted set scored by when each room's entry expires (ms), so
+ * a room nobody refreshes drops out of it on its own, and the key itself expires
+ * with the last room. (It was a plain set, `kaskade:rooms`, that never expired.)
+ */
+const ROOMS = 'kaskade:room-index';
 const nodeRoomsKey = (nodeId: string) => `kaskade:node:{${nodeId}}:rooms`;
 
 // Removes every entry of a node from a room's hashes, atomically; returns what it removed.
@@ -61,6 +68,8 @@ return 1
 export interface DirectoryOptions {
   /** Directory keys expire unless refreshed within this time. */
   ttlSeconds?: number;
+  /** PEM file of the CA that signed the Redis server's certificate (rediss:// with a private CA). */
+  caFile?: string;
   /** Where to report operation latency, failures and connectivity. */
   registry?: Registry;
 }
@@ -87,13 +96,15 @@ export class Directory {
   readonly #ttlSeconds: number;
   readonly #logger: Logger;
 
-  constructor(url: string, logger: Logger, { ttlSeconds = 60, registry }: DirectoryOptions = {}) {
+  constructor(url: string, logger: Logger, { ttlSeconds = 60, registry, caFile }: DirectoryOptions = {}) {
     // Commands wait while Redis is away (offline queue) and the client reconnects forever;
     // callers treat a failed command as "directory unavailable", never as fatal.
+    // Credentials come in the URL (redis://user:password@host); rediss:// turns TLS on.
     this.redis = new Redis(url, {
       maxRetriesPerRequest: 2,
       retryStrategy: (n) => Math.min(n * 100, 2000),
       lazyConnect: false,
+      ...(caFile ? { tls: { ca: readCa(url, caFile) } } : {}),
     });
     this.redis.on('error', (err) => logger.debug({ err }, 'redis error'));
     this.#ttlSeconds = ttlSeconds;
@@ -188,8 +199,9 @@ export class Directory {
     };
   }
 
+  /** The rooms some node has refreshed within the TTL. */
   async rooms(): Promise<string[]> {
-    return (await this.redis.smembers(ROOMS)).sort();
+    return (await this.redis.zrangebyscore(ROOMS, Date.now(), '+inf')).sort();
   }
 
   /** Keeps a room's keys alive while this node carries it (keys lost with Redis stay lost until republish). */
@@ -199,6 +211,8 @@ export class Directory {
     for (const room of rooms)
       for (const key of Object.values(keys(room))) multi.expire(key, this.#ttlSeconds);
     multi.expire(nodeRoomsKey(nodeId), this.#ttlSeconds);
+    this.#indexInto(multi, rooms);
+    multi.zremrangebyscore(ROOMS, '-inf', Date.now()); // rooms of crashed nodes
     await multi.exec();
   }
 
@@ -232,7 +246,7 @@ export class Directory {
     ]);
     if (nodes === 0 && participants === 0) {
       await this.redis.del(k.participants, k.streams, k.nodes);
-      await this.redis.srem(ROOMS, room);
+      await this.redis.zrem(ROOMS, room);
     }
   }
 
@@ -287,12 +301,22 @@ export class Directory {
   }
 
   async #indexRoom(room: string, nodeId: string): Promise<void> {
-    await this.redis
+    const multi = this.redis
       .multi()
-      .sadd(ROOMS, room)
       .sadd(nodeRoomsKey(nodeId), room)
-      .expire(nodeRoomsKey(nodeId), this.#ttlSeconds)
-      .exec();
+      .expire(nodeRoomsKey(nodeId), this.#ttlSeconds);
+    this.#indexInto(multi, [room]);
+    await multi.exec();
+  }
+
+  /** Lists rooms in the index until a TTL from now; the index key lives as long as its newest entry. */
+  #indexInto(multi: ReturnType<Redis['multi']>, rooms: string[]): void {
+    const until = Date.now() + this.#ttlSeconds * 1000;
+    // GT: a node with a shorter TTL never shortens another's (GT still adds new members).
+    multi.zadd(ROOMS, 'GT', ...rooms.flatMap((room) => [until, room]));
+    // EXPIRE GT skips a key without a TTL (a new one), NX sets only that: together, "at least".
+    multi.expire(ROOMS, this.#ttlSeconds, 'GT');
+    multi.expire(ROOMS, this.#ttlSeconds, 'NX');
   }
 
   #parse<T>(raws: string[], schema: TSchema, room: string): T[] {
@@ -307,6 +331,17 @@ export class Directory {
       this.#logger.warn({ room }, 'malformed directory entry ignored');
       return [];
     });
+  }
+}
+
+/** The CA of a rediss:// server; a CA for a plain redis:// URL is a mistake worth stopping for. */
+function readCa(url: string, caFile: string): Buffer {
+  if (!url.startsWith('rediss://'))
+    throw new ConfigError(['KASKADE_REDIS_CA_FILE is set but KASKADE_REDIS_URL is not rediss:// (TLS)']);
+  try {
+    return readFileSync(caFile);
+  } catch (error) {
+    throw new ConfigError([`KASKADE_REDIS_CA_FILE: cannot read ${caFile}: ${(error as Error).message}`]);
   }
 }
 

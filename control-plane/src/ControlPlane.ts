@@ -1,7 +1,9 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { Bus } from '../common/bus.ts';
+import { healthPlugin } from '../common/health.ts';
 import { createMetricsRegistry, metricsPlugin } from '../common/metrics.ts';
+import { OperatorListener } from '../common/operator.ts';
 import { TokenVerifier } from '../common/tokens.ts';
 import { Directory } from '../directory/Directory.ts';
 import { adminPlugin } from './adminPlugin.ts';
@@ -10,12 +12,16 @@ import { ControlPlaneMetrics } from './controlPlaneMetrics.ts';
 import { joinPlugin } from './joinPlugin.ts';
 import { NodeRegistry } from './NodeRegistry.ts';
 
-/** The control-plane service: join and placement, node registry, operator views. Stateless; run any number. */
+/**
+ * The control-plane service: join and placement on its public listener, node registry,
+ * and the operator views (nodes, rooms, metrics) on the operator API. Stateless; run any number.
+ */
 export class ControlPlane {
   readonly registry: NodeRegistry;
   readonly #app: FastifyInstance;
   readonly #bus: Bus;
   readonly #directory: Directory;
+  #operator: OperatorListener | undefined;
 
   private constructor(app: FastifyInstance, bus: Bus, directory: Directory, registry: NodeRegistry) {
     this.#app = app;
@@ -35,7 +41,10 @@ export class ControlPlane {
       kind: 'control-plane',
     });
     const bus = await Bus.connect(config.natsUrl, logger, config.nodeId, metricsRegistry);
-    const directory = new Directory(config.redisUrl, logger, { registry: metricsRegistry });
+    const directory = new Directory(config.redisUrl, logger, {
+      registry: metricsRegistry,
+      caFile: config.redisCaFile,
+    });
     const registry = new NodeRegistry(bus, directory, config.nodeTimeoutMs, logger);
     registry.start();
     const app = Fastify({
@@ -45,13 +54,9 @@ export class ControlPlane {
     const cp = new ControlPlane(app, bus, directory, registry);
     try {
       const metrics = new ControlPlaneMetrics(metricsRegistry, registry);
-      await app.register(metricsPlugin, { registry: metricsRegistry });
-      app.get('/livez', async () => ({ status: 'ok' }));
-      app.get('/readyz', async (_request, reply) =>
-        directory.redis.status === 'ready'
-          ? { status: 'ready' }
-          : reply.code(503).send({ status: 'unavailable', reason: `redis ${directory.redis.status}` }),
-      );
+      await app.register(healthPlugin, {
+        notReadyReason: () => (directory.redis.status === 'ready' ? null : `redis ${directory.redis.status}`),
+      });
       await app.register(joinPlugin, {
         appTokens,
         edgeJwtSecret: config.edgeJwtSecret,
@@ -60,8 +65,17 @@ export class ControlPlane {
         directory,
         metrics,
       });
-      await app.register(adminPlugin, { registry, directory });
       await app.listen({ host: config.httpHost, port: config.httpPort });
+      cp.#operator = await OperatorListener.start({
+        host: config.operatorHost,
+        port: config.operatorPort,
+        token: config.operatorToken,
+        logger,
+        routes: async (operator) => {
+          await operator.register(metricsPlugin, { registry: metricsRegistry });
+          await operator.register(adminPlugin, { registry, directory });
+        },
+      });
     } catch (error) {
       await cp.stop();
       throw error;
@@ -75,9 +89,16 @@ export class ControlPlane {
     return `http://${address.address}:${address.port}`;
   }
 
+  /** http://host:port of the operator API. */
+  get operatorUrl(): string {
+    if (!this.#operator) throw new Error('operator API is not listening');
+    return this.#operator.url;
+  }
+
   async stop(): Promise<void> {
     this.registry.stop();
     await this.#app.close();
+    await this.#operator?.close();
     await this.#bus.close();
     await this.#directory.close();
   }

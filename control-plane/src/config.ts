@@ -1,5 +1,12 @@
 import type { Static } from 'typebox';
-import { commonOptions, loadEnvConfig, logLevelOption, option, Type } from '../common/env-config.ts';
+import {
+  commonOptions,
+  loadEnvConfig,
+  logLevelOption,
+  operatorOptions,
+  option,
+  Type,
+} from '../common/env-config.ts';
 import { ConfigError } from '../common/errors.ts';
 
 export const ControlPlaneConfigSchema = Type.Object({
@@ -14,6 +21,7 @@ export const ControlPlaneConfigSchema = Type.Object({
   }),
   natsUrl: commonOptions.natsUrl(),
   redisUrl: commonOptions.redisUrl('Redis holding the room directory'),
+  redisCaFile: Type.Optional(commonOptions.redisCaFile()),
   appJwtSecret: Type.Optional(
     option(Type.String({ minLength: 32 }), {
       env: 'KASKADE_APP_JWT_SECRET',
@@ -38,6 +46,7 @@ export const ControlPlaneConfigSchema = Type.Object({
     env: 'KASKADE_NODE_TIMEOUT_MS',
     description: 'a node silent for this long is declared dead',
   }),
+  ...operatorOptions(7801),
   logLevel: logLevelOption(),
 });
 export type ControlPlaneConfig = Static<typeof ControlPlaneConfigSchema>;

@@ -38,6 +38,7 @@ const mesh = await startLocalMesh({
 });
 const prometheus = await startPrometheus({
   targets: scrapeTargets(mesh),
+  operatorToken: mesh.operatorToken,
   ruleFiles: [fileURLToPath(new URL('../prometheus/alerts.yml', import.meta.url))],
   scrapeIntervalSeconds: 2,
 });

@@ -1,7 +1,9 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { Bus } from '../../control-plane/common/bus.ts';
+import { healthPlugin } from '../../control-plane/common/health.ts';
 import { createMetricsRegistry, metricsPlugin } from '../../control-plane/common/metrics.ts';
+import { OperatorListener } from '../../control-plane/common/operator.ts';
 import { TokenVerifier } from '../../control-plane/common/tokens.ts';
 import { Directory } from '../../control-plane/directory/Directory.ts';
 import { mediaCodecs } from '../../relay/src/codecs.ts';
@@ -11,14 +13,14 @@ import { Mesh } from './routing/Mesh.ts';
 import { RoomManager } from './rtc/RoomManager.ts';
 import { WorkerPool } from './rtc/WorkerPool.ts';
 import { EdgeMetrics } from './service/edgeMetrics.ts';
-import { healthPlugin } from './service/healthPlugin.ts';
 import { nodePlugin } from './service/nodePlugin.ts';
 import { signalingPlugin } from './service/signalingPlugin.ts';
 
 /**
- * An edge SFU: mediasoup workers, the rooms on them, and the HTTP/WebSocket surface.
- * start() brings it up; stop() drains it (no new sockets, participants get a grace
- * period to leave), then closes rooms, workers and the server.
+ * An edge SFU: mediasoup workers, the rooms on them, the public HTTP/WebSocket surface
+ * (signaling, health) and the operator API (metrics, census). start() brings it up;
+ * stop() drains it (no new sockets, participants get a grace period to leave), then
+ * closes rooms, workers and the servers.
  */
 export class Edge {
   readonly config: EdgeConfig;
@@ -29,6 +31,7 @@ export class Edge {
   readonly #logger: Logger;
   /** This node's place in the mesh; undefined for a standalone edge. */
   mesh: Mesh | undefined;
+  #operator: OperatorListener | undefined;
   #meshParts: { bus: Bus; directory: Directory } | undefined;
   #draining = false;
   #stopped: Promise<void> | undefined;
@@ -62,6 +65,7 @@ export class Edge {
       enableTcp: config.rtcEnableTcp,
       maxConsumers: config.workerMaxConsumers,
       allowPlainRtp: config.allowPlainRtp,
+      plainPortRange: { min: config.plainPortMin, max: config.plainPortMax },
       iceConsentTimeoutSeconds: config.iceConsentTimeoutSeconds,
       logger,
     });
@@ -96,6 +100,7 @@ export class Edge {
         const bus = await Bus.connect(config.natsUrl, logger, config.nodeId, registry);
         const directory = new Directory(config.redisUrl, logger, {
           ttlSeconds: config.directoryTtlSeconds,
+          caFile: config.redisCaFile,
           registry,
         });
         edge.#meshParts = { bus, directory };
@@ -109,6 +114,7 @@ export class Edge {
           pipeLingerMs: config.pipeLingerMs,
           listenIp: config.rtcListenIp,
           announcedAddress: config.rtcAnnouncedAddress,
+          pipePortRange: { min: config.pipePortMin, max: config.pipePortMax },
           bus,
           directory,
           registry,
@@ -118,14 +124,7 @@ export class Edge {
           logger,
         });
       }
-      await app.register(metricsPlugin, { registry });
       await app.register(healthPlugin, { notReadyReason: () => (edge.#draining ? 'draining' : null) });
-      await app.register(nodePlugin, {
-        nodeId: config.nodeId,
-        pool,
-        rooms,
-        links: async () => (await edge.mesh?.relay.census()) ?? [],
-      });
       await app.register(signalingPlugin, {
         accepting: () => !edge.#draining,
         session: {
@@ -140,15 +139,31 @@ export class Edge {
         },
       });
       await app.listen({ host: config.httpHost, port: config.httpPort });
+      edge.#operator = await OperatorListener.start({
+        host: config.operatorHost,
+        port: config.operatorPort,
+        token: config.operatorToken,
+        logger,
+        routes: async (operator) => {
+          await operator.register(metricsPlugin, { registry });
+          await operator.register(nodePlugin, {
+            nodeId: config.nodeId,
+            pool,
+            rooms,
+            links: async () => (await edge.mesh?.relay.census()) ?? [],
+          });
+        },
+      });
       media.start();
       edge.mesh?.start(config.publicUrl ?? edge.url);
     } catch (error) {
       pool.close();
       await app.close();
+      await edge.#operator?.close();
       await edge.#closeMesh();
       throw error;
     }
-    logger.info({ url: edge.url, workers: config.workers }, 'edge listening');
+    logger.info({ url: edge.url, operatorUrl: edge.operatorUrl, workers: config.workers }, 'edge listening');
     return edge;
   }
 
@@ -158,6 +173,12 @@ export class Edge {
     if (!address || typeof address === 'string') throw new Error('edge is not listening');
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     return `http://${host}:${address.port}`;
+  }
+
+  /** http://host:port of the operator API. */
+  get operatorUrl(): string {
+    if (!this.#operator) throw new Error('edge is not listening');
+    return this.#operator.url;
   }
 
   stop(): Promise<void> {
@@ -175,6 +196,7 @@ export class Edge {
     await this.rooms.closeAll();
     await new Promise((resolve) => setTimeout(resolve, 50)); // let the close frames (1001) go out
     await this.#app.close();
+    await this.#operator?.close();
     await this.#closeMesh();
     this.media.stop();
     this.pool.close();

@@ -5,7 +5,10 @@ import {
   loadEnvConfig,
   logLevelOption,
   mediaMetricsOptions,
+  operatorOptions,
   option,
+  portRangeOptions,
+  portRangeProblems,
   Type,
 } from '../../control-plane/common/env-config.ts';
 import { ConfigError } from '../../control-plane/common/errors.ts';
@@ -56,6 +59,13 @@ export const EdgeConfigSchema = Type.Object({
     description:
       'offer unencrypted plain RTP transports to clients (media bots, load tests); trusted networks only',
   }),
+  ...portRangeOptions(
+    'plain',
+    'PLAIN',
+    'plain RTP transports (with KASKADE_ALLOW_PLAIN_RTP)',
+    [43000, 43999],
+  ),
+  ...portRangeOptions('pipe', 'PIPE', 'pipe transports between media nodes (mesh mode)', [41000, 42999]),
   jwtSecret: Type.Optional(
     option(Type.String({ minLength: 32 }), {
       env: 'KASKADE_JWT_SECRET',
@@ -97,6 +107,7 @@ export const EdgeConfigSchema = Type.Object({
     ),
   ),
   redisUrl: Type.Optional(commonOptions.redisUrl('Redis holding the room directory (mesh mode)')),
+  redisCaFile: Type.Optional(commonOptions.redisCaFile()),
   publicUrl: Type.Optional(
     option(Type.String({ minLength: 1, pattern: '^https?://' }), {
       env: 'KASKADE_PUBLIC_URL',
@@ -123,6 +134,7 @@ export const EdgeConfigSchema = Type.Object({
     description: 'directory keys expire unless refreshed within this time (crash clean-up)',
   }),
   ...mediaMetricsOptions(),
+  ...operatorOptions(7881),
   logLevel: logLevelOption(),
 });
 export type EdgeConfig = Static<typeof EdgeConfigSchema>;
@@ -139,5 +151,17 @@ export function loadEdgeConfig(env: Record<string, string | undefined> = process
       'KASKADE_JWT_SECRET or KASKADE_JWT_PUBLIC_KEY is required (join tokens must be verifiable)',
     ]);
   }
+  const portProblems = portRangeProblems([
+    {
+      name: 'KASKADE_RTC_PORT_BASE + KASKADE_WORKERS',
+      min: config.rtcPortBase,
+      max: config.rtcPortBase + config.workers - 1,
+    },
+    { name: 'KASKADE_PIPE_PORT_MIN/MAX', min: config.pipePortMin, max: config.pipePortMax },
+    ...(config.allowPlainRtp
+      ? [{ name: 'KASKADE_PLAIN_PORT_MIN/MAX', min: config.plainPortMin, max: config.plainPortMax }]
+      : []),
+  ]);
+  if (portProblems.length > 0) throw new ConfigError(portProblems);
   return config;
 }

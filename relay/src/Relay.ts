@@ -22,6 +22,8 @@ export interface RelayOptions {
   /** Address pipe transports listen on, and the one announced to other nodes. */
   listenIp: string;
   announcedAddress?: string;
+  /** UDP ports pipe transports take theirs from, so a firewall between nodes can name them. */
+  portRange: types.TransportPortRange;
   /** How long a copy nobody consumes is kept, so quick re-subscriptions are cheap. */
   lingerMs: number;
   logger: Logger;
@@ -327,6 +329,7 @@ export class Relay extends EventEmitter<{
         protocol: 'udp',
         ip: this.#options.listenIp,
         announcedAddress: this.#options.announcedAddress,
+        portRange: this.#options.portRange,
       },
       enableSrtp: true,
       enableSctp: false,

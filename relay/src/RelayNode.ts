@@ -4,7 +4,9 @@ import * as mediasoup from 'mediasoup';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Bus } from '../../control-plane/common/bus.ts';
+import { healthPlugin } from '../../control-plane/common/health.ts';
 import { createMetricsRegistry, metricsPlugin } from '../../control-plane/common/metrics.ts';
+import { OperatorListener } from '../../control-plane/common/operator.ts';
 import { NodeDead, NodeHeartbeat, Subjects } from '../../control-plane/protocol/nats.ts';
 import { CascadeMetrics } from './CascadeMetrics.ts';
 import { mediaCodecs } from './codecs.ts';
@@ -29,6 +31,7 @@ export class RelayNode {
   readonly #app: FastifyInstance;
   readonly #routers = new Map<string, Promise<types.Router>>();
   readonly #timers: NodeJS.Timeout[] = [];
+  #operator: OperatorListener | undefined;
   #state: 'serving' | 'draining' = 'serving';
 
   private constructor(
@@ -61,6 +64,7 @@ export class RelayNode {
       bus,
       listenIp: config.rtcListenIp,
       announcedAddress: config.rtcAnnouncedAddress,
+      portRange: { min: config.pipePortMin, max: config.pipePortMax },
       lingerMs: config.pipeLingerMs,
       logger,
       routerFor: (room) => this.#routerFor(room),
@@ -101,15 +105,24 @@ export class RelayNode {
       if (!node.relay.links().some((l) => l.room === room)) node.#closeRoom(room);
     });
     bus.subscribe(Subjects.nodeDead, NodeDead, ({ nodeId }) => node.relay.closeNode(nodeId));
-    await app.register(metricsPlugin, { registry });
-    app.get('/livez', async () => ({ status: 'ok' }));
-    app.get('/readyz', async () => ({ status: node.#state }));
-    app.get('/v1/node', async () => ({
-      nodeId: config.nodeId,
-      kind: 'relay',
-      links: await node.relay.census(),
-    }));
+    await app.register(healthPlugin, {
+      notReadyReason: () => (node.#state === 'serving' ? null : node.#state),
+    });
     await app.listen({ host: config.httpHost, port: config.httpPort });
+    node.#operator = await OperatorListener.start({
+      host: config.operatorHost,
+      port: config.operatorPort,
+      token: config.operatorToken,
+      logger,
+      routes: async (operator) => {
+        await operator.register(metricsPlugin, { registry });
+        operator.get('/v1/node', async () => ({
+          nodeId: config.nodeId,
+          kind: 'relay',
+          links: await node.relay.census(),
+        }));
+      },
+    });
     node.#timers.push(setInterval(() => node.#heartbeat(), config.heartbeatMs));
     node.#heartbeat();
     return node;
@@ -122,8 +135,15 @@ export class RelayNode {
     this.media.stop();
     this.relay.close();
     await this.#app.close();
+    await this.#operator?.close();
     await this.#bus.close();
     this.#worker.close();
+  }
+
+  /** http://host:port of the operator API. */
+  get operatorUrl(): string {
+    if (!this.#operator) throw new Error('relay is not listening');
+    return this.#operator.url;
   }
 
   #routerFor(room: string): Promise<types.Router> {

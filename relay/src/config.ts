@@ -4,9 +4,13 @@ import {
   loadEnvConfig,
   logLevelOption,
   mediaMetricsOptions,
+  operatorOptions,
   option,
+  portRangeOptions,
+  portRangeProblems,
   Type,
 } from '../../control-plane/common/env-config.ts';
+import { ConfigError } from '../../control-plane/common/errors.ts';
 
 export const RelayConfigSchema = Type.Object({
   nodeId: commonOptions.nodeId('name of this relay node in the mesh'),
@@ -14,11 +18,11 @@ export const RelayConfigSchema = Type.Object({
   natsUrl: commonOptions.natsUrl(),
   httpHost: option(Type.String({ minLength: 1, default: '127.0.0.1' }), {
     env: 'KASKADE_HTTP_HOST',
-    description: 'address of the health and census endpoints',
+    description: 'address of the health endpoints',
   }),
   httpPort: option(Type.Integer({ minimum: 0, maximum: 65535, default: 7890 }), {
     env: 'KASKADE_HTTP_PORT',
-    description: 'port of the health and census endpoints (0 picks a free one)',
+    description: 'port of the health endpoints (0 picks a free one)',
   }),
   rtcListenIp: option(Type.String({ pattern: '^(\\d{1,3}\\.){3}\\d{1,3}$', default: '127.0.0.1' }), {
     env: 'KASKADE_RTC_LISTEN_IP',
@@ -30,13 +34,20 @@ export const RelayConfigSchema = Type.Object({
       description: 'address other nodes reach the pipe transports at',
     }),
   ),
+  ...portRangeOptions('pipe', 'PIPE', 'pipe transports between media nodes', [41000, 42999]),
   heartbeatMs: commonOptions.heartbeatMs(),
   pipeLingerMs: commonOptions.pipeLingerMs(),
   ...mediaMetricsOptions(),
+  ...operatorOptions(7891),
   logLevel: logLevelOption(),
 });
 export type RelayConfig = Static<typeof RelayConfigSchema>;
 
 export function loadRelayConfig(env: Record<string, string | undefined> = process.env): RelayConfig {
-  return loadEnvConfig(RelayConfigSchema, env);
+  const config = loadEnvConfig(RelayConfigSchema, env);
+  const problems = portRangeProblems([
+    { name: 'KASKADE_PIPE_PORT_MIN/MAX', min: config.pipePortMin, max: config.pipePortMax },
+  ]);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
 }

@@ -14,21 +14,28 @@ export interface SpawnEdgeOptions {
   log?: (line: string) => void;
 }
 
-/** Starts `node edge/src/main.ts` on free ports of `host` and waits until it is ready. */
+/**
+ * Starts `node edge/src/main.ts` on free ports of `host` (its operator API on the same
+ * host) and waits until it is ready. env must carry KASKADE_OPERATOR_TOKEN.
+ */
 export async function spawnEdge(options: SpawnEdgeOptions): Promise<EdgeProcess> {
   const host = options.host ?? '127.0.0.1';
   const workers = options.workers ?? 1;
   // Port probing happens on the host; inside a fresh namespace everything is free.
   const httpPort = options.netns ? 7880 : await freePort(host);
+  const operatorPort = options.netns ? 7881 : await freePort(host);
   const rtcBase = options.netns ? 40000 : await freePortRange(workers, host);
   return spawnNodeProcess({
     main: fileURLToPath(new URL('../../edge/src/main.ts', import.meta.url)),
     url: `http://${host}:${httpPort}`,
+    operatorUrl: `http://${host}:${operatorPort}`,
     netns: options.netns,
     log: options.log,
     env: {
       KASKADE_HTTP_HOST: host,
       KASKADE_HTTP_PORT: String(httpPort),
+      KASKADE_OPERATOR_HOST: host,
+      KASKADE_OPERATOR_PORT: String(operatorPort),
       KASKADE_RTC_LISTEN_IP: host,
       KASKADE_RTC_PORT_BASE: String(rtcBase),
       KASKADE_WORKERS: String(workers),
@@ -37,7 +44,7 @@ export async function spawnEdge(options: SpawnEdgeOptions): Promise<EdgeProcess>
   });
 }
 
-/** Starts `node relay/src/main.ts` on `host` and waits until it is ready. */
+/** Starts `node relay/src/main.ts` on `host` and waits until it is ready; env must carry KASKADE_OPERATOR_TOKEN. */
 export async function spawnRelay(options: {
   host?: string;
   env: Record<string, string>;
@@ -45,13 +52,17 @@ export async function spawnRelay(options: {
 }) {
   const host = options.host ?? '127.0.0.1';
   const httpPort = await freePort(host);
+  const operatorPort = await freePort(host);
   return spawnNodeProcess({
     main: fileURLToPath(new URL('../../relay/src/main.ts', import.meta.url)),
     url: `http://${host}:${httpPort}`,
+    operatorUrl: `http://${host}:${operatorPort}`,
     log: options.log,
     env: {
       KASKADE_HTTP_HOST: host,
       KASKADE_HTTP_PORT: String(httpPort),
+      KASKADE_OPERATOR_HOST: host,
+      KASKADE_OPERATOR_PORT: String(operatorPort),
       KASKADE_RTC_LISTEN_IP: host,
       ...options.env,
     },

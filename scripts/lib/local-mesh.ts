@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { type ControlPlaneProcess, spawnControlPlane } from './control-plane-process.ts';
 import { type EdgeProcess, spawnEdge, spawnRelay } from './edge-process.ts';
-import { type ScrapeTarget, type Service, startNats, startRedis } from './services.ts';
+import { operatorJson } from './operator-client.ts';
+import { type RedisService, type ScrapeTarget, type Service, startNats, startRedis } from './services.ts';
 
 export interface LocalMeshOptions {
   /** Region name -> loopback /24 prefix its edges take addresses from, e.g. { eu: '127.0.1' }. */
@@ -11,6 +12,7 @@ export interface LocalMeshOptions {
   relaysPerRegion?: number;
   workersPerEdge?: number;
   natsUrl?: string;
+  /** An existing Redis (credentials in the URL: redis://user:password@host:port, or rediss://). */
   redisUrl?: string;
   /** Extra environment for every edge (timeouts in tests). */
   edgeEnv?: Record<string, string>;
@@ -31,8 +33,10 @@ export interface LocalMesh {
   natsUrl: string;
   redisUrl: string;
   nats?: Service;
-  redis?: Service;
+  redis?: RedisService;
   appJwtSecret: string;
+  /** The bearer token of every process's operator API (one random token per mesh). */
+  operatorToken: string;
   regions: string[];
   stop(): Promise<void>;
 }
@@ -50,7 +54,7 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
   // object at stop time, since a test may have replaced them (restarted on the same port).
   const started: { stop(): Promise<unknown> }[] = [];
   let mesh: LocalMesh | undefined;
-  let services: { nats?: Service; redis?: Service } = {};
+  let services: { nats?: Service; redis?: RedisService } = {};
   const stopAll = async () => {
     for (const s of started.reverse()) await s.stop().catch(() => undefined);
     const { nats, redis } = mesh ?? services;
@@ -66,6 +70,7 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
     const redisUrl = options.redisUrl ?? redis!.url;
     const edgeJwtSecret = randomBytes(24).toString('hex');
     const appJwtSecret = randomBytes(24).toString('hex');
+    const operatorToken = randomBytes(24).toString('hex');
     const controlPlane = await spawnControlPlane(
       {
         KASKADE_NATS_URL: natsUrl,
@@ -73,6 +78,7 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
         KASKADE_JWT_SECRET: edgeJwtSecret,
         KASKADE_APP_JWT_SECRET: appJwtSecret,
         KASKADE_NODE_ID: 'control-plane',
+        KASKADE_OPERATOR_TOKEN: operatorToken,
         KASKADE_LOG_LEVEL: 'info',
         ...options.controlPlaneEnv,
       },
@@ -93,6 +99,7 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
             KASKADE_NATS_URL: natsUrl,
             KASKADE_REDIS_URL: redisUrl,
             KASKADE_JWT_SECRET: edgeJwtSecret,
+            KASKADE_OPERATOR_TOKEN: operatorToken,
             KASKADE_LOG_LEVEL: 'info',
             ...options.edgeEnv,
           },
@@ -113,6 +120,7 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
             KASKADE_NODE_ID: nodeId,
             KASKADE_REGION: region,
             KASKADE_NATS_URL: natsUrl,
+            KASKADE_OPERATOR_TOKEN: operatorToken,
             KASKADE_LOG_LEVEL: 'info',
             ...options.edgeEnv,
           },
@@ -125,7 +133,11 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
     // The control plane places joins only on edges it has heard from.
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const { nodes } = (await (await fetch(`${controlPlane.url}/v1/nodes`)).json()) as { nodes: unknown[] };
+      const { nodes } = await operatorJson<{ nodes: unknown[] }>(
+        controlPlane.operatorUrl,
+        operatorToken,
+        '/v1/nodes',
+      );
       if (nodes.length === edges.length + relays.length) break;
       if (Date.now() > deadline)
         throw new Error(`only ${nodes.length} of ${edges.length + relays.length} nodes reported in`);
@@ -140,6 +152,7 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
       nats,
       redis,
       appJwtSecret,
+      operatorToken,
       regions: Object.keys(regions),
       stop: stopAll,
     };
@@ -150,16 +163,21 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
   }
 }
 
-/** Every process of a local mesh as a Prometheus scrape target. */
+/** Every process of a local mesh as a Prometheus scrape target (its operator API; the token is the mesh's). */
 export function scrapeTargets(mesh: LocalMesh): ScrapeTarget[] {
   const target = (job: ScrapeTarget['job']) => (n: MeshEdge) => ({
     job,
-    url: n.url,
+    url: n.operatorUrl,
     node: n.nodeId,
     region: n.region,
   });
   return [
-    { job: 'kaskade-control-plane', url: mesh.controlPlane.url, node: 'control-plane', region: 'global' },
+    {
+      job: 'kaskade-control-plane',
+      url: mesh.controlPlane.operatorUrl,
+      node: 'control-plane',
+      region: 'global',
+    },
     ...mesh.edges.map(target('kaskade-edge')),
     ...mesh.relays.map(target('kaskade-relay')),
   ];

@@ -2,7 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { adopt, waitForHttp } from './services.ts';
 
 export interface NodeProcess {
+  /** The public listener (join or signaling, health). */
   url: string;
+  /** The operator API (metrics, census, node and room views); needs the operator token. */
+  operatorUrl: string;
   child: ChildProcess;
   /** SIGTERM, then SIGKILL if it has not exited in time; resolves with the exit code. */
   stop(timeoutMs?: number): Promise<number | null>;
@@ -14,6 +17,8 @@ export interface SpawnOptions {
   env: Record<string, string>;
   /** Base URL whose /readyz answers once the process is ready. */
   url: string;
+  /** Base URL of its operator API (KASKADE_OPERATOR_HOST/PORT in env). */
+  operatorUrl: string;
   /** Run inside this network namespace (`ip netns exec`). */
   netns?: string;
   log?: (line: string) => void;
@@ -50,6 +55,7 @@ export async function spawnNodeProcess(options: SpawnOptions): Promise<NodeProce
   }
   return {
     url: options.url,
+    operatorUrl: options.operatorUrl,
     child,
     async stop(timeoutMs = 15_000) {
       if (child.exitCode !== null) return child.exitCode;

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,30 +80,53 @@ export async function startNats(port?: number): Promise<Service> {
   return { url: `nats://127.0.0.1:${p}`, port: p, stop: stopper(child) };
 }
 
-/** A real redis-server on a free loopback port, without persistence (Debian package redis-server). */
-export async function startRedis(port?: number): Promise<Service> {
-  const p = port ?? (await freePort());
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(p),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--protected-mode',
-      'no',
-    ],
-    { stdio: 'ignore' },
-  );
-  await waitForPort(p, child, 'redis-server');
-  return { url: `redis://127.0.0.1:${p}`, port: p, stop: stopper(child) };
+export interface RedisService extends Service {
+  /** Password of the `kaskade` ACL user (also in `url`); a restart on the same port takes it again. */
+  password: string;
 }
 
-/** A process Prometheus scrapes: its /metrics base URL, with the labels its `up` series gets. */
+/**
+ * A real redis-server on a free loopback port, without persistence (Debian package
+ * redis-server), as production should run it: the default user off, one ACL user
+ * `kaskade` with a password, limited to the kaskade:* keys and without admin
+ * commands. The configuration (password included) is a file only we can read, not
+ * an argument every `ps` shows.
+ */
+export async function startRedis(
+  port?: number,
+  password = randomBytes(24).toString('hex'),
+): Promise<RedisService> {
+  const p = port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'kaskade-redis-'));
+  const configFile = join(dir, 'redis.conf');
+  writeFileSync(
+    configFile,
+    [
+      `port ${p}`,
+      'bind 127.0.0.1',
+      'save ""',
+      'appendonly no',
+      `dir ${dir}`,
+      'user default off',
+      `user kaskade on >${password} ~kaskade:* &* +@all -@admin`,
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+  const child = adopt(spawn('redis-server', [configFile], { stdio: 'ignore', detached: true }));
+  await waitForPort(p, child, 'redis-server');
+  const stop = stopper(child);
+  return {
+    url: `redis://kaskade:${password}@127.0.0.1:${p}`,
+    port: p,
+    password,
+    stop: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A process Prometheus scrapes: its operator API's base URL, with the labels its `up` series gets. */
 export interface ScrapeTarget {
   job: 'kaskade-edge' | 'kaskade-relay' | 'kaskade-control-plane';
   url: string;
@@ -112,6 +136,8 @@ export interface ScrapeTarget {
 
 export interface PrometheusOptions {
   targets: ScrapeTarget[];
+  /** The operator API token /metrics needs; written to a file Prometheus reads (credentials_file). */
+  operatorToken: string;
   /** Rule files loaded, e.g. deploy/prometheus/alerts.yml. */
   ruleFiles: string[];
   scrapeIntervalSeconds?: number;
@@ -121,13 +147,16 @@ export interface PrometheusOptions {
 /**
  * The Prometheus scrape configuration of a set of Kaskade processes. `honor_labels`
  * keeps the node and region labels the processes set themselves; the same labels
- * on the targets give `up` them too. Written as JSON, which is YAML.
+ * on the targets give `up` them too. /metrics is on the operator API, so every job
+ * sends its bearer token, read from `credentialsFile` (never inline in the config).
+ * Written as JSON, which is YAML.
  */
 export function prometheusConfig({
   targets,
   ruleFiles,
+  credentialsFile,
   scrapeIntervalSeconds = 5,
-}: PrometheusOptions): string {
+}: Omit<PrometheusOptions, 'operatorToken'> & { credentialsFile: string }): string {
   const jobs = [...new Set(targets.map((t) => t.job))];
   return JSON.stringify(
     {
@@ -139,6 +168,7 @@ export function prometheusConfig({
       scrape_configs: jobs.map((job) => ({
         job_name: job,
         honor_labels: true,
+        authorization: { type: 'Bearer', credentials_file: credentialsFile },
         static_configs: targets
           .filter((t) => t.job === job)
           .map((t) => ({ targets: [new URL(t.url).host], labels: { node: t.node, region: t.region } })),
@@ -150,10 +180,14 @@ export function prometheusConfig({
 }
 
 /** A real Prometheus (Debian package prometheus) on a free loopback port, its data in a temporary directory. */
-export async function startPrometheus(options: PrometheusOptions): Promise<Service & { configFile: string }> {
+export async function startPrometheus(
+  options: PrometheusOptions,
+): Promise<Service & { configFile: string; credentialsFile: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'kaskade-prometheus-'));
   const configFile = join(dir, 'prometheus.yml');
-  writeFileSync(configFile, prometheusConfig(options));
+  const credentialsFile = join(dir, 'operator-token');
+  writeFileSync(credentialsFile, options.operatorToken, { mode: 0o600 });
+  writeFileSync(configFile, prometheusConfig({ ...options, credentialsFile }));
   const p = options.port ?? (await freePort());
   const child = adopt(
     spawn(
@@ -174,6 +208,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Servi
     url,
     port: p,
     configFile,
+    credentialsFile,
     stop: async () => {
       await stop();
       rmSync(dir, { recursive: true, force: true });

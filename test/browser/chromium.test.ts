@@ -3,8 +3,16 @@ import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverUrl } from '../../client-sdk/dev-server.ts';
 import type { Edge } from '../../edge/src/Edge.ts';
+import { operatorText } from '../../scripts/lib/operator-client.ts';
 import { launchBrowser } from '../helpers/browsers.ts';
-import { eventually, expectNoMediaObjects, startEdge, TEST_SECRET, token } from '../helpers/edge.ts';
+import {
+  eventually,
+  expectNoMediaObjects,
+  startEdge,
+  TEST_OPERATOR_TOKEN,
+  TEST_SECRET,
+  token,
+} from '../helpers/edge.ts';
 import {
   expectReceivingFrom,
   harness,
@@ -76,7 +84,7 @@ describe('two Chromium participants', () => {
     expect(await harness(alice.page, 'state')).toBe('connected');
     // The edge counts the rejoin as a reconnect, and both first joins' first media packets;
     // real WebRTC peers send receiver reports, so RTT and scores of webrtc streams are sampled.
-    const metrics = await (await fetch(`${edge.url}/metrics`)).text();
+    const metrics = await operatorText(edge.operatorUrl, TEST_OPERATOR_TOKEN, '/metrics');
     expect(metrics).toMatch(/^kaskade_reconnects_total\{kind="rejoin"[^}]*\} 1$/m);
     expect(metrics).toMatch(/^kaskade_join_seconds_count\{[^}]*stage="first_media"[^}]*\} [2-9]$/m);
     for (const series of [

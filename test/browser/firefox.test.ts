@@ -6,8 +6,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { serverUrl } from '../../client-sdk/dev-server.ts';
 import { type EdgeProcess, spawnEdge } from '../../scripts/lib/edge-process.ts';
 import { launchBrowser } from '../helpers/browsers.ts';
-import { eventually, TEST_SECRET, token } from '../helpers/edge.ts';
+import { eventually, TEST_OPERATOR_TOKEN, TEST_SECRET, token } from '../helpers/edge.ts';
 import { expectReceivingFrom, harness, openHarness, startHarnessServer } from '../helpers/media-checks.ts';
+import { nodeView } from '../helpers/mesh.ts';
 import { scrapeMetric } from '../helpers/metrics.ts';
 import { createTestHost, type TestHost } from '../helpers/netns.ts';
 
@@ -26,6 +27,7 @@ beforeAll(async () => {
     netns: host.name,
     env: {
       KASKADE_JWT_SECRET: TEST_SECRET,
+      KASKADE_OPERATOR_TOKEN: TEST_OPERATOR_TOKEN,
       KASKADE_ROOM_EMPTY_GRACE_MS: '200',
       // Browsers check consent every ~5 s; 10 s without one is a lost connection (the outage test).
       KASKADE_ICE_CONSENT_TIMEOUT_S: '10',
@@ -65,9 +67,7 @@ it('a Firefox ESR and a Chromium participant see and hear each other', async () 
   await harness(chrome.page, 'leave');
   // The edge is another process: its census comes over HTTP, from the workers' dumps.
   await eventually(async () => {
-    const node = (await (await fetch(`${edge.url}/v1/node`)).json()) as {
-      workers: { routers: number; transports: number; producers: number; consumers: number }[];
-    };
+    const node = await nodeView(edge.operatorUrl, TEST_OPERATOR_TOKEN);
     const [worker] = node.workers;
     expect(worker).toMatchObject({ routers: 0, transports: 0, producers: 0, consumers: 0 });
   }, 5000);
@@ -78,7 +78,9 @@ it('a network outage: the edge counts the lost ICE connectivity, and media resum
   const b = await join(chromium, 'cut-b', 'outage-room');
   await expectReceivingFrom(b.page, a.id, 45_000);
   const failures = () =>
-    scrapeMetric(edge.url, 'kaskade_transport_failures_total', { reason: 'ice_disconnected' });
+    scrapeMetric(edge.operatorUrl, TEST_OPERATOR_TOKEN, 'kaskade_transport_failures_total', {
+      reason: 'ice_disconnected',
+    });
   expect(await failures()).toBe(0);
 
   // The edge's host drops off the network for longer than the consent timeout, then returns.

@@ -3,6 +3,7 @@ import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { serverUrl } from '../../client-sdk/dev-server.ts';
 import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
+import { operatorText } from '../../scripts/lib/operator-client.ts';
 import { launchBrowser } from '../helpers/browsers.ts';
 import { eventually } from '../helpers/edge.ts';
 import { expectReceivingFrom, harness, openHarness, startHarnessServer } from '../helpers/media-checks.ts';
@@ -45,17 +46,19 @@ it('two browsers on edges in different regions see and hear each other', async (
   await harness(ada.page, 'leave');
   await harness(grace.page, 'leave');
   // Every process serves Prometheus metrics; the control plane counts the nodes it hears.
-  const cpMetrics = await (await fetch(`${mesh.controlPlane.url}/metrics`)).text();
+  const cpMetrics = await operatorText(mesh.controlPlane.operatorUrl, mesh.operatorToken, '/metrics');
   for (const region of ['eu', 'us'])
     expect(cpMetrics).toMatch(
       new RegExp(`^kaskade_nodes\\{kind="edge",state="serving",target_region="${region}"[^}]*\\} 2$`, 'm'),
     );
   for (const node of mesh.edges)
-    expect(await (await fetch(`${node.url}/metrics`)).text()).toMatch(/^kaskade_participants\{/m);
+    expect(await operatorText(node.operatorUrl, mesh.operatorToken, '/metrics')).toMatch(
+      /^kaskade_participants\{/m,
+    );
   // Nothing is left on any edge: no routers, transports, producers, consumers or pipe links.
   for (const edge of mesh.edges) {
     await eventually(async () => {
-      const view = await nodeView(edge.url);
+      const view = await nodeView(edge.operatorUrl, mesh.operatorToken);
       expect(view.workers).toEqual([
         expect.objectContaining({ routers: 0, transports: 0, producers: 0, consumers: 0 }),
       ]);

@@ -7,12 +7,17 @@ import { Edge } from '../../edge/src/Edge.ts';
 import { takeCensus } from '../../edge/src/rtc/census.ts';
 
 export const TEST_SECRET = 'kaskade-test-secret-0123456789abcdef';
+/** The operator API token of the edges tests start in-process. */
+export const TEST_OPERATOR_TOKEN = 'kaskade-test-operator-token-0123456789';
 
 export const ALL_GRANTS: Grants = { publish: true, subscribe: true };
 
-/** A random base for the workers' WebRTC ports, so test files never collide. */
+/**
+ * A random base for the workers' WebRTC ports, so test files never collide; below
+ * 40000, clear of the default pipe and plain port ranges (41000 and up).
+ */
 export function randomPortBase(): number {
-  return 20_000 + Math.floor(Math.random() * 2000) * 20;
+  return 20_000 + Math.floor(Math.random() * 1000) * 20;
 }
 
 /** Starts an edge in this process with real mediasoup workers; env overrides the defaults. */
@@ -20,6 +25,8 @@ export async function startEdge(env: Record<string, string> = {}): Promise<Edge>
   for (let attempt = 0; ; attempt++) {
     const config = loadEdgeConfig({
       KASKADE_HTTP_PORT: '0',
+      KASKADE_OPERATOR_PORT: '0',
+      KASKADE_OPERATOR_TOKEN: TEST_OPERATOR_TOKEN,
       KASKADE_WORKERS: '1',
       KASKADE_JWT_SECRET: TEST_SECRET,
       KASKADE_ROOM_EMPTY_GRACE_MS: '200',

@@ -1,6 +1,7 @@
 import { joinThroughControlPlane as join, type Placed } from '../../loadtest/lib/join.ts';
 import type { LinkCensus } from '../../relay/src/Relay.ts';
 import type { LocalMesh } from '../../scripts/lib/local-mesh.ts';
+import { operatorJson } from '../../scripts/lib/operator-client.ts';
 
 export type { Placed };
 
@@ -14,6 +15,7 @@ export interface NodeView {
   links: LinkCensus[];
 }
 
-export async function nodeView(url: string): Promise<NodeView> {
-  return (await (await fetch(`${url}/v1/node`)).json()) as NodeView;
+/** GET /v1/node of a media node's operator API. */
+export function nodeView(operatorUrl: string, operatorToken: string): Promise<NodeView> {
+  return operatorJson<NodeView>(operatorUrl, operatorToken, '/v1/node');
 }

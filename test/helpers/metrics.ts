@@ -1,3 +1,5 @@
+import { operatorText } from '../../scripts/lib/operator-client.ts';
+
 /**
  * The value of a series among /metrics lines, found by name and some of its labels
  * (prom-client orders labels differently per metric type); NaN when there is none.
@@ -15,12 +17,17 @@ export function metricValue(
   return Number(line?.split(' ').pop() ?? Number.NaN);
 }
 
+/** The lines of a process's /metrics, from its operator API. */
+export async function scrapeLines(operatorUrl: string, operatorToken: string): Promise<string[]> {
+  return (await operatorText(operatorUrl, operatorToken, '/metrics')).split('\n');
+}
+
 /** The value of one series on a process's /metrics (see metricValue). */
 export async function scrapeMetric(
-  url: string,
+  operatorUrl: string,
+  operatorToken: string,
   name: string,
   labels: Record<string, string> = {},
 ): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return metricValue(text.split('\n'), name, labels);
+  return metricValue(await scrapeLines(operatorUrl, operatorToken), name, labels);
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
+import { operatorText } from '../../scripts/lib/operator-client.ts';
 import { eventually } from '../helpers/edge.ts';
 import { joinThroughControlPlane, nodeView, type Placed } from '../helpers/mesh.ts';
 
@@ -25,8 +26,8 @@ afterAll(async () => {
   await mesh?.stop();
 });
 
-async function links(url: string, room: string) {
-  return (await nodeView(url)).links
+async function links(operatorUrl: string, room: string) {
+  return (await nodeView(operatorUrl, mesh.operatorToken)).links
     .filter((l) => l.room === room)
     .map((l) => `${l.remoteNode}:${l.copies}/${l.sends}`)
     .sort();
@@ -70,7 +71,8 @@ it('a lecture across two regions with relays: every viewer receives, one copy en
         const v = viewers[i]!;
         const views = await Promise.all(
           [...mesh.edges, ...mesh.relays].map(
-            async (n) => `${n.nodeId}: ${JSON.stringify((await nodeView(n.url)).links)}`,
+            async (n) =>
+              `${n.nodeId}: ${JSON.stringify((await nodeView(n.operatorUrl, mesh.operatorToken)).links)}`,
           ),
         );
         const why = `viewer ${i} on ${v.nodeId}: resubscriptions ${v.bot.resubscriptions}, consumer ${v.bot.consumerIdOf(mic)}, closed ${v.bot.seen.streamClosed.length}\n${views.join('\n')}`;
@@ -81,7 +83,7 @@ it('a lecture across two regions with relays: every viewer receives, one copy en
   await flowing(20);
 
   // The relay reports its links to Prometheus too.
-  const relayMetrics = await (await fetch(`${usRelay.url}/metrics`)).text();
+  const relayMetrics = await operatorText(usRelay.operatorUrl, mesh.operatorToken, '/metrics');
   // One link up to the origin's region, two down to this region's edges.
   expect(relayMetrics).toMatch(/^kaskade_pipe_links\{remote_region="eu"[^}]*kind="relay"[^}]*\} 1$/m);
   expect(relayMetrics).toMatch(/^kaskade_pipe_links\{remote_region="us"[^}]*kind="relay"[^}]*\} 2$/m);

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
+import { operatorJson } from '../../scripts/lib/operator-client.ts';
 import { startNats, startRedis } from '../../scripts/lib/services.ts';
 import { eventually } from '../helpers/edge.ts';
 import { joinThroughControlPlane, nodeView, type Placed } from '../helpers/mesh.ts';
@@ -65,18 +66,23 @@ describe('the mesh under failures (real processes)', () => {
     await eventually(() => expect(viewer.bot.seen.streamClosed).toContain(usMic), NODE_TIMEOUT_MS + 4000);
     expect(Date.now() - killedAt).toBeLessThan(NODE_TIMEOUT_MS + 4000);
     await expectFlowing(fromEu); // the stream that did not come from it
-    const room = (await (await fetch(`${m.controlPlane.url}/v1/rooms/kill-room/participants`)).json()) as {
-      participants: { node: string }[];
-      streams: { node: string }[];
-    };
+    const room = await operatorJson<{ participants: { node: string }[]; streams: { node: string }[] }>(
+      m.controlPlane.operatorUrl,
+      m.operatorToken,
+      '/v1/rooms/kill-room/participants',
+    );
     expect(room.participants.map((p) => p.node)).not.toContain(us.nodeId);
     expect(room.streams.map((s) => s.node)).not.toContain(us.nodeId);
-    const { nodes } = (await (await fetch(`${m.controlPlane.url}/v1/nodes`)).json()) as {
-      nodes: { nodeId: string }[];
-    };
+    const { nodes } = await operatorJson<{ nodes: { nodeId: string }[] }>(
+      m.controlPlane.operatorUrl,
+      m.operatorToken,
+      '/v1/nodes',
+    );
     expect(nodes.map((n) => n.nodeId)).not.toContain(us.nodeId);
     await eventually(async () =>
-      expect((await nodeView(m.edges.find((e) => e.nodeId === eu.nodeId)!.url)).links).toEqual([]),
+      expect(
+        (await nodeView(m.edges.find((e) => e.nodeId === eu.nodeId)!.operatorUrl, m.operatorToken)).links,
+      ).toEqual([]),
     );
   });
 
@@ -92,12 +98,15 @@ describe('the mesh under failures (real processes)', () => {
     await expectFlowing(audio, 50); // one second and more with no NATS at all
     // Every process says so on /metrics (what the KaskadeNatsUnreachable alert reads).
     for (const node of [m.controlPlane, ...m.edges])
-      await eventually(async () => expect(await scrapeMetric(node.url, 'kaskade_nats_connected')).toBe(0));
+      await eventually(async () =>
+        expect(await scrapeMetric(node.operatorUrl, m.operatorToken, 'kaskade_nats_connected')).toBe(0),
+      );
     m.nats = await startNats(m.nats!.port);
     await expectFlowing(audio);
     for (const node of [m.controlPlane, ...m.edges])
       await eventually(
-        async () => expect(await scrapeMetric(node.url, 'kaskade_nats_connected')).toBe(1),
+        async () =>
+          expect(await scrapeMetric(node.operatorUrl, m.operatorToken, 'kaskade_nats_connected')).toBe(1),
         10_000,
       );
 
@@ -120,19 +129,23 @@ describe('the mesh under failures (real processes)', () => {
     await m.redis!.stop();
     await expectFlowing(audio, 50);
     for (const node of [m.controlPlane, ...m.edges])
-      await eventually(async () => expect(await scrapeMetric(node.url, 'kaskade_redis_connected')).toBe(0));
-    m.redis = await startRedis(m.redis!.port);
+      await eventually(async () =>
+        expect(await scrapeMetric(node.operatorUrl, m.operatorToken, 'kaskade_redis_connected')).toBe(0),
+      );
+    m.redis = await startRedis(m.redis!.port, m.redis!.password); // the nodes reconnect with the same credentials
     for (const node of [m.controlPlane, ...m.edges])
       await eventually(
-        async () => expect(await scrapeMetric(node.url, 'kaskade_redis_connected')).toBe(1),
+        async () =>
+          expect(await scrapeMetric(node.operatorUrl, m.operatorToken, 'kaskade_redis_connected')).toBe(1),
         10_000,
       );
     // The edges write back what they hold.
     await eventually(async () => {
-      const room = (await (await fetch(`${m.controlPlane.url}/v1/rooms/redis-room/participants`)).json()) as {
-        participants: unknown[];
-        streams: unknown[];
-      };
+      const room = await operatorJson<{ participants: unknown[]; streams: unknown[] }>(
+        m.controlPlane.operatorUrl,
+        m.operatorToken,
+        '/v1/rooms/redis-room/participants',
+      );
       expect(room.participants).toHaveLength(2);
       expect(room.streams).toHaveLength(1);
     }, 10_000);
@@ -166,7 +179,7 @@ describe('the mesh under failures (real processes)', () => {
     expect(perNode.size).toBe(4); // capacity 60 spread the storm over every edge
 
     for (const edge of m.edges) {
-      const view = await nodeView(edge.url);
+      const view = await nodeView(edge.operatorUrl, m.operatorToken);
       const links = view.links.filter((l) => l.room === 'storm-room');
       if (edge.nodeId === presenter.nodeId) {
         expect(links.map((l) => l.remoteNode).sort()).toEqual(

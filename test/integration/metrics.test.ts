@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Edge } from '../../edge/src/Edge.ts';
 import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
-import { eventually, startEdge, token } from '../helpers/edge.ts';
-import { metricValue } from '../helpers/metrics.ts';
+import { eventually, startEdge, TEST_OPERATOR_TOKEN, token } from '../helpers/edge.ts';
+import { metricValue, scrapeLines } from '../helpers/metrics.ts';
 
 let edge: Edge;
 beforeAll(async () => {
@@ -17,9 +17,9 @@ afterAll(async () => {
 });
 
 async function scrape(): Promise<string[]> {
-  const text = await (await fetch(`${edge.url}/metrics`)).text();
+  const lines = await scrapeLines(edge.operatorUrl, TEST_OPERATOR_TOKEN);
   // Kaskade's own series (the Node.js defaults grow by themselves, e.g. GC kinds).
-  return text.split('\n').filter((l) => l.startsWith('kaskade_') && !/^kaskade_(nodejs|process)_/.test(l));
+  return lines.filter((l) => l.startsWith('kaskade_') && !/^kaskade_(nodejs|process)_/.test(l));
 }
 
 it('metrics stay low-cardinality: 100 participants joining and leaving 5 rooms add no series', async () => {

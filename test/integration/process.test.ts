@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CloseCodes } from '../../control-plane/protocol/signaling-constants.ts';
 import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import { spawnEdge } from '../../scripts/lib/edge-process.ts';
-import { eventually, TEST_SECRET, token } from '../helpers/edge.ts';
+import { eventually, TEST_OPERATOR_TOKEN, TEST_SECRET, token } from '../helpers/edge.ts';
 import { RawSocket } from '../helpers/raw-socket.ts';
 
 const MAIN = fileURLToPath(new URL('../../edge/src/main.ts', import.meta.url));
@@ -29,6 +29,7 @@ describe('the edge process', () => {
     const edge = await spawnEdge({
       env: {
         KASKADE_JWT_SECRET: TEST_SECRET,
+        KASKADE_OPERATOR_TOKEN: TEST_OPERATOR_TOKEN,
         KASKADE_ALLOW_PLAIN_RTP: 'true',
         KASKADE_SHUTDOWN_TIMEOUT_MS: '1500',
       },

@@ -29,6 +29,7 @@ beforeAll(async () => {
   });
   prometheus = await startPrometheus({
     targets: scrapeTargets(mesh),
+    operatorToken: mesh.operatorToken,
     ruleFiles: [rulesFile],
     scrapeIntervalSeconds: 1,
   });

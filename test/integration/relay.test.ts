@@ -13,6 +13,8 @@ import { PlainPeer } from '../helpers/plain-peer.ts';
 import { type Service, startNats } from '../helpers/services.ts';
 
 const ROOM = 'lecture';
+/** A small pipe port range: every link must take its port from it. */
+const PIPE_PORTS = { min: 47100, max: 47119 };
 const logger = pino({ level: process.env.KASKADE_TEST_LOG_LEVEL ?? 'warn' });
 
 /** A media node reduced to what the relay needs: a worker, a router for the room, the bus. */
@@ -41,6 +43,7 @@ async function startNode(id: string): Promise<Node> {
     metrics: new CascadeMetrics(metrics, () => relay.links()),
     bus,
     listenIp: '127.0.0.1',
+    portRange: PIPE_PORTS,
     lingerMs: 300,
     logger,
     routerFor: async (room) => (room === ROOM ? router : undefined),
@@ -92,6 +95,11 @@ describe('cross-host pipes over NATS', () => {
     expect(a.relay.links()).toHaveLength(1);
     expect([...b.relay.links()[0]!.copies.keys()].sort()).toEqual([mic.producer.id, cam.producer.id].sort());
     expect(a.relay.links()[0]!.sends.size).toBe(2);
+    // Both ends of the link listen in the configured range (what a firewall between nodes opens).
+    for (const link of [...a.relay.links(), ...b.relay.links()]) {
+      expect(link.transport.tuple.localPort).toBeGreaterThanOrEqual(PIPE_PORTS.min);
+      expect(link.transport.tuple.localPort).toBeLessThanOrEqual(PIPE_PORTS.max);
+    }
     expect(copies.find((c) => c.id === cam.producer.id)?.appData).toMatchObject({
       source: 'camera',
       participantId: 'p1',

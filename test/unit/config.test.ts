@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../control-plane/common/errors.ts';
 import { loadEdgeConfig } from '../../edge/src/config.ts';
 
-const base = { KASKADE_JWT_SECRET: 'x'.repeat(32) };
+const base = { KASKADE_JWT_SECRET: 'x'.repeat(32), KASKADE_OPERATOR_TOKEN: 'o'.repeat(32) };
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -40,7 +40,11 @@ describe('edge configuration from the environment', () => {
   });
 
   it('requires a way to verify tokens', () => {
-    expect(problemsOf({})).toEqual([expect.stringMatching(/KASKADE_JWT_SECRET or KASKADE_JWT_PUBLIC_KEY/)]);
-    expect(problemsOf({ KASKADE_JWT_SECRET: 'short' })[0]).toMatch(/KASKADE_JWT_SECRET.*at least 32/);
+    expect(problemsOf({ KASKADE_OPERATOR_TOKEN: base.KASKADE_OPERATOR_TOKEN })).toEqual([
+      expect.stringMatching(/KASKADE_JWT_SECRET or KASKADE_JWT_PUBLIC_KEY/),
+    ]);
+    expect(problemsOf({ ...base, KASKADE_JWT_SECRET: 'short' })[0]).toMatch(
+      /KASKADE_JWT_SECRET.*at least 32/,
+    );
   });
 });

@@ -28,6 +28,8 @@ export interface MeshOptions {
   pipeLingerMs: number;
   listenIp: string;
   announcedAddress?: string;
+  /** UDP ports pipe transports take theirs from. */
+  pipePortRange: { min: number; max: number };
   bus: Bus;
   directory: Directory;
   registry: Registry;
@@ -69,6 +71,7 @@ export class Mesh {
       bus: options.bus,
       listenIp: options.listenIp,
       announcedAddress: options.announcedAddress,
+      portRange: options.pipePortRange,
       lingerMs: options.pipeLingerMs,
       logger: options.logger,
       routerFor: async (room) => options.rooms.get(room)?.homeRouter,

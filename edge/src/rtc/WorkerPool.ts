@@ -14,6 +14,8 @@ export interface WorkerPoolOptions {
   maxConsumers: number;
   /** Offer plain RTP transports (bots, load tests) on the listen IP. */
   allowPlainRtp: boolean;
+  /** UDP ports plain transports take theirs from, so a firewall can name them. */
+  plainPortRange: types.TransportPortRange;
   /** Seconds without ICE consent from a client before its transport counts as disconnected. */
   iceConsentTimeoutSeconds: number;
   logger: Logger;
@@ -153,7 +155,12 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     });
     logger.info({ worker: index, pid: worker.pid, port, tcp: enableTcp }, 'mediasoup worker ready');
     const plain = this.#options.allowPlainRtp
-      ? ({ protocol: 'udp', ip: listenIp, announcedAddress } as const)
+      ? ({
+          protocol: 'udp',
+          ip: listenIp,
+          announcedAddress,
+          portRange: this.#options.plainPortRange,
+        } as const)
       : undefined;
     return new MediaWorker(index, worker, webRtcServer, this.#options.iceConsentTimeoutSeconds, plain);
   }
