@@ -1,0 +1,237 @@
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReceivedStream } from '../../loadtest/lib/rtp-bot.ts';
+import { type LocalMesh, type MeshEdge, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
+import { operatorFetch } from '../../scripts/lib/operator-client.ts';
+import { eventually } from '../helpers/edge.ts';
+import { joinThroughControlPlane, type Placed } from '../helpers/mesh.ts';
+
+// What an operator deploys, on a real local mesh (control plane, two edges and a relay
+// as processes, nats-server, redis-server with an ACL user): the operator API behind
+// its token, the public listeners without it, Redis keys that all expire and a Redis
+// that refuses strangers, and UDP ports only in the ranges a firewall was told about.
+const PIPE_PORTS = { min: 45_000, max: 45_019 };
+const PLAIN_PORTS = { min: 45_100, max: 45_119 };
+
+let mesh: LocalMesh;
+const bots: Placed[] = [];
+let streams: ReceivedStream[] = [];
+
+beforeAll(async () => {
+  mesh = await startLocalMesh({
+    regions: { eu: '127.0.1' },
+    relaysPerRegion: 1,
+    edgeEnv: {
+      KASKADE_ALLOW_PLAIN_RTP: 'true',
+      KASKADE_NODE_CAPACITY: '1', // the presenter on one edge, the viewer on the other: a pipe between
+      KASKADE_PIPE_PORT_MIN: String(PIPE_PORTS.min),
+      KASKADE_PIPE_PORT_MAX: String(PIPE_PORTS.max),
+      KASKADE_PLAIN_PORT_MIN: String(PLAIN_PORTS.min),
+      KASKADE_PLAIN_PORT_MAX: String(PLAIN_PORTS.max),
+      KASKADE_HEARTBEAT_MS: '500',
+      KASKADE_LOG_LEVEL: 'warn',
+    },
+    controlPlaneEnv: { KASKADE_LOG_LEVEL: 'warn' },
+  });
+  // A small meeting across both edges, so the directory, the pipes and the plain transports are in use.
+  const presenter = await joinThroughControlPlane(mesh, 'presenter', 'ops-room', 'eu');
+  bots.push(presenter);
+  const mic = await presenter.bot.publish('microphone');
+  const viewer = await joinThroughControlPlane(mesh, 'viewer', 'ops-room', 'eu');
+  bots.push(viewer);
+  expect(viewer.nodeId).not.toBe(presenter.nodeId);
+  streams = [await viewer.bot.consume({ producerId: mic })];
+  await eventually(() => expect(streams[0]!.packets).toBeGreaterThan(20), 10_000);
+}, 90_000);
+afterAll(async () => {
+  for (const { bot } of bots) await bot.close().catch(() => undefined);
+  await mesh?.stop();
+});
+
+/** Every process of the mesh with the operator routes it serves. */
+function processes(): { name: string; url: string; operatorUrl: string; routes: string[] }[] {
+  const media = (n: MeshEdge) => ({ name: n.nodeId, url: n.url, operatorUrl: n.operatorUrl });
+  return [
+    {
+      name: 'control-plane',
+      url: mesh.controlPlane.url,
+      operatorUrl: mesh.controlPlane.operatorUrl,
+      routes: ['/metrics', '/v1/nodes', '/v1/rooms', '/v1/rooms/ops-room/participants'],
+    },
+    ...mesh.edges.map((e) => ({ ...media(e), routes: ['/metrics', '/v1/node'] })),
+    ...mesh.relays.map((r) => ({ ...media(r), routes: ['/metrics', '/v1/node'] })),
+  ];
+}
+
+describe('the operator API', () => {
+  it('answers 401 with the typed error body without the token or with a wrong one, 200 with it, in every process', async () => {
+    expect(processes()).toHaveLength(4);
+    for (const p of processes()) {
+      for (const route of p.routes) {
+        const anonymous = await fetch(`${p.operatorUrl}${route}`);
+        expect(anonymous.status, `${p.name} ${route} without token`).toBe(401);
+        expect(await anonymous.json()).toEqual({ code: 'UNAUTHORIZED', message: expect.any(String) });
+        for (const wrong of ['x'.repeat(48), `${mesh.operatorToken}x`, mesh.operatorToken.slice(0, -1)]) {
+          const refused = await operatorFetch(p.operatorUrl, wrong, route);
+          expect(refused.status, `${p.name} ${route} with a wrong token`).toBe(401);
+          expect(((await refused.json()) as { code: string }).code).toBe('UNAUTHORIZED');
+        }
+        // The token as the raw header value (no Bearer scheme) is not it either.
+        const raw = await fetch(`${p.operatorUrl}${route}`, {
+          headers: { authorization: mesh.operatorToken },
+        });
+        expect(raw.status).toBe(401);
+        const allowed = await operatorFetch(p.operatorUrl, mesh.operatorToken, route);
+        expect(allowed.status, `${p.name} ${route} with the token`).toBe(200);
+        const body = await allowed.text();
+        if (route === '/metrics') expect(body).toMatch(/^kaskade_process_start_time_seconds\{/m);
+      }
+      // An unknown route is refused before it is looked up: no probing without the token.
+      expect((await fetch(`${p.operatorUrl}/v1/nope`)).status).toBe(401);
+      const unknown = await operatorFetch(p.operatorUrl, mesh.operatorToken, '/v1/nope');
+      expect(unknown.status).toBe(404);
+      expect(((await unknown.json()) as { code: string }).code).toBe('NOT_FOUND');
+    }
+  });
+
+  it('shows what operators need: nodes, rooms, participants, censuses', async () => {
+    const get = async <T>(url: string, path: string) =>
+      (await (await operatorFetch(url, mesh.operatorToken, path)).json()) as T;
+    const cp = mesh.controlPlane.operatorUrl;
+    const { nodes } = await get<{ nodes: { nodeId: string }[] }>(cp, '/v1/nodes');
+    expect(nodes.map((n) => n.nodeId).sort()).toEqual(['edge-eu-1', 'edge-eu-2', 'relay-eu-1']);
+    expect(await get(cp, '/v1/rooms')).toEqual({ rooms: ['ops-room'] });
+    const room = await get<{ participants: { identity: string }[] }>(cp, '/v1/rooms/ops-room/participants');
+    expect(room.participants.map((p) => p.identity).sort()).toEqual(['presenter', 'viewer']);
+    const bad = await operatorFetch(cp, mesh.operatorToken, '/v1/rooms/bad.room/participants');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { code: string }).code).toBe('BAD_REQUEST');
+    for (const edge of mesh.edges) {
+      const view = await get<{ nodeId: string; participants: number; links: unknown[] }>(
+        edge.operatorUrl,
+        '/v1/node',
+      );
+      expect(view).toMatchObject({ nodeId: edge.nodeId, participants: 1 });
+      expect(view.links).toHaveLength(1);
+    }
+  });
+
+  it('is not on the public listeners, which keep health (and join or signaling) only', async () => {
+    for (const p of processes()) {
+      for (const route of [...p.routes, '/v1/node', '/v1/nodes', '/v1/rooms']) {
+        const answer = await fetch(`${p.url}${route}`, {
+          headers: { authorization: `Bearer ${mesh.operatorToken}` },
+        });
+        expect(answer.status, `${p.name} public ${route}`).toBe(404);
+      }
+      expect((await fetch(`${p.url}/livez`)).status).toBe(200);
+      const ready = await fetch(`${p.url}/readyz`);
+      expect(ready.status, `${p.name} /readyz`).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ready' });
+    }
+    // The operator listener is a different port from the public one everywhere.
+    for (const p of processes()) expect(new URL(p.operatorUrl).port).not.toBe(new URL(p.url).port);
+  });
+});
+
+describe('Redis', () => {
+  it('every key the directory writes expires', async () => {
+    const client = new Redis(mesh.redisUrl);
+    try {
+      const keys = await client.keys('*');
+      // The room's hashes, each node's room list and the room index, at least.
+      expect(keys).toEqual(
+        expect.arrayContaining([
+          'kaskade:room-index',
+          'kaskade:room:{ops-room}:participants',
+          'kaskade:room:{ops-room}:streams',
+          'kaskade:room:{ops-room}:nodes',
+          'kaskade:node:{edge-eu-1}:rooms',
+          'kaskade:node:{edge-eu-2}:rooms',
+        ]),
+      );
+      for (const key of keys) expect(await client.ttl(key), key).toBeGreaterThan(0);
+    } finally {
+      client.quit();
+    }
+  });
+
+  it('refuses a connection without the password, with a wrong one, and as the default user', async () => {
+    const { port, password } = mesh.redis!;
+    // Plain RESP over TCP, so the refusal is what the server itself answers.
+    const ask = (...commands: string[]) =>
+      new Promise<string[]>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () =>
+          socket.write(commands.map((c) => `${c}\r\n`).join('')),
+        );
+        let answer = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk) => {
+          answer += chunk;
+          const lines = answer.split('\r\n').filter(Boolean);
+          if (lines.length >= commands.length) {
+            socket.destroy();
+            resolve(lines);
+          }
+        });
+        socket.on('error', reject);
+      });
+    expect(await ask('GET kaskade:room-index')).toEqual([expect.stringMatching(/^-NOAUTH/)]);
+    expect(await ask('AUTH kaskade wrong-password', 'GET kaskade:room-index')).toEqual([
+      expect.stringMatching(/^-WRONGPASS/),
+      expect.stringMatching(/^-NOAUTH/),
+    ]);
+    expect(await ask(`AUTH default ${password}`, `AUTH ${password}`)).toEqual([
+      expect.stringMatching(/^-WRONGPASS/),
+      expect.stringMatching(/^-WRONGPASS/),
+    ]);
+    expect(await ask(`AUTH kaskade ${password}`, 'PING')).toEqual(['+OK', '+PONG']);
+    // The kaskade user reaches only kaskade:* keys and no admin commands.
+    const client = new Redis(mesh.redisUrl);
+    try {
+      await expect(client.set('other-app:key', '1')).rejects.toThrow(/NOPERM/);
+      await expect(client.config('GET', 'dir')).rejects.toThrow(/NOPERM/);
+    } finally {
+      client.quit();
+    }
+  });
+});
+
+/** The UDP ports bound on one IPv4 address in this network namespace, from the kernel's table. */
+function udpPortsOn(ip: string): number[] {
+  const hex = ip
+    .split('.')
+    .map((b) => Number(b).toString(16).padStart(2, '0').toUpperCase())
+    .reverse()
+    .join('');
+  return readFileSync('/proc/net/udp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/)[1])
+    .filter((local): local is string => local?.startsWith(`${hex}:`) ?? false)
+    .map((local) => Number.parseInt(local.split(':')[1]!, 16));
+}
+
+describe('UDP ports', () => {
+  it('pipe and plain transports listen only in their configured ranges', async () => {
+    const inRange = (port: number, range: { min: number; max: number }) =>
+      port >= range.min && port <= range.max;
+    for (const edge of mesh.edges) {
+      const ports = udpPortsOn(edge.host);
+      // Each edge has its pipe to the other and its participant's plain transports.
+      expect(
+        ports.filter((p) => inRange(p, PIPE_PORTS)),
+        edge.nodeId,
+      ).toHaveLength(1);
+      expect(ports.filter((p) => inRange(p, PLAIN_PORTS)).length, edge.nodeId).toBeGreaterThanOrEqual(1);
+      // Anything else is the WebRtcServer's one port (one worker), below both ranges.
+      const others = ports.filter((p) => !inRange(p, PIPE_PORTS) && !inRange(p, PLAIN_PORTS));
+      expect(others, edge.nodeId).toHaveLength(1);
+      expect(others[0]).toBeLessThan(PIPE_PORTS.min);
+    }
+    // The relay carries nothing here, so it holds no UDP port at all.
+    expect(udpPortsOn(mesh.relays[0]!.host)).toEqual([]);
+  });
+});
