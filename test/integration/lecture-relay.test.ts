@@ -57,11 +57,14 @@ it('a lecture across two regions with relays: every viewer receives, one copy en
   const usRelay = mesh.relays.find((r) => r.region === 'us')!;
   // The tree settles: the us edges take the stream from the us relay, which takes it once from the origin.
   await eventually(async () => {
-    for (const edge of usEdges) expect(await links(edge.url, room)).toEqual([`${usRelay.nodeId}:1/0`]);
-    expect(await links(usRelay.url, room)).toEqual(
+    for (const edge of usEdges)
+      expect(await links(edge.operatorUrl, room)).toEqual([`${usRelay.nodeId}:1/0`]);
+    expect(await links(usRelay.operatorUrl, room)).toEqual(
       [`${origin.nodeId}:1/0`, ...usEdges.map((e) => `${e.nodeId}:0/1`)].sort(),
     );
-    expect(await links(origin.url, room)).toEqual([`${euOther.nodeId}:0/1`, `${usRelay.nodeId}:0/1`].sort());
+    expect(await links(origin.operatorUrl, room)).toEqual(
+      [`${euOther.nodeId}:0/1`, `${usRelay.nodeId}:0/1`].sort(),
+    );
   }, 15_000);
   const flowing = async (min: number) => {
     const before = streams.map((s) => s.packets);
@@ -91,10 +94,10 @@ it('a lecture across two regions with relays: every viewer receives, one copy en
   // The relay dies: the us edges fall back to direct pipes and every viewer resumes.
   usRelay.child.kill('SIGKILL');
   await eventually(async () => {
-    for (const edge of usEdges) expect(await links(edge.url, room)).toEqual([`${origin.nodeId}:1/0`]);
+    for (const edge of usEdges) expect(await links(edge.operatorUrl, room)).toEqual([`${origin.nodeId}:1/0`]);
   }, 15_000);
   await flowing(20);
-  expect(await links(origin.url, room)).toEqual(
+  expect(await links(origin.operatorUrl, room)).toEqual(
     [euOther.nodeId, ...usEdges.map((e) => e.nodeId)].map((n) => `${n}:0/1`).sort(),
   );
 });

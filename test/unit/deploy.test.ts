@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { dashboardFile, dashboardJson, dashboards } from '../../deploy/grafana/dashboards.ts';
@@ -9,12 +11,21 @@ const deploy = (path: string) => fileURLToPath(new URL(`../../deploy/${path}`, i
 const rulesFile = deploy('prometheus/alerts.yml');
 
 it('promtool accepts the alert rules and the example scrape configuration', () => {
-  for (const args of [
-    ['check', 'rules', rulesFile],
-    ['check', 'config', deploy('prometheus/prometheus.example.yml')],
-  ]) {
-    const run = spawnSync('promtool', args, { encoding: 'utf8' });
-    expect(run.status, `promtool ${args.join(' ')}\n${run.stdout}${run.stderr}`).toBe(0);
+  // The example as deployed: next to its rules and the operator token file it names.
+  const dir = mkdtempSync(join(tmpdir(), 'kaskade-promtool-'));
+  try {
+    copyFileSync(deploy('prometheus/prometheus.example.yml'), join(dir, 'prometheus.yml'));
+    copyFileSync(rulesFile, join(dir, 'alerts.yml'));
+    writeFileSync(join(dir, 'kaskade-operator-token'), 'x'.repeat(32), { mode: 0o600 });
+    for (const args of [
+      ['check', 'rules', rulesFile],
+      ['check', 'config', join(dir, 'prometheus.yml')],
+    ]) {
+      const run = spawnSync('promtool', args, { encoding: 'utf8' });
+      expect(run.status, `promtool ${args.join(' ')}\n${run.stdout}${run.stderr}`).toBe(0);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
