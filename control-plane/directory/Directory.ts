@@ -159,10 +159,11 @@ export class Directory {
   }
 
   async addParticipant(room: string, participant: RemoteParticipant): Promise<void> {
-    const k = keys(room);
-    await this.#touch(room, participant.node)
-      .hset(k.participants, participant.id, JSON.stringify(participant))
-      .exec();
+    const multi = this.redis
+      .multi()
+      .hset(keys(room).participants, participant.id, JSON.stringify(participant));
+    this.#touchInto(multi, room, participant.node);
+    await multi.exec();
     await this.#indexRoom(room, participant.node);
   }
 
@@ -171,9 +172,9 @@ export class Directory {
   }
 
   async addStream(room: string, stream: RemoteStream): Promise<void> {
-    await this.#touch(room, stream.node)
-      .hset(keys(room).streams, stream.producerId, JSON.stringify(stream))
-      .exec();
+    const multi = this.redis.multi().hset(keys(room).streams, stream.producerId, JSON.stringify(stream));
+    this.#touchInto(multi, room, stream.node);
+    await multi.exec();
   }
 
   async removeStream(room: string, producerId: string): Promise<void> {
@@ -288,12 +289,11 @@ export class Directory {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
-  #touch(room: string, nodeId: string) {
-    const multi = this.redis.multi();
-    this.#touchInto(multi, room, nodeId);
-    return multi;
-  }
-
+  /**
+   * Marks the node as carrying the room and (re)starts the TTL of the room's keys. It
+   * goes after the writes of the same MULTI: EXPIRE on a key that does not exist yet
+   * does nothing, and the hash created after it would never expire.
+   */
   #touchInto(multi: ReturnType<Redis['multi']>, room: string, nodeId: string): void {
     const k = keys(room);
     multi.hset(k.nodes, nodeId, Date.now());

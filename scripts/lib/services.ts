@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ServerCertificate } from './certificates.ts';
 import { freePort } from './ports.ts';
 
 export interface Service {
@@ -95,14 +96,21 @@ export interface RedisService extends Service {
 export async function startRedis(
   port?: number,
   password = randomBytes(24).toString('hex'),
+  /** Serve TLS only (rediss://) with this certificate; clients need its CA. */
+  tls?: ServerCertificate,
 ): Promise<RedisService> {
   const p = port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'kaskade-redis-'));
   const configFile = join(dir, 'redis.conf');
+  const listen = tls
+    ? ['port 0', `tls-port ${p}`, `tls-cert-file ${tls.certFile}`, `tls-key-file ${tls.keyFile}`]
+    : [`port ${p}`];
   writeFileSync(
     configFile,
     [
-      `port ${p}`,
+      ...listen,
+      // Clients authenticate with the ACL password, not with certificates.
+      ...(tls ? [`tls-ca-cert-file ${tls.caFile}`, 'tls-auth-clients no'] : []),
       'bind 127.0.0.1',
       'save ""',
       'appendonly no',
@@ -116,7 +124,7 @@ export async function startRedis(
   await waitForPort(p, child, 'redis-server');
   const stop = stopper(child);
   return {
-    url: `redis://kaskade:${password}@127.0.0.1:${p}`,
+    url: `${tls ? 'rediss' : 'redis'}://kaskade:${password}@127.0.0.1:${p}`,
     port: p,
     password,
     stop: async () => {

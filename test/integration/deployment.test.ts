@@ -1,10 +1,18 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../control-plane/common/errors.ts';
+import { Directory } from '../../control-plane/directory/Directory.ts';
+import type { RemoteParticipant } from '../../control-plane/protocol/nats.ts';
 import type { ReceivedStream } from '../../loadtest/lib/rtp-bot.ts';
+import { makeServerCertificate } from '../../scripts/lib/certificates.ts';
 import { type LocalMesh, type MeshEdge, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
 import { operatorFetch } from '../../scripts/lib/operator-client.ts';
+import { startRedis } from '../../scripts/lib/services.ts';
 import { eventually } from '../helpers/edge.ts';
 import { joinThroughControlPlane, type Placed } from '../helpers/mesh.ts';
 
@@ -158,6 +166,35 @@ describe('Redis', () => {
     }
   });
 
+  it('a room whose nodes stopped refreshing it (they crashed) leaves the index by itself; others stay', async () => {
+    const directory = new Directory(mesh.redisUrl, pino({ level: 'silent' }), { ttlSeconds: 1 });
+    try {
+      const ghost: RemoteParticipant = {
+        id: 'ghost-1',
+        identity: 'ghost',
+        name: 'Ghost',
+        node: 'ghost-node',
+        role: 'stage',
+      };
+      await directory.addParticipant('ghost-room', ghost);
+      expect(await directory.rooms()).toEqual(['ghost-room', 'ops-room']);
+      await eventually(async () => expect(await directory.rooms()).toEqual(['ops-room']), 5000);
+      const client = new Redis(mesh.redisUrl);
+      try {
+        await eventually(async () => expect(await client.keys('*ghost*')).toEqual([]), 3000);
+        // The short TTL never shortened the index's: the live room keeps it.
+        expect(await client.ttl('kaskade:room-index')).toBeGreaterThan(1);
+        await eventually(async () =>
+          expect(await client.zrange('kaskade:room-index', 0, -1)).toEqual(['ops-room']),
+        );
+      } finally {
+        client.quit();
+      }
+    } finally {
+      await directory.close();
+    }
+  });
+
   it('refuses a connection without the password, with a wrong one, and as the default user', async () => {
     const { port, password } = mesh.redis!;
     // Plain RESP over TCP, so the refusal is what the server itself answers.
@@ -195,6 +232,54 @@ describe('Redis', () => {
       await expect(client.config('GET', 'dir')).rejects.toThrow(/NOPERM/);
     } finally {
       client.quit();
+    }
+  });
+});
+
+describe('Redis over TLS', () => {
+  it('rediss:// with the CA file works; without the CA, or in plain text, the server is not reached', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kaskade-redis-tls-'));
+    const certificate = makeServerCertificate(dir);
+    const redis = await startRedis(undefined, undefined, certificate);
+    const quiet = pino({ level: 'silent' });
+    try {
+      expect(redis.url).toMatch(/^rediss:\/\/kaskade:/);
+      const trusted = new Directory(redis.url, quiet, { caFile: certificate.caFile });
+      try {
+        await trusted.addParticipant('tls-room', {
+          id: 'p1',
+          identity: 'alice',
+          name: 'Alice',
+          node: 'edge-tls',
+          role: 'stage',
+        });
+        expect(await trusted.rooms()).toEqual(['tls-room']);
+        expect(trusted.redis.status).toBe('ready');
+      } finally {
+        await trusted.close();
+      }
+      // The server's certificate is not signed by a system CA: refused without the CA file.
+      const untrusted = new Directory(redis.url, quiet);
+      try {
+        await expect(untrusted.rooms()).rejects.toThrow();
+        expect(untrusted.redis.status).not.toBe('ready');
+      } finally {
+        untrusted.redis.disconnect();
+      }
+      // Plain text to the TLS port gets nowhere either.
+      const plain = new Directory(redis.url.replace('rediss://', 'redis://'), quiet);
+      try {
+        await expect(plain.rooms()).rejects.toThrow();
+      } finally {
+        plain.redis.disconnect();
+      }
+      // A CA file for a plain redis:// URL is a configuration mistake, said at start.
+      expect(() => new Directory('redis://127.0.0.1:1', quiet, { caFile: certificate.caFile })).toThrow(
+        ConfigError,
+      );
+    } finally {
+      await redis.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
