@@ -3,13 +3,6 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from 'pino';
 import type { ErrorCode } from './errors.ts';
 
-/**
- * The operator listener every process runs beside its public one: metrics, censuses
- * and the control plane's node and room views, which name participants and reveal
- * the topology, so they sit on their own address (loopback by default) behind a
- * bearer token. The public listener keeps only what clients need.
- */
-
 export interface OperatorListenerOptions {
   host: string;
   port: number;
@@ -29,6 +22,12 @@ const httpStatus: Partial<Record<ErrorCode, number>> = {
 // Hashing both sides gives equal lengths, so the comparison time says nothing about the token.
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
+/**
+ * The operator listener every process runs beside its public one: metrics, censuses
+ * and the control plane's node and room views, which name participants and reveal
+ * the topology, so they sit on their own address (loopback by default) behind a
+ * bearer token. The public listener keeps only what clients need.
+ */
 export class OperatorListener {
   readonly #app: FastifyInstance;
 
@@ -41,11 +40,11 @@ export class OperatorListener {
       loggerInstance: options.logger as FastifyBaseLogger,
       logController: new LogController({ disableRequestLogging: true }),
     });
-    const expected = digest(`Bearer ${options.token}`);
+    const expected = digest(options.token);
     // One check for every route, registered before them: none can be added without it.
     app.addHook('onRequest', async (request, reply) => {
-      const given = request.headers.authorization;
-      if (given === undefined || !timingSafeEqual(digest(given), expected)) {
+      const given = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+      if (!given || !timingSafeEqual(digest(given), expected)) {
         return reply
           .code(401)
           .header('www-authenticate', 'Bearer')

@@ -86,11 +86,13 @@ describe('the operator API', () => {
           expect(refused.status, `${p.name} ${route} with a wrong token`).toBe(401);
           expect(((await refused.json()) as { code: string }).code).toBe('UNAUTHORIZED');
         }
-        // The token as the raw header value (no Bearer scheme) is not it either.
-        const raw = await fetch(`${p.operatorUrl}${route}`, {
-          headers: { authorization: mesh.operatorToken },
-        });
-        expect(raw.status).toBe(401);
+        // The token without the Bearer scheme, or with more after it, is not it either.
+        const header = async (authorization: string) =>
+          (await fetch(`${p.operatorUrl}${route}`, { headers: { authorization } })).status;
+        expect(await header(mesh.operatorToken)).toBe(401);
+        expect(await header(`Basic ${mesh.operatorToken}`)).toBe(401);
+        expect(await header(`Bearer ${mesh.operatorToken} ${mesh.operatorToken}`)).toBe(401);
+        expect(await header(`bearer ${mesh.operatorToken}`)).toBe(200); // the scheme is case-insensitive
         const allowed = await operatorFetch(p.operatorUrl, mesh.operatorToken, route);
         expect(allowed.status, `${p.name} ${route} with the token`).toBe(200);
         const body = await allowed.text();
