@@ -65,7 +65,7 @@ export class ControlPlane {
         directory,
         metrics,
       });
-      await app.listen({ host: config.httpHost, port: config.httpPort });
+      // Before the public listener: once /readyz answers, the operator API does too.
       cp.#operator = await OperatorListener.start({
         host: config.operatorHost,
         port: config.operatorPort,
@@ -76,6 +76,7 @@ export class ControlPlane {
           await operator.register(adminPlugin, { registry, directory });
         },
       });
+      await app.listen({ host: config.httpHost, port: config.httpPort });
     } catch (error) {
       await cp.stop();
       throw error;

@@ -138,7 +138,7 @@ export class Edge {
           logger,
         },
       });
-      await app.listen({ host: config.httpHost, port: config.httpPort });
+      // Before the public listener: once /readyz answers, the operator API does too.
       edge.#operator = await OperatorListener.start({
         host: config.operatorHost,
         port: config.operatorPort,
@@ -154,6 +154,7 @@ export class Edge {
           });
         },
       });
+      await app.listen({ host: config.httpHost, port: config.httpPort });
       media.start();
       edge.mesh?.start(config.publicUrl ?? edge.url);
     } catch (error) {

@@ -108,7 +108,7 @@ export class RelayNode {
     await app.register(healthPlugin, {
       notReadyReason: () => (node.#state === 'serving' ? null : node.#state),
     });
-    await app.listen({ host: config.httpHost, port: config.httpPort });
+    // Before the public listener: once /readyz answers, the operator API does too.
     node.#operator = await OperatorListener.start({
       host: config.operatorHost,
       port: config.operatorPort,
@@ -123,6 +123,7 @@ export class RelayNode {
         }));
       },
     });
+    await app.listen({ host: config.httpHost, port: config.httpPort });
     node.#timers.push(setInterval(() => node.#heartbeat(), config.heartbeatMs));
     node.#heartbeat();
     return node;
