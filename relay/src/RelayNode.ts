@@ -80,7 +80,7 @@ export class RelayNode {
       process.exit(1);
     });
     const registry = createMetricsRegistry({ node: config.nodeId, region: config.region, kind: 'relay' });
-    const bus = await Bus.connect(config.natsUrl, logger, config.nodeId, registry);
+    const bus = await Bus.connect(config, config.nodeId, logger, registry);
     const app = Fastify({
       loggerInstance: logger as FastifyBaseLogger,
       logController: new LogController({ disableRequestLogging: true }),
@@ -100,7 +100,9 @@ export class RelayNode {
     node.relay.on('linkclosed', (room) => {
       if (!node.relay.links().some((l) => l.room === room)) node.#closeRoom(room);
     });
-    bus.subscribe(Subjects.nodeDead, NodeDead, ({ nodeId }) => node.relay.closeNode(nodeId));
+    bus.subscribe(Subjects.nodeDead, NodeDead, ({ nodeId }) => node.relay.closeNode(nodeId), {
+      senderInSubject: false,
+    });
     await app.register(metricsPlugin, { registry });
     app.get('/livez', async () => ({ status: 'ok' }));
     app.get('/readyz', async () => ({ status: node.#state }));
@@ -145,7 +147,6 @@ export class RelayNode {
   #heartbeat(): void {
     const links = this.relay.links();
     const heartbeat: NodeHeartbeat = {
-      nodeId: this.#config.nodeId,
       kind: 'relay',
       region: this.#config.region,
       url: '',
@@ -160,6 +161,6 @@ export class RelayNode {
       rooms: [...this.#routers.keys()],
       ts: Date.now(),
     };
-    this.#bus.publish(Subjects.heartbeat, NodeHeartbeat, heartbeat);
+    this.#bus.publish(Subjects.heartbeat(this.#config.nodeId), NodeHeartbeat, heartbeat);
   }
 }

@@ -1,5 +1,6 @@
 import type { Static } from 'typebox';
 import {
+  checkBusSettings,
   commonOptions,
   loadEnvConfig,
   logLevelOption,
@@ -11,7 +12,7 @@ import {
 export const RelayConfigSchema = Type.Object({
   nodeId: commonOptions.nodeId('name of this relay node in the mesh'),
   region: commonOptions.region('region whose edges this relay feeds'),
-  natsUrl: commonOptions.natsUrl(),
+  ...commonOptions.nats(),
   httpHost: option(Type.String({ minLength: 1, default: '127.0.0.1' }), {
     env: 'KASKADE_HTTP_HOST',
     description: 'address of the health and census endpoints',
@@ -38,5 +39,7 @@ export const RelayConfigSchema = Type.Object({
 export type RelayConfig = Static<typeof RelayConfigSchema>;
 
 export function loadRelayConfig(env: Record<string, string | undefined> = process.env): RelayConfig {
-  return loadEnvConfig(RelayConfigSchema, env);
+  const config = loadEnvConfig(RelayConfigSchema, env);
+  checkBusSettings(config);
+  return config;
 }

@@ -5,6 +5,7 @@ import type { Directory } from '../../../control-plane/directory/Directory.ts';
 import {
   NodeDead,
   NodeHeartbeat,
+  type NodeReport,
   type NodeState,
   RoomEvent,
   Subjects,
@@ -56,7 +57,7 @@ export class Mesh {
   #publicUrl = '';
   readonly #pendingWrites = new Set<Promise<unknown>>();
   /** What every node last said of itself, for choosing where a stream comes from. */
-  readonly #nodes = new Map<string, { heartbeat: NodeHeartbeat; seen: number }>();
+  readonly #nodes = new Map<string, { heartbeat: NodeReport; seen: number }>();
 
   constructor(options: MeshOptions) {
     this.#options = options;
@@ -82,9 +83,11 @@ export class Mesh {
     this.#publicUrl = publicUrl;
     this.relay.start();
     rooms.onCreate = (room) => this.#attach(room);
-    bus.subscribe(Subjects.nodeDead, NodeDead, ({ nodeId }) => this.#onNodeDead(nodeId));
-    bus.subscribe(Subjects.heartbeat, NodeHeartbeat, (heartbeat) =>
-      this.#nodes.set(heartbeat.nodeId, { heartbeat, seen: Date.now() }),
+    bus.subscribe(Subjects.nodeDead, NodeDead, ({ nodeId }) => this.#onNodeDead(nodeId), {
+      senderInSubject: false,
+    });
+    bus.subscribe(Subjects.heartbeat('*'), NodeHeartbeat, (heartbeat, nodeId) =>
+      this.#nodes.set(nodeId, { heartbeat: { ...heartbeat, nodeId }, seen: Date.now() }),
     );
     bus.onConnectionChange({ back: () => void this.#resyncAll() });
     directory.redis.on('ready', () => void this.#republishAll());
@@ -111,7 +114,9 @@ export class Mesh {
     // Subscribe before reading the directory: whatever happens in between is seen once or twice, never missed.
     this.#unsubscribe.set(
       room.name,
-      bus.subscribe(Subjects.roomEvents(room.name), RoomEvent, (event) => this.#onRoomEvent(room, event)),
+      bus.subscribe(Subjects.roomEvents(room.name, '*'), RoomEvent, (event, sender) =>
+        this.#onRoomEvent(room, event, sender),
+      ),
     );
     const state = await directory.room(room.name).catch((err: unknown) => {
       this.#logger.warn(
@@ -129,7 +134,7 @@ export class Mesh {
   #linkFor(room: Room): RoomLink {
     const { directory, bus, nodeId } = this.#options;
     const name = room.name;
-    const publish = (event: RoomEvent) => bus.publish(Subjects.roomEvents(name), RoomEvent, event);
+    const publish = (event: RoomEvent) => bus.publish(Subjects.roomEvents(name, nodeId), RoomEvent, event);
     const write = (what: string, work: Promise<unknown>) => {
       const done = work.catch((err: unknown) =>
         this.#logger.warn({ err, room: name, what }, 'directory write failed; resync repairs it'),
@@ -142,41 +147,35 @@ export class Mesh {
     const announce = (work: Promise<unknown>, event: RoomEvent) =>
       void write(event.type, work).then(() => publish(event));
     return {
-      participantJoined: (p: ParticipantInfo) => {
-        const participant = { ...p, node: nodeId };
-        announce(directory.addParticipant(name, participant), { type: 'participantJoined', participant });
-      },
+      participantJoined: (participant: ParticipantInfo) =>
+        announce(directory.addParticipant(name, { ...participant, node: nodeId }), {
+          type: 'participantJoined',
+          participant,
+        }),
       participantLeft: (participantId: string) =>
         announce(directory.removeParticipant(name, participantId), {
           type: 'participantLeft',
           participantId,
-          node: nodeId,
         }),
-      streamAdded: (info: StreamInfo) => {
-        const stream = { ...info, node: nodeId };
-        announce(directory.addStream(name, stream), { type: 'streamAdded', stream });
-      },
+      streamAdded: (stream: StreamInfo) =>
+        announce(directory.addStream(name, { ...stream, node: nodeId }), { type: 'streamAdded', stream }),
       streamClosed: (producerId: string) =>
-        announce(directory.removeStream(name, producerId), {
-          type: 'streamClosed',
-          producerId,
-          node: nodeId,
-        }),
+        announce(directory.removeStream(name, producerId), { type: 'streamClosed', producerId }),
       streamPaused: (producerId: string, paused: boolean) =>
         announce(directory.setStreamPaused(name, producerId, paused), {
           type: paused ? 'streamPaused' : 'streamResumed',
           producerId,
-          node: nodeId,
         }),
-      handRaised: (hand) => publish({ type: 'handRaised', hand, node: nodeId }),
-      handLowered: (participantId) => publish({ type: 'handLowered', participantId, node: nodeId }),
-      roleChanged: (participantId, role, applied) => {
+      handRaised: (hand) => publish({ type: 'handRaised', hand }),
+      handLowered: (participantId) => publish({ type: 'handLowered', participantId }),
+      roleChanged: (participantId, role, by) => {
+        if (by !== undefined) return publish({ type: 'roleChanged', participantId, role, by });
         // The hosting node records the new role in the directory before telling the others.
-        const local = applied ? [...room.participants()].find((p) => p.id === participantId) : undefined;
+        const local = [...room.participants()].find((p) => p.id === participantId);
         const work = local
           ? directory.addParticipant(name, { ...local.info(), node: nodeId })
           : Promise.resolve();
-        announce(work, { type: 'roleChanged', participantId, role, node: nodeId });
+        announce(work, { type: 'roleChanged', participantId, role });
       },
       fetch: async (producerId: string, originNode: string) => {
         const via = this.#upstreamFor(name, originNode);
@@ -202,43 +201,72 @@ export class Mesh {
     };
   }
 
-  #onRoomEvent(room: Room, event: RoomEvent): void {
-    const from =
-      event.type === 'participantJoined'
-        ? event.participant.node
-        : event.type === 'streamAdded'
-          ? event.stream.node
-          : event.node;
-    if (from === this.#options.nodeId || room.closed) return;
+  /**
+   * An event from node `sender` (the subject's last token, fixed by its credentials).
+   * Anything about a participant or stream is taken only from the node hosting it:
+   * a node cannot make up, remove or pause what lives on another.
+   */
+  #onRoomEvent(room: Room, event: RoomEvent, sender: string): void {
+    if (sender === this.#options.nodeId || room.closed) return;
+    const hosts = (participantId: string) => room.remoteHostOf(participantId) === sender;
+    const originates = (producerId: string) => room.remoteOriginOf(producerId) === sender;
     switch (event.type) {
       case 'participantJoined':
-        room.addRemoteParticipant(event.participant);
+        room.addRemoteParticipant({ ...event.participant, node: sender });
+        this.#checkIdentity(room, event.participant);
         break;
       case 'participantLeft':
-        room.removeRemoteParticipant(event.participantId);
+        if (hosts(event.participantId)) room.removeRemoteParticipant(event.participantId);
         break;
       case 'streamAdded':
-        room.addRemoteStream(event.stream);
+        if (hosts(event.stream.participantId)) room.addRemoteStream({ ...event.stream, node: sender });
         break;
       case 'streamClosed':
-        room.removeRemoteStream(event.producerId);
+        if (originates(event.producerId)) room.removeRemoteStream(event.producerId);
         break;
       case 'streamPaused':
-        room.setRemoteStreamPaused(event.producerId, true);
-        break;
       case 'streamResumed':
-        room.setRemoteStreamPaused(event.producerId, false);
+        if (originates(event.producerId))
+          room.setRemoteStreamPaused(event.producerId, event.type === 'streamPaused');
         break;
       case 'handRaised':
-        room.addRemoteHand(event.hand);
+        if (hosts(event.hand.participantId)) room.addRemoteHand(event.hand);
         break;
       case 'handLowered':
+        // Any node may lower a hand: a moderator there lowered it (at worst a hand goes down).
         room.removeRemoteHand(event.participantId);
         break;
       case 'roleChanged':
-        room.onRemoteRoleChanged(event.participantId, event.role);
+        if (event.by !== undefined) {
+          // A request: only from the node that hosts the moderator and verified the grant,
+          // and acted on only where the participant lives.
+          if (hosts(event.by) && room.hostsLocally(event.participantId))
+            room.onRemoteRoleChanged(event.participantId, event.role);
+        } else if (hosts(event.participantId)) {
+          // An announcement of an applied change: only from the node hosting the participant.
+          room.onRemoteRoleChanged(event.participantId, event.role);
+        }
         break;
     }
+  }
+
+  /**
+   * Identity is unique in a room across the mesh: the directory maps each identity to
+   * the participant that joined last (written with the participant). When someone
+   * with the identity of a participant here joins elsewhere and the directory says
+   * the identity now belongs to another participant, the one here is replaced. Two
+   * joins at once end with exactly one: the last writer's.
+   */
+  #checkIdentity(room: Room, joined: ParticipantInfo): void {
+    const local = room.localWithIdentity(joined.identity);
+    if (!local || local.id === joined.id) return;
+    this.#options.directory.identityOwner(room.name, joined.identity).then(
+      (owner) => {
+        if (owner !== null && owner !== local.id && !local.closed) local.close('replaced');
+      },
+      (err: unknown) =>
+        this.#logger.warn({ err, room: room.name }, 'directory unavailable; identity check skipped'),
+    );
   }
 
   /**
@@ -352,7 +380,6 @@ export class Mesh {
     const publicUrl = this.#publicUrl;
     const open = rooms.openRooms();
     const heartbeat: NodeHeartbeat = {
-      nodeId,
       kind: 'edge',
       region,
       url: publicUrl,
@@ -368,7 +395,7 @@ export class Mesh {
       ts: Date.now(),
     };
     try {
-      bus.publish(Subjects.heartbeat, NodeHeartbeat, heartbeat);
+      bus.publish(Subjects.heartbeat(nodeId), NodeHeartbeat, heartbeat);
     } catch (err) {
       this.#logger.warn({ err }, 'heartbeat not sent');
     }
