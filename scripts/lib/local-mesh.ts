@@ -41,6 +41,8 @@ export interface LocalMesh {
   nats?: NatsService;
   redis?: Service;
   appJwtSecret: string;
+  /** What edge tokens are signed with, for tests that join one edge directly. */
+  edgeJwtSecret: string;
   regions: string[];
   stop(): Promise<void>;
 }
@@ -173,6 +175,7 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
       nats,
       redis,
       appJwtSecret,
+      edgeJwtSecret,
       regions: Object.keys(regions),
       stop: stopAll,
     };
