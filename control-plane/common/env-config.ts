@@ -142,7 +142,8 @@ export const commonOptions = {
     natsToken: Type.Optional(
       option(Type.String({ minLength: 1, maxLength: 1024 }), {
         env: 'KASKADE_NATS_TOKEN',
-        description: 'NATS authentication token (instead of a user and password)',
+        description:
+          'NATS authentication token, instead of a user and password (nats-server has one token for all: no per-node permissions, so development only)',
       }),
     ),
     natsCredsFile: Type.Optional(

@@ -353,7 +353,10 @@ export class Mesh {
       for (const s of room.remoteStreams()) {
         if (reporting.has(s.node) && !streamIds.has(s.producerId)) room.removeRemoteStream(s.producerId);
       }
-      for (const p of participants) room.addRemoteParticipant(p);
+      for (const p of participants) {
+        room.addRemoteParticipant(p);
+        this.#checkIdentity(room, p); // a join elsewhere whose event was missed
+      }
       for (const s of streams) {
         room.addRemoteStream(s);
         room.setRemoteStreamPaused(s.producerId, s.paused);
