@@ -48,6 +48,8 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
   start(): void {
     this.#bus.subscribe(Subjects.heartbeat('*'), NodeHeartbeat, (hb, nodeId) => {
       const url = this.#trustedUrls ? (this.#trustedUrls.get(nodeId) ?? '') : hb.url;
+      if (this.#trustedUrls && hb.kind === 'edge' && url === '' && !this.#nodes.has(nodeId))
+        this.#logger.warn({ node: nodeId }, 'edge not in KASKADE_EDGE_URLS: tracked, never placed');
       this.#nodes.set(nodeId, { heartbeat: { ...hb, nodeId, url }, lastSeen: Date.now(), placedSince: 0 });
     });
     // Without NATS this replica hears nobody: that says nothing about the nodes. Stop

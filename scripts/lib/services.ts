@@ -73,7 +73,7 @@ function stopper(child: ChildProcess): () => Promise<void> {
 
 export interface NatsOptions {
   port?: number;
-  /** The identities that get users (one each, random password); none: an open bus. */
+  /** The identities that get users (one each, random password); required unless insecure. */
   identities?: BusIdentity[];
   /** Without TLS and users: the development bus KASKADE_NATS_INSECURE accepts. */
   insecure?: boolean;
@@ -148,7 +148,9 @@ export async function startNats(options: NatsOptions = {}): Promise<NatsService>
   const p = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'kaskade-nats-'));
   const insecure = options.insecure ?? false;
-  const users = generateBusUsers(insecure ? [] : (options.identities ?? []));
+  if (!insecure && !options.identities?.length)
+    throw new Error('startNats: name the identities that get users, or ask for an insecure bus');
+  const users = generateBusUsers(insecure ? [] : options.identities!);
   const tls = insecure ? undefined : makeCertificates(dir);
   const configFile = join(dir, 'nats.conf');
   writeFileSync(configFile, natsServerConfig({ host: '127.0.0.1', port: p, users, tls }), { mode: 0o600 });

@@ -4,6 +4,7 @@ import { busSettingsProblems } from '../../control-plane/common/env-config.ts';
 import { ConfigError } from '../../control-plane/common/errors.ts';
 import { isInboxOf, NodeRpc, Subjects, senderOf } from '../../control-plane/protocol/nats.ts';
 import { loadControlPlaneConfig, trustedEdgeUrls } from '../../control-plane/src/config.ts';
+import { place } from '../../control-plane/src/placement.ts';
 import { STAGE_SOURCES, stageGrants } from '../../edge/src/rtc/Participant.ts';
 import { loadRelayConfig } from '../../relay/src/config.ts';
 import { busPermissions, natsServerConfig } from '../../scripts/lib/nats-auth.ts';
@@ -180,6 +181,31 @@ describe('trusted edge URLs', () => {
     expect(() => loadControlPlaneConfig({ ...base, KASKADE_EDGE_URLS: 'edge.eu=https://x' })).toThrow(
       /KASKADE_EDGE_URLS/,
     );
+  });
+});
+
+describe('placement hands out trusted URLs only', () => {
+  it('an edge without one (not in KASKADE_EDGE_URLS) is never placed, however idle it claims to be', () => {
+    const node = (nodeId: string, url: string, load: number) => ({
+      nodeId,
+      kind: 'edge' as const,
+      region: 'eu',
+      url,
+      state: 'serving' as const,
+      workers: 1,
+      participants: 0,
+      consumers: 0,
+      producers: 0,
+      load,
+      bitrateBps: { in: 0, out: 0 },
+      capacity: 100,
+      rooms: [],
+      ts: 0,
+    });
+    const nodes = [node('unlisted', '', 0), node('listed', 'https://eu1.example.org', 0.9)];
+    const placement = place({ nodes, roomNodes: new Set(['unlisted']), region: 'eu' });
+    expect(placement).toMatchObject({ ok: true, node: { nodeId: 'listed' } });
+    expect(place({ nodes: [nodes[0]!], roomNodes: new Set() })).toEqual({ ok: false, reason: 'no-edges' });
   });
 });
 
