@@ -362,4 +362,21 @@ describe('an attacker on the NATS bus of a running mesh', () => {
     expect(second.channel.open).toBe(true);
     await everyoneReceives();
   });
+
+  it('two joins of one identity on two edges at the same moment end with exactly one session', async () => {
+    for (let round = 0; round < 5; round++) {
+      const pair = await Promise.all(
+        ['edge-eu-2', 'edge-us-2'].map((node) =>
+          joinEdge(node, `at-once-${round}`, { publish: true, subscribe: true }),
+        ),
+      );
+      const codes: number[] = [];
+      for (const bot of pair) bot.channel.on('close', (code) => codes.push(code));
+      await eventually(() => expect(pair.filter((b) => b.channel.open)).toHaveLength(1));
+      await new Promise((r) => setTimeout(r, 1200)); // past a resync round: still exactly one
+      expect(pair.filter((b) => b.channel.open)).toHaveLength(1);
+      expect(codes).toEqual([4409]);
+    }
+    await everyoneReceives();
+  });
 });

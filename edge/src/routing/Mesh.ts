@@ -56,6 +56,8 @@ export class Mesh {
   readonly #timers: NodeJS.Timeout[] = [];
   #publicUrl = '';
   readonly #pendingWrites = new Set<Promise<unknown>>();
+  /** Each local participant's first directory write, until it lands (identity checks wait for it). */
+  readonly #joinWrites = new Map<string, Promise<unknown>>();
   /** What every node last said of itself, for choosing where a stream comes from. */
   readonly #nodes = new Map<string, { heartbeat: NodeReport; seen: number }>();
 
@@ -144,14 +146,20 @@ export class Mesh {
       return done;
     };
     // The directory first, then the event: a reader that subscribed and then read misses neither.
-    const announce = (work: Promise<unknown>, event: RoomEvent) =>
-      void write(event.type, work).then(() => publish(event));
+    const announce = (work: Promise<unknown>, event: RoomEvent) => {
+      const done = write(event.type, work);
+      void done.then(() => publish(event));
+      return done;
+    };
     return {
-      participantJoined: (participant: ParticipantInfo) =>
-        announce(directory.addParticipant(name, { ...participant, node: nodeId }), {
+      participantJoined: (participant: ParticipantInfo) => {
+        const written = announce(directory.addParticipant(name, { ...participant, node: nodeId }), {
           type: 'participantJoined',
           participant,
-        }),
+        });
+        this.#joinWrites.set(participant.id, written);
+        void written.finally(() => this.#joinWrites.delete(participant.id));
+      },
       participantLeft: (participantId: string) =>
         announce(directory.removeParticipant(name, participantId), {
           type: 'participantLeft',
@@ -260,13 +268,18 @@ export class Mesh {
   #checkIdentity(room: Room, joined: ParticipantInfo): void {
     const local = room.localWithIdentity(joined.identity);
     if (!local || local.id === joined.id) return;
-    this.#options.directory.identityOwner(room.name, joined.identity).then(
-      (owner) => {
-        if (owner !== null && owner !== local.id && !local.closed) local.close('replaced');
-      },
-      (err: unknown) =>
-        this.#logger.warn({ err, room: room.name }, 'directory unavailable; identity check skipped'),
-    );
+    // Read only after our own participant's write landed: each side then sees the last
+    // writer, and with two joins at once exactly one side finds the other holds the identity.
+    const ownWrite = this.#joinWrites.get(local.id) ?? Promise.resolve();
+    void ownWrite
+      .then(() => this.#options.directory.identityOwner(room.name, joined.identity))
+      .then(
+        (owner) => {
+          if (owner !== null && owner !== local.id && !local.closed) local.close('replaced');
+        },
+        (err: unknown) =>
+          this.#logger.warn({ err, room: room.name }, 'directory unavailable; identity check skipped'),
+      );
   }
 
   /**
