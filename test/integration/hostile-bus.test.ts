@@ -23,6 +23,8 @@ const bots: RtpBot[] = [];
 const viewers: { bot: RtpBot; node: string; stream: { packets: number } }[] = [];
 let publisher: RtpBot;
 let mic: string;
+/** Log lines of mesh processes that nats-server refused something (their permissions fall short). */
+const refusedNodes: string[] = [];
 /** Participant ids every bot was told about, for spotting a forged one. */
 const joinedSeen = new Set<string>();
 
@@ -119,6 +121,9 @@ beforeAll(async () => {
       KASKADE_LOG_LEVEL: 'warn',
     },
     controlPlaneEnv: { KASKADE_NODE_TIMEOUT_MS: '1500', KASKADE_LOG_LEVEL: 'warn' },
+    log: (source, line) => {
+      if (line.includes('NATS refused an operation')) refusedNodes.push(`${source}: ${line}`);
+    },
   });
   // The publisher on edge-us-1; viewers in the other region come through relay-eu-1
   // (two eu edges carry the room), the one in its own region straight from the origin.
@@ -378,5 +383,9 @@ describe('an attacker on the NATS bus of a running mesh', () => {
       expect(codes).toEqual([4409]);
     }
     await everyoneReceives();
+  });
+
+  it('the nodes themselves were never refused anything: their permissions cover what they do', () => {
+    expect(refusedNodes).toEqual([]);
   });
 });
