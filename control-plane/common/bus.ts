@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import {
   type Authenticator,
+  AuthorizationError,
   connect,
   credsAuthenticator,
   type NatsConnection,
@@ -90,8 +91,20 @@ export class Bus {
     logger: Logger,
     registry?: Registry,
   ): Promise<Bus> {
-    const nc = await connect(connectionOptions(settings, nodeId));
-    return new Bus(nc, nodeId, logger, registry);
+    const options = connectionOptions(settings, nodeId);
+    // Until the first connection, each failed attempt is logged (a wrong CA or an
+    // unreachable server would otherwise wait in silence); refused credentials end the
+    // start at once. Once connected, the client reconnects by itself for ever.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const nc = await connect({ ...options, waitOnFirstConnect: false });
+        return new Bus(nc, nodeId, logger, registry);
+      } catch (error) {
+        if (error instanceof AuthorizationError) throw error;
+        logger.warn({ err: error, attempt }, 'NATS not reachable yet; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(500 * attempt, 5000)));
+      }
+    }
   }
 
   /** Serves one RPC method of this node; the handler learns who asks from the subject. */
