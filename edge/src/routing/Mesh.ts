@@ -17,6 +17,7 @@ import { Relay } from '../../../relay/src/Relay.ts';
 import type { Room, RoomLink } from '../rtc/Room.ts';
 import type { RoomManager } from '../rtc/RoomManager.ts';
 import type { WorkerPool } from '../rtc/WorkerPool.ts';
+import { applyRoomEvent } from './roomEvents.ts';
 
 export interface MeshOptions {
   nodeId: string;
@@ -209,53 +210,10 @@ export class Mesh {
     };
   }
 
-  /**
-   * An event from node `sender` (the subject's last token, fixed by its credentials).
-   * Anything about a participant or stream is taken only from the node hosting it:
-   * a node cannot make up, remove or pause what lives on another.
-   */
   #onRoomEvent(room: Room, event: RoomEvent, sender: string): void {
     if (sender === this.#options.nodeId || room.closed) return;
-    const hosts = (participantId: string) => room.remoteHostOf(participantId) === sender;
-    const originates = (producerId: string) => room.remoteOriginOf(producerId) === sender;
-    switch (event.type) {
-      case 'participantJoined':
-        room.addRemoteParticipant({ ...event.participant, node: sender });
-        this.#checkIdentity(room, event.participant);
-        break;
-      case 'participantLeft':
-        if (hosts(event.participantId)) room.removeRemoteParticipant(event.participantId);
-        break;
-      case 'streamAdded':
-        if (hosts(event.stream.participantId)) room.addRemoteStream({ ...event.stream, node: sender });
-        break;
-      case 'streamClosed':
-        if (originates(event.producerId)) room.removeRemoteStream(event.producerId);
-        break;
-      case 'streamPaused':
-      case 'streamResumed':
-        if (originates(event.producerId))
-          room.setRemoteStreamPaused(event.producerId, event.type === 'streamPaused');
-        break;
-      case 'handRaised':
-        if (hosts(event.hand.participantId)) room.addRemoteHand(event.hand);
-        break;
-      case 'handLowered':
-        // Any node may lower a hand: a moderator there lowered it (at worst a hand goes down).
-        room.removeRemoteHand(event.participantId);
-        break;
-      case 'roleChanged':
-        if (event.by !== undefined) {
-          // A request: only from the node that hosts the moderator and verified the grant,
-          // and acted on only where the participant lives.
-          if (hosts(event.by) && room.hostsLocally(event.participantId))
-            room.onRemoteRoleChanged(event.participantId, event.role);
-        } else if (hosts(event.participantId)) {
-          // An announcement of an applied change: only from the node hosting the participant.
-          room.onRemoteRoleChanged(event.participantId, event.role);
-        }
-        break;
-    }
+    applyRoomEvent(room, event, sender);
+    if (event.type === 'participantJoined') this.#checkIdentity(room, event.participant);
   }
 
   /**
