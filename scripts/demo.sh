@@ -4,7 +4,7 @@
 # scraping every process with Kaskade's alert rules. Installs what it needs first.
 # Ctrl-C stops everything.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/bootstrap.sh"
-packages=(nats-server redis-server)
+packages=(nats-server redis-server openssl)
 for arg in "$@"; do [ "$arg" = --prometheus ] && packages+=(prometheus); done
 ensure_apt "${packages[@]}"
 ensure_node

@@ -4,7 +4,7 @@
 #   ./scripts/loadtest.sh k6 [--joins 200] [--vus 20]
 # Reports go to loadtest/reports/.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/bootstrap.sh"
-ensure_apt nats-server redis-server ffmpeg gcc
+ensure_apt nats-server redis-server openssl ffmpeg gcc
 ensure_node
 ensure_npm_deps
 export PATH="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin:$PATH"

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: lint, types, the SDK build, unit, integration and
 # real-browser tests. Installs what it needs first (Node 24, npm packages, Debian's
-# chromium, firefox-esr, iproute2, nats-server, redis-server, ffmpeg and prometheus; k6 with go
+# chromium, firefox-esr, iproute2, nats-server, redis-server, openssl, ffmpeg and prometheus; k6 with go
 # install).
 source "$(dirname "${BASH_SOURCE[0]}")/lib/bootstrap.sh"
-ensure_apt chromium firefox-esr iproute2 nats-server redis-server ffmpeg prometheus
+ensure_apt chromium firefox-esr iproute2 nats-server redis-server openssl ffmpeg prometheus
 ensure_node
 ensure_npm_deps
 # k6 for the load-test scripts' check in the suite (built with go install the first time).

@@ -1,9 +1,26 @@
-import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { readFileSync } from 'node:fs';
+import {
+  type Authenticator,
+  AuthorizationError,
+  connect,
+  credsAuthenticator,
+  type NatsConnection,
+  type NodeConnectionOptions,
+  type Subscription,
+} from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Static, TSchema } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
-import { NodeRpc, type NodeRpcMethod, type RpcReply, Subjects } from '../protocol/nats.ts';
+import {
+  isInboxOf,
+  NodeRpc,
+  type NodeRpcMethod,
+  type RpcReply,
+  Subjects,
+  senderOf,
+} from '../protocol/nats.ts';
+import type { BusSettings } from './env-config.ts';
 import { type ErrorCode, ErrorCodes, KaskadeError } from './errors.ts';
 
 const validators = new WeakMap<TSchema, Validator>();
@@ -26,10 +43,15 @@ type RpcResponse<M extends NodeRpcMethod> = Static<(typeof NodeRpc)[M]['response
 
 /**
  * The control bus: a NATS connection with typed, validated request/reply and
- * pub/sub. A malformed or unknown message is logged and answered with a typed
- * error, never acted on. NATS reconnects by itself; media does not depend on it.
+ * pub/sub, speaking as one node. Every subject this node publishes on ends with its
+ * id and every handler is given the sender taken from the subject (nats-server's
+ * permissions let a node's credentials publish only its own subjects). Replies come
+ * back under the node's own inbox prefix, which only its credentials may subscribe
+ * to. A malformed or unknown message is dropped or answered with a typed error,
+ * never acted on. NATS reconnects by itself; media does not depend on it.
  */
 export class Bus {
+  readonly nodeId: string;
   readonly #nc: NatsConnection;
   readonly #logger: Logger;
   readonly #subscriptions: Subscription[] = [];
@@ -37,8 +59,9 @@ export class Bus {
   readonly #connectionListeners: { lost?: () => void; back?: () => void }[] = [];
   #connected = true;
 
-  private constructor(nc: NatsConnection, logger: Logger, registry?: Registry) {
+  private constructor(nc: NatsConnection, nodeId: string, logger: Logger, registry?: Registry) {
     this.#nc = nc;
+    this.nodeId = nodeId;
     this.#logger = logger;
     this.#metrics = registry && new BusMetrics(registry, () => this.#connected);
     void (async () => {
@@ -51,32 +74,55 @@ export class Bus {
           this.#connected = true;
           for (const l of this.#connectionListeners) l.back?.();
         }
+        // A denied publish or subscribe is a deployment error (permissions that do not
+        // match the node id), or a bug: say so loudly, once per occurrence.
+        if (status.type === 'error') logger.error({ err: status.error }, 'NATS refused an operation');
       }
     })();
   }
 
-  /** Connects to NATS; with a registry, the bus reports connectivity, RPC latency and failures there. */
-  static async connect(servers: string, logger: Logger, name?: string, registry?: Registry): Promise<Bus> {
-    const nc = await connect({
-      servers: servers.split(','),
-      name,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 500,
-      waitOnFirstConnect: true,
-    });
-    return new Bus(nc, logger, registry);
+  /**
+   * Connects to NATS as node `nodeId`; with a registry, the bus reports connectivity,
+   * RPC latency and failures there. The settings were checked by checkBusSettings.
+   */
+  static async connect(
+    settings: BusSettings,
+    nodeId: string,
+    logger: Logger,
+    registry?: Registry,
+  ): Promise<Bus> {
+    const options = connectionOptions(settings, nodeId);
+    // Until the first connection, each failed attempt is logged (a wrong CA or an
+    // unreachable server would otherwise wait in silence); refused credentials end the
+    // start at once. Once connected, the client reconnects by itself for ever.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const nc = await connect({ ...options, waitOnFirstConnect: false });
+        return new Bus(nc, nodeId, logger, registry);
+      } catch (error) {
+        if (error instanceof AuthorizationError) throw error;
+        logger.warn({ err: error, attempt }, 'NATS not reachable yet; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(500 * attempt, 5000)));
+      }
+    }
   }
 
-  /** Serves one RPC method of this node. */
+  /** Serves one RPC method of this node; the handler learns who asks from the subject. */
   serveRpc<M extends NodeRpcMethod>(
-    nodeId: string,
     method: M,
-    handler: (request: RpcRequest<M>) => Promise<RpcResponse<M>>,
+    handler: (request: RpcRequest<M>, sender: string) => Promise<RpcResponse<M>>,
   ): void {
     const { request: schema } = NodeRpc[method];
-    const sub = this.#nc.subscribe(Subjects.nodeRpc(nodeId, method), {
+    const sub = this.#nc.subscribe(Subjects.nodeRpc(this.nodeId, method, '*'), {
       callback: (err, msg) => {
         if (err) return this.#logger.warn({ err, method }, 'bus subscription error');
+        const sender = senderOf(msg.subject);
+        // The answer may carry an SRTP key: it goes only where the sender alone can listen.
+        if (!sender || !isInboxOf(msg.reply, sender)) {
+          this.#metrics?.malformedDropped.inc();
+          this.#logger.debug({ method }, 'bus request without a reply inbox of its sender dropped');
+          return;
+        }
         let payload: unknown;
         try {
           payload = msg.json();
@@ -84,12 +130,13 @@ export class Bus {
           return void msg.respond(JSON.stringify(failure('BAD_REQUEST', 'not JSON')));
         }
         if (!validator(schema).Check(payload)) {
-          this.#logger.warn({ method, problem: firstError(schema, payload) }, 'malformed bus request');
+          this.#metrics?.malformedDropped.inc();
+          this.#logger.debug({ method, problem: firstError(schema, payload) }, 'malformed bus request');
           return void msg.respond(
             JSON.stringify(failure('BAD_REQUEST', `${method}: ${firstError(schema, payload)}`)),
           );
         }
-        handler(payload as RpcRequest<M>).then(
+        handler(payload as RpcRequest<M>, sender).then(
           (data) => msg.respond(JSON.stringify({ ok: true, data })),
           (error: unknown) => {
             const e = error instanceof KaskadeError ? error : new KaskadeError('INTERNAL', String(error));
@@ -112,9 +159,11 @@ export class Bus {
     let reply: RpcReply<unknown>;
     const end = this.#metrics?.requestSeconds.startTimer({ method });
     try {
-      const msg = await this.#nc.request(Subjects.nodeRpc(nodeId, method), JSON.stringify(request), {
-        timeout: timeoutMs,
-      });
+      const msg = await this.#nc.request(
+        Subjects.nodeRpc(nodeId, method, this.nodeId),
+        JSON.stringify(request),
+        { timeout: timeoutMs },
+      );
       reply = msg.json();
     } catch (error) {
       this.#metrics?.requestFailures.inc({ method, reason: 'unavailable' });
@@ -137,36 +186,48 @@ export class Bus {
     return reply.data as RpcResponse<M>;
   }
 
-  /** Publishes a message; sending one that breaks its own contract is a bug, so it throws. */
+  /**
+   * Publishes a message on a subject built by Subjects (for this node's own subjects:
+   * with this node's id as sender); one that breaks its own contract is a bug, so it throws.
+   */
   publish<S extends TSchema>(subject: string, schema: S, message: Static<S>): void {
     if (!validator(schema).Check(message)) throw new TypeError(`${subject}: ${firstError(schema, message)}`);
     this.#nc.publish(subject, JSON.stringify(message));
   }
 
-  /** Subscribes with validation: malformed messages are logged and dropped. */
+  /**
+   * Subscribes with validation: malformed messages are counted and dropped. The handler
+   * gets the sender from the subject's last token (undefined for subjects that carry
+   * none, such as node-dead, which only the control plane's credentials may publish).
+   */
   subscribe<S extends TSchema>(
     subject: string,
     schema: S,
-    handler: (message: Static<S>) => void,
+    handler: (message: Static<S>, sender: string) => void,
+    { senderInSubject = true }: { senderInSubject?: boolean } = {},
   ): () => void {
     const sub = this.#nc.subscribe(subject, {
       callback: (err, msg) => {
         if (err) return;
+        const sender = senderInSubject ? senderOf(msg.subject) : '';
         let payload: unknown;
         try {
           payload = msg.json();
         } catch {
           payload = undefined;
         }
-        if (!validator(schema).Check(payload)) {
+        if (sender === undefined || !validator(schema).Check(payload)) {
           this.#metrics?.malformedDropped.inc();
-          this.#logger.warn(
-            { subject, problem: firstError(schema, payload) },
+          this.#logger.debug(
+            {
+              subject: msg.subject,
+              problem: sender === undefined ? 'no sender' : firstError(schema, payload),
+            },
             'malformed bus message dropped',
           );
           return;
         }
-        handler(payload as Static<S>);
+        handler(payload as Static<S>, sender);
       },
     });
     this.#subscriptions.push(sub);
@@ -223,6 +284,39 @@ class BusMetrics {
       registers,
     });
   }
+}
+
+/** The NATS client options for a node: servers, TLS, one authenticator and the node's own inbox prefix. */
+export function connectionOptions(settings: BusSettings, nodeId: string): NodeConnectionOptions {
+  const servers = settings.natsUrl.split(',');
+  const tls = settings.natsCaFile || servers.some((u) => u.startsWith('tls://'));
+  let authenticator: Authenticator | undefined;
+  if (settings.natsCredsFile) {
+    const file = settings.natsCredsFile;
+    // Read at each (re)connect, so a rotated creds file is picked up.
+    authenticator = credsAuthenticator(() => new Uint8Array(readFileSync(file)));
+  }
+  return {
+    // The client takes host:port; TLS is asked for by the tls option, not the scheme.
+    servers: servers.map((u) => u.replace(/^(nats|tls):\/\//, '')),
+    name: nodeId,
+    inboxPrefix: Subjects.inboxPrefix(nodeId),
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    waitOnFirstConnect: true,
+    // An object (even empty) makes TLS required: a server without it is refused.
+    tls: tls
+      ? {
+          caFile: settings.natsCaFile,
+          certFile: settings.natsCertFile,
+          keyFile: settings.natsKeyFile,
+        }
+      : undefined,
+    user: settings.natsUser,
+    pass: settings.natsPassword,
+    token: settings.natsToken,
+    authenticator,
+  };
 }
 
 function failure(code: ErrorCode, message: string): RpcReply<never> {

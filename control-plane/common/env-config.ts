@@ -98,8 +98,66 @@ export const commonOptions = {
     }),
   region: (description: string) =>
     option(Type.String({ ...SafeName, default: 'local' }), { env: 'KASKADE_REGION', description }),
-  natsUrl: (description = 'NATS server(s), comma-separated') =>
-    option(Type.String({ minLength: 1, pattern: '^nats://' }), { env: 'KASKADE_NATS_URL', description }),
+  /**
+   * How the process reaches the NATS bus: the servers, TLS and one kind of credential.
+   * Spread into a schema; loadBusSettings checks the combination.
+   */
+  nats: (urlDescription = 'NATS server(s), comma-separated, nats:// or tls://') => ({
+    natsUrl: option(Type.String({ minLength: 1, pattern: '^(nats|tls)://[^,]+(,(nats|tls)://[^,]+)*$' }), {
+      env: 'KASKADE_NATS_URL',
+      description: urlDescription,
+    }),
+    natsCaFile: Type.Optional(
+      option(Type.String({ minLength: 1 }), {
+        env: 'KASKADE_NATS_CA_FILE',
+        description: "PEM file of the CA that signed the NATS server's certificate (implies TLS)",
+      }),
+    ),
+    natsCertFile: Type.Optional(
+      option(Type.String({ minLength: 1 }), {
+        env: 'KASKADE_NATS_CERT_FILE',
+        description:
+          'PEM client certificate for NATS, if the server verifies clients (with KASKADE_NATS_KEY_FILE)',
+      }),
+    ),
+    natsKeyFile: Type.Optional(
+      option(Type.String({ minLength: 1 }), {
+        env: 'KASKADE_NATS_KEY_FILE',
+        description: 'PEM private key of the NATS client certificate',
+      }),
+    ),
+    natsUser: Type.Optional(
+      option(Type.String({ minLength: 1, maxLength: 256 }), {
+        env: 'KASKADE_NATS_USER',
+        description:
+          'NATS user name (with KASKADE_NATS_PASSWORD); its permissions fix which node this process may speak as',
+      }),
+    ),
+    natsPassword: Type.Optional(
+      option(Type.String({ minLength: 1, maxLength: 1024 }), {
+        env: 'KASKADE_NATS_PASSWORD',
+        description: 'password of KASKADE_NATS_USER',
+      }),
+    ),
+    natsToken: Type.Optional(
+      option(Type.String({ minLength: 1, maxLength: 1024 }), {
+        env: 'KASKADE_NATS_TOKEN',
+        description:
+          'NATS authentication token, instead of a user and password (nats-server has one token for all: no per-node permissions, so development only)',
+      }),
+    ),
+    natsCredsFile: Type.Optional(
+      option(Type.String({ minLength: 1 }), {
+        env: 'KASKADE_NATS_CREDS_FILE',
+        description: 'NATS .creds file (user JWT and nkey seed; instead of a user and password)',
+      }),
+    ),
+    natsInsecure: option(Type.Boolean({ default: false }), {
+      env: 'KASKADE_NATS_INSECURE',
+      description:
+        'development only: accept a NATS bus without TLS or without credentials (anyone reaching it could speak as any node)',
+    }),
+  }),
   redisUrl: (description: string) =>
     option(Type.String({ minLength: 1, pattern: '^rediss?://' }), {
       env: 'KASKADE_REDIS_URL',
@@ -224,3 +282,53 @@ export function describeEnvConfig(schema: TObject): string {
 }
 
 export { Type };
+
+/** The NATS settings every bus client takes, as the `nats` options define them. */
+export interface BusSettings {
+  natsUrl: string;
+  natsCaFile?: string;
+  natsCertFile?: string;
+  natsKeyFile?: string;
+  natsUser?: string;
+  natsPassword?: string;
+  natsToken?: string;
+  natsCredsFile?: string;
+  natsInsecure: boolean;
+}
+
+/**
+ * What is wrong with a combination of NATS settings: half a credential, two kinds of
+ * credential, or (unless KASKADE_NATS_INSECURE) a bus without TLS or without
+ * credentials, on which anyone reaching nats-server could speak as any node.
+ */
+export function busSettingsProblems(s: BusSettings): string[] {
+  const problems: string[] = [];
+  if (Boolean(s.natsUser) !== Boolean(s.natsPassword))
+    problems.push('KASKADE_NATS_USER and KASKADE_NATS_PASSWORD go together');
+  if (Boolean(s.natsCertFile) !== Boolean(s.natsKeyFile))
+    problems.push('KASKADE_NATS_CERT_FILE and KASKADE_NATS_KEY_FILE go together');
+  const kinds = [
+    s.natsUser && 'KASKADE_NATS_USER',
+    s.natsToken && 'KASKADE_NATS_TOKEN',
+    s.natsCredsFile && 'KASKADE_NATS_CREDS_FILE',
+  ].filter(Boolean);
+  if (kinds.length > 1) problems.push(`give one kind of NATS credential, not ${kinds.join(' and ')}`);
+  if (s.natsInsecure) return problems;
+  const urls = s.natsUrl.split(',');
+  if (!s.natsCaFile && !urls.every((u) => u.startsWith('tls://')))
+    problems.push(
+      'the NATS bus needs TLS: use tls:// URLs or set KASKADE_NATS_CA_FILE (KASKADE_NATS_INSECURE=true allows a plain bus, for development only)',
+    );
+  // A client certificate alone is a credential too (nats-server's verify_and_map).
+  if (kinds.length === 0 && !s.natsCertFile)
+    problems.push(
+      'the NATS bus needs credentials: KASKADE_NATS_USER and KASKADE_NATS_PASSWORD, KASKADE_NATS_TOKEN or KASKADE_NATS_CREDS_FILE (KASKADE_NATS_INSECURE=true allows none, for development only)',
+    );
+  return problems;
+}
+
+/** Throws ConfigError when the NATS settings of a loaded config do not hold together. */
+export function checkBusSettings(s: BusSettings): void {
+  const problems = busSettingsProblems(s);
+  if (problems.length > 0) throw new ConfigError(problems);
+}

@@ -27,6 +27,8 @@ export interface RoomState {
 
 const keys = (room: string) => ({
   participants: `kaskade:room:{${room}}:participants`,
+  /** identity -> the participant id that holds it (the last to join with it). */
+  identities: `kaskade:room:{${room}}:identities`,
   streams: `kaskade:room:{${room}}:streams`,
   nodes: `kaskade:room:{${room}}:nodes`,
 });
@@ -39,6 +41,7 @@ const ROOMS = 'kaskade:room-index';
 const nodeRoomsKey = (nodeId: string) => `kaskade:node:{${nodeId}}:rooms`;
 
 // Removes every entry of a node from a room's hashes, atomically; returns what it removed.
+// An identity goes with its participant only if it still points at it.
 const PURGE_NODE = `
 local removed = {}
 for _, key in ipairs({KEYS[1], KEYS[2]}) do
@@ -48,11 +51,26 @@ for _, key in ipairs({KEYS[1], KEYS[2]}) do
     if not ok or entry.node == ARGV[1] then
       redis.call('HDEL', key, all[i])
       table.insert(removed, all[i + 1])
+      if ok and entry.identity and redis.call('HGET', KEYS[4], entry.identity) == all[i] then
+        redis.call('HDEL', KEYS[4], entry.identity)
+      end
     end
   end
 end
 redis.call('HDEL', KEYS[3], ARGV[1])
 return removed
+`;
+
+// Removes one participant, and its identity if the identity still points at it.
+const REMOVE_PARTICIPANT = `
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+local ok, entry = pcall(cjson.decode, raw)
+if ok and entry.identity and redis.call('HGET', KEYS[2], entry.identity) == ARGV[1] then
+  redis.call('HDEL', KEYS[2], entry.identity)
+end
+return 1
 `;
 
 // Sets the paused flag of one stream, atomically.
@@ -78,6 +96,7 @@ export interface DirectoryOptions {
 const OPERATIONS = [
   'addParticipant',
   'removeParticipant',
+  'identityOwner',
   'addStream',
   'removeStream',
   'setStreamPaused',
@@ -109,7 +128,8 @@ export class Directory {
     this.redis.on('error', (err) => logger.debug({ err }, 'redis error'));
     this.#ttlSeconds = ttlSeconds;
     this.#logger = logger;
-    this.redis.defineCommand('purgeNode', { numberOfKeys: 3, lua: PURGE_NODE });
+    this.redis.defineCommand('purgeNode', { numberOfKeys: 4, lua: PURGE_NODE });
+    this.redis.defineCommand('removeParticipant', { numberOfKeys: 2, lua: REMOVE_PARTICIPANT });
     this.redis.defineCommand('setPaused', { numberOfKeys: 1, lua: SET_PAUSED });
     if (registry) this.#instrument(registry);
   }
@@ -158,17 +178,26 @@ export class Directory {
     }
   }
 
+  /** Adds (or updates) a participant; its identity now belongs to it, in the same transaction. */
   async addParticipant(room: string, participant: RemoteParticipant): Promise<void> {
+    const k = keys(room);
     const multi = this.redis
       .multi()
-      .hset(keys(room).participants, participant.id, JSON.stringify(participant));
+      .hset(k.participants, participant.id, JSON.stringify(participant))
+      .hset(k.identities, participant.identity, participant.id);
     this.#touchInto(multi, room, participant.node);
     await multi.exec();
     await this.#indexRoom(room, participant.node);
   }
 
   async removeParticipant(room: string, participantId: string): Promise<void> {
-    await this.redis.hdel(keys(room).participants, participantId);
+    const k = keys(room);
+    await (this.redis as unknown as Scripts).removeParticipant(k.participants, k.identities, participantId);
+  }
+
+  /** The participant id that holds an identity in a room (the last to join with it), or null. */
+  async identityOwner(room: string, identity: string): Promise<string | null> {
+    return this.redis.hget(keys(room).identities, identity);
   }
 
   async addStream(room: string, stream: RemoteStream): Promise<void> {
@@ -229,7 +258,11 @@ export class Directory {
   ): Promise<void> {
     const k = keys(room);
     const multi = this.redis.multi();
-    for (const p of participants) multi.hset(k.participants, p.id, JSON.stringify(p));
+    for (const p of participants) {
+      multi.hset(k.participants, p.id, JSON.stringify(p));
+      // After a Redis loss: claim identities nobody holds, never take one over.
+      multi.hsetnx(k.identities, p.identity, p.id);
+    }
     for (const s of streams) multi.hset(k.streams, s.producerId, JSON.stringify(s));
     this.#touchInto(multi, room, nodeId);
     await multi.exec();
@@ -246,7 +279,7 @@ export class Directory {
       this.redis.hlen(k.participants),
     ]);
     if (nodes === 0 && participants === 0) {
-      await this.redis.del(k.participants, k.streams, k.nodes);
+      await this.redis.del(...Object.values(k));
       await this.redis.zrem(ROOMS, room);
     }
   }
@@ -261,6 +294,7 @@ export class Directory {
       k.participants,
       k.streams,
       k.nodes,
+      k.identities,
       nodeId,
     );
     const entries = removed.flatMap((raw) => {
@@ -346,6 +380,7 @@ function readCa(url: string, caFile: string): Buffer {
 }
 
 interface Scripts {
-  purgeNode(k1: string, k2: string, k3: string, nodeId: string): Promise<string[]>;
+  purgeNode(k1: string, k2: string, k3: string, k4: string, nodeId: string): Promise<string[]>;
+  removeParticipant(k1: string, k2: string, participantId: string): Promise<number>;
   setPaused(k1: string, producerId: string, paused: string): Promise<number>;
 }

@@ -1,4 +1,5 @@
 import Type, { type Static, type TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
 import { Id, MediaKind, NodeId, Region, Role, RoomName, Source } from './media.ts';
 import { HandInfo, ParticipantInfo, RtpParametersSchema, StreamInfo } from './signaling.ts';
 
@@ -10,18 +11,45 @@ const V = 'kaskade.v1';
 
 export { NodeId, Region };
 
+/**
+ * Every subject a node publishes on ends with the SENDER's node id, and nats-server
+ * lets each node's credentials publish only subjects ending with its own id
+ * (scripts/lib/nats-auth.ts writes those permissions from these builders). A
+ * receiver takes the sender from the subject (senderOf), never from the payload.
+ * `*` in place of an id builds the wildcard a subscriber or a permission uses.
+ */
 export const Subjects = {
-  /** Request/reply to one node. */
-  nodeRpc: (nodeId: string, method: NodeRpcMethod) => `${V}.node.${nodeId}.rpc.${method}`,
-  /** Events about pipes, sent by the origin node to one node that holds copies. */
-  nodePipeEvents: (nodeId: string) => `${V}.node.${nodeId}.pipe-events`,
-  /** Room events, to every node carrying the room. */
-  roomEvents: (room: string) => `${V}.room.${room}.events`,
+  /** Request/reply to node `to` from node `from`. */
+  nodeRpc: (to: string, method: NodeRpcMethod, from: string) => `${V}.node.${to}.rpc.${method}.${from}`,
+  /** Events about pipes, sent by the origin node `from` to node `to` that holds copies. */
+  nodePipeEvents: (to: string, from: string) => `${V}.node.${to}.pipe-events.${from}`,
+  /** Room events, from node `from` to every node carrying the room. */
+  roomEvents: (room: string, from: string) => `${V}.room.${room}.events.${from}`,
   /** Every node reports itself here every few seconds. */
-  heartbeat: `${V}.nodes.heartbeat`,
-  /** The control plane declares a node dead here. */
+  heartbeat: (from: string) => `${V}.nodes.heartbeat.${from}`,
+  /** The control plane declares a node dead here (only control-plane credentials may publish it). */
   nodeDead: `${V}.nodes.dead`,
+  /**
+   * The inbox prefix of a node: replies to its requests arrive under it, and only its
+   * credentials may subscribe there, so an answer (an SRTP key) reaches only the node
+   * the request's subject names.
+   */
+  inboxPrefix: (nodeId: string) => `_INBOX_${nodeId}`,
 } as const;
+
+/** The sender of a message: the last token of its subject, if it is a valid node id. */
+export function senderOf(subject: string): string | undefined {
+  const sender = subject.slice(subject.lastIndexOf('.') + 1);
+  return isNodeId(sender) ? sender : undefined;
+}
+
+/** Whether a reply subject lies under `nodeId`'s inbox (where only that node can listen). */
+export function isInboxOf(reply: string | undefined, nodeId: string): boolean {
+  return reply?.startsWith(`${Subjects.inboxPrefix(nodeId)}.`) === true;
+}
+
+const nodeIdCheck = Compile(NodeId);
+const isNodeId = (value: string) => nodeIdCheck.Check(value);
 
 const SrtpParameters = Type.Object({
   cryptoSuite: Type.Union([
@@ -46,13 +74,13 @@ const Empty = Type.Object({});
 export const NodeRpc = {
   /** Sent by the node that wants streams to their origin: open (or reuse) the origin's end of the link. */
   'pipe.openLink': {
-    request: Type.Object({ room: RoomName, fromNode: NodeId, region: Region, endpoint: LinkEndpoint }),
+    request: Type.Object({ room: RoomName, region: Region, endpoint: LinkEndpoint }),
     response: Type.Object({ endpoint: LinkEndpoint, region: Region }),
   },
   /** Start sending one producer over the link; the answer lets the caller produce the copy. */
   'pipe.consume': {
     /** `origin` names where the producer originates, so a relay node can fetch it from there. */
-    request: Type.Object({ room: RoomName, fromNode: NodeId, producerId: Id, origin: Type.Optional(NodeId) }),
+    request: Type.Object({ room: RoomName, producerId: Id, origin: Type.Optional(NodeId) }),
     response: Type.Object({
       producerId: Id,
       kind: MediaKind,
@@ -64,17 +92,17 @@ export const NodeRpc = {
   },
   /** The caller no longer needs this producer (no local viewers after the linger). */
   'pipe.release': {
-    request: Type.Object({ room: RoomName, fromNode: NodeId, producerId: Id }),
+    request: Type.Object({ room: RoomName, producerId: Id }),
     response: Empty,
   },
   /** Whether the caller wants the producer now (all its viewers paused it: no). */
   'pipe.demand': {
-    request: Type.Object({ room: RoomName, fromNode: NodeId, producerId: Id, wanted: Type.Boolean() }),
+    request: Type.Object({ room: RoomName, producerId: Id, wanted: Type.Boolean() }),
     response: Empty,
   },
   /** The caller closed its end of the link. */
   'pipe.closeLink': {
-    request: Type.Object({ room: RoomName, fromNode: NodeId }),
+    request: Type.Object({ room: RoomName }),
     response: Empty,
   },
 } as const satisfies Record<string, { request: TSchema; response: TSchema }>;
@@ -82,7 +110,6 @@ export type NodeRpcMethod = keyof typeof NodeRpc;
 
 export const PipeEvent = Type.Object({
   room: RoomName,
-  fromNode: NodeId,
   producerId: Id,
   event: Type.Union([Type.Literal('pause'), Type.Literal('resume'), Type.Literal('close')]),
 });
@@ -95,26 +122,34 @@ export type RemoteParticipant = Static<typeof RemoteParticipant>;
 export const RemoteStream = Type.Object({ ...StreamInfo.properties, node: NodeId });
 export type RemoteStream = Static<typeof RemoteStream>;
 
-/** What happened in a room on one node, told to the others carrying it. */
+/**
+ * What happened in a room on one node, told to the others carrying it. The node it
+ * happened on is the sender (the subject's last token): a receiver accepts an event
+ * about a participant or stream only from the node hosting it.
+ */
 export const RoomEvent = Type.Union([
-  Type.Object({ type: Type.Literal('participantJoined'), participant: RemoteParticipant }),
-  Type.Object({ type: Type.Literal('participantLeft'), participantId: Id, node: NodeId }),
-  Type.Object({ type: Type.Literal('streamAdded'), stream: RemoteStream }),
-  Type.Object({ type: Type.Literal('streamClosed'), producerId: Id, node: NodeId }),
-  Type.Object({ type: Type.Literal('streamPaused'), producerId: Id, node: NodeId }),
-  Type.Object({ type: Type.Literal('streamResumed'), producerId: Id, node: NodeId }),
-  Type.Object({ type: Type.Literal('handRaised'), hand: HandInfo, node: NodeId }),
-  Type.Object({ type: Type.Literal('handLowered'), participantId: Id, node: NodeId }),
-  /** Sent by the moderator's node; the node hosting the participant applies it. */
-  Type.Object({ type: Type.Literal('roleChanged'), participantId: Id, role: Role, node: NodeId }),
+  Type.Object({ type: Type.Literal('participantJoined'), participant: ParticipantInfo }),
+  Type.Object({ type: Type.Literal('participantLeft'), participantId: Id }),
+  Type.Object({ type: Type.Literal('streamAdded'), stream: StreamInfo }),
+  Type.Object({ type: Type.Literal('streamClosed'), producerId: Id }),
+  Type.Object({ type: Type.Literal('streamPaused'), producerId: Id }),
+  Type.Object({ type: Type.Literal('streamResumed'), producerId: Id }),
+  Type.Object({ type: Type.Literal('handRaised'), hand: HandInfo }),
+  Type.Object({ type: Type.Literal('handLowered'), participantId: Id }),
+  /**
+   * With `by` (the moderator's participant id): a request from the node hosting that
+   * moderator, which verified the grant; the node hosting the participant applies it.
+   * Without: that hosting node announces the change it applied.
+   */
+  Type.Object({ type: Type.Literal('roleChanged'), participantId: Id, role: Role, by: Type.Optional(Id) }),
 ]);
 export type RoomEvent = Static<typeof RoomEvent>;
 
 export const NodeState = Type.Union([Type.Literal('serving'), Type.Literal('draining')]);
 export type NodeState = Static<typeof NodeState>;
 
+/** What a node says of itself; who it is comes from the subject (see NodeReport). */
 export const NodeHeartbeat = Type.Object({
-  nodeId: NodeId,
   kind: Type.Union([Type.Literal('edge'), Type.Literal('relay')]),
   region: Region,
   /** Base URL clients use for signaling (edges). */
@@ -134,6 +169,8 @@ export const NodeHeartbeat = Type.Object({
   ts: Type.Integer(),
 });
 export type NodeHeartbeat = Static<typeof NodeHeartbeat>;
+/** A heartbeat with the id of the node that sent it, as receivers keep it. */
+export type NodeReport = NodeHeartbeat & { nodeId: string };
 
 export const NodeDead = Type.Object({ nodeId: NodeId, reason: Type.String({ maxLength: 200 }) });
 export type NodeDead = Static<typeof NodeDead>;

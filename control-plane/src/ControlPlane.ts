@@ -7,7 +7,7 @@ import { OperatorListener } from '../common/operator.ts';
 import { TokenVerifier } from '../common/tokens.ts';
 import { Directory } from '../directory/Directory.ts';
 import { adminPlugin } from './adminPlugin.ts';
-import type { ControlPlaneConfig } from './config.ts';
+import { type ControlPlaneConfig, trustedEdgeUrls } from './config.ts';
 import { ControlPlaneMetrics } from './controlPlaneMetrics.ts';
 import { joinPlugin } from './joinPlugin.ts';
 import { NodeRegistry } from './NodeRegistry.ts';
@@ -40,12 +40,12 @@ export class ControlPlane {
       region: 'global',
       kind: 'control-plane',
     });
-    const bus = await Bus.connect(config.natsUrl, logger, config.nodeId, metricsRegistry);
+    const bus = await Bus.connect(config, config.nodeId, logger, metricsRegistry);
     const directory = new Directory(config.redisUrl, logger, {
       registry: metricsRegistry,
       caFile: config.redisCaFile,
     });
-    const registry = new NodeRegistry(bus, directory, config.nodeTimeoutMs, logger);
+    const registry = new NodeRegistry(bus, directory, config.nodeTimeoutMs, logger, trustedEdgeUrls(config));
     registry.start();
     const app = Fastify({
       loggerInstance: logger as FastifyBaseLogger,

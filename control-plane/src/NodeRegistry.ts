@@ -2,17 +2,20 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Bus } from '../common/bus.ts';
 import type { Directory } from '../directory/Directory.ts';
-import { NodeDead, NodeHeartbeat, Subjects } from '../protocol/nats.ts';
+import { NodeDead, NodeHeartbeat, type NodeReport, Subjects } from '../protocol/nats.ts';
 
 interface Entry {
-  heartbeat: NodeHeartbeat;
+  heartbeat: NodeReport;
   lastSeen: number;
   /** Joins placed here since its last report, so a join storm spreads before the next heartbeat. */
   placedSince: number;
 }
 
 /**
- * The live nodes, from their NATS heartbeats. A node silent for longer than the
+ * The live nodes, from their NATS heartbeats, each known by the id its subject (its
+ * credentials) carries. The URL an edge is known by is the operator's, when the
+ * operator configured edge URLs (an edge not listed is tracked for liveness but
+ * never placed), else the one the edge announces on its own subject. A node silent for longer than the
  * timeout is declared dead: one control-plane replica (the one that wins a Redis
  * lock) removes its participants and streams from the directory and tells every
  * node, which drop its streams and links.
@@ -25,9 +28,17 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
   readonly #logger: Logger;
   #timer: NodeJS.Timeout | undefined;
   #deaf = false;
+  readonly #trustedUrls: ReadonlyMap<string, string> | undefined;
 
-  constructor(bus: Bus, directory: Directory, timeoutMs: number, logger: Logger) {
+  constructor(
+    bus: Bus,
+    directory: Directory,
+    timeoutMs: number,
+    logger: Logger,
+    trustedUrls?: ReadonlyMap<string, string>,
+  ) {
     super();
+    this.#trustedUrls = trustedUrls;
     this.#bus = bus;
     this.#directory = directory;
     this.#timeoutMs = timeoutMs;
@@ -35,8 +46,11 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
   }
 
   start(): void {
-    this.#bus.subscribe(Subjects.heartbeat, NodeHeartbeat, (hb) => {
-      this.#nodes.set(hb.nodeId, { heartbeat: hb, lastSeen: Date.now(), placedSince: 0 });
+    this.#bus.subscribe(Subjects.heartbeat('*'), NodeHeartbeat, (hb, nodeId) => {
+      const url = this.#trustedUrls ? (this.#trustedUrls.get(nodeId) ?? '') : hb.url;
+      if (this.#trustedUrls && hb.kind === 'edge' && url === '' && !this.#nodes.has(nodeId))
+        this.#logger.warn({ node: nodeId }, 'edge not in KASKADE_EDGE_URLS: tracked, never placed');
+      this.#nodes.set(nodeId, { heartbeat: { ...hb, nodeId, url }, lastSeen: Date.now(), placedSince: 0 });
     });
     // Without NATS this replica hears nobody: that says nothing about the nodes. Stop
     // judging while away, and give every node a full timeout again on return.
@@ -57,7 +71,7 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
   }
 
   /** Live nodes; the participant counts include placements not yet reported. */
-  nodes(): NodeHeartbeat[] {
+  nodes(): NodeReport[] {
     return [...this.#nodes.values()].map((e) => {
       const participants = e.heartbeat.participants + e.placedSince;
       const load = Math.max(e.heartbeat.load, participants / Math.max(1, e.heartbeat.capacity));
@@ -66,7 +80,7 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
   }
 
   /** Live nodes as last heard, with when. */
-  entries(): { heartbeat: NodeHeartbeat; lastSeen: number }[] {
+  entries(): { heartbeat: NodeReport; lastSeen: number }[] {
     return [...this.#nodes.values()];
   }
 

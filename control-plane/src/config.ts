@@ -1,5 +1,6 @@
 import type { Static } from 'typebox';
 import {
+  checkBusSettings,
   commonOptions,
   loadEnvConfig,
   logLevelOption,
@@ -19,7 +20,7 @@ export const ControlPlaneConfigSchema = Type.Object({
     env: 'KASKADE_CP_HTTP_PORT',
     description: 'port of the control-plane API (0 picks a free one)',
   }),
-  natsUrl: commonOptions.natsUrl(),
+  ...commonOptions.nats(),
   redisUrl: commonOptions.redisUrl('Redis holding the room directory'),
   redisCaFile: Type.Optional(commonOptions.redisCaFile()),
   appJwtSecret: Type.Optional(
@@ -42,6 +43,18 @@ export const ControlPlaneConfigSchema = Type.Object({
     env: 'KASKADE_EDGE_TOKEN_TTL_S',
     description: 'lifetime of an edge token (it is used at once)',
   }),
+  edgeUrls: Type.Optional(
+    option(
+      Type.String({
+        pattern: '^[A-Za-z0-9_-]{1,64}=https?://[^,\\s]+(,[A-Za-z0-9_-]{1,64}=https?://[^,\\s]+)*$',
+      }),
+      {
+        env: 'KASKADE_EDGE_URLS',
+        description:
+          'the URL clients are sent to for each edge, e.g. edge-eu-1=https://eu1.example.org,...; when set, edges not listed are never placed (unset: the URL an edge announces on its own authenticated heartbeat subject)',
+      },
+    ),
+  ),
   nodeTimeoutMs: option(Type.Integer({ minimum: 500, maximum: 600_000, default: 6000 }), {
     env: 'KASKADE_NODE_TIMEOUT_MS',
     description: 'a node silent for this long is declared dead',
@@ -58,5 +71,17 @@ export function loadControlPlaneConfig(
   if (!config.appJwtSecret && !config.appJwtPublicKey) {
     throw new ConfigError(['KASKADE_APP_JWT_SECRET or KASKADE_APP_JWT_PUBLIC_KEY is required']);
   }
+  checkBusSettings(config);
   return config;
+}
+
+/** KASKADE_EDGE_URLS as node id -> URL; undefined when the operator configured none. */
+export function trustedEdgeUrls(config: ControlPlaneConfig): ReadonlyMap<string, string> | undefined {
+  if (!config.edgeUrls) return undefined;
+  return new Map(
+    config.edgeUrls.split(',').map((pair) => {
+      const at = pair.indexOf('=');
+      return [pair.slice(0, at), pair.slice(at + 1)] as const;
+    }),
+  );
 }

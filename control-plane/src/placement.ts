@@ -1,8 +1,8 @@
-import type { NodeHeartbeat } from '../protocol/nats.ts';
+import type { NodeReport } from '../protocol/nats.ts';
 
 export interface PlacementInput {
   /** Edges believed alive, with their last report (participants include recent placements). */
-  nodes: NodeHeartbeat[];
+  nodes: NodeReport[];
   /** Nodes that carry the room now. */
   roomNodes: ReadonlySet<string>;
   /** Region the participant asked for, if any. */
@@ -10,7 +10,7 @@ export interface PlacementInput {
 }
 
 export type Placement =
-  | { ok: true; node: NodeHeartbeat; reason: 'sticky' | 'region' | 'sticky-elsewhere' | 'elsewhere' }
+  | { ok: true; node: NodeReport; reason: 'sticky' | 'region' | 'sticky-elsewhere' | 'elsewhere' }
   | { ok: false; reason: 'no-edges' | 'all-full' };
 
 /**
@@ -20,11 +20,12 @@ export type Placement =
  * Stickiness keeps a room on few edges (fewer pipes); the region keeps media near.
  */
 export function place({ nodes, roomNodes, region }: PlacementInput): Placement {
-  const edges = nodes.filter((n) => n.kind === 'edge' && n.state === 'serving');
+  // An edge without a trusted URL (not in the operator's list) is never handed out.
+  const edges = nodes.filter((n) => n.kind === 'edge' && n.state === 'serving' && n.url !== '');
   if (edges.length === 0) return { ok: false, reason: 'no-edges' };
   const open = edges.filter((n) => n.participants < n.capacity && n.load < 1);
-  const inRegion = (n: NodeHeartbeat) => region === undefined || n.region === region;
-  const tiers: [Extract<Placement, { ok: true }>['reason'], (n: NodeHeartbeat) => boolean][] = [
+  const inRegion = (n: NodeReport) => region === undefined || n.region === region;
+  const tiers: [Extract<Placement, { ok: true }>['reason'], (n: NodeReport) => boolean][] = [
     ['sticky', (n) => inRegion(n) && roomNodes.has(n.nodeId)],
     ['region', inRegion],
     ['sticky-elsewhere', (n) => roomNodes.has(n.nodeId)],
@@ -37,7 +38,7 @@ export function place({ nodes, roomNodes, region }: PlacementInput): Placement {
   return { ok: false, reason: 'all-full' };
 }
 
-function leastLoaded(nodes: NodeHeartbeat[]): NodeHeartbeat {
+function leastLoaded(nodes: NodeReport[]): NodeReport {
   return nodes.reduce((best, n) =>
     n.load < best.load || (n.load === best.load && n.participants < best.participants) ? n : best,
   );

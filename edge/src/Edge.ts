@@ -97,7 +97,12 @@ export class Edge {
     probe.close();
     try {
       if (config.natsUrl && config.redisUrl) {
-        const bus = await Bus.connect(config.natsUrl, logger, config.nodeId, registry);
+        const bus = await Bus.connect(
+          { ...config, natsUrl: config.natsUrl },
+          config.nodeId,
+          logger,
+          registry,
+        );
         const directory = new Directory(config.redisUrl, logger, {
           ttlSeconds: config.directoryTtlSeconds,
           caFile: config.redisCaFile,

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Static } from 'typebox';
 import {
+  checkBusSettings,
   commonOptions,
   loadEnvConfig,
   logLevelOption,
@@ -12,6 +13,14 @@ import {
   Type,
 } from '../../control-plane/common/env-config.ts';
 import { ConfigError } from '../../control-plane/common/errors.ts';
+
+/** The edge joins the mesh only when given a NATS URL, so the URL is optional here. */
+function meshBusOptions() {
+  const { natsUrl, ...rest } = commonOptions.nats(
+    'NATS server(s), comma-separated, nats:// or tls://; set to join the mesh (needs KASKADE_REDIS_URL too)',
+  );
+  return { natsUrl: Type.Optional(natsUrl), ...rest };
+}
 
 const IPv4 = Type.String({ pattern: '^(\\d{1,3}\\.){3}\\d{1,3}$' });
 
@@ -101,11 +110,7 @@ export const EdgeConfigSchema = Type.Object({
   region: commonOptions.region(
     'region this node serves; placement prefers edges in the region a participant asks for',
   ),
-  natsUrl: Type.Optional(
-    commonOptions.natsUrl(
-      'NATS server(s), comma-separated; set to join the mesh (needs KASKADE_REDIS_URL too)',
-    ),
-  ),
+  ...meshBusOptions(),
   redisUrl: Type.Optional(commonOptions.redisUrl('Redis holding the room directory (mesh mode)')),
   redisCaFile: Type.Optional(commonOptions.redisCaFile()),
   publicUrl: Type.Optional(
@@ -146,6 +151,7 @@ export function loadEdgeConfig(env: Record<string, string | undefined> = process
       'KASKADE_REDIS_URL is required with KASKADE_NATS_URL (the mesh keeps its directory in Redis)',
     ]);
   }
+  if (config.natsUrl) checkBusSettings({ ...config, natsUrl: config.natsUrl });
   if (!config.jwtSecret && !config.jwtPublicKey) {
     throw new ConfigError([
       'KASKADE_JWT_SECRET or KASKADE_JWT_PUBLIC_KEY is required (join tokens must be verifiable)',

@@ -81,7 +81,8 @@ export class Relay extends EventEmitter<{
   /** Serves the origin side of the protocol and listens for events about copies. */
   start(): void {
     const { bus, nodeId } = this.#options;
-    bus.serveRpc(nodeId, 'pipe.openLink', async ({ room, fromNode, region, endpoint }) => {
+    // Who asks (fromNode) is the sender the subject names: nats-server let only that node's credentials publish it.
+    bus.serveRpc('pipe.openLink', async ({ room, region, endpoint }, fromNode) => {
       // Both ends opening the same link at once: the smaller node id's attempt wins, the
       // other side gets CONFLICT and then finds the link this handler made.
       if (this.#linkPromises.has(key(room, fromNode)) && nodeId < fromNode) {
@@ -95,7 +96,7 @@ export class Relay extends EventEmitter<{
       this.emit('linkopened', room, fromNode);
       return { endpoint: link.endpoint, region: this.#options.region };
     });
-    bus.serveRpc(nodeId, 'pipe.consume', async ({ room, fromNode, producerId, origin }) => {
+    bus.serveRpc('pipe.consume', async ({ room, producerId, origin }, fromNode) => {
       const link = this.#links.get(key(room, fromNode));
       if (!link) throw new KaskadeError('INVALID_STATE', `no link for ${room} with ${fromNode}`);
       const local = await this.#options.findProducer(room, producerId, origin);
@@ -110,11 +111,11 @@ export class Relay extends EventEmitter<{
         participantId: local.participantId,
       };
     });
-    bus.serveRpc(nodeId, 'pipe.release', async ({ room, fromNode, producerId }) => {
+    bus.serveRpc('pipe.release', async ({ room, producerId }, fromNode) => {
       this.#links.get(key(room, fromNode))?.sends.get(producerId)?.close();
       return {};
     });
-    bus.serveRpc(nodeId, 'pipe.demand', async ({ room, fromNode, producerId, wanted }) => {
+    bus.serveRpc('pipe.demand', async ({ room, producerId, wanted }, fromNode) => {
       const send = this.#links.get(key(room, fromNode))?.sends.get(producerId);
       if (!send) throw new KaskadeError('NOT_FOUND', `${producerId} is not sent to ${fromNode}`);
       if (wanted) await send.resume();
@@ -122,12 +123,12 @@ export class Relay extends EventEmitter<{
       this.emit('demandchanged', room, producerId);
       return {};
     });
-    bus.serveRpc(nodeId, 'pipe.closeLink', async ({ room, fromNode }) => {
+    bus.serveRpc('pipe.closeLink', async ({ room }, fromNode) => {
       this.#links.get(key(room, fromNode))?.close();
       return {};
     });
-    this.#unsubscribe = bus.subscribe(Subjects.nodePipeEvents(nodeId), PipeEvent, (e) =>
-      this.#onPipeEvent(e),
+    this.#unsubscribe = bus.subscribe(Subjects.nodePipeEvents(nodeId, '*'), PipeEvent, (e, fromNode) =>
+      this.#onPipeEvent(e, fromNode),
     );
   }
 
@@ -171,12 +172,7 @@ export class Relay extends EventEmitter<{
   async setDemand(room: string, producerId: string, wanted: boolean): Promise<void> {
     const link = this.links().find((l) => l.room === room && l.copies.has(producerId));
     if (!link) return;
-    await this.#options.bus.rpc(link.remoteNode, 'pipe.demand', {
-      room,
-      fromNode: this.#options.nodeId,
-      producerId,
-      wanted,
-    });
+    await this.#options.bus.rpc(link.remoteNode, 'pipe.demand', { room, producerId, wanted });
   }
 
   /** Whether any downstream link wants the producer (has it and has not paused it). */
@@ -228,7 +224,7 @@ export class Relay extends EventEmitter<{
   }
 
   async #fetch(room: string, upstream: string, producerId: string, origin: string): Promise<types.Producer> {
-    const { bus, nodeId } = this.#options;
+    const { bus } = this.#options;
     const link = await this.#linkTo(room, upstream).catch((error: unknown) => {
       if (error instanceof KaskadeError && error.code === 'CONFLICT')
         return this.#linkOpenedBy(room, upstream);
@@ -237,12 +233,7 @@ export class Relay extends EventEmitter<{
     let copy: types.Producer;
     link.pending++;
     try {
-      const answer = await bus.rpc(upstream, 'pipe.consume', {
-        room,
-        fromNode: nodeId,
-        producerId,
-        origin,
-      });
+      const answer = await bus.rpc(upstream, 'pipe.consume', { room, producerId, origin });
       if (link.closed) throw new KaskadeError('UNAVAILABLE', 'pipe link closed while piping');
       copy = await link.transport.produce({
         id: producerId,
@@ -263,7 +254,7 @@ export class Relay extends EventEmitter<{
       link.copies.delete(producerId);
       this.#copyPromises.delete(key(room, producerId));
       if (!link.closed) {
-        bus.rpc(upstream, 'pipe.release', { room, fromNode: nodeId, producerId }).catch(() => undefined);
+        bus.rpc(upstream, 'pipe.release', { room, producerId }).catch(() => undefined);
         this.#closeIfEmpty(link);
       }
     });
@@ -304,7 +295,6 @@ export class Relay extends EventEmitter<{
         try {
           const { endpoint, region } = await this.#options.bus.rpc(remoteNode, 'pipe.openLink', {
             room,
-            fromNode: this.#options.nodeId,
             region: this.#options.region,
             endpoint: link.endpoint,
           });
@@ -349,9 +339,8 @@ export class Relay extends EventEmitter<{
     const consumer = await link.transport.consume({ producerId: producer.id });
     link.sends.set(producer.id, consumer);
     const tell = (event: PipeEvent['event']) =>
-      this.#options.bus.publish(Subjects.nodePipeEvents(link.remoteNode), PipeEvent, {
+      this.#options.bus.publish(Subjects.nodePipeEvents(link.remoteNode, this.#options.nodeId), PipeEvent, {
         room: link.room,
-        fromNode: this.#options.nodeId,
         producerId: producer.id,
         event,
       });
@@ -367,7 +356,7 @@ export class Relay extends EventEmitter<{
     return consumer;
   }
 
-  #onPipeEvent({ room, fromNode, producerId, event }: PipeEvent): void {
+  #onPipeEvent({ room, producerId, event }: PipeEvent, fromNode: string): void {
     const copy = this.#links.get(key(room, fromNode))?.copies.get(producerId);
     if (!copy) return;
     if (event === 'close') copy.close();
@@ -378,8 +367,6 @@ export class Relay extends EventEmitter<{
   #closeIfEmpty(link: PipeLink): void {
     if (!link.empty) return;
     link.close();
-    this.#options.bus
-      .rpc(link.remoteNode, 'pipe.closeLink', { room: link.room, fromNode: this.#options.nodeId })
-      .catch(() => undefined);
+    this.#options.bus.rpc(link.remoteNode, 'pipe.closeLink', { room: link.room }).catch(() => undefined);
   }
 }

@@ -84,7 +84,7 @@ export class RelayNode {
       process.exit(1);
     });
     const registry = createMetricsRegistry({ node: config.nodeId, region: config.region, kind: 'relay' });
-    const bus = await Bus.connect(config.natsUrl, logger, config.nodeId, registry);
+    const bus = await Bus.connect(config, config.nodeId, logger, registry);
     const app = Fastify({
       loggerInstance: logger as FastifyBaseLogger,
       logController: new LogController({ disableRequestLogging: true }),
@@ -104,7 +104,9 @@ export class RelayNode {
     node.relay.on('linkclosed', (room) => {
       if (!node.relay.links().some((l) => l.room === room)) node.#closeRoom(room);
     });
-    bus.subscribe(Subjects.nodeDead, NodeDead, ({ nodeId }) => node.relay.closeNode(nodeId));
+    bus.subscribe(Subjects.nodeDead, NodeDead, ({ nodeId }) => node.relay.closeNode(nodeId), {
+      senderInSubject: false,
+    });
     await app.register(healthPlugin, {
       notReadyReason: () => (node.#state === 'serving' ? null : node.#state),
     });
@@ -166,7 +168,6 @@ export class RelayNode {
   #heartbeat(): void {
     const links = this.relay.links();
     const heartbeat: NodeHeartbeat = {
-      nodeId: this.#config.nodeId,
       kind: 'relay',
       region: this.#config.region,
       url: '',
@@ -181,6 +182,6 @@ export class RelayNode {
       rooms: [...this.#routers.keys()],
       ts: Date.now(),
     };
-    this.#bus.publish(Subjects.heartbeat, NodeHeartbeat, heartbeat);
+    this.#bus.publish(Subjects.heartbeat(this.#config.nodeId), NodeHeartbeat, heartbeat);
   }
 }

@@ -1,5 +1,6 @@
 import type { Static } from 'typebox';
 import {
+  checkBusSettings,
   commonOptions,
   loadEnvConfig,
   logLevelOption,
@@ -15,7 +16,7 @@ import { ConfigError } from '../../control-plane/common/errors.ts';
 export const RelayConfigSchema = Type.Object({
   nodeId: commonOptions.nodeId('name of this relay node in the mesh'),
   region: commonOptions.region('region whose edges this relay feeds'),
-  natsUrl: commonOptions.natsUrl(),
+  ...commonOptions.nats(),
   httpHost: option(Type.String({ minLength: 1, default: '127.0.0.1' }), {
     env: 'KASKADE_HTTP_HOST',
     description: 'address of the health endpoints',
@@ -49,5 +50,6 @@ export function loadRelayConfig(env: Record<string, string | undefined> = proces
     { name: 'KASKADE_PIPE_PORT_MIN/MAX', min: config.pipePortMin, max: config.pipePortMax },
   ]);
   if (problems.length > 0) throw new ConfigError(problems);
+  checkBusSettings(config);
   return config;
 }

@@ -6,6 +6,8 @@ export type EdgeProcess = NodeProcess;
 
 export interface SpawnEdgeOptions {
   host?: string;
+  /** The HTTP port (default: a free one of the host), e.g. when the control plane must know it first. */
+  httpPort?: number;
   workers?: number;
   env?: Record<string, string>;
   /** Run inside this network namespace (`ip netns exec`); host must be an address in it. */
@@ -22,7 +24,7 @@ export async function spawnEdge(options: SpawnEdgeOptions): Promise<EdgeProcess>
   const host = options.host ?? '127.0.0.1';
   const workers = options.workers ?? 1;
   // Port probing happens on the host; inside a fresh namespace everything is free.
-  const httpPort = options.netns ? 7880 : await freePort(host);
+  const httpPort = options.httpPort ?? (options.netns ? 7880 : await freePort(host));
   const operatorPort = options.netns ? 7881 : await freePort(host);
   const rtcBase = options.netns ? 40000 : await freePortRange(workers, host);
   return spawnNodeProcess({

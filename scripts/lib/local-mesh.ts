@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { type ControlPlaneProcess, spawnControlPlane } from './control-plane-process.ts';
 import { type EdgeProcess, spawnEdge, spawnRelay } from './edge-process.ts';
 import { operatorJson } from './operator-client.ts';
-import { type RedisService, type ScrapeTarget, type Service, startNats, startRedis } from './services.ts';
+import { freePort } from './ports.ts';
+import {
+  type NatsService,
+  type RedisService,
+  type ScrapeTarget,
+  type Service,
+  startNats,
+  startRedis,
+} from './services.ts';
 
 export interface LocalMeshOptions {
   /** Region name -> loopback /24 prefix its edges take addresses from, e.g. { eu: '127.0.1' }. */
@@ -11,12 +19,19 @@ export interface LocalMeshOptions {
   /** Relay nodes per region, at <prefix>.100 and up (default 0). */
   relaysPerRegion?: number;
   workersPerEdge?: number;
+  /**
+   * A NATS bus of your own (default: one started here, with TLS and a user per
+   * process). Every process then takes the KASKADE_NATS_* variables of this
+   * environment, so that bus must let one user speak as every node.
+   */
   natsUrl?: string;
   /** An existing Redis (credentials in the URL: redis://user:password@host:port, or rediss://). */
   redisUrl?: string;
   /** Extra environment for every edge (timeouts in tests). */
   edgeEnv?: Record<string, string>;
   controlPlaneEnv?: Record<string, string>;
+  /** Tell the control plane each edge's URL (KASKADE_EDGE_URLS) rather than trusting heartbeats (default true). */
+  configureEdgeUrls?: boolean;
   log?: (source: string, line: string) => void;
 }
 
@@ -32,9 +47,11 @@ export interface LocalMesh {
   relays: MeshEdge[];
   natsUrl: string;
   redisUrl: string;
-  nats?: Service;
+  nats?: NatsService;
   redis?: RedisService;
   appJwtSecret: string;
+  /** What edge tokens are signed with, for tests that join one edge directly. */
+  edgeJwtSecret: string;
   /** The bearer token of every process's operator API (one random token per mesh). */
   operatorToken: string;
   regions: string[];
@@ -54,7 +71,7 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
   // object at stop time, since a test may have replaced them (restarted on the same port).
   const started: { stop(): Promise<unknown> }[] = [];
   let mesh: LocalMesh | undefined;
-  let services: { nats?: Service; redis?: RedisService } = {};
+  let services: { nats?: NatsService; redis?: RedisService } = {};
   const stopAll = async () => {
     for (const s of started.reverse()) await s.stop().catch(() => undefined);
     const { nats, redis } = mesh ?? services;
@@ -62,18 +79,43 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
     await nats?.stop().catch(() => undefined);
   };
   try {
-    const nats = options.natsUrl ? undefined : await startNats();
+    // Who is in the mesh is known before anything starts: one bus user each.
+    const layout = Object.entries(regions).map(([region, prefix]) => ({
+      region,
+      prefix,
+      edges: Array.from({ length: perRegion }, (_, i) => `edge-${region}-${i + 1}`),
+      relays: Array.from({ length: options.relaysPerRegion ?? 0 }, (_, i) => `relay-${region}-${i + 1}`),
+    }));
+    const nats = options.natsUrl
+      ? undefined
+      : await startNats({
+          identities: [
+            { id: 'control-plane', role: 'control-plane' as const },
+            ...layout.flatMap((r) => r.edges.map((id) => ({ id, role: 'edge' as const }))),
+            ...layout.flatMap((r) => r.relays.map((id) => ({ id, role: 'relay' as const }))),
+          ],
+        });
+    const busEnv = (id: string) => nats?.envFor(id) ?? { KASKADE_NATS_URL: options.natsUrl! };
     services = { nats };
     const redis = options.redisUrl ? undefined : await startRedis();
     services = { nats, redis };
     const natsUrl = options.natsUrl ?? nats!.url;
+    // Edge ports are chosen first so the control plane can be told each edge's URL.
+    const edgeHosts = new Map<string, { host: string; httpPort: number }>();
+    for (const { prefix, edges } of layout)
+      for (const [i, id] of edges.entries()) {
+        const host = `${prefix}.${i + 1}`;
+        edgeHosts.set(id, { host, httpPort: await freePort(host) });
+      }
+    const edgeUrls = [...edgeHosts].map(([id, { host, httpPort }]) => `${id}=http://${host}:${httpPort}`);
     const redisUrl = options.redisUrl ?? redis!.url;
     const edgeJwtSecret = randomBytes(24).toString('hex');
     const appJwtSecret = randomBytes(24).toString('hex');
     const operatorToken = randomBytes(24).toString('hex');
     const controlPlane = await spawnControlPlane(
       {
-        KASKADE_NATS_URL: natsUrl,
+        ...busEnv('control-plane'),
+        ...(options.configureEdgeUrls === false ? {} : { KASKADE_EDGE_URLS: edgeUrls.join(',') }),
         KASKADE_REDIS_URL: redisUrl,
         KASKADE_JWT_SECRET: edgeJwtSecret,
         KASKADE_APP_JWT_SECRET: appJwtSecret,
@@ -86,17 +128,17 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
     );
     started.push(controlPlane);
     const edges: MeshEdge[] = [];
-    for (const [region, prefix] of Object.entries(regions)) {
-      for (let i = 1; i <= perRegion; i++) {
-        const nodeId = `edge-${region}-${i}`;
-        const host = `${prefix}.${i}`;
+    for (const { region, edges: ids } of layout) {
+      for (const nodeId of ids) {
+        const { host, httpPort } = edgeHosts.get(nodeId)!;
         const edge = await spawnEdge({
           host,
+          httpPort,
           workers: options.workersPerEdge ?? 1,
           env: {
             KASKADE_NODE_ID: nodeId,
             KASKADE_REGION: region,
-            KASKADE_NATS_URL: natsUrl,
+            ...busEnv(nodeId),
             KASKADE_REDIS_URL: redisUrl,
             KASKADE_JWT_SECRET: edgeJwtSecret,
             KASKADE_OPERATOR_TOKEN: operatorToken,
@@ -119,7 +161,7 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
           env: {
             KASKADE_NODE_ID: nodeId,
             KASKADE_REGION: region,
-            KASKADE_NATS_URL: natsUrl,
+            ...busEnv(nodeId),
             KASKADE_OPERATOR_TOKEN: operatorToken,
             KASKADE_LOG_LEVEL: 'info',
             ...options.edgeEnv,
@@ -153,6 +195,7 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
       redis,
       appJwtSecret,
       operatorToken,
+      edgeJwtSecret,
       regions: Object.keys(regions),
       stop: stopAll,
     };

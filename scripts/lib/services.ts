@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ServerCertificate } from './certificates.ts';
+import type { BusSettings } from '../../control-plane/common/env-config.ts';
+import { makeServerCertificate, type ServerCertificate } from './certificates.ts';
+import { type BusIdentity, type BusUser, generateBusUsers, natsServerConfig } from './nats-auth.ts';
 import { freePort } from './ports.ts';
 
 export interface Service {
@@ -71,14 +73,91 @@ function stopper(child: ChildProcess): () => Promise<void> {
   };
 }
 
-/** A real nats-server on a free loopback port (Debian package nats-server). */
-export async function startNats(port?: number): Promise<Service> {
-  const p = port ?? (await freePort());
-  const child = adopt(
-    spawn('nats-server', ['-a', '127.0.0.1', '-p', String(p)], { stdio: 'ignore', detached: true }),
-  );
-  await waitForPort(p, child, 'nats-server');
-  return { url: `nats://127.0.0.1:${p}`, port: p, stop: stopper(child) };
+export interface NatsOptions {
+  port?: number;
+  /** The identities that get users (one each, random password); required unless insecure. */
+  identities?: BusIdentity[];
+  /** Without TLS and users: the development bus KASKADE_NATS_INSECURE accepts. */
+  insecure?: boolean;
+}
+
+export interface NatsService extends Service {
+  /** The throwaway CA that signed the server certificate (secure bus only). */
+  caFile: string | undefined;
+  users: ReadonlyMap<string, BusUser>;
+  /** The bus settings of a process speaking as `id` (its own user, the CA). */
+  settingsFor(id: string): BusSettings;
+  /** The same as KASKADE_NATS_* environment variables, for a child process. */
+  envFor(id: string): Record<string, string>;
+  /** Stops the server but keeps its configuration; restart() brings it back on the same port. */
+  halt(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+/**
+ * A real nats-server (Debian package nats-server) on a free loopback port. By default
+ * the bus is what production runs: TLS with a certificate made at start by a
+ * throwaway CA, and one user per identity whose permissions let it speak only as
+ * itself (scripts/lib/nats-auth.ts). Its files live in a temporary directory that
+ * stop() removes.
+ */
+export async function startNats(options: NatsOptions = {}): Promise<NatsService> {
+  const p = options.port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'kaskade-nats-'));
+  const insecure = options.insecure ?? false;
+  if (!insecure && !options.identities?.length)
+    throw new Error('startNats: name the identities that get users, or ask for an insecure bus');
+  const users = generateBusUsers(insecure ? [] : options.identities!);
+  const tls = insecure ? undefined : makeServerCertificate(dir);
+  const configFile = join(dir, 'nats.conf');
+  writeFileSync(configFile, natsServerConfig({ host: '127.0.0.1', port: p, users, tls }), { mode: 0o600 });
+  const url = `${tls ? 'tls' : 'nats'}://127.0.0.1:${p}`;
+  let child: ChildProcess;
+  const launch = async () => {
+    child = adopt(spawn('nats-server', ['-c', configFile], { stdio: 'ignore', detached: true }));
+    await waitForPort(p, child, 'nats-server');
+  };
+  await launch();
+  const byId = new Map(users.map((u) => [u.id, u]));
+  const settingsFor = (id: string): BusSettings => {
+    if (insecure) return { natsUrl: url, natsInsecure: true };
+    const user = byId.get(id);
+    if (!user) throw new Error(`no NATS user for ${id}`);
+    return {
+      natsUrl: url,
+      natsCaFile: tls?.caFile,
+      natsUser: user.user,
+      natsPassword: user.password,
+      natsInsecure: false,
+    };
+  };
+  const halt = async () => stopper(child)();
+  return {
+    url,
+    port: p,
+    caFile: tls?.caFile,
+    users: byId,
+    settingsFor,
+    envFor: (id) => busEnv(settingsFor(id)),
+    halt,
+    restart: launch,
+    stop: async () => {
+      await halt();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Bus settings as the KASKADE_NATS_* variables that give them. */
+export function busEnv(s: BusSettings): Record<string, string> {
+  const env: Record<string, string> = {
+    KASKADE_NATS_URL: s.natsUrl,
+    KASKADE_NATS_INSECURE: String(s.natsInsecure),
+  };
+  if (s.natsCaFile) env.KASKADE_NATS_CA_FILE = s.natsCaFile;
+  if (s.natsUser) env.KASKADE_NATS_USER = s.natsUser;
+  if (s.natsPassword) env.KASKADE_NATS_PASSWORD = s.natsPassword;
+  return env;
 }
 
 export interface RedisService extends Service {

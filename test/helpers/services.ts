@@ -1,1 +1,1 @@
-export { type Service, startNats, startRedis } from '../../scripts/lib/services.ts';
+export { type NatsService, type Service, startNats, startRedis } from '../../scripts/lib/services.ts';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
 import { operatorJson } from '../../scripts/lib/operator-client.ts';
-import { startNats, startRedis } from '../../scripts/lib/services.ts';
+import { startRedis } from '../../scripts/lib/services.ts';
 import { eventually } from '../helpers/edge.ts';
 import { joinThroughControlPlane, nodeView, type Placed } from '../helpers/mesh.ts';
 import { scrapeMetric } from '../helpers/metrics.ts';
@@ -94,14 +94,14 @@ describe('the mesh under failures (real processes)', () => {
     const audio = await viewer.bot.consume({ producerId: mic });
     await expectFlowing(audio);
 
-    await m.nats!.stop();
+    await m.nats!.halt();
     await expectFlowing(audio, 50); // one second and more with no NATS at all
     // Every process says so on /metrics (what the KaskadeNatsUnreachable alert reads).
     for (const node of [m.controlPlane, ...m.edges])
       await eventually(async () =>
         expect(await scrapeMetric(node.operatorUrl, m.operatorToken, 'kaskade_nats_connected')).toBe(0),
       );
-    m.nats = await startNats(m.nats!.port);
+    await m.nats!.restart(); // same port, certificate and users
     await expectFlowing(audio);
     for (const node of [m.controlPlane, ...m.edges])
       await eventually(

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Edge } from '../../edge/src/Edge.ts';
 import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import { eventually, expectNoMediaObjects, startEdge, token } from '../helpers/edge.ts';
-import { type Service, startNats, startRedis } from '../helpers/services.ts';
+import { type NatsService, type Service, startNats, startRedis } from '../helpers/services.ts';
 
-let nats: Service;
+let nats: NatsService;
 let redis: Service;
 const edges: Edge[] = [];
 
@@ -13,7 +13,7 @@ async function meshEdge(nodeId: string, region: string): Promise<Edge> {
   const edge = await startEdge({
     KASKADE_NODE_ID: nodeId,
     KASKADE_REGION: region,
-    KASKADE_NATS_URL: nats.url,
+    ...nats.envFor(nodeId),
     KASKADE_REDIS_URL: redis.url,
     KASKADE_PIPE_LINGER_MS: '200',
     KASKADE_HEARTBEAT_MS: '500',
@@ -23,7 +23,9 @@ async function meshEdge(nodeId: string, region: string): Promise<Edge> {
 }
 
 beforeAll(async () => {
-  [nats, redis] = await Promise.all([startNats(), startRedis()]);
+  const ids = ['edge-a', 'edge-b', 'edge-c', 'fan-a', 'fan-b', 'fan-c', 'fan-d', 'demand-a', 'demand-b'];
+  const identities = ids.map((id) => ({ id, role: 'edge' as const }));
+  [nats, redis] = await Promise.all([startNats({ identities }), startRedis()]);
 });
 afterAll(async () => {
   for (const edge of edges) await edge.stop();

@@ -3,14 +3,14 @@ import * as mediasoup from 'mediasoup';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Bus } from '../../control-plane/common/bus.ts';
+import { Bus, connectionOptions } from '../../control-plane/common/bus.ts';
 import { Subjects } from '../../control-plane/protocol/nats.ts';
 import { CascadeMetrics } from '../../relay/src/CascadeMetrics.ts';
 import { mediaCodecs } from '../../relay/src/codecs.ts';
 import { type LocalProducer, Relay } from '../../relay/src/Relay.ts';
 import { eventually } from '../helpers/edge.ts';
 import { PlainPeer } from '../helpers/plain-peer.ts';
-import { type Service, startNats } from '../helpers/services.ts';
+import { type NatsService, startNats } from '../helpers/services.ts';
 
 const ROOM = 'lecture';
 /** A small pipe port range: every link must take its port from it. */
@@ -28,13 +28,13 @@ interface Node {
   metrics: Registry;
 }
 
-let nats: Service;
+let nats: NatsService;
 const nodes: Node[] = [];
 
 async function startNode(id: string): Promise<Node> {
   const worker = await mediasoup.createWorker({ logLevel: 'warn' });
   const router = await worker.createRouter({ mediaCodecs });
-  const bus = await Bus.connect(nats.url, logger, id);
+  const bus = await Bus.connect(nats.settingsFor(id), id, logger);
   const producers = new Map<string, LocalProducer>();
   const metrics = new Registry();
   const relay: Relay = new Relay({
@@ -61,7 +61,13 @@ async function census(node: Node) {
 }
 
 beforeAll(async () => {
-  nats = await startNats();
+  // Each node speaks with its own credentials, over TLS, as every process of a mesh does.
+  nats = await startNats({
+    identities: [
+      { id: 'node-a', role: 'relay' },
+      { id: 'node-b', role: 'relay' },
+    ],
+  });
 });
 afterAll(async () => {
   for (const node of nodes) {
@@ -223,24 +229,23 @@ describe('cross-host pipes over NATS', () => {
   it('answers malformed and unknown requests with typed errors and keeps serving', async () => {
     const [a, b] = nodes;
     const { connect } = await import('@nats-io/transport-node');
-    const nc = await connect({ servers: nats.url });
-    const subject = Subjects.nodeRpc('node-a', 'pipe.consume');
+    // node-b's credentials, as a buggy node-b would send them.
+    const nc = await connect(connectionOptions(nats.settingsFor('node-b'), 'node-b'));
+    const subject = Subjects.nodeRpc('node-a', 'pipe.consume', 'node-b');
     const garbage = await nc.request(subject, '{not json', { timeout: 2000 });
     expect(garbage.json()).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
     const wrong = await nc.request(subject, JSON.stringify({ room: ROOM, producerId: 42 }), {
       timeout: 2000,
     });
     expect(wrong.json()).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
-    const noLink = await nc.request(
-      subject,
-      JSON.stringify({ room: ROOM, fromNode: 'ghost', producerId: 'p' }),
-      {
-        timeout: 2000,
-      },
-    );
+    const noLink = await nc.request(subject, JSON.stringify({ room: ROOM, producerId: 'p' }), {
+      timeout: 2000,
+    });
     expect(noLink.json()).toMatchObject({ ok: false, error: { code: 'INVALID_STATE' } });
-    nc.publish(Subjects.nodePipeEvents('node-b'), '{"event":"explode"}');
     await nc.close();
+    const asA = await connect(connectionOptions(nats.settingsFor('node-a'), 'node-a'));
+    asA.publish(Subjects.nodePipeEvents('node-b', 'node-a'), '{"event":"explode"}');
+    await asA.close();
     await expect(b!.relay.fetch(ROOM, 'node-a', 'no-such-producer')).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });

@@ -5,6 +5,7 @@ import type { Directory } from '../../../control-plane/directory/Directory.ts';
 import {
   NodeDead,
   NodeHeartbeat,
+  type NodeReport,
   type NodeState,
   RoomEvent,
   Subjects,
@@ -16,6 +17,7 @@ import { Relay } from '../../../relay/src/Relay.ts';
 import type { Room, RoomLink } from '../rtc/Room.ts';
 import type { RoomManager } from '../rtc/RoomManager.ts';
 import type { WorkerPool } from '../rtc/WorkerPool.ts';
+import { applyRoomEvent } from './roomEvents.ts';
 
 export interface MeshOptions {
   nodeId: string;
@@ -57,8 +59,10 @@ export class Mesh {
   readonly #timers: NodeJS.Timeout[] = [];
   #publicUrl = '';
   readonly #pendingWrites = new Set<Promise<unknown>>();
+  /** Each local participant's first directory write, until it lands (identity checks wait for it). */
+  readonly #joinWrites = new Map<string, Promise<unknown>>();
   /** What every node last said of itself, for choosing where a stream comes from. */
-  readonly #nodes = new Map<string, { heartbeat: NodeHeartbeat; seen: number }>();
+  readonly #nodes = new Map<string, { heartbeat: NodeReport; seen: number }>();
 
   constructor(options: MeshOptions) {
     this.#options = options;
@@ -85,9 +89,11 @@ export class Mesh {
     this.#publicUrl = publicUrl;
     this.relay.start();
     rooms.onCreate = (room) => this.#attach(room);
-    bus.subscribe(Subjects.nodeDead, NodeDead, ({ nodeId }) => this.#onNodeDead(nodeId));
-    bus.subscribe(Subjects.heartbeat, NodeHeartbeat, (heartbeat) =>
-      this.#nodes.set(heartbeat.nodeId, { heartbeat, seen: Date.now() }),
+    bus.subscribe(Subjects.nodeDead, NodeDead, ({ nodeId }) => this.#onNodeDead(nodeId), {
+      senderInSubject: false,
+    });
+    bus.subscribe(Subjects.heartbeat('*'), NodeHeartbeat, (heartbeat, nodeId) =>
+      this.#nodes.set(nodeId, { heartbeat: { ...heartbeat, nodeId }, seen: Date.now() }),
     );
     bus.onConnectionChange({ back: () => void this.#resyncAll() });
     directory.redis.on('ready', () => void this.#republishAll());
@@ -114,7 +120,9 @@ export class Mesh {
     // Subscribe before reading the directory: whatever happens in between is seen once or twice, never missed.
     this.#unsubscribe.set(
       room.name,
-      bus.subscribe(Subjects.roomEvents(room.name), RoomEvent, (event) => this.#onRoomEvent(room, event)),
+      bus.subscribe(Subjects.roomEvents(room.name, '*'), RoomEvent, (event, sender) =>
+        this.#onRoomEvent(room, event, sender),
+      ),
     );
     const state = await directory.room(room.name).catch((err: unknown) => {
       this.#logger.warn(
@@ -132,7 +140,7 @@ export class Mesh {
   #linkFor(room: Room): RoomLink {
     const { directory, bus, nodeId } = this.#options;
     const name = room.name;
-    const publish = (event: RoomEvent) => bus.publish(Subjects.roomEvents(name), RoomEvent, event);
+    const publish = (event: RoomEvent) => bus.publish(Subjects.roomEvents(name, nodeId), RoomEvent, event);
     const write = (what: string, work: Promise<unknown>) => {
       const done = work.catch((err: unknown) =>
         this.#logger.warn({ err, room: name, what }, 'directory write failed; resync repairs it'),
@@ -142,44 +150,44 @@ export class Mesh {
       return done;
     };
     // The directory first, then the event: a reader that subscribed and then read misses neither.
-    const announce = (work: Promise<unknown>, event: RoomEvent) =>
-      void write(event.type, work).then(() => publish(event));
+    const announce = (work: Promise<unknown>, event: RoomEvent) => {
+      const done = write(event.type, work);
+      void done.then(() => publish(event));
+      return done;
+    };
     return {
-      participantJoined: (p: ParticipantInfo) => {
-        const participant = { ...p, node: nodeId };
-        announce(directory.addParticipant(name, participant), { type: 'participantJoined', participant });
+      participantJoined: (participant: ParticipantInfo) => {
+        const written = announce(directory.addParticipant(name, { ...participant, node: nodeId }), {
+          type: 'participantJoined',
+          participant,
+        });
+        this.#joinWrites.set(participant.id, written);
+        void written.finally(() => this.#joinWrites.delete(participant.id));
       },
       participantLeft: (participantId: string) =>
         announce(directory.removeParticipant(name, participantId), {
           type: 'participantLeft',
           participantId,
-          node: nodeId,
         }),
-      streamAdded: (info: StreamInfo) => {
-        const stream = { ...info, node: nodeId };
-        announce(directory.addStream(name, stream), { type: 'streamAdded', stream });
-      },
+      streamAdded: (stream: StreamInfo) =>
+        announce(directory.addStream(name, { ...stream, node: nodeId }), { type: 'streamAdded', stream }),
       streamClosed: (producerId: string) =>
-        announce(directory.removeStream(name, producerId), {
-          type: 'streamClosed',
-          producerId,
-          node: nodeId,
-        }),
+        announce(directory.removeStream(name, producerId), { type: 'streamClosed', producerId }),
       streamPaused: (producerId: string, paused: boolean) =>
         announce(directory.setStreamPaused(name, producerId, paused), {
           type: paused ? 'streamPaused' : 'streamResumed',
           producerId,
-          node: nodeId,
         }),
-      handRaised: (hand) => publish({ type: 'handRaised', hand, node: nodeId }),
-      handLowered: (participantId) => publish({ type: 'handLowered', participantId, node: nodeId }),
-      roleChanged: (participantId, role, applied) => {
+      handRaised: (hand) => publish({ type: 'handRaised', hand }),
+      handLowered: (participantId) => publish({ type: 'handLowered', participantId }),
+      roleChanged: (participantId, role, by) => {
+        if (by !== undefined) return publish({ type: 'roleChanged', participantId, role, by });
         // The hosting node records the new role in the directory before telling the others.
-        const local = applied ? [...room.participants()].find((p) => p.id === participantId) : undefined;
+        const local = [...room.participants()].find((p) => p.id === participantId);
         const work = local
           ? directory.addParticipant(name, { ...local.info(), node: nodeId })
           : Promise.resolve();
-        announce(work, { type: 'roleChanged', participantId, role, node: nodeId });
+        announce(work, { type: 'roleChanged', participantId, role });
       },
       fetch: async (producerId: string, originNode: string) => {
         const via = this.#upstreamFor(name, originNode);
@@ -205,43 +213,34 @@ export class Mesh {
     };
   }
 
-  #onRoomEvent(room: Room, event: RoomEvent): void {
-    const from =
-      event.type === 'participantJoined'
-        ? event.participant.node
-        : event.type === 'streamAdded'
-          ? event.stream.node
-          : event.node;
-    if (from === this.#options.nodeId || room.closed) return;
-    switch (event.type) {
-      case 'participantJoined':
-        room.addRemoteParticipant(event.participant);
-        break;
-      case 'participantLeft':
-        room.removeRemoteParticipant(event.participantId);
-        break;
-      case 'streamAdded':
-        room.addRemoteStream(event.stream);
-        break;
-      case 'streamClosed':
-        room.removeRemoteStream(event.producerId);
-        break;
-      case 'streamPaused':
-        room.setRemoteStreamPaused(event.producerId, true);
-        break;
-      case 'streamResumed':
-        room.setRemoteStreamPaused(event.producerId, false);
-        break;
-      case 'handRaised':
-        room.addRemoteHand(event.hand);
-        break;
-      case 'handLowered':
-        room.removeRemoteHand(event.participantId);
-        break;
-      case 'roleChanged':
-        room.onRemoteRoleChanged(event.participantId, event.role);
-        break;
-    }
+  #onRoomEvent(room: Room, event: RoomEvent, sender: string): void {
+    if (sender === this.#options.nodeId || room.closed) return;
+    applyRoomEvent(room, event, sender);
+    if (event.type === 'participantJoined') this.#checkIdentity(room, event.participant);
+  }
+
+  /**
+   * Identity is unique in a room across the mesh: the directory maps each identity to
+   * the participant that joined last (written with the participant). When someone
+   * with the identity of a participant here joins elsewhere and the directory says
+   * the identity now belongs to another participant, the one here is replaced. Two
+   * joins at once end with exactly one: the last writer's.
+   */
+  #checkIdentity(room: Room, joined: ParticipantInfo): void {
+    const local = room.localWithIdentity(joined.identity);
+    if (!local || local.id === joined.id) return;
+    // Read only after our own participant's write landed: each side then sees the last
+    // writer, and with two joins at once exactly one side finds the other holds the identity.
+    const ownWrite = this.#joinWrites.get(local.id) ?? Promise.resolve();
+    void ownWrite
+      .then(() => this.#options.directory.identityOwner(room.name, joined.identity))
+      .then(
+        (owner) => {
+          if (owner !== null && owner !== local.id && !local.closed) local.close('replaced');
+        },
+        (err: unknown) =>
+          this.#logger.warn({ err, room: room.name }, 'directory unavailable; identity check skipped'),
+      );
   }
 
   /**
@@ -328,7 +327,10 @@ export class Mesh {
       for (const s of room.remoteStreams()) {
         if (reporting.has(s.node) && !streamIds.has(s.producerId)) room.removeRemoteStream(s.producerId);
       }
-      for (const p of participants) room.addRemoteParticipant(p);
+      for (const p of participants) {
+        room.addRemoteParticipant(p);
+        this.#checkIdentity(room, p); // a join elsewhere whose event was missed
+      }
       for (const s of streams) {
         room.addRemoteStream(s);
         room.setRemoteStreamPaused(s.producerId, s.paused);
@@ -355,7 +357,6 @@ export class Mesh {
     const publicUrl = this.#publicUrl;
     const open = rooms.openRooms();
     const heartbeat: NodeHeartbeat = {
-      nodeId,
       kind: 'edge',
       region,
       url: publicUrl,
@@ -371,7 +372,7 @@ export class Mesh {
       ts: Date.now(),
     };
     try {
-      bus.publish(Subjects.heartbeat, NodeHeartbeat, heartbeat);
+      bus.publish(Subjects.heartbeat(nodeId), NodeHeartbeat, heartbeat);
     } catch (err) {
       this.#logger.warn({ err }, 'heartbeat not sent');
     }

@@ -23,6 +23,20 @@ type MediaTransport =
   | types.WebRtcTransport<{ direction: Direction }>
   | types.PlainTransport<{ direction: Direction }>;
 
+/** What a promotion lets a participant publish when its token grants no publishing of its own. */
+export const STAGE_SOURCES: readonly Source[] = ['camera', 'microphone', 'screen'];
+
+/**
+ * The room's stage policy, the one place it is written: on stage a participant
+ * publishes what its token grants; one whose token grants no publishing, once
+ * promoted, publishes the sources its token names in publishSources, or else
+ * STAGE_SOURCES, never more.
+ */
+export function stageGrants(token: Grants): Grants {
+  if (token.publish) return token;
+  return { ...token, publish: true, publishSources: token.publishSources ?? [...STAGE_SOURCES] };
+}
+
 /** Why a participant went away; the signaling layer maps it to a close code. */
 export type LeaveReason = 'left' | 'disconnected' | 'replaced' | 'room-closed' | 'shutdown';
 
@@ -105,16 +119,14 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   }
 
   /**
-   * Moves the participant between stage and audience, live. Promotion grants
-   * publishing (the token's sources, or all if it granted none); demotion closes
-   * what it publishes and its send transport.
+   * Moves the participant between stage and audience, live. Promotion grants what
+   * the stage policy allows (stageGrants); demotion closes what it publishes and its
+   * send transport.
    */
   setRole(role: Role): void {
     if (role === this.#role || this.#closed) return;
     this.#role = role;
-    if (role === 'stage' && !this.#tokenGrants.publish) {
-      this.#tokenGrants = { ...this.#tokenGrants, publish: true };
-    }
+    if (role === 'stage') this.#tokenGrants = stageGrants(this.#tokenGrants);
     if (role === 'audience') this.#transportFor('send')?.close();
     this.notify('roleChanged', { participantId: this.id, role, grants: this.grants });
   }

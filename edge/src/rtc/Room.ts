@@ -41,10 +41,10 @@ export interface RoomLink {
   handRaised(hand: HandInfo): void;
   handLowered(participantId: string): void;
   /**
-   * A role change: asked of the node hosting the participant (applied: false), or
-   * announced by it once done (applied: true).
+   * A role change: asked by moderator `by` of the node hosting the participant, or
+   * (no `by`) announced by that node once applied.
    */
-  roleChanged(participantId: string, role: Role, applied: boolean): void;
+  roleChanged(participantId: string, role: Role, by: string | undefined): void;
   /** A copy of a remote stream on the room's home router. */
   fetch(producerId: string, originNode: string): Promise<types.Producer>;
   /** Nobody here consumes a remote stream any more. */
@@ -183,6 +183,25 @@ export class Room implements StreamDirectory {
     return [...this.#remoteParticipants.values()];
   }
 
+  /** The node hosting a participant of another node, as this room's mirror knows it. */
+  remoteHostOf(participantId: string): string | undefined {
+    return this.#remoteParticipants.get(participantId)?.node;
+  }
+
+  /** The node a remote stream originates on. */
+  remoteOriginOf(producerId: string): string | undefined {
+    return this.#streams.get(producerId)?.node;
+  }
+
+  hostsLocally(participantId: string): boolean {
+    return this.#participants.has(participantId);
+  }
+
+  /** The participant on this node with this identity, if any. */
+  localWithIdentity(identity: string): Participant | undefined {
+    return this.#participantByIdentity(identity);
+  }
+
   remoteStreams(): { producerId: string; node: string; paused: boolean }[] {
     return [...this.#streams.values()].flatMap((s) =>
       s.node ? [{ producerId: s.info.producerId, node: s.node, paused: s.info.paused }] : [],
@@ -249,7 +268,7 @@ export class Room implements StreamDirectory {
     if (!this.#remoteParticipants.has(participantId)) {
       throw new KaskadeError('NOT_FOUND', `no participant ${participantId}`);
     }
-    this.#link?.roleChanged(participantId, role, false);
+    this.#link?.roleChanged(participantId, role, by.id);
   }
 
   /** A role change from another node: applied here if the participant is here, else noted and announced. */
@@ -560,7 +579,7 @@ export class Room implements StreamDirectory {
     participant.setRole(role);
     this.#dropHand(participant.id, true);
     this.#announceRole(participant.info(), participant);
-    this.#link?.roleChanged(participant.id, role, true);
+    this.#link?.roleChanged(participant.id, role, undefined);
   }
 
   /** Tells the room about a role change: in a lecture, as the stage roster changing. */
