@@ -145,7 +145,7 @@ describe('bus settings', () => {
   });
 
   it('a process refuses to start on an open bus (ConfigError, exit 78), and says how to allow it', () => {
-    const env = { KASKADE_NATS_URL: 'nats://127.0.0.1:4222' };
+    const env = { KASKADE_NATS_URL: 'nats://127.0.0.1:4222', KASKADE_OPERATOR_TOKEN: 'o'.repeat(32) };
     expect(() => loadRelayConfig(env)).toThrow(ConfigError);
     expect(() => loadRelayConfig(env)).toThrow(/needs TLS[\s\S]*needs credentials/);
     expect(loadRelayConfig({ ...env, KASKADE_NATS_INSECURE: 'true' }).natsInsecure).toBe(true);
@@ -166,6 +166,7 @@ describe('trusted edge URLs', () => {
     KASKADE_REDIS_URL: 'redis://r:6379',
     KASKADE_JWT_SECRET: 'x'.repeat(32),
     KASKADE_APP_JWT_SECRET: 'y'.repeat(32),
+    KASKADE_OPERATOR_TOKEN: 'o'.repeat(32),
   };
 
   it('parses the operator’s list of node id = URL', () => {

@@ -6,9 +6,14 @@ import { loadRelayConfig } from '../../relay/src/config.ts';
 
 const operatorToken = 'o'.repeat(32);
 const edgeBase = { KASKADE_JWT_SECRET: 'x'.repeat(32), KASKADE_OPERATOR_TOKEN: operatorToken };
-const relayBase = { KASKADE_NATS_URL: 'nats://127.0.0.1:4222', KASKADE_OPERATOR_TOKEN: operatorToken };
+const relayBase = {
+  KASKADE_NATS_URL: 'nats://127.0.0.1:4222',
+  KASKADE_NATS_INSECURE: 'true',
+  KASKADE_OPERATOR_TOKEN: operatorToken,
+};
 const controlPlaneBase = {
   KASKADE_NATS_URL: 'nats://127.0.0.1:4222',
+  KASKADE_NATS_INSECURE: 'true',
   KASKADE_REDIS_URL: 'redis://kaskade:pw@127.0.0.1:6379',
   KASKADE_JWT_SECRET: 'x'.repeat(32),
   KASKADE_APP_JWT_SECRET: 'y'.repeat(32),
