@@ -25,10 +25,10 @@ export class ControlPlane {
   }
 
   static async start(config: ControlPlaneConfig, logger: Logger): Promise<ControlPlane> {
-    const appTokens = await TokenVerifier.create({
-      secret: config.appJwtSecret,
-      publicKeyPem: config.appJwtPublicKey,
-    });
+    const appTokens = await TokenVerifier.create(
+      { secret: config.appJwtSecret, publicKeyPem: config.appJwtPublicKey },
+      { maxLifetimeSeconds: config.appTokenMaxTtlSeconds },
+    );
     const metricsRegistry = createMetricsRegistry({
       node: config.nodeId,
       region: 'global',
@@ -36,7 +36,7 @@ export class ControlPlane {
     });
     const bus = await Bus.connect(config.natsUrl, logger, config.nodeId, metricsRegistry);
     const directory = new Directory(config.redisUrl, logger, { registry: metricsRegistry });
-    const registry = new NodeRegistry(bus, directory, config.nodeTimeoutMs, logger);
+    const registry = new NodeRegistry(bus, directory, config.nodeTimeoutMs, logger, config.placementHoldMs);
     registry.start();
     const app = Fastify({
       loggerInstance: logger as FastifyBaseLogger,
@@ -59,6 +59,10 @@ export class ControlPlane {
         registry,
         directory,
         metrics,
+        maxBodyBytes: config.maxBodyBytes,
+        perAddress: { perSecond: config.joinsPerSecondPerAddress, burst: config.joinBurstPerAddress },
+        perIdentity: { perSecond: config.joinsPerSecondPerIdentity, burst: config.joinBurstPerIdentity },
+        rateLimitKeys: config.rateLimitKeys,
       });
       await app.register(adminPlugin, { registry, directory });
       await app.listen({ host: config.httpHost, port: config.httpPort });

@@ -50,10 +50,10 @@ export class Edge {
   }
 
   static async start(config: EdgeConfig, logger: Logger): Promise<Edge> {
-    const verifier = await TokenVerifier.create({
-      secret: config.jwtSecret,
-      publicKeyPem: config.jwtPublicKey,
-    });
+    const verifier = await TokenVerifier.create(
+      { secret: config.jwtSecret, publicKeyPem: config.jwtPublicKey },
+      { maxLifetimeSeconds: config.tokenMaxTtlSeconds },
+    );
     const pool = await WorkerPool.create({
       count: config.workers,
       listenIp: config.rtcListenIp,
@@ -126,8 +126,10 @@ export class Edge {
         rooms,
         links: async () => (await edge.mesh?.relay.census()) ?? [],
       });
+      const directory = edge.#meshParts?.directory;
       await app.register(signalingPlugin, {
         accepting: () => !edge.#draining,
+        maxSocketsPerAddress: config.wsMaxPerAddress,
         session: {
           nodeId: config.nodeId,
           metrics,
@@ -136,6 +138,15 @@ export class Edge {
           rtpCapabilities,
           joinTimeoutMs: config.joinTimeoutMs,
           maxMessageBytes: config.maxMessageBytes,
+          limits: {
+            maxBufferedBytes: config.wsMaxBufferedBytes,
+            requests: { perSecond: config.wsRequestsPerSecond, burst: config.wsRequestBurst },
+            maxMessagesBeforeJoin: config.wsMaxMessagesBeforeJoin,
+            maxConsumers: config.maxConsumersPerParticipant,
+            consumes: { perSecond: config.consumesPerSecond, burst: config.consumeBurst },
+            restartIce: { perSecond: config.restartIcePerSecond, burst: config.restartIceBurst },
+          },
+          useTokenOnce: directory && ((jti, expiresAt) => directory.useTokenOnce(jti, expiresAt)),
           logger,
         },
       });
