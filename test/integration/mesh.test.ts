@@ -113,7 +113,10 @@ it('fans one publisher out to 60 viewers on three other edges in two regions: no
   const viewers: { bot: RtpBot; edge: Edge; stream: Awaited<ReturnType<RtpBot['consume']>> }[] = [];
   for (const [edge, count] of plan) {
     for (let i = 0; i < count; i++) {
-      const bot = await RtpBot.join(edge.url, await edgeToken(edge, `${edge.config.nodeId}-viewer-${i}`, 'fan-room'));
+      const bot = await RtpBot.join(
+        edge.url,
+        await edgeToken(edge, `${edge.config.nodeId}-viewer-${i}`, 'fan-room'),
+      );
       viewers.push({ bot, edge, stream: await bot.consume({ producerId: mic }) });
     }
   }
