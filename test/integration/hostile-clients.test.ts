@@ -574,7 +574,7 @@ describe('a local mesh of processes against hostile clients', () => {
     const big = await post(url, JSON.stringify({ token: 'x'.repeat(2 * 1024 * 1024) }), opts);
     expect(big.status).toBe(413);
     expect(big.body).toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
-    const unreadable = await post(url, 'token=abc', { ...opts, contentType: 'text/plain' });
+    const unreadable = await post(url, '<token>abc</token>', { ...opts, contentType: 'application/xml' });
     expect(unreadable.status).toBe(415);
     expect(unreadable.body).toMatchObject({ code: 'BAD_REQUEST' });
     // Everyone else still gets in.
