@@ -218,6 +218,41 @@ describe('a standalone edge against hostile sockets', () => {
     await expectFlowing(bystander.stream);
   });
 
+  it('parameters the mediasoup worker refuses are BAD_REQUEST (logged at debug), never INTERNAL', async () => {
+    const client = await Client.open(edge.url, '127.0.0.26');
+    const caps = await client.request(1, 'getRouterRtpCapabilities');
+    await client.request(2, 'join', { token: await token('clash', 'bystanders'), ...(caps.data as object) });
+    const send = (await client.request(3, 'createPlainTransport', { direction: 'send' })).data as {
+      id: string;
+    };
+    const audio = {
+      codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }],
+      encodings: [{ ssrc: 4242 }],
+    };
+    const video = {
+      codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 }],
+      encodings: [{ ssrc: 4242 }], // the same SSRC: the worker's RTP listener refuses it
+    };
+    expect(
+      await client.request(4, 'produce', {
+        transportId: send.id,
+        kind: 'audio',
+        source: 'microphone',
+        rtpParameters: audio,
+      }),
+    ).toMatchObject({ ok: true });
+    expect(
+      await client.request(5, 'produce', {
+        transportId: send.id,
+        kind: 'video',
+        source: 'camera',
+        rtpParameters: video,
+      }),
+    ).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', message: expect.stringMatching(/ssrc/i) } });
+    client.ws.close();
+    await expectFlowing(bystander.stream);
+  });
+
   it('sockets per source address are capped (429 before the upgrade); other addresses still get in', async () => {
     const held: Client[] = [];
     for (let i = 0; i < 4; i++) held.push(await Client.open(edge.url, '127.0.0.24'));
