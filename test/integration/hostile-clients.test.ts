@@ -19,6 +19,7 @@ import {
   token,
 } from '../helpers/edge.ts';
 import { nodeView } from '../helpers/mesh.ts';
+import { scrapeMetric } from '../helpers/metrics.ts';
 import { type Service, startNats, startRedis } from '../helpers/services.ts';
 
 // Hostile clients against real processes: each case asserts the refusal and that the
@@ -266,6 +267,15 @@ describe('a standalone edge against hostile sockets', () => {
     });
     for (const c of [...held, other]) c.ws.close();
     await expectFlowing(bystander.stream);
+  });
+  it('counts every refusal by its reason for the operator', async () => {
+    const refusals = (reason: string) =>
+      scrapeMetric(edge.url, 'kaskade_signaling_refusals_total', { reason });
+    expect(await refusals('before_join')).toBe(1);
+    expect(await refusals('consumer_cap')).toBe(1);
+    expect(await refusals('per_address')).toBeGreaterThanOrEqual(1);
+    expect(await refusals('rate_limited')).toBeGreaterThanOrEqual(16); // 15+ requests and one restartIce
+    expect(await refusals('slow_reader')).toBe(0);
   });
 });
 
@@ -522,6 +532,9 @@ describe('a local mesh of processes against hostile clients', () => {
         `client read ${client.receivedBytes} bytes in ${client.frames.length} frames for ${requests} requests`,
     );
     expect(closed.code).toBe(CloseCodes.slowReader);
+    expect(await scrapeMetric(edge.url, 'kaskade_signaling_refusals_total', { reason: 'slow_reader' })).toBe(
+      1,
+    );
     // It got a small part of what it asked for: the edge stopped writing at its bound.
     expect(client.frames.length).toBeLessThan(requests / 2);
     expect(rssDuring - rssBefore).toBeLessThan(100 * 1024);

@@ -95,8 +95,10 @@ const handlers: Handlers = {
   closeProducer: (s, data) => done(s.participant.closeProducer(data)),
   consume: (s, data) => {
     const { maxConsumers } = s.context.limits;
-    if (s.participant.consumerCount >= maxConsumers)
+    if (s.participant.consumerCount >= maxConsumers) {
+      s.context.metrics.refused('consumer_cap');
       throw new KaskadeError('INVALID_STATE', `at most ${maxConsumers} streams at once; close one first`);
+    }
     s.throttle('consume');
     return s.participant.consume(data);
   },
@@ -197,8 +199,9 @@ export class SignalingSession {
   /** Spends one of the participant's consume or restartIce tokens, or refuses with RATE_LIMITED. */
   throttle(what: 'consume' | 'restartIce'): void {
     const waitMs = (what === 'consume' ? this.#consumes : this.#restartIce).take();
-    if (waitMs > 0)
-      throw new KaskadeError('RATE_LIMITED', `too many ${what} requests; retry in ${waitMs} ms`);
+    if (waitMs === 0) return;
+    this.context.metrics.refused('rate_limited');
+    throw new KaskadeError('RATE_LIMITED', `too many ${what} requests; retry in ${waitMs} ms`);
   }
 
   async join({ token, rtpCapabilities, reconnect }: RequestData<'join'>): Promise<ResponseData<'join'>> {
@@ -299,6 +302,7 @@ export class SignalingSession {
     if (this.#socket.readyState !== this.#socket.OPEN) return;
     if (!this.#participant && ++this.#messagesBeforeJoin > this.context.limits.maxMessagesBeforeJoin) {
       this.#logger.debug('socket closed: too many messages before join');
+      this.context.metrics.refused('before_join');
       this.#close(CloseCodes.tooManyBeforeJoin, 'too many messages before join');
       return;
     }
@@ -307,6 +311,7 @@ export class SignalingSession {
     const frame = this.#parse(raw, isBinary);
     if (!frame) return;
     if (waitMs > 0) {
+      this.context.metrics.refused('rate_limited');
       this.#fail(frame.id, 'RATE_LIMITED', `too many requests; retry in ${waitMs} ms`);
       return;
     }
@@ -403,6 +408,7 @@ export class SignalingSession {
     // A client that stops reading would otherwise make the edge hold everything sent to it.
     if (this.#socket.bufferedAmount > this.context.limits.maxBufferedBytes) {
       this.#logger.debug({ bufferedBytes: this.#socket.bufferedAmount }, 'socket closed: client not reading');
+      this.context.metrics.refused('slow_reader');
       this.#close(CloseCodes.slowReader, 'not reading');
     }
   }

@@ -27,6 +27,7 @@ export async function signalingPlugin(app: FastifyInstance, opts: SignalingPlugi
           return reply.code(503).send({ code: 'UNAVAILABLE', message: 'edge is draining' });
         if ((perAddress.get(request.ip) ?? 0) >= opts.maxSocketsPerAddress) {
           request.log.debug('signaling socket refused: too many from one address');
+          opts.session.metrics.refused('per_address');
           return reply
             .code(429)
             .header('retry-after', '5')
