@@ -31,7 +31,7 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
   #timer: NodeJS.Timeout | undefined;
   #deaf = false;
 
-  constructor(bus: Bus, directory: Directory, timeoutMs: number, logger: Logger, placementHoldMs = 5000) {
+  constructor(bus: Bus, directory: Directory, timeoutMs: number, logger: Logger, placementHoldMs = 1000) {
     super();
     this.#placementHoldMs = placementHoldMs;
     this.#bus = bus;

@@ -62,10 +62,10 @@ export const ControlPlaneConfigSchema = Type.Object({
     env: 'KASKADE_RATE_LIMIT_KEYS',
     description: 'addresses and identities each join rate limit remembers (least recent forgotten)',
   }),
-  placementHoldMs: option(Type.Integer({ minimum: 100, maximum: 600_000, default: 5000 }), {
+  placementHoldMs: option(Type.Integer({ minimum: 100, maximum: 600_000, default: 1000 }), {
     env: 'KASKADE_PLACEMENT_HOLD_MS',
     description:
-      'a join placed on a node counts toward its load until its heartbeat reports it, at most this long',
+      'a join placed on a node counts toward its load until its heartbeat reports it, at most this long (joins connect well within it)',
   }),
   nodeTimeoutMs: option(Type.Integer({ minimum: 500, maximum: 600_000, default: 6000 }), {
     env: 'KASKADE_NODE_TIMEOUT_MS',

@@ -635,3 +635,43 @@ describe('a local mesh of processes against hostile clients', () => {
     expect(errorLines).toEqual([]);
   });
 });
+
+describe('placements that never connect (a local mesh whose edge reports only every 30 s)', () => {
+  let mesh: LocalMesh;
+  beforeAll(async () => {
+    mesh = await startLocalMesh({
+      regions: { eu: '127.0.3' },
+      edgesPerRegion: 1,
+      edgeEnv: { KASKADE_HEARTBEAT_MS: '30000', KASKADE_NODE_CAPACITY: '20', KASKADE_LOG_LEVEL: 'warn' },
+      controlPlaneEnv: {
+        KASKADE_NODE_TIMEOUT_MS: '90000',
+        KASKADE_PLACEMENT_HOLD_MS: '1000',
+        KASKADE_LOG_LEVEL: 'warn',
+      },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await mesh?.stop();
+  });
+
+  it('count toward the edge only for the hold time: a burst of tickets nobody uses cannot keep it full', async () => {
+    const ask = async (identity: string) =>
+      post(
+        `${mesh.controlPlane.url}/v1/rooms/hold-room/join`,
+        JSON.stringify({
+          token: await issueToken(
+            { identity, name: identity, room: 'hold-room', grants: ALL_GRANTS },
+            { secret: mesh.appJwtSecret },
+          ),
+        }),
+      );
+    // The edge takes 20; its next heartbeat is 30 s away, so only the placements count.
+    for (let i = 0; i < 20; i++) expect((await ask(`unused-${i}`)).status).toBe(200);
+    const full = await ask('one-too-many');
+    expect(full.status).toBe(503);
+    expect(full.body).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/all-full/) });
+    await new Promise((r) => setTimeout(r, 1200));
+    const later = await ask('honest');
+    expect(later.status).toBe(200);
+  });
+});
