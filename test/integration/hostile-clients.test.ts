@@ -268,6 +268,19 @@ describe('a standalone edge against hostile sockets', () => {
     for (const c of [...held, other]) c.ws.close();
     await expectFlowing(bystander.stream);
   });
+  it('a standalone edge takes a token without node claim, and the same token again (no directory to remember it)', async () => {
+    const jwt = await token('again', 'bystanders');
+    for (let round = 0; round < 2; round++) {
+      const client = await Client.open(edge.url, '127.0.0.27');
+      const caps = await client.request(1, 'getRouterRtpCapabilities');
+      expect(await client.request(2, 'join', { token: jwt, ...(caps.data as object) })).toMatchObject({
+        ok: true,
+      });
+      expect(await client.request(3, 'leave')).toMatchObject({ ok: true });
+      await client.closed;
+    }
+  });
+
   it('counts every refusal by its reason for the operator', async () => {
     const refusals = (reason: string) =>
       scrapeMetric(edge.url, 'kaskade_signaling_refusals_total', { reason });
