@@ -19,6 +19,7 @@ import type { Room } from '../rtc/Room.ts';
 import type { RoomManager } from '../rtc/RoomManager.ts';
 import type { EdgeMetrics } from './edgeMetrics.ts';
 import { toKaskadeError } from './errors.ts';
+import { type Handler, handlers } from './requestHandlers.ts';
 
 /** What one socket may cost the edge. */
 export interface SessionLimits {
@@ -70,56 +71,6 @@ const closeCodeFor: Record<Exclude<LeaveReason, 'disconnected'>, number> = {
   shutdown: CloseCodes.goingAway,
 };
 
-type Handler<M extends Method> = (
-  session: SignalingSession,
-  data: RequestData<M>,
-) => Promise<ResponseData<M>>;
-type Handlers = { [M in Method]: Handler<M> };
-
-/** The requests a joined participant makes, forwarded to its rtc Participant. */
-const handlers: Handlers = {
-  getRouterRtpCapabilities: async (s) => ({ rtpCapabilities: s.context.rtpCapabilities }),
-  join: (s, data) => s.join(data),
-  createTransport: (s, data) => s.participant.createTransport(data),
-  createPlainTransport: (s, data) => s.participant.createPlainTransport(data),
-  connectPlainTransport: (s, data) => done(s.participant.connectPlainTransport(data)),
-  connectTransport: (s, data) => done(s.participant.connectTransport(data)),
-  restartIce: (s, data) => {
-    s.throttle('restartIce');
-    s.context.metrics.iceRestarted();
-    return s.participant.restartIce(data);
-  },
-  produce: (s, data) => s.participant.produce(data),
-  pauseProducer: (s, data) => done(s.participant.pauseProducer(data)),
-  resumeProducer: (s, data) => done(s.participant.resumeProducer(data)),
-  closeProducer: (s, data) => done(s.participant.closeProducer(data)),
-  consume: (s, data) => {
-    const { maxConsumers } = s.context.limits;
-    if (s.participant.consumerCount >= maxConsumers) {
-      s.context.metrics.refused('consumer_cap');
-      throw new KaskadeError('INVALID_STATE', `at most ${maxConsumers} streams at once; close one first`);
-    }
-    s.throttle('consume');
-    return s.participant.consume(data);
-  },
-  pauseConsumer: (s, data) => done(s.participant.pauseConsumer(data)),
-  resumeConsumer: (s, data) => done(s.participant.resumeConsumer(data)),
-  closeConsumer: (s, data) => done(s.participant.closeConsumer(data)),
-  setPreferredLayers: (s, data) => done(s.participant.setPreferredLayers(data)),
-  raiseHand: (s) => done(s.room.raiseHand(s.participant)),
-  lowerHand: (s, { participantId }) => done(s.room.lowerHand(s.participant, participantId)),
-  listHands: async (s) => ({ hands: s.room.hands(s.participant) }),
-  setRole: (s, { participantId, role }) => done(s.room.setRole(s.participant, participantId, role)),
-  listParticipants: async (s, { after, limit }) => s.room.listParticipants(s.participant, after, limit),
-  leave: (s) => done(s.leave()),
-};
-
-/** Waits for a request's work and answers it with an empty object. */
-async function done(work: unknown): Promise<Record<string, never>> {
-  await work;
-  return {};
-}
-
 /**
  * Before its join a socket may ask for the router capabilities once (they are the same
  * for every router of the edge, computed at start: answering costs nothing) and join.
@@ -147,8 +98,6 @@ export class SignalingSession {
   #inFlight = 0;
   #held: NotificationFrame[] | null = null;
   #alive = true;
-  /** The socket closed: a join still in progress undoes what it made. */
-  #gone = false;
   #messagesBeforeJoin = 0;
   #capabilitiesSent = false;
   readonly #requests: RateLimiter;
@@ -254,9 +203,9 @@ export class SignalingSession {
     }
   }
 
-  /** Closed or closing: either way nobody will take what a join makes now. */
+  /** Closed or closing: either way nobody will take what a join makes now, so it is undone. */
   get #disconnected(): boolean {
-    return this.#gone || this.#socket.readyState !== this.#socket.OPEN;
+    return this.#socket.readyState !== this.#socket.OPEN;
   }
 
   #assertConnected(): void {
@@ -418,7 +367,6 @@ export class SignalingSession {
   }
 
   #onClose(): void {
-    this.#gone = true;
     this.context.metrics.websockets.dec();
     clearTimeout(this.#joinTimer);
     clearInterval(this.#pingTimer);
