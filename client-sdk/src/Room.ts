@@ -33,6 +33,8 @@ export interface ConnectOptions {
   /**
    * A join token, or a function called on every (re)connect that returns a fresh token or
    * a whole ticket: with a ticket, a reconnect may land on another edge (placement decides).
+   * Edges in a mesh accept each edge token once, so there a reconnect needs the function
+   * (it asks the control plane again); a fixed token suits a standalone edge only.
    */
   token: string | (() => string | JoinTicket | Promise<string | JoinTicket>);
   /** Receive every stream of the room as it appears (default true). */
@@ -105,7 +107,13 @@ const CAMERA_LAYERS: RtpEncodingParameters[] = [
   { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
 ];
 const QUALITY_LAYER: Record<Quality, number> = { low: 0, medium: 1, high: 2 };
-const FINAL_CLOSE_CODES = new Set<number>([CloseCodes.unauthorized, CloseCodes.replaced, CloseCodes.normal]);
+// A refused token or misuse before the join would fail again just the same.
+const FINAL_CLOSE_CODES = new Set<number>([
+  CloseCodes.unauthorized,
+  CloseCodes.replaced,
+  CloseCodes.normal,
+  CloseCodes.tooManyBeforeJoin,
+]);
 
 class Publication implements LocalPublication {
   readonly source: Source;

@@ -12,6 +12,7 @@ export const ErrorCodes = [
   'NOT_FOUND',
   'CONFLICT',
   'UNAVAILABLE', // node is draining or out of capacity
+  'RATE_LIMITED', // too many requests from this socket, address or identity; retry later
   'INTERNAL',
 ] as const;
 

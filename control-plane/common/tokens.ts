@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type CryptoKey, errors, importPKCS8, importSPKI, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { Compile } from 'typebox/compile';
 import { cleanDisplayName } from '../protocol/media.ts';
@@ -13,18 +14,28 @@ export interface TokenKeys {
   publicKeyPem?: string;
 }
 
+export interface VerifierOptions {
+  /**
+   * Longest lifetime accepted (exp minus iat, or minus now without iat): a leaked token
+   * must not stay good for years. Without it, any lifetime.
+   */
+  maxLifetimeSeconds?: number;
+}
+
 /** Verifies join tokens signed with HS256 (shared secret) or ES256 (key pair). */
 export class TokenVerifier {
   readonly #secret?: Uint8Array;
   readonly #publicKey?: CryptoKey;
+  readonly #maxLifetimeSeconds: number;
 
-  private constructor(secret?: Uint8Array, publicKey?: CryptoKey) {
+  private constructor(secret: Uint8Array | undefined, publicKey: CryptoKey | undefined, maxLifetime: number) {
     this.#secret = secret;
     this.#publicKey = publicKey;
+    this.#maxLifetimeSeconds = maxLifetime;
   }
 
   /** Imports the keys up front, so a bad key fails at start-up as a ConfigError. */
-  static async create(keys: TokenKeys): Promise<TokenVerifier> {
+  static async create(keys: TokenKeys, options: VerifierOptions = {}): Promise<TokenVerifier> {
     if (!keys.secret && !keys.publicKeyPem)
       throw new ConfigError(['a token secret or public key is required']);
     let publicKey: CryptoKey | undefined;
@@ -37,7 +48,11 @@ export class TokenVerifier {
         ]);
       }
     }
-    return new TokenVerifier(keys.secret ? new TextEncoder().encode(keys.secret) : undefined, publicKey);
+    return new TokenVerifier(
+      keys.secret ? new TextEncoder().encode(keys.secret) : undefined,
+      publicKey,
+      options.maxLifetimeSeconds ?? Number.POSITIVE_INFINITY,
+    );
   }
 
   /** Returns the token's claims, or throws KaskadeError UNAUTHORIZED saying why. */
@@ -69,6 +84,15 @@ export class TokenVerifier {
         `token claims invalid: ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim(),
       );
     }
+    // An iat in the future must not shorten the lifetime: count from now at the latest.
+    const now = Math.floor(Date.now() / 1000);
+    const lifetime = claims.exp - Math.min(claims.iat ?? now, now);
+    if (lifetime > this.#maxLifetimeSeconds) {
+      throw new KaskadeError(
+        'UNAUTHORIZED',
+        `token lifetime ${lifetime} s exceeds the maximum of ${this.#maxLifetimeSeconds} s`,
+      );
+    }
     const name = cleanDisplayName(claims.name);
     if (!name)
       throw new KaskadeError('UNAUTHORIZED', 'token claims invalid: /name has no printable characters');
@@ -89,7 +113,10 @@ export interface IssueOptions {
   lecture?: boolean;
 }
 
-/** Issues a join token: HS256 with a secret, or ES256 with a PKCS#8 PEM private key. */
+/**
+ * Issues a join token: HS256 with a secret, or ES256 with a PKCS#8 PEM private key.
+ * Every token carries a random `jti`, so a mesh edge can accept it once only.
+ */
 export async function issueToken(options: IssueOptions, key: { secret: string } | { privateKeyPem: string }) {
   const jwt = new SignJWT({
     name: options.name,
@@ -100,6 +127,7 @@ export async function issueToken(options: IssueOptions, key: { secret: string } 
     ...(options.lecture ? { lecture: true } : {}),
   })
     .setSubject(options.identity)
+    .setJti(randomUUID())
     .setAudience(TOKEN_AUDIENCE)
     .setIssuedAt()
     .setExpirationTime(Math.floor(Date.now() / 1000) + (options.ttlSeconds ?? 3600));

@@ -39,6 +39,8 @@ const keys = (room: string) => ({
  */
 const ROOMS = 'kaskade:room-index';
 const nodeRoomsKey = (nodeId: string) => `kaskade:node:{${nodeId}}:rooms`;
+/** A used token id; its own hash tag, so token keys spread over a cluster. */
+const usedTokenKey = (jti: string) => `kaskade:token:{${jti}}:used`;
 
 // Removes every entry of a node from a room's hashes, atomically; returns what it removed.
 // An identity goes with its participant only if it still points at it.
@@ -108,6 +110,7 @@ const OPERATIONS = [
   'purgeNode',
   'roomsOfNode',
   'forgetNode',
+  'useTokenOnce',
 ] as const satisfies readonly (keyof Directory)[];
 
 export class Directory {
@@ -317,6 +320,16 @@ export class Directory {
 
   async forgetNode(nodeId: string): Promise<void> {
     await this.redis.del(nodeRoomsKey(nodeId));
+  }
+
+  /**
+   * Records a token id as used, until the token expires anyway (at least a second):
+   * true the first time, false for any later use. One SET NX, so two edges racing
+   * with the same token cannot both win.
+   */
+  async useTokenOnce(jti: string, expiresAtSeconds: number): Promise<boolean> {
+    const ttl = Math.max(1, Math.ceil(expiresAtSeconds - Date.now() / 1000));
+    return (await this.redis.set(usedTokenKey(jti), '1', 'EX', ttl, 'NX')) === 'OK';
   }
 
   async close(): Promise<void> {

@@ -31,10 +31,10 @@ export class ControlPlane {
   }
 
   static async start(config: ControlPlaneConfig, logger: Logger): Promise<ControlPlane> {
-    const appTokens = await TokenVerifier.create({
-      secret: config.appJwtSecret,
-      publicKeyPem: config.appJwtPublicKey,
-    });
+    const appTokens = await TokenVerifier.create(
+      { secret: config.appJwtSecret, publicKeyPem: config.appJwtPublicKey },
+      { maxLifetimeSeconds: config.appTokenMaxTtlSeconds },
+    );
     const metricsRegistry = createMetricsRegistry({
       node: config.nodeId,
       region: 'global',
@@ -45,7 +45,10 @@ export class ControlPlane {
       registry: metricsRegistry,
       caFile: config.redisCaFile,
     });
-    const registry = new NodeRegistry(bus, directory, config.nodeTimeoutMs, logger, trustedEdgeUrls(config));
+    const registry = new NodeRegistry(bus, directory, config.nodeTimeoutMs, logger, {
+      trustedUrls: trustedEdgeUrls(config),
+      placementHoldMs: config.placementHoldMs,
+    });
     registry.start();
     const app = Fastify({
       loggerInstance: logger as FastifyBaseLogger,
@@ -64,6 +67,10 @@ export class ControlPlane {
         registry,
         directory,
         metrics,
+        maxBodyBytes: config.maxBodyBytes,
+        perAddress: { perSecond: config.joinsPerSecondPerAddress, burst: config.joinBurstPerAddress },
+        perIdentity: { perSecond: config.joinsPerSecondPerIdentity, burst: config.joinBurstPerIdentity },
+        rateLimitKeys: config.rateLimitKeys,
       });
       // Before the public listener: once /readyz answers, the operator API does too.
       cp.#operator = await OperatorListener.start({

@@ -7,8 +7,6 @@ import { NodeDead, NodeHeartbeat, type NodeReport, Subjects } from '../protocol/
 interface Entry {
   heartbeat: NodeReport;
   lastSeen: number;
-  /** Joins placed here since its last report, so a join storm spreads before the next heartbeat. */
-  placedSince: number;
 }
 
 /**
@@ -22,6 +20,13 @@ interface Entry {
  */
 export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
   readonly #nodes = new Map<string, Entry>();
+  /**
+   * When joins were placed on each node, so a join storm spreads before the next
+   * heartbeat. A placement counts until a heartbeat reports it or the hold time passes:
+   * joins that never connect must not make a node look full.
+   */
+  readonly #placements = new Map<string, number[]>();
+  readonly #placementHoldMs: number;
   readonly #bus: Bus;
   readonly #directory: Directory;
   readonly #timeoutMs: number;
@@ -35,10 +40,11 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
     directory: Directory,
     timeoutMs: number,
     logger: Logger,
-    trustedUrls?: ReadonlyMap<string, string>,
+    options: { trustedUrls?: ReadonlyMap<string, string>; placementHoldMs?: number } = {},
   ) {
     super();
-    this.#trustedUrls = trustedUrls;
+    this.#trustedUrls = options.trustedUrls;
+    this.#placementHoldMs = options.placementHoldMs ?? 1000;
     this.#bus = bus;
     this.#directory = directory;
     this.#timeoutMs = timeoutMs;
@@ -50,7 +56,7 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
       const url = this.#trustedUrls ? (this.#trustedUrls.get(nodeId) ?? '') : hb.url;
       if (this.#trustedUrls && hb.kind === 'edge' && url === '' && !this.#nodes.has(nodeId))
         this.#logger.warn({ node: nodeId }, 'edge not in KASKADE_EDGE_URLS: tracked, never placed');
-      this.#nodes.set(nodeId, { heartbeat: { ...hb, nodeId, url }, lastSeen: Date.now(), placedSince: 0 });
+      this.#nodes.set(nodeId, { heartbeat: { ...hb, nodeId, url }, lastSeen: Date.now() });
     });
     // Without NATS this replica hears nobody: that says nothing about the nodes. Stop
     // judging while away, and give every node a full timeout again on return.
@@ -73,7 +79,7 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
   /** Live nodes; the participant counts include placements not yet reported. */
   nodes(): NodeReport[] {
     return [...this.#nodes.values()].map((e) => {
-      const participants = e.heartbeat.participants + e.placedSince;
+      const participants = e.heartbeat.participants + this.#pendingPlacements(e);
       const load = Math.max(e.heartbeat.load, participants / Math.max(1, e.heartbeat.capacity));
       return { ...e.heartbeat, participants, load };
     });
@@ -87,7 +93,21 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
   /** A join was sent to this node. */
   placed(nodeId: string): void {
     const entry = this.#nodes.get(nodeId);
-    if (entry) entry.placedSince++;
+    if (!entry) return;
+    const times = this.#placements.get(nodeId) ?? [];
+    this.#placements.set(nodeId, times);
+    times.push(Date.now());
+    this.#pendingPlacements(entry); // prunes, so the list stays as long as the hold allows
+  }
+
+  /** Placements on the node not yet in its heartbeat and younger than the hold time. */
+  #pendingPlacements(entry: Entry): number {
+    const times = this.#placements.get(entry.heartbeat.nodeId);
+    if (!times) return 0;
+    const since = Math.max(entry.lastSeen, Date.now() - this.#placementHoldMs);
+    const stale = times.findIndex((t) => t > since);
+    times.splice(0, stale === -1 ? times.length : stale);
+    return times.length;
   }
 
   async #sweep(): Promise<void> {
@@ -96,6 +116,7 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
     for (const [nodeId, entry] of this.#nodes) {
       if (now - entry.lastSeen <= this.#timeoutMs) continue;
       this.#nodes.delete(nodeId);
+      this.#placements.delete(nodeId);
       await this.#declareDead(nodeId, `no heartbeat for ${now - entry.lastSeen} ms`);
     }
   }

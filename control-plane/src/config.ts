@@ -55,6 +55,39 @@ export const ControlPlaneConfigSchema = Type.Object({
       },
     ),
   ),
+  appTokenMaxTtlSeconds: option(Type.Integer({ minimum: 60, maximum: 31_536_000, default: 86_400 }), {
+    env: 'KASKADE_APP_TOKEN_MAX_TTL_S',
+    description: 'application tokens living longer than this (exp minus iat, or minus now) are refused',
+  }),
+  maxBodyBytes: option(Type.Integer({ minimum: 1024, maximum: 1_048_576, default: 16_384 }), {
+    env: 'KASKADE_CP_MAX_BODY_BYTES',
+    description: 'largest request body accepted; larger ones get 413 MESSAGE_TOO_LARGE',
+  }),
+  joinsPerSecondPerAddress: option(Type.Number({ minimum: 0.1, maximum: 1_000_000, default: 50 }), {
+    env: 'KASKADE_JOINS_PER_S_PER_ADDRESS',
+    description: 'joins per second one source address may ask for (429 past it); a campus is one NAT',
+  }),
+  joinBurstPerAddress: option(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 500 }), {
+    env: 'KASKADE_JOIN_BURST_PER_ADDRESS',
+    description: 'joins one source address may ask for at once (a lecture starting)',
+  }),
+  joinsPerSecondPerIdentity: option(Type.Number({ minimum: 0.01, maximum: 1000, default: 1 }), {
+    env: 'KASKADE_JOINS_PER_S_PER_IDENTITY',
+    description: 'joins per second with one verified identity (a replayed token; reconnects stay well below)',
+  }),
+  joinBurstPerIdentity: option(Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }), {
+    env: 'KASKADE_JOIN_BURST_PER_IDENTITY',
+    description: 'joins one identity may ask for at once',
+  }),
+  rateLimitKeys: option(Type.Integer({ minimum: 100, maximum: 10_000_000, default: 100_000 }), {
+    env: 'KASKADE_RATE_LIMIT_KEYS',
+    description: 'addresses and identities each join rate limit remembers (least recent forgotten)',
+  }),
+  placementHoldMs: option(Type.Integer({ minimum: 100, maximum: 600_000, default: 1000 }), {
+    env: 'KASKADE_PLACEMENT_HOLD_MS',
+    description:
+      'a join placed on a node counts toward its load until its heartbeat reports it, at most this long (joins connect well within it)',
+  }),
   nodeTimeoutMs: option(Type.Integer({ minimum: 500, maximum: 600_000, default: 6000 }), {
     env: 'KASKADE_NODE_TIMEOUT_MS',
     description: 'a node silent for this long is declared dead',

@@ -1,6 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import Type, { type Static } from 'typebox';
-import { KaskadeError } from '../common/errors.ts';
+import { type ErrorCode, KaskadeError } from '../common/errors.ts';
+import { type Rate, RateLimiter } from '../common/rate-limit.ts';
 import { issueToken, type TokenVerifier } from '../common/tokens.ts';
 import type { Directory } from '../directory/Directory.ts';
 import { Region, RoomName } from '../protocol/media.ts';
@@ -30,26 +31,60 @@ export interface JoinPluginOptions {
   registry: NodeRegistry;
   directory: Directory;
   metrics: ControlPlaneMetrics;
+  /** Largest body accepted (413 past it). */
+  maxBodyBytes: number;
+  /** Join rates per source address (checked first, before any work) and per verified identity. */
+  perAddress: Rate;
+  perIdentity: Rate;
+  /** Addresses and identities each limiter remembers. */
+  rateLimitKeys: number;
 }
 
-const httpStatus: Record<string, number> = {
+const httpStatus: Partial<Record<ErrorCode, number>> = {
+  BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
+  MESSAGE_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
   UNAVAILABLE: 503,
-  BAD_REQUEST: 400,
 };
+
+/** Fastify's own refusals of a request (bad JSON, empty or oversized body, wrong type) as our codes. */
+function clientErrorCode(statusCode: number): ErrorCode {
+  return statusCode === 413 ? 'MESSAGE_TOO_LARGE' : 'BAD_REQUEST';
+}
+
+function refuseRateLimited(reply: FastifyReply, waitMs: number, what: string) {
+  return reply
+    .code(429)
+    .header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))))
+    .send({ code: 'RATE_LIMITED', message: `too many joins ${what}; retry later` });
+}
 
 /**
  * POST /v1/rooms/:room/join: the participant's application token in, the edge to
  * use and a short-lived token for that edge out. Stateless: any replica answers.
  */
 export async function joinPlugin(app: FastifyInstance, opts: JoinPluginOptions): Promise<void> {
-  app.setErrorHandler((error, _request, reply) => {
+  const perAddress = new RateLimiter(opts.perAddress, { maxKeys: opts.rateLimitKeys });
+  const perIdentity = new RateLimiter(opts.perIdentity, { maxKeys: opts.rateLimitKeys });
+
+  // What a client caused is answered with its typed error and logged at debug; only
+  // our own failures are errors.
+  app.setErrorHandler((error, request, reply) => {
     if (error instanceof KaskadeError) {
+      request.log.debug({ code: error.code, message: error.message }, 'join refused');
       return reply.code(httpStatus[error.code] ?? 500).send({ code: error.code, message: error.message });
     }
     if ((error as { validation?: unknown }).validation) {
+      request.log.debug({ message: (error as Error).message }, 'join refused: invalid request');
       return reply.code(400).send({ code: 'BAD_REQUEST', message: (error as Error).message });
+    }
+    const statusCode = (error as { statusCode?: number }).statusCode ?? 500;
+    if (statusCode >= 400 && statusCode < 500) {
+      const code = clientErrorCode(statusCode);
+      request.log.debug({ code, message: (error as Error).message }, 'join refused: unreadable request');
+      return reply.code(statusCode).send({ code, message: (error as Error).message });
     }
     app.log.error({ err: error }, 'request failed');
     return reply.code(500).send({ code: 'INTERNAL', message: 'internal error' });
@@ -60,10 +95,21 @@ export async function joinPlugin(app: FastifyInstance, opts: JoinPluginOptions):
 
   app.post<{ Params: Static<typeof JoinParams>; Body: Static<typeof JoinBody> }>(
     '/v1/rooms/:room/join',
-    { schema: { params: JoinParams, body: JoinBody, response: { 200: JoinReply } } },
-    async (request) => {
+    {
+      bodyLimit: opts.maxBodyBytes,
+      schema: { params: JoinParams, body: JoinBody, response: { 200: JoinReply } },
+      // Before the body is read: a flood from one address costs no parsing or crypto.
+      onRequest: async (request, reply) => {
+        const waitMs = perAddress.take(request.ip);
+        if (waitMs > 0) return refuseRateLimited(reply, waitMs, 'from this address');
+      },
+    },
+    async (request, reply) => {
       const { room } = request.params;
       const claims = await opts.appTokens.verify(request.body.token);
+      // Keyed on the verified identity only: an unverified claim could name anyone.
+      const waitMs = perIdentity.take(claims.sub);
+      if (waitMs > 0) return refuseRateLimited(reply, waitMs, 'for this identity');
       if (claims.room !== room) throw new KaskadeError('FORBIDDEN', `the token is for room ${claims.room}`);
       const roomNodes = new Set(
         (await opts.directory.room(room).catch(() => ({ nodes: [] as string[] }))).nodes,

@@ -53,10 +53,10 @@ export class Edge {
   }
 
   static async start(config: EdgeConfig, logger: Logger): Promise<Edge> {
-    const verifier = await TokenVerifier.create({
-      secret: config.jwtSecret,
-      publicKeyPem: config.jwtPublicKey,
-    });
+    const verifier = await TokenVerifier.create(
+      { secret: config.jwtSecret, publicKeyPem: config.jwtPublicKey },
+      { maxLifetimeSeconds: config.tokenMaxTtlSeconds },
+    );
     const pool = await WorkerPool.create({
       count: config.workers,
       listenIp: config.rtcListenIp,
@@ -130,8 +130,10 @@ export class Edge {
         });
       }
       await app.register(healthPlugin, { notReadyReason: () => (edge.#draining ? 'draining' : null) });
+      const directory = edge.#meshParts?.directory;
       await app.register(signalingPlugin, {
         accepting: () => !edge.#draining,
+        maxSocketsPerAddress: config.wsMaxPerAddress,
         session: {
           nodeId: config.nodeId,
           metrics,
@@ -140,6 +142,15 @@ export class Edge {
           rtpCapabilities,
           joinTimeoutMs: config.joinTimeoutMs,
           maxMessageBytes: config.maxMessageBytes,
+          limits: {
+            maxBufferedBytes: config.wsMaxBufferedBytes,
+            requests: { perSecond: config.wsRequestsPerSecond, burst: config.wsRequestBurst },
+            maxMessagesBeforeJoin: config.wsMaxMessagesBeforeJoin,
+            maxConsumers: config.maxConsumersPerParticipant,
+            consumes: { perSecond: config.consumesPerSecond, burst: config.consumeBurst },
+            restartIce: { perSecond: config.restartIcePerSecond, burst: config.restartIceBurst },
+          },
+          useTokenOnce: directory && ((jti, expiresAt) => directory.useTokenOnce(jti, expiresAt)),
           logger,
         },
       });

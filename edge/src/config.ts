@@ -103,6 +103,51 @@ export const EdgeConfigSchema = Type.Object({
     env: 'KASKADE_MAX_MESSAGE_BYTES',
     description: 'largest signaling message accepted; larger ones get MESSAGE_TOO_LARGE',
   }),
+  tokenMaxTtlSeconds: option(Type.Integer({ minimum: 60, maximum: 31_536_000, default: 86_400 }), {
+    env: 'KASKADE_TOKEN_MAX_TTL_S',
+    description: 'join tokens living longer than this (exp minus iat) are refused',
+  }),
+  wsMaxBufferedBytes: option(Type.Integer({ minimum: 65_536, maximum: 1_073_741_824, default: 1_048_576 }), {
+    env: 'KASKADE_WS_MAX_BUFFERED_BYTES',
+    description: 'a socket whose unsent output passes this is closed (4413): a client that does not read',
+  }),
+  wsRequestsPerSecond: option(Type.Number({ minimum: 0.1, maximum: 100_000, default: 50 }), {
+    env: 'KASKADE_WS_REQUESTS_PER_S',
+    description: 'requests per second one socket may make; the excess is answered RATE_LIMITED',
+  }),
+  wsRequestBurst: option(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 500 }), {
+    env: 'KASKADE_WS_REQUEST_BURST',
+    description: 'requests one socket may make at once above its rate (a join into a big room)',
+  }),
+  wsMaxMessagesBeforeJoin: option(Type.Integer({ minimum: 2, maximum: 1000, default: 16 }), {
+    env: 'KASKADE_WS_MAX_MESSAGES_BEFORE_JOIN',
+    description: 'messages a socket may send before it has joined; past them it is closed (4400)',
+  }),
+  wsMaxPerAddress: option(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000 }), {
+    env: 'KASKADE_WS_MAX_PER_ADDRESS',
+    description:
+      'signaling sockets one source address may hold on this edge (429 past it); generous: a campus is one NAT',
+  }),
+  maxConsumersPerParticipant: option(Type.Integer({ minimum: 1, maximum: 100_000, default: 300 }), {
+    env: 'KASKADE_MAX_CONSUMERS_PER_PARTICIPANT',
+    description: 'streams one participant may receive at once',
+  }),
+  consumesPerSecond: option(Type.Number({ minimum: 0.1, maximum: 100_000, default: 50 }), {
+    env: 'KASKADE_CONSUMES_PER_S',
+    description: 'consume requests per second per participant (RATE_LIMITED past it)',
+  }),
+  consumeBurst: option(Type.Integer({ minimum: 1, maximum: 100_000, default: 300 }), {
+    env: 'KASKADE_CONSUME_BURST',
+    description: 'consume requests one participant may make at once (joining a room with many streams)',
+  }),
+  restartIcePerSecond: option(Type.Number({ minimum: 0.01, maximum: 1000, default: 0.5 }), {
+    env: 'KASKADE_RESTART_ICE_PER_S',
+    description: 'ICE restarts per second per participant (RATE_LIMITED past it)',
+  }),
+  restartIceBurst: option(Type.Integer({ minimum: 1, maximum: 1000, default: 10 }), {
+    env: 'KASKADE_RESTART_ICE_BURST',
+    description: 'ICE restarts one participant may make at once',
+  }),
   shutdownTimeoutMs: option(Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }), {
     env: 'KASKADE_SHUTDOWN_TIMEOUT_MS',
     description: 'on SIGTERM, how long to wait for participants to leave before closing them',

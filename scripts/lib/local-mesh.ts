@@ -7,7 +7,6 @@ import {
   type NatsService,
   type RedisService,
   type ScrapeTarget,
-  type Service,
   startNats,
   startRedis,
 } from './services.ts';

@@ -46,12 +46,23 @@ export function token(
   identity: string,
   room: string,
   grants: Grants = ALL_GRANTS,
-  extra: { name?: string; ttlSeconds?: number; role?: 'stage' | 'audience'; lecture?: boolean } = {},
+  extra: {
+    name?: string;
+    ttlSeconds?: number;
+    role?: 'stage' | 'audience';
+    lecture?: boolean;
+    node?: string;
+  } = {},
 ): Promise<string> {
   return issueToken(
     { identity, name: extra.name ?? identity, room, grants, ...extra },
     { secret: TEST_SECRET },
   );
+}
+
+/** A token for one mesh edge, as the control plane issues it (node-bound; single use there). */
+export function edgeToken(edge: Edge, identity: string, room: string, grants: Grants = ALL_GRANTS) {
+  return token(identity, room, grants, { node: edge.config.nodeId });
 }
 
 /** Counts what the edge's workers hold, from their own dumps. */

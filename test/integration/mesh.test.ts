@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Edge } from '../../edge/src/Edge.ts';
 import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
-import { eventually, expectNoMediaObjects, startEdge, token } from '../helpers/edge.ts';
+import { edgeToken, eventually, expectNoMediaObjects, startEdge } from '../helpers/edge.ts';
 import { type NatsService, type Service, startNats, startRedis } from '../helpers/services.ts';
 
 let nats: NatsService;
@@ -37,13 +37,13 @@ it('one room across three edges: remote streams reach every viewer through one p
   const a = await meshEdge('edge-a', 'eu');
   const b = await meshEdge('edge-b', 'eu');
   const c = await meshEdge('edge-c', 'us');
-  const presenter = await RtpBot.join(a.url, await token('presenter', 'mesh-room'));
+  const presenter = await RtpBot.join(a.url, await edgeToken(a, 'presenter', 'mesh-room'));
   const mic = await presenter.publish('microphone');
   const cam = await presenter.publish('camera', { packetsPerSecond: 30 });
 
   const viewers: RtpBot[] = [];
   for (const [i, edge] of [b, b, c, c, a].entries()) {
-    viewers.push(await RtpBot.join(edge.url, await token(`viewer-${i}`, 'mesh-room')));
+    viewers.push(await RtpBot.join(edge.url, await edgeToken(edge, `viewer-${i}`, 'mesh-room')));
   }
   // Streams that originate on another edge look like local ones to the client.
   for (const viewer of viewers) {
@@ -105,7 +105,7 @@ it('fans one publisher out to 60 viewers on three other edges in two regions: no
     await meshEdge('fan-c', 'us'),
     await meshEdge('fan-d', 'us'),
   ];
-  const presenter = await RtpBot.join(a.url, await token('presenter', 'fan-room'));
+  const presenter = await RtpBot.join(a.url, await edgeToken(a, 'presenter', 'fan-room'));
   const mic = await presenter.publish('microphone', { packetsPerSecond: 50 });
   const plan: [Edge, number][] = [
     [b, 10],
@@ -115,7 +115,10 @@ it('fans one publisher out to 60 viewers on three other edges in two regions: no
   const viewers: { bot: RtpBot; edge: Edge; stream: Awaited<ReturnType<RtpBot['consume']>> }[] = [];
   for (const [edge, count] of plan) {
     for (let i = 0; i < count; i++) {
-      const bot = await RtpBot.join(edge.url, await token(`${edge.config.nodeId}-viewer-${i}`, 'fan-room'));
+      const bot = await RtpBot.join(
+        edge.url,
+        await edgeToken(edge, `${edge.config.nodeId}-viewer-${i}`, 'fan-room'),
+      );
       viewers.push({ bot, edge, stream: await bot.consume({ producerId: mic }) });
     }
   }
@@ -160,11 +163,11 @@ it('fans one publisher out to 60 viewers on three other edges in two regions: no
 it('demand-driven pipes: a stream every remote viewer paused is paused upstream, and resumed when one wants it', async () => {
   const a = await meshEdge('demand-a', 'eu');
   const b = await meshEdge('demand-b', 'eu');
-  const presenter = await RtpBot.join(a.url, await token('presenter', 'demand-room'));
+  const presenter = await RtpBot.join(a.url, await edgeToken(a, 'presenter', 'demand-room'));
   const cam = await presenter.publish('camera', { packetsPerSecond: 30 });
   const viewers = [
-    await RtpBot.join(b.url, await token('v1', 'demand-room')),
-    await RtpBot.join(b.url, await token('v2', 'demand-room')),
+    await RtpBot.join(b.url, await edgeToken(b, 'v1', 'demand-room')),
+    await RtpBot.join(b.url, await edgeToken(b, 'v2', 'demand-room')),
   ];
   const consumerIds: string[] = [];
   const streams: Awaited<ReturnType<RtpBot['consume']>>[] = [];

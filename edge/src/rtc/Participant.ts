@@ -104,6 +104,11 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     return this.#closed;
   }
 
+  /** Streams this participant receives now. */
+  get consumerCount(): number {
+    return this.#consumers.size;
+  }
+
   info(): ParticipantInfo {
     return { id: this.id, identity: this.identity, name: this.name, role: this.#role };
   }

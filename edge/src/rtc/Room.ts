@@ -382,7 +382,7 @@ export class Room implements StreamDirectory {
 
   /** Adds a participant; a participant with the same identity is replaced. */
   async join(claims: JoinClaims, rtpCapabilities: types.RtpCapabilities): Promise<Participant> {
-    if (this.#closed) throw new Error('room is closed');
+    if (this.#closed) throw new KaskadeError('UNAVAILABLE', 'the room closed; join again');
     this.#participantByIdentity(claims.sub)?.close('replaced');
     clearTimeout(this.#emptyTimer);
     const router = await this.#serialized(() => this.#routerForNewcomer());
@@ -399,7 +399,7 @@ export class Room implements StreamDirectory {
     });
     if (this.#closed) {
       participant.close('room-closed');
-      throw new Error('room is closed');
+      throw new KaskadeError('UNAVAILABLE', 'the room closed; join again');
     }
     if (this.#announced(participant)) this.#broadcast(participant, 'participantJoined', participant.info());
     this.#participants.set(participant.id, participant);
@@ -536,9 +536,17 @@ export class Room implements StreamDirectory {
     this.#link?.participantLeft(participant.id);
     this.#dropHand(participant.id, true);
     this.#scheduleCount();
-    if (this.#participants.size === 0 && !this.#closed) {
-      this.#emptyTimer = setTimeout(() => this.close(), this.#options.emptyGraceMs);
-    }
+    this.closeWhenIdle();
+  }
+
+  /**
+   * Closes the room after the empty grace unless someone joins first. Also armed for a
+   * new room, so one created for a join that never completed does not stay for good.
+   */
+  closeWhenIdle(): void {
+    if (this.#participants.size > 0 || this.#closed) return;
+    clearTimeout(this.#emptyTimer);
+    this.#emptyTimer = setTimeout(() => this.close(), this.#options.emptyGraceMs);
   }
 
   #everyone(): ParticipantInfo[] {

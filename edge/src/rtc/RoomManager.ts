@@ -76,6 +76,8 @@ export class RoomManager {
       room.close();
       throw error;
     }
+    // Its first join clears this; a join abandoned before then leaves a room that closes.
+    room.closeWhenIdle();
     return room;
   }
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { Compile, type Validator } from 'typebox/compile';
 import type { WebSocket } from 'ws';
 import { type ErrorCode, KaskadeError } from '../../../control-plane/common/errors.ts';
+import { type Rate, RateLimiter } from '../../../control-plane/common/rate-limit.ts';
 import type { TokenVerifier } from '../../../control-plane/common/tokens.ts';
 import {
   CloseCodes,
@@ -18,6 +19,19 @@ import type { Room } from '../rtc/Room.ts';
 import type { RoomManager } from '../rtc/RoomManager.ts';
 import type { EdgeMetrics } from './edgeMetrics.ts';
 import { toKaskadeError } from './errors.ts';
+import { type Handler, handlers } from './requestHandlers.ts';
+
+/** What one socket may cost the edge. */
+export interface SessionLimits {
+  /** Unsent output past this closes the socket (slowReader). */
+  maxBufferedBytes: number;
+  requests: Rate;
+  /** Messages accepted before the join; one more closes the socket (tooManyBeforeJoin). */
+  maxMessagesBeforeJoin: number;
+  maxConsumers: number;
+  consumes: Rate;
+  restartIce: Rate;
+}
 
 export interface SessionContext {
   nodeId: string;
@@ -27,6 +41,13 @@ export interface SessionContext {
   rtpCapabilities: ResponseData<'getRouterRtpCapabilities'>['rtpCapabilities'];
   joinTimeoutMs: number;
   maxMessageBytes: number;
+  limits: SessionLimits;
+  /**
+   * Mesh mode: records a token id as used, false if it was already. With it the edge
+   * accepts only tokens issued for this node, once each; without it (standalone edge)
+   * any valid token, as often as it likes.
+   */
+  useTokenOnce?: (jti: string, expiresAtSeconds: number) => Promise<boolean>;
   logger: Logger;
 }
 
@@ -36,6 +57,11 @@ const validators = Object.fromEntries(
 ) as unknown as Record<Method, Validator>;
 
 const MAX_IN_FLIGHT = 32;
+/**
+ * Unexpected failures are logged at ERROR at most a few times a minute per method:
+ * a client that triggers one on purpose must not flood the log. The rest go to debug.
+ */
+const internalErrorLog = new RateLimiter({ perSecond: 0.05, burst: 3 }, { maxKeys: 64 });
 const PING_INTERVAL_MS = 15_000;
 
 const closeCodeFor: Record<Exclude<LeaveReason, 'disconnected'>, number> = {
@@ -45,53 +71,21 @@ const closeCodeFor: Record<Exclude<LeaveReason, 'disconnected'>, number> = {
   shutdown: CloseCodes.goingAway,
 };
 
-type Handler<M extends Method> = (
-  session: SignalingSession,
-  data: RequestData<M>,
-) => Promise<ResponseData<M>>;
-type Handlers = { [M in Method]: Handler<M> };
-
-/** The requests a joined participant makes, forwarded to its rtc Participant. */
-const handlers: Handlers = {
-  getRouterRtpCapabilities: async (s) => ({ rtpCapabilities: s.context.rtpCapabilities }),
-  join: (s, data) => s.join(data),
-  createTransport: (s, data) => s.participant.createTransport(data),
-  createPlainTransport: (s, data) => s.participant.createPlainTransport(data),
-  connectPlainTransport: (s, data) => done(s.participant.connectPlainTransport(data)),
-  connectTransport: (s, data) => done(s.participant.connectTransport(data)),
-  restartIce: (s, data) => {
-    s.context.metrics.iceRestarted();
-    return s.participant.restartIce(data);
-  },
-  produce: (s, data) => s.participant.produce(data),
-  pauseProducer: (s, data) => done(s.participant.pauseProducer(data)),
-  resumeProducer: (s, data) => done(s.participant.resumeProducer(data)),
-  closeProducer: (s, data) => done(s.participant.closeProducer(data)),
-  consume: (s, data) => s.participant.consume(data),
-  pauseConsumer: (s, data) => done(s.participant.pauseConsumer(data)),
-  resumeConsumer: (s, data) => done(s.participant.resumeConsumer(data)),
-  closeConsumer: (s, data) => done(s.participant.closeConsumer(data)),
-  setPreferredLayers: (s, data) => done(s.participant.setPreferredLayers(data)),
-  raiseHand: (s) => done(s.room.raiseHand(s.participant)),
-  lowerHand: (s, { participantId }) => done(s.room.lowerHand(s.participant, participantId)),
-  listHands: async (s) => ({ hands: s.room.hands(s.participant) }),
-  setRole: (s, { participantId, role }) => done(s.room.setRole(s.participant, participantId, role)),
-  listParticipants: async (s, { after, limit }) => s.room.listParticipants(s.participant, after, limit),
-  leave: (s) => done(s.leave()),
-};
-
-/** Waits for a request's work and answers it with an empty object. */
-async function done(work: unknown): Promise<Record<string, never>> {
-  await work;
-  return {};
-}
-
+/**
+ * Before its join a socket may ask for the router capabilities once (they are the same
+ * for every router of the edge, computed at start: answering costs nothing) and join.
+ */
 const allowedBeforeJoin = new Set<Method>(['getRouterRtpCapabilities', 'join']);
 
 /**
  * One signaling WebSocket. Requests run one after another, in arrival order, so a
  * client may pipeline them; every failure is answered with a typed error and the
  * connection stays usable, except for a bad token, which closes it (4401).
+ *
+ * What a hostile client can cost is bounded: requests are rate-limited (RATE_LIMITED,
+ * nothing done), a socket that sends more than a few messages before joining is closed
+ * (4400), one that does not read its answers is closed once its unsent output passes a
+ * bound (4413), and a socket closed in the middle of its join leaves nothing behind.
  */
 export class SignalingSession {
   readonly context: SessionContext;
@@ -104,6 +98,11 @@ export class SignalingSession {
   #inFlight = 0;
   #held: NotificationFrame[] | null = null;
   #alive = true;
+  #messagesBeforeJoin = 0;
+  #capabilitiesSent = false;
+  readonly #requests: RateLimiter;
+  readonly #consumes: RateLimiter;
+  readonly #restartIce: RateLimiter;
   readonly #joinTimer: NodeJS.Timeout;
   readonly #openedAt = performance.now();
   readonly #pingTimer: NodeJS.Timeout;
@@ -112,6 +111,10 @@ export class SignalingSession {
     this.#socket = socket;
     this.context = context;
     this.#logger = context.logger;
+    const { limits } = context;
+    this.#requests = new RateLimiter(limits.requests, { maxKeys: 1 });
+    this.#consumes = new RateLimiter(limits.consumes, { maxKeys: 1 });
+    this.#restartIce = new RateLimiter(limits.restartIce, { maxKeys: 1 });
     this.#joinTimer = setTimeout(() => {
       if (this.#participant) return;
       this.context.metrics.joinFailed('TIMEOUT');
@@ -142,17 +145,33 @@ export class SignalingSession {
     return this.#participant;
   }
 
+  /** Spends one of the participant's consume or restartIce tokens, or refuses with RATE_LIMITED. */
+  throttle(what: 'consume' | 'restartIce'): void {
+    const waitMs = (what === 'consume' ? this.#consumes : this.#restartIce).take();
+    if (waitMs === 0) return;
+    this.context.metrics.refused('rate_limited');
+    throw new KaskadeError('RATE_LIMITED', `too many ${what} requests; retry in ${waitMs} ms`);
+  }
+
   async join({ token, rtpCapabilities, reconnect }: RequestData<'join'>): Promise<ResponseData<'join'>> {
     if (this.#participant || this.#joining) throw new KaskadeError('INVALID_STATE', 'joined already');
     this.#joining = true;
     const joinRequestedAt = performance.now();
     try {
       const claims = await this.#verify(token);
+      this.#assertConnected();
+      // A room created here and never joined closes after the empty grace (RoomManager).
       const room = await this.context.rooms.getOrCreate(claims.room);
+      this.#assertConnected();
       const participant = await room.join(claims, rtpCapabilities).catch((error: unknown) => {
         this.context.metrics.joinFailed(toKaskadeError(error).code);
         throw error;
       });
+      if (this.#disconnected) {
+        // Nobody to hand it to: it leaves as a dropped socket would (directory, room timer).
+        participant.close('disconnected');
+        this.#assertConnected();
+      }
       this.#participant = participant;
       this.#room = room;
       this.context.metrics.joined(
@@ -184,19 +203,42 @@ export class SignalingSession {
     }
   }
 
+  /** Closed or closing: either way nobody will take what a join makes now, so it is undone. */
+  get #disconnected(): boolean {
+    return this.#socket.readyState !== this.#socket.OPEN;
+  }
+
+  #assertConnected(): void {
+    if (!this.#disconnected) return;
+    this.context.metrics.joinFailed('INVALID_STATE');
+    throw new KaskadeError('INVALID_STATE', 'the socket closed during the join');
+  }
+
   /** The token's claims, or (counted, answered, then the socket closed with 4401) why not. */
   async #verify(token: string) {
     try {
       const claims = await this.context.verifier.verify(token);
-      if (claims.node && claims.node !== this.context.nodeId) {
+      const { nodeId, useTokenOnce } = this.context;
+      if (claims.node && claims.node !== nodeId) {
         throw new KaskadeError('UNAUTHORIZED', `this token is for edge ${claims.node}`);
+      }
+      if (useTokenOnce) {
+        // In a mesh only the control plane's edge tokens get in: bound to this node, used once.
+        if (!claims.node) throw new KaskadeError('UNAUTHORIZED', 'this edge takes edge tokens only');
+        if (!claims.jti) throw new KaskadeError('UNAUTHORIZED', 'the token has no jti');
+        const first = await useTokenOnce(claims.jti, claims.exp).catch((error: unknown) => {
+          throw new KaskadeError('UNAVAILABLE', 'the token cannot be checked now; retry', { cause: error });
+        });
+        if (!first) throw new KaskadeError('UNAUTHORIZED', 'the token was used already');
       }
       return claims;
     } catch (error) {
-      this.context.metrics.joinFailed(toKaskadeError(error).code);
-      // Answer first, then close: the client learns why.
-      setImmediate(() => this.#close(CloseCodes.unauthorized, 'unauthorized'));
-      throw error;
+      const failure = toKaskadeError(error);
+      this.context.metrics.joinFailed(failure.code);
+      // Answer first, then close: the client learns why. A directory outage is not the token's fault.
+      if (failure.code === 'UNAUTHORIZED')
+        setImmediate(() => this.#close(CloseCodes.unauthorized, 'unauthorized'));
+      throw failure;
     }
   }
 
@@ -205,8 +247,23 @@ export class SignalingSession {
   }
 
   #onMessage(raw: Buffer, isBinary: boolean): void {
+    // Frames still arriving after we closed are not read.
+    if (this.#socket.readyState !== this.#socket.OPEN) return;
+    if (!this.#participant && ++this.#messagesBeforeJoin > this.context.limits.maxMessagesBeforeJoin) {
+      this.#logger.debug('socket closed: too many messages before join');
+      this.context.metrics.refused('before_join');
+      this.#close(CloseCodes.tooManyBeforeJoin, 'too many messages before join');
+      return;
+    }
+    // Every message costs a token, a malformed one too.
+    const waitMs = this.#requests.take();
     const frame = this.#parse(raw, isBinary);
     if (!frame) return;
+    if (waitMs > 0) {
+      this.context.metrics.refused('rate_limited');
+      this.#fail(frame.id, 'RATE_LIMITED', `too many requests; retry in ${waitMs} ms`);
+      return;
+    }
     if (this.#inFlight >= MAX_IN_FLIGHT) {
       this.#fail(frame.id, 'UNAVAILABLE', 'too many requests in flight');
       return;
@@ -247,7 +304,7 @@ export class SignalingSession {
       if (!Object.hasOwn(Requests, method))
         throw new KaskadeError('UNKNOWN_METHOD', `unknown method ${method}`);
       const m = method as Method;
-      if (!this.#participant && !allowedBeforeJoin.has(m))
+      if (!this.#participant && (!allowedBeforeJoin.has(m) || (m !== 'join' && this.#capabilitiesSent)))
         throw new KaskadeError('INVALID_STATE', 'join first');
       const payload = data ?? {};
       const validator = validators[m];
@@ -259,10 +316,15 @@ export class SignalingSession {
         );
       }
       const result = await (handlers[m] as Handler<Method>)(this, payload as RequestData<Method>);
+      if (m === 'getRouterRtpCapabilities') this.#capabilitiesSent = true;
       this.#reply({ id, ok: true, data: result });
     } catch (error) {
       const failure = toKaskadeError(error);
-      if (failure.code === 'INTERNAL') this.#logger.error({ err: error, method }, 'request failed');
+      // Whatever a client's request provokes is the client's business: debug. An
+      // unexpected failure may be a bug: ERROR, but only a few per method and minute.
+      if (failure.code === 'INTERNAL' && internalErrorLog.take(method) === 0)
+        this.#logger.error({ err: error, method }, 'request failed (further ones this minute at debug)');
+      else this.#logger.debug({ err: error, method, code: failure.code }, 'request refused');
       this.#fail(id, failure.code, failure.message);
     } finally {
       this.#flushHeld();
@@ -290,7 +352,14 @@ export class SignalingSession {
   }
 
   #write(frame: ResponseFrame | NotificationFrame): void {
-    if (this.#socket.readyState === this.#socket.OPEN) this.#socket.send(JSON.stringify(frame));
+    if (this.#socket.readyState !== this.#socket.OPEN) return;
+    this.#socket.send(JSON.stringify(frame));
+    // A client that stops reading would otherwise make the edge hold everything sent to it.
+    if (this.#socket.bufferedAmount > this.context.limits.maxBufferedBytes) {
+      this.#logger.debug({ bufferedBytes: this.#socket.bufferedAmount }, 'socket closed: client not reading');
+      this.context.metrics.refused('slow_reader');
+      this.#close(CloseCodes.slowReader, 'not reading');
+    }
   }
 
   #close(code: number, reason: string): void {

@@ -13,6 +13,16 @@ type Traceable = Pick<types.Producer, 'enableTraceEvent' | 'closed'> & {
 /** Why a join failed: an error code, or no join request before the deadline. */
 export type JoinFailure = (typeof ErrorCodes)[number] | 'TIMEOUT';
 
+/** Why the edge refused a client's socket or request to protect itself (limits against hostile clients). */
+export const RefusalReasons = [
+  'rate_limited',
+  'before_join',
+  'slow_reader',
+  'per_address',
+  'consumer_cap',
+] as const;
+export type RefusalReason = (typeof RefusalReasons)[number];
+
 /**
  * The edge's session metrics: joins by result and reason, how long joining takes (to
  * the answer, and to the first media packet), rooms, participants, WebSockets,
@@ -24,6 +34,7 @@ export class EdgeMetrics {
   readonly #joinSeconds: Histogram<'stage'>;
   readonly #transportFailures: Counter<'reason'>;
   readonly #reconnects: Counter<'kind'>;
+  readonly #refusals: Counter<'reason'>;
 
   constructor(registry: Registry, rooms: RoomManager) {
     const registers = [registry];
@@ -59,6 +70,13 @@ export class EdgeMetrics {
       registers,
     });
     for (const kind of ['rejoin', 'ice_restart']) this.#reconnects.inc({ kind }, 0);
+    this.#refusals = new Counter({
+      name: 'kaskade_signaling_refusals_total',
+      help: 'Requests or sockets refused by a limit: rate_limited, before_join (socket closed 4400), slow_reader (closed 4413), per_address (429), consumer_cap',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of RefusalReasons) this.#refusals.inc({ reason }, 0);
     this.websockets = new Gauge({
       name: 'kaskade_websocket_connections',
       help: 'Open signaling WebSockets',
@@ -134,6 +152,11 @@ export class EdgeMetrics {
         if (state === 'failed') this.#transportFailures.inc({ reason: 'dtls_failed' });
       });
     });
+  }
+
+  /** A limit refused a request or a socket. */
+  refused(reason: RefusalReason): void {
+    this.#refusals.inc({ reason });
   }
 
   iceRestarted(): void {

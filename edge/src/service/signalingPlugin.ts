@@ -7,6 +7,8 @@ export interface SignalingPluginOptions {
   session: SessionContext;
   /** False while draining: new sockets are refused with 503, joined ones carry on. */
   accepting: () => boolean;
+  /** Sockets one source address may hold at once; more are refused with 429 before the upgrade. */
+  maxSocketsPerAddress: number;
 }
 
 /** The signaling WebSocket endpoint. */
@@ -14,16 +16,33 @@ export async function signalingPlugin(app: FastifyInstance, opts: SignalingPlugi
   // ws closes (1009) frames above maxPayload before we see them; the session
   // answers frames between its own limit and this one with MESSAGE_TOO_LARGE.
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  // Open sockets per source address (the address only counts; it is never logged).
+  const perAddress = new Map<string, number>();
   app.get(
     SIGNALING_PATH,
     {
       websocket: true,
-      preValidation: async (_request, reply) => {
+      preValidation: async (request, reply) => {
         if (!opts.accepting())
-          await reply.code(503).send({ code: 'UNAVAILABLE', message: 'edge is draining' });
+          return reply.code(503).send({ code: 'UNAVAILABLE', message: 'edge is draining' });
+        if ((perAddress.get(request.ip) ?? 0) >= opts.maxSocketsPerAddress) {
+          request.log.debug('signaling socket refused: too many from one address');
+          opts.session.metrics.refused('per_address');
+          return reply
+            .code(429)
+            .header('retry-after', '5')
+            .send({ code: 'RATE_LIMITED', message: 'too many signaling sockets from this address' });
+        }
       },
     },
-    (socket) => {
+    (socket, request) => {
+      const address = request.ip;
+      perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+      socket.once('close', () => {
+        const left = (perAddress.get(address) ?? 1) - 1;
+        if (left > 0) perAddress.set(address, left);
+        else perAddress.delete(address);
+      });
       new SignalingSession(socket, opts.session);
     },
   );

@@ -1,0 +1,51 @@
+/** A refill rate and how many requests may come at once. */
+export interface Rate {
+  perSecond: number;
+  burst: number;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/**
+ * Token buckets by key (a socket's methods, a source address, an identity). Memory is
+ * bounded: past maxKeys the least recently used bucket is forgotten, which only ever
+ * errs towards letting someone in (a forgotten bucket starts full).
+ */
+export class RateLimiter {
+  readonly #rate: Rate;
+  readonly #maxKeys: number;
+  readonly #now: () => number;
+  readonly #buckets = new Map<string, Bucket>();
+
+  constructor(rate: Rate, { maxKeys = 100_000, now = () => performance.now() } = {}) {
+    if (!(rate.perSecond > 0) || !(rate.burst >= 1))
+      throw new RangeError('a rate needs perSecond > 0 and burst >= 1');
+    this.#rate = rate;
+    this.#maxKeys = maxKeys;
+    this.#now = now;
+  }
+
+  /** Takes one token for the key: 0 when allowed, else the milliseconds until one is available. */
+  take(key = ''): number {
+    const now = this.#now();
+    const bucket = this.#buckets.get(key);
+    let tokens = this.#rate.burst;
+    if (bucket) {
+      tokens = Math.min(this.#rate.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.#rate.perSecond);
+      this.#buckets.delete(key); // re-inserted below: Map order is recency order
+    } else if (this.#buckets.size >= this.#maxKeys) {
+      this.#buckets.delete(this.#buckets.keys().next().value as string);
+    }
+    const allowed = tokens >= 1;
+    this.#buckets.set(key, { tokens: allowed ? tokens - 1 : tokens, at: now });
+    return allowed ? 0 : Math.ceil(((1 - tokens) / this.#rate.perSecond) * 1000);
+  }
+
+  /** Buckets held now (bounded by maxKeys). */
+  get size(): number {
+    return this.#buckets.size;
+  }
+}

@@ -1,0 +1,53 @@
+import { KaskadeError } from '../../../control-plane/common/errors.ts';
+import type { Method, RequestData, ResponseData } from '../../../control-plane/protocol/signaling.ts';
+import type { SignalingSession } from './SignalingSession.ts';
+
+export type Handler<M extends Method> = (
+  session: SignalingSession,
+  data: RequestData<M>,
+) => Promise<ResponseData<M>>;
+type Handlers = { [M in Method]: Handler<M> };
+
+/** The requests a joined participant makes, forwarded to its rtc Participant. */
+export const handlers: Handlers = {
+  getRouterRtpCapabilities: async (s) => ({ rtpCapabilities: s.context.rtpCapabilities }),
+  join: (s, data) => s.join(data),
+  createTransport: (s, data) => s.participant.createTransport(data),
+  createPlainTransport: (s, data) => s.participant.createPlainTransport(data),
+  connectPlainTransport: (s, data) => done(s.participant.connectPlainTransport(data)),
+  connectTransport: (s, data) => done(s.participant.connectTransport(data)),
+  restartIce: (s, data) => {
+    s.throttle('restartIce');
+    s.context.metrics.iceRestarted();
+    return s.participant.restartIce(data);
+  },
+  produce: (s, data) => s.participant.produce(data),
+  pauseProducer: (s, data) => done(s.participant.pauseProducer(data)),
+  resumeProducer: (s, data) => done(s.participant.resumeProducer(data)),
+  closeProducer: (s, data) => done(s.participant.closeProducer(data)),
+  consume: (s, data) => {
+    const { maxConsumers } = s.context.limits;
+    if (s.participant.consumerCount >= maxConsumers) {
+      s.context.metrics.refused('consumer_cap');
+      throw new KaskadeError('INVALID_STATE', `at most ${maxConsumers} streams at once; close one first`);
+    }
+    s.throttle('consume');
+    return s.participant.consume(data);
+  },
+  pauseConsumer: (s, data) => done(s.participant.pauseConsumer(data)),
+  resumeConsumer: (s, data) => done(s.participant.resumeConsumer(data)),
+  closeConsumer: (s, data) => done(s.participant.closeConsumer(data)),
+  setPreferredLayers: (s, data) => done(s.participant.setPreferredLayers(data)),
+  raiseHand: (s) => done(s.room.raiseHand(s.participant)),
+  lowerHand: (s, { participantId }) => done(s.room.lowerHand(s.participant, participantId)),
+  listHands: async (s) => ({ hands: s.room.hands(s.participant) }),
+  setRole: (s, { participantId, role }) => done(s.room.setRole(s.participant, participantId, role)),
+  listParticipants: async (s, { after, limit }) => s.room.listParticipants(s.participant, after, limit),
+  leave: (s) => done(s.leave()),
+};
+
+/** Waits for a request's work and answers it with an empty object. */
+async function done(work: unknown): Promise<Record<string, never>> {
+  await work;
+  return {};
+}

@@ -1,0 +1,83 @@
+import { SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { KaskadeError } from '../../control-plane/common/errors.ts';
+import { issueToken, TokenVerifier } from '../../control-plane/common/tokens.ts';
+
+const secret = 's'.repeat(40);
+const grants = { publish: true, subscribe: true };
+const DAY = 86_400;
+
+/** A token with exactly the exp and iat given (seconds from now; iat omitted when undefined). */
+function signed(expFromNow: number, iatFromNow?: number): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = new SignJWT({ name: 'Ada', room: 'r1', grants })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('ada')
+    .setAudience('kaskade')
+    .setExpirationTime(now + expFromNow);
+  if (iatFromNow !== undefined) jwt.setIssuedAt(now + iatFromNow);
+  return jwt.sign(new TextEncoder().encode(secret));
+}
+
+async function refusal(promise: Promise<unknown>): Promise<KaskadeError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(KaskadeError);
+  return error as KaskadeError;
+}
+
+describe('token lifetime and id', () => {
+  it('accepts a lifetime up to the maximum and refuses one above it, with or without iat', async () => {
+    const verifier = await TokenVerifier.create({ secret }, { maxLifetimeSeconds: DAY });
+    expect((await verifier.verify(await signed(DAY, 0))).sub).toBe('ada');
+    expect((await verifier.verify(await signed(DAY - 5))).sub).toBe('ada'); // no iat: counted from now
+    const hundredYears = await refusal(verifier.verify(await signed(100 * 365 * DAY, 0)));
+    expect(hundredYears.code).toBe('UNAUTHORIZED');
+    expect(hundredYears.message).toMatch(/lifetime .* exceeds the maximum of 86400 s/);
+    expect((await refusal(verifier.verify(await signed(DAY + 60)))).code).toBe('UNAUTHORIZED');
+  });
+
+  it('does not let an iat in the future shorten the lifetime', async () => {
+    const verifier = await TokenVerifier.create({ secret }, { maxLifetimeSeconds: DAY });
+    // exp - iat is an hour, but the token is good for ten days from now.
+    const sneaky = await signed(10 * DAY, 10 * DAY - 3600);
+    expect((await refusal(verifier.verify(sneaky))).message).toMatch(/exceeds the maximum/);
+  });
+
+  it('an old iat with a near exp is fine: only the total lifetime counts', async () => {
+    const verifier = await TokenVerifier.create({ secret }, { maxLifetimeSeconds: DAY });
+    expect((await verifier.verify(await signed(600, -3600))).sub).toBe('ada');
+    expect((await refusal(verifier.verify(await signed(600, -DAY)))).code).toBe('UNAUTHORIZED');
+  });
+
+  it('without a maximum any lifetime passes (the edge default is set in its config)', async () => {
+    const verifier = await TokenVerifier.create({ secret });
+    expect((await verifier.verify(await signed(100 * 365 * DAY, 0))).sub).toBe('ada');
+  });
+
+  it('issued tokens carry a fresh jti each, valid as a Redis key part', async () => {
+    const verifier = await TokenVerifier.create({ secret });
+    const one = await verifier.verify(
+      await issueToken({ identity: 'a', name: 'A', room: 'r', grants }, { secret }),
+    );
+    const two = await verifier.verify(
+      await issueToken({ identity: 'a', name: 'A', room: 'r', grants }, { secret }),
+    );
+    expect(one.jti).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
+    expect(two.jti).not.toBe(one.jti);
+  });
+
+  it('refuses a jti that could escape its Redis key', async () => {
+    const verifier = await TokenVerifier.create({ secret });
+    const bad = await new SignJWT({ name: 'Ada', room: 'r1', grants })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('ada')
+      .setAudience('kaskade')
+      .setJti('x}:used{y')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(secret));
+    expect((await refusal(verifier.verify(bad))).message).toMatch(/claims invalid: \/jti/);
+  });
+});
