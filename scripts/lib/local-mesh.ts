@@ -3,13 +3,7 @@ import { type ControlPlaneProcess, spawnControlPlane } from './control-plane-pro
 import { type EdgeProcess, spawnEdge, spawnRelay } from './edge-process.ts';
 import { operatorJson } from './operator-client.ts';
 import { freePort } from './ports.ts';
-import {
-  type NatsService,
-  type RedisService,
-  type ScrapeTarget,
-  startNats,
-  startRedis,
-} from './services.ts';
+import { type NatsService, type RedisService, type ScrapeTarget, startNats, startRedis } from './services.ts';
 
 export interface LocalMeshOptions {
   /** Region name -> loopback /24 prefix its edges take addresses from, e.g. { eu: '127.0.1' }. */
