@@ -21,7 +21,7 @@ import {
 } from '../helpers/edge.ts';
 import { nodeView } from '../helpers/mesh.ts';
 import { scrapeMetric } from '../helpers/metrics.ts';
-import { type Service, startNats, startRedis } from '../helpers/services.ts';
+import { type NatsService, type Service, startNats, startRedis } from '../helpers/services.ts';
 
 // Hostile clients against real processes: each case asserts the refusal and that the
 // people already in a room keep their media.
@@ -294,17 +294,21 @@ describe('a standalone edge against hostile sockets', () => {
 });
 
 describe('edge tokens in mesh mode (edges in this process, real nats-server and redis-server)', () => {
-  let nats: Service;
+  let nats: NatsService;
   let redis: Service;
   const edges: Edge[] = [];
 
   beforeAll(async () => {
-    [nats, redis] = await Promise.all([startNats(), startRedis()]);
-    for (const nodeId of ['token-a', 'token-b']) {
+    const nodeIds = ['token-a', 'token-b'];
+    [nats, redis] = await Promise.all([
+      startNats({ identities: nodeIds.map((id) => ({ id, role: 'edge' as const })) }),
+      startRedis(),
+    ]);
+    for (const nodeId of nodeIds) {
       edges.push(
         await startEdge({
           KASKADE_NODE_ID: nodeId,
-          KASKADE_NATS_URL: nats.url,
+          ...nats.envFor(nodeId),
           KASKADE_REDIS_URL: redis.url,
         }),
       );
