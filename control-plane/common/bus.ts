@@ -115,7 +115,7 @@ export class Bus {
     const { request: schema } = NodeRpc[method];
     const sub = this.#nc.subscribe(Subjects.nodeRpc(this.nodeId, method, '*'), {
       callback: (err, msg) => {
-        if (err) return this.#logger.warn({ err, method }, 'bus subscription error');
+        if (err) return this.#subscriptionFailed(err, Subjects.nodeRpc(this.nodeId, method, '*'));
         const sender = senderOf(msg.subject);
         // The answer may carry an SRTP key: it goes only where the sender alone can listen.
         if (!sender || !isInboxOf(msg.reply, sender)) {
@@ -208,7 +208,7 @@ export class Bus {
   ): () => void {
     const sub = this.#nc.subscribe(subject, {
       callback: (err, msg) => {
-        if (err) return;
+        if (err) return this.#subscriptionFailed(err, subject);
         const sender = senderInSubject ? senderOf(msg.subject) : '';
         let payload: unknown;
         try {
@@ -239,6 +239,12 @@ export class Bus {
     this.#connectionListeners.push(callbacks);
   }
 
+  /** A subscription that failed leaves this node deaf to its subject: said at ERROR and counted, never swallowed. */
+  #subscriptionFailed(err: Error, subject: string): void {
+    this.#metrics?.subscriptionFailures.inc();
+    this.#logger.error({ err, subject }, 'NATS subscription failed: this node no longer hears the subject');
+  }
+
   async close(): Promise<void> {
     await this.#nc.drain().catch(() => this.#nc.close());
   }
@@ -249,6 +255,7 @@ class BusMetrics {
   readonly requestSeconds: Histogram<'method'>;
   readonly requestFailures: Counter<'method' | 'reason'>;
   readonly malformedDropped: Counter;
+  readonly subscriptionFailures: Counter;
 
   constructor(registry: Registry, connected: () => boolean) {
     const registers = [registry];
@@ -281,6 +288,11 @@ class BusMetrics {
     this.malformedDropped = new Counter({
       name: 'kaskade_nats_malformed_messages_total',
       help: 'Messages received on NATS that broke their schema and were dropped',
+      registers,
+    });
+    this.subscriptionFailures = new Counter({
+      name: 'kaskade_nats_subscription_failures_total',
+      help: 'NATS subscriptions that failed (a permission denied, a subject refused): this node misses what is sent there',
       registers,
     });
   }

@@ -1,16 +1,18 @@
 import { connect as tcpConnect } from 'node:net';
 import { connect } from '@nats-io/transport-node';
+import pino from 'pino';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectionOptions } from '../../control-plane/common/bus.ts';
+import { Bus, connectionOptions } from '../../control-plane/common/bus.ts';
 import type { BusSettings } from '../../control-plane/common/env-config.ts';
 import { issueToken } from '../../control-plane/common/tokens.ts';
-import { type NodeHeartbeat, type RoomEvent, Subjects } from '../../control-plane/protocol/nats.ts';
+import { type NodeHeartbeat, RoomEvent, Subjects } from '../../control-plane/protocol/nats.ts';
 import type { Grants } from '../../control-plane/protocol/token.ts';
 import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import { type LocalMesh, type MeshEdge, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
 import { eventually } from '../helpers/edge.ts';
 import { nodeView } from '../helpers/mesh.ts';
-import { scrapeMetric } from '../helpers/metrics.ts';
+import { metricValue, scrapeMetric } from '../helpers/metrics.ts';
 
 /**
  * An attacker on the bus of a running mesh (TLS and a user per node, as the local
@@ -385,6 +387,29 @@ describe('an attacker on the NATS bus of a running mesh', () => {
       await new Promise((r) => setTimeout(r, 1200)); // past a resync round: still exactly one
       expect(pair.filter((b) => b.channel.open)).toHaveLength(1);
       expect(codes).toEqual([4409]);
+    }
+    await everyoneReceives();
+  });
+
+  it('a subscription the bus refuses is an error someone sees: logged at ERROR and counted', async () => {
+    // A relay's credentials may not read room events: what a misconfigured node would hit.
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const registry = new Registry();
+    const bus = await Bus.connect(credentialsOf('relay-eu-1'), 'relay-eu-1', logger, registry);
+    try {
+      bus.subscribe(Subjects.roomEvents(ROOM, '*'), RoomEvent, () => undefined);
+      await eventually(async () =>
+        expect(
+          metricValue((await registry.metrics()).split('\n'), 'kaskade_nats_subscription_failures_total'),
+        ).toBe(1),
+      );
+      const failure = lines
+        .map((l) => JSON.parse(l))
+        .find((l) => l.msg.startsWith('NATS subscription failed'));
+      expect(failure).toMatchObject({ level: 50, subject: Subjects.roomEvents(ROOM, '*') });
+    } finally {
+      await bus.close();
     }
     await everyoneReceives();
   });
