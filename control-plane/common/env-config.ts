@@ -216,6 +216,12 @@ export const operatorOptions = (port: number) => ({
     description:
       'bearer token the operator API requires (`Authorization: Bearer ...`), at least 32 characters',
   }),
+  operatorPreviousToken: Type.Optional(
+    option(Type.String({ minLength: 32 }), {
+      env: 'KASKADE_OPERATOR_PREVIOUS_TOKEN',
+      description: 'a token being rotated out, still accepted until removed (see SECURITY.md)',
+    }),
+  ),
 });
 
 /** A UDP port range option pair, e.g. KASKADE_PIPE_PORT_MIN / _MAX. */

@@ -7,6 +7,8 @@ export interface OperatorListenerOptions {
   host: string;
   port: number;
   token: string;
+  /** A token being rotated out, accepted too until the operator removes it. */
+  previousToken?: string;
   logger: Logger;
   /** Registers the process's operator routes. */
   routes: (app: FastifyInstance) => Promise<void>;
@@ -40,11 +42,12 @@ export class OperatorListener {
       loggerInstance: options.logger as FastifyBaseLogger,
       logController: new LogController({ disableRequestLogging: true }),
     });
-    const expected = digest(options.token);
+    const accepted = [options.token, options.previousToken].flatMap((t) => (t ? [digest(t)] : []));
     // One check for every route, registered before them: none can be added without it.
     app.addHook('onRequest', async (request, reply) => {
       const given = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
-      if (!given || !timingSafeEqual(digest(given), expected)) {
+      const givenDigest = given ? digest(given) : undefined;
+      if (!givenDigest || !accepted.some((token) => timingSafeEqual(givenDigest, token))) {
         return reply
           .code(401)
           .header('www-authenticate', 'Bearer')

@@ -12,7 +12,34 @@ export interface TokenKeys {
   secret?: string;
   /** ES256 public key, SPKI PEM. */
   publicKeyPem?: string;
+  /** The keys being rotated out: still accepted, so a rotation never refuses a good token. */
+  previous?: { secret?: string; publicKeyPem?: string };
 }
+
+/** The keys of one generation: an HS256 secret, an ES256 public key, or both. */
+interface KeySet {
+  secret?: Uint8Array;
+  publicKey?: CryptoKey;
+}
+
+async function importKeySet(secret: string | undefined, publicKeyPem: string | undefined): Promise<KeySet> {
+  let publicKey: CryptoKey | undefined;
+  if (publicKeyPem) {
+    try {
+      publicKey = await importSPKI(publicKeyPem, 'ES256');
+    } catch (error) {
+      throw new ConfigError([
+        `the token public key is not an ES256 SPKI PEM key: ${(error as Error).message}`,
+      ]);
+    }
+  }
+  return { secret: secret ? new TextEncoder().encode(secret) : undefined, publicKey };
+}
+
+/** A signature that did not match this generation's key: the next generation may still match. */
+const wrongKey = (error: unknown) =>
+  error instanceof errors.JWSSignatureVerificationFailed ||
+  (error instanceof KaskadeError && error.message.startsWith('token algorithm'));
 
 export interface VerifierOptions {
   /**
@@ -22,15 +49,13 @@ export interface VerifierOptions {
   maxLifetimeSeconds?: number;
 }
 
-/** Verifies join tokens signed with HS256 (shared secret) or ES256 (key pair). */
+/** Verifies join tokens signed with HS256 (shared secret) or ES256 (key pair), by the current or the previous keys. */
 export class TokenVerifier {
-  readonly #secret?: Uint8Array;
-  readonly #publicKey?: CryptoKey;
+  readonly #generations: KeySet[];
   readonly #maxLifetimeSeconds: number;
 
-  private constructor(secret: Uint8Array | undefined, publicKey: CryptoKey | undefined, maxLifetime: number) {
-    this.#secret = secret;
-    this.#publicKey = publicKey;
+  private constructor(generations: KeySet[], maxLifetime: number) {
+    this.#generations = generations;
     this.#maxLifetimeSeconds = maxLifetime;
   }
 
@@ -38,36 +63,38 @@ export class TokenVerifier {
   static async create(keys: TokenKeys, options: VerifierOptions = {}): Promise<TokenVerifier> {
     if (!keys.secret && !keys.publicKeyPem)
       throw new ConfigError(['a token secret or public key is required']);
-    let publicKey: CryptoKey | undefined;
-    if (keys.publicKeyPem) {
+    const generations = [await importKeySet(keys.secret, keys.publicKeyPem)];
+    if (keys.previous?.secret || keys.previous?.publicKeyPem)
+      generations.push(await importKeySet(keys.previous.secret, keys.previous.publicKeyPem));
+    return new TokenVerifier(generations, options.maxLifetimeSeconds ?? Number.POSITIVE_INFINITY);
+  }
+
+  /** The token's payload, verified by the first generation of keys whose signature matches. */
+  async #verifySignature(token: string): Promise<JWTPayload> {
+    for (const [i, keys] of this.#generations.entries()) {
       try {
-        publicKey = await importSPKI(keys.publicKeyPem, 'ES256');
+        const { payload } = await jwtVerify(
+          token,
+          async (header) => {
+            if (header.alg === 'HS256' && keys.secret) return keys.secret;
+            if (header.alg === 'ES256' && keys.publicKey) return keys.publicKey;
+            throw new KaskadeError('UNAUTHORIZED', `token algorithm ${header.alg} is not accepted here`);
+          },
+          { audience: TOKEN_AUDIENCE, requiredClaims: ['exp', 'sub'] },
+        );
+        return payload;
       } catch (error) {
-        throw new ConfigError([
-          `the token public key is not an ES256 SPKI PEM key: ${(error as Error).message}`,
-        ]);
+        if (!wrongKey(error) || i === this.#generations.length - 1) throw error;
       }
     }
-    return new TokenVerifier(
-      keys.secret ? new TextEncoder().encode(keys.secret) : undefined,
-      publicKey,
-      options.maxLifetimeSeconds ?? Number.POSITIVE_INFINITY,
-    );
+    throw new KaskadeError('UNAUTHORIZED', 'no token keys'); // unreachable: create() requires one
   }
 
   /** Returns the token's claims, or throws KaskadeError UNAUTHORIZED saying why. */
   async verify(token: string): Promise<JoinClaims> {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(
-        token,
-        async (header) => {
-          if (header.alg === 'HS256' && this.#secret) return this.#secret;
-          if (header.alg === 'ES256' && this.#publicKey) return this.#publicKey;
-          throw new KaskadeError('UNAUTHORIZED', `token algorithm ${header.alg} is not accepted here`);
-        },
-        { audience: TOKEN_AUDIENCE, requiredClaims: ['exp', 'sub'] },
-      ));
+      payload = await this.#verifySignature(token);
     } catch (error) {
       if (error instanceof KaskadeError) throw error;
       if (error instanceof errors.JWTExpired) throw new KaskadeError('UNAUTHORIZED', 'token expired');

@@ -32,7 +32,11 @@ export class ControlPlane {
 
   static async start(config: ControlPlaneConfig, logger: Logger): Promise<ControlPlane> {
     const appTokens = await TokenVerifier.create(
-      { secret: config.appJwtSecret, publicKeyPem: config.appJwtPublicKey },
+      {
+        secret: config.appJwtSecret,
+        publicKeyPem: config.appJwtPublicKey,
+        previous: { secret: config.appJwtPreviousSecret, publicKeyPem: config.appJwtPreviousPublicKey },
+      },
       { maxLifetimeSeconds: config.appTokenMaxTtlSeconds },
     );
     const metricsRegistry = createMetricsRegistry({
@@ -77,6 +81,7 @@ export class ControlPlane {
         host: config.operatorHost,
         port: config.operatorPort,
         token: config.operatorToken,
+        previousToken: config.operatorPreviousToken,
         logger,
         routes: async (operator) => {
           await operator.register(metricsPlugin, { registry: metricsRegistry });

@@ -35,6 +35,18 @@ export const ControlPlaneConfigSchema = Type.Object({
       description: "ES256 public key of the application's join tokens; this or the secret is required",
     }),
   ),
+  appJwtPreviousSecret: Type.Optional(
+    option(Type.String({ minLength: 32 }), {
+      env: 'KASKADE_APP_JWT_PREVIOUS_SECRET',
+      description: "the application's HS256 secret being rotated out, still accepted until removed",
+    }),
+  ),
+  appJwtPreviousPublicKey: Type.Optional(
+    option(Type.String({ minLength: 1, pattern: 'BEGIN PUBLIC KEY' }), {
+      env: 'KASKADE_APP_JWT_PREVIOUS_PUBLIC_KEY',
+      description: "the application's ES256 public key being rotated out, still accepted until removed",
+    }),
+  ),
   edgeJwtSecret: option(Type.String({ minLength: 32 }), {
     env: 'KASKADE_JWT_SECRET',
     description: 'HS256 secret the edge tokens are signed with (the edges verify with it)',

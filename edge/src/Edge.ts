@@ -54,7 +54,11 @@ export class Edge {
 
   static async start(config: EdgeConfig, logger: Logger): Promise<Edge> {
     const verifier = await TokenVerifier.create(
-      { secret: config.jwtSecret, publicKeyPem: config.jwtPublicKey },
+      {
+        secret: config.jwtSecret,
+        publicKeyPem: config.jwtPublicKey,
+        previous: { secret: config.jwtPreviousSecret },
+      },
       { maxLifetimeSeconds: config.tokenMaxTtlSeconds },
     );
     const pool = await WorkerPool.create({
@@ -159,6 +163,7 @@ export class Edge {
         host: config.operatorHost,
         port: config.operatorPort,
         token: config.operatorToken,
+        previousToken: config.operatorPreviousToken,
         logger,
         routes: async (operator) => {
           await operator.register(metricsPlugin, { registry });

@@ -81,6 +81,12 @@ export const EdgeConfigSchema = Type.Object({
       description: 'HS256 shared secret for join tokens (at least 32 characters)',
     }),
   ),
+  jwtPreviousSecret: Type.Optional(
+    option(Type.String({ minLength: 32 }), {
+      env: 'KASKADE_JWT_PREVIOUS_SECRET',
+      description: 'an HS256 secret being rotated out, still accepted until removed (see SECURITY.md)',
+    }),
+  ),
   jwtPublicKey: Type.Optional(
     option(Type.String({ minLength: 1, pattern: 'BEGIN PUBLIC KEY' }), {
       env: 'KASKADE_JWT_PUBLIC_KEY',

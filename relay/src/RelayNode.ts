@@ -115,6 +115,7 @@ export class RelayNode {
       host: config.operatorHost,
       port: config.operatorPort,
       token: config.operatorToken,
+      previousToken: config.operatorPreviousToken,
       logger,
       routes: async (operator) => {
         await operator.register(metricsPlugin, { registry });

@@ -1,0 +1,91 @@
+import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { KaskadeError } from '../../control-plane/common/errors.ts';
+import { OperatorListener } from '../../control-plane/common/operator.ts';
+import { issueToken, TokenVerifier } from '../../control-plane/common/tokens.ts';
+
+const grants = { publish: true, subscribe: true };
+const claims = { identity: 'ada', name: 'Ada', room: 'r1', grants };
+const [oldSecret, newSecret, strangerSecret] = ['o', 'n', 'x'].map((c) => c.repeat(40)) as [
+  string,
+  string,
+  string,
+];
+
+async function refusal(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(KaskadeError);
+  expect((error as KaskadeError).code).toBe('UNAUTHORIZED');
+  return (error as KaskadeError).message;
+}
+
+describe('rotating token keys', () => {
+  it('accepts tokens of the current and of the previous secret, and nobody else’s', async () => {
+    const verifier = await TokenVerifier.create({ secret: newSecret, previous: { secret: oldSecret } });
+    expect((await verifier.verify(await issueToken(claims, { secret: newSecret }))).sub).toBe('ada');
+    expect((await verifier.verify(await issueToken(claims, { secret: oldSecret }))).sub).toBe('ada');
+    expect(await refusal(verifier.verify(await issueToken(claims, { secret: strangerSecret })))).toMatch(
+      /signature/i,
+    );
+  });
+
+  it('once the previous secret is removed, its tokens are refused', async () => {
+    const verifier = await TokenVerifier.create({ secret: newSecret });
+    await refusal(verifier.verify(await issueToken(claims, { secret: oldSecret })));
+  });
+
+  it('a previous key does not revive an expired token or lift the lifetime limit', async () => {
+    const verifier = await TokenVerifier.create(
+      { secret: newSecret, previous: { secret: oldSecret } },
+      { maxLifetimeSeconds: 3600 },
+    );
+    expect(
+      await refusal(verifier.verify(await issueToken({ ...claims, ttlSeconds: -10 }, { secret: oldSecret }))),
+    ).toMatch(/expired/);
+    expect(
+      await refusal(
+        verifier.verify(await issueToken({ ...claims, ttlSeconds: 7200 }, { secret: oldSecret })),
+      ),
+    ).toMatch(/lifetime/);
+  });
+
+  it('moves from an HS256 secret to an ES256 key pair without refusing either during the change', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const verifier = await TokenVerifier.create({
+      publicKeyPem: await exportSPKI(publicKey),
+      previous: { secret: oldSecret },
+    });
+    const es = await issueToken(claims, { privateKeyPem: await exportPKCS8(privateKey) });
+    expect((await verifier.verify(es)).sub).toBe('ada');
+    expect((await verifier.verify(await issueToken(claims, { secret: oldSecret }))).sub).toBe('ada');
+  });
+});
+
+describe('rotating the operator token', () => {
+  it('the operator API accepts the current and the previous token, and refuses any other', async () => {
+    const [current, previous, other] = ['c', 'p', 'z'].map((c) => c.repeat(32)) as [string, string, string];
+    const operator = await OperatorListener.start({
+      host: '127.0.0.1',
+      port: 0,
+      token: current,
+      previousToken: previous,
+      logger: pino({ level: 'silent' }),
+      routes: async (app) => {
+        app.get('/v1/probe', async () => ({ ok: true }));
+      },
+    });
+    try {
+      const status = async (token: string) =>
+        (await fetch(`${operator.url}/v1/probe`, { headers: { authorization: `Bearer ${token}` } })).status;
+      expect(await status(current)).toBe(200);
+      expect(await status(previous)).toBe(200);
+      expect(await status(other)).toBe(401);
+    } finally {
+      await operator.close();
+    }
+  });
+});
