@@ -3,12 +3,17 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from 'pino';
 import type { ErrorCode } from './errors.ts';
 
-export interface OperatorListenerOptions {
-  host: string;
-  port: number;
-  token: string;
+/** The operator options every process's configuration carries (operatorOptions in env-config.ts). */
+export interface OperatorSettings {
+  operatorHost: string;
+  operatorPort: number;
+  operatorToken: string;
   /** A token being rotated out, accepted too until the operator removes it. */
-  previousToken?: string;
+  operatorPreviousToken?: string;
+}
+
+export interface OperatorListenerOptions {
+  settings: OperatorSettings;
   logger: Logger;
   /** Registers the process's operator routes. */
   routes: (app: FastifyInstance) => Promise<void>;
@@ -42,7 +47,8 @@ export class OperatorListener {
       loggerInstance: options.logger as FastifyBaseLogger,
       logController: new LogController({ disableRequestLogging: true }),
     });
-    const accepted = [options.token, options.previousToken].flatMap((t) => (t ? [digest(t)] : []));
+    const { operatorHost, operatorPort, operatorToken, operatorPreviousToken } = options.settings;
+    const accepted = [operatorToken, operatorPreviousToken].flatMap((t) => (t ? [digest(t)] : []));
     // One check for every route, registered before them: none can be added without it.
     app.addHook('onRequest', async (request, reply) => {
       const given = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
@@ -68,7 +74,7 @@ export class OperatorListener {
     });
     await options.routes(app);
     try {
-      await app.listen({ host: options.host, port: options.port });
+      await app.listen({ host: operatorHost, port: operatorPort });
     } catch (error) {
       await app.close();
       throw error;

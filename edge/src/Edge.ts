@@ -160,10 +160,7 @@ export class Edge {
       });
       // Before the public listener: once /readyz answers, the operator API does too.
       edge.#operator = await OperatorListener.start({
-        host: config.operatorHost,
-        port: config.operatorPort,
-        token: config.operatorToken,
-        previousToken: config.operatorPreviousToken,
+        settings: config,
         logger,
         routes: async (operator) => {
           await operator.register(metricsPlugin, { registry });

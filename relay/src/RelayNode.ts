@@ -112,10 +112,7 @@ export class RelayNode {
     });
     // Before the public listener: once /readyz answers, the operator API does too.
     node.#operator = await OperatorListener.start({
-      host: config.operatorHost,
-      port: config.operatorPort,
-      token: config.operatorToken,
-      previousToken: config.operatorPreviousToken,
+      settings: config,
       logger,
       routes: async (operator) => {
         await operator.register(metricsPlugin, { registry });

@@ -69,10 +69,12 @@ describe('rotating the operator token', () => {
   it('the operator API accepts the current and the previous token, and refuses any other', async () => {
     const [current, previous, other] = ['c', 'p', 'z'].map((c) => c.repeat(32)) as [string, string, string];
     const operator = await OperatorListener.start({
-      host: '127.0.0.1',
-      port: 0,
-      token: current,
-      previousToken: previous,
+      settings: {
+        operatorHost: '127.0.0.1',
+        operatorPort: 0,
+        operatorToken: current,
+        operatorPreviousToken: previous,
+      },
       logger: pino({ level: 'silent' }),
       routes: async (app) => {
         app.get('/v1/probe', async () => ({ ok: true }));
