@@ -360,7 +360,11 @@ export class Room extends Emitter<RoomEvents> {
     for (const publication of this.#publications.values()) await this.#produce(publication);
     this.#streams.clear();
     for (const stream of joined.streams) this.#streams.set(stream.producerId, stream);
-    if (this.#options.autoSubscribe) for (const stream of joined.streams) await this.#consume(stream);
+    // One stream the edge will not give (a consumer cap, a rate limit) must not fail the
+    // whole connect: the others still come.
+    if (this.#options.autoSubscribe)
+      for (const stream of joined.streams)
+        await this.#consume(stream).catch((e) => console.warn('kaskade: consume failed', e));
   }
 
   #wireChannel(channel: SignalingChannel): void {

@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import { hostname } from 'node:os';
 import Type, { type Static, type TInteger, type TObject, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
@@ -325,10 +326,15 @@ export function busSettingsProblems(s: BusSettings): string[] {
     problems.push(
       'the NATS bus needs TLS: use tls:// URLs or set KASKADE_NATS_CA_FILE (KASKADE_NATS_INSECURE=true allows a plain bus, for development only)',
     );
-  // A client certificate alone is a credential too (nats-server's verify_and_map).
-  if (kinds.length === 0 && !s.natsCertFile)
+  // nats-server has one token for everyone: whoever holds it may speak as any node.
+  if (s.natsToken)
     problems.push(
-      'the NATS bus needs credentials: KASKADE_NATS_USER and KASKADE_NATS_PASSWORD, KASKADE_NATS_TOKEN or KASKADE_NATS_CREDS_FILE (KASKADE_NATS_INSECURE=true allows none, for development only)',
+      'KASKADE_NATS_TOKEN gives every node the same identity on the bus: use a user and password, a creds file or a client certificate per node (KASKADE_NATS_INSECURE=true allows a token, for development only)',
+    );
+  // A client certificate alone is a credential too (nats-server's verify_and_map).
+  else if (kinds.length === 0 && !s.natsCertFile)
+    problems.push(
+      'the NATS bus needs credentials: KASKADE_NATS_USER and KASKADE_NATS_PASSWORD, KASKADE_NATS_CREDS_FILE or a client certificate (KASKADE_NATS_INSECURE=true allows none, for development only)',
     );
   return problems;
 }
@@ -337,4 +343,30 @@ export function busSettingsProblems(s: BusSettings): string[] {
 export function checkBusSettings(s: BusSettings): void {
   const problems = busSettingsProblems(s);
   if (problems.length > 0) throw new ConfigError(problems);
+}
+
+/** A Redis CA file that cannot serve: given for a plain redis:// URL, or not readable. */
+export function redisCaProblems(url: string | undefined, caFile: string | undefined): string[] {
+  if (!caFile) return [];
+  if (!url?.startsWith('rediss://'))
+    return ['KASKADE_REDIS_CA_FILE is set but KASKADE_REDIS_URL is not rediss:// (TLS)'];
+  try {
+    accessSync(caFile, constants.R_OK);
+    return [];
+  } catch (error) {
+    return [`KASKADE_REDIS_CA_FILE: cannot read ${caFile}: ${(error as Error).message}`];
+  }
+}
+
+/** The public and the operator listener on one address and port: the second could never listen. */
+export function listenerProblems(c: {
+  httpHost: string;
+  httpPort: number;
+  operatorHost: string;
+  operatorPort: number;
+}): string[] {
+  const sameHost = c.httpHost === c.operatorHost || [c.httpHost, c.operatorHost].includes('0.0.0.0');
+  return sameHost && c.httpPort !== 0 && c.httpPort === c.operatorPort
+    ? [`the operator API cannot share the public listener's port ${c.httpPort} (KASKADE_OPERATOR_PORT)`]
+    : [];
 }

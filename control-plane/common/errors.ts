@@ -18,6 +18,25 @@ export const ErrorCodes = [
 
 export type ErrorCode = (typeof ErrorCodes)[number];
 
+/** The HTTP status each code is answered with on the HTTP APIs (public join, operator). */
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  MESSAGE_TOO_LARGE: 413,
+  UNKNOWN_METHOD: 404,
+  INVALID_STATE: 409,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  UNAVAILABLE: 503,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+};
+
+export function httpStatusOf(code: ErrorCode): number {
+  return HTTP_STATUS[code];
+}
+
 export class KaskadeError extends Error {
   readonly code: ErrorCode;
   override readonly name: string = 'KaskadeError';

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import type { ErrorCode } from './errors.ts';
+import { type ErrorCode, httpStatusOf, KaskadeError } from './errors.ts';
 
 /** The operator options every process's configuration carries (operatorOptions in env-config.ts). */
 export interface OperatorSettings {
@@ -18,13 +18,6 @@ export interface OperatorListenerOptions {
   /** Registers the process's operator routes. */
   routes: (app: FastifyInstance) => Promise<void>;
 }
-
-const httpStatus: Partial<Record<ErrorCode, number>> = {
-  BAD_REQUEST: 400,
-  UNAUTHORIZED: 401,
-  NOT_FOUND: 404,
-  UNAVAILABLE: 503,
-};
 
 // Hashing both sides gives equal lengths, so the comparison time says nothing about the token.
 const digest = (value: string) => createHash('sha256').update(value).digest();
@@ -66,9 +59,8 @@ export class OperatorListener {
     app.setErrorHandler((error, _request, reply) => {
       if ((error as { validation?: unknown }).validation)
         return reply.code(400).send(typed('BAD_REQUEST', (error as Error).message));
-      const code = (error as { code?: ErrorCode }).code;
-      if (code && httpStatus[code])
-        return reply.code(httpStatus[code]).send(typed(code, (error as Error).message));
+      if (error instanceof KaskadeError && error.code !== 'INTERNAL')
+        return reply.code(httpStatusOf(error.code)).send(typed(error.code, error.message));
       options.logger.error({ err: error }, 'operator request failed');
       return reply.code(500).send(typed('INTERNAL', 'internal error'));
     });

@@ -1,3 +1,5 @@
+import { isIPv6 } from 'node:net';
+
 /** A refill rate and how many requests may come at once. */
 export interface Rate {
   perSecond: number;
@@ -31,6 +33,7 @@ export class RateLimiter {
   /** Takes one token for the key: 0 when allowed, else the milliseconds until one is available. */
   take(key = ''): number {
     const now = this.#now();
+    this.#forgetRefilled(now);
     const bucket = this.#buckets.get(key);
     let tokens = this.#rate.burst;
     if (bucket) {
@@ -44,8 +47,43 @@ export class RateLimiter {
     return allowed ? 0 : Math.ceil(((1 - tokens) / this.#rate.perSecond) * 1000);
   }
 
+  /**
+   * A bucket that has refilled is the same as none: the least recently used ones are
+   * dropped as they get there, so a quiet limiter holds no addresses or identities.
+   */
+  #forgetRefilled(now: number): void {
+    for (let i = 0; i < 2; i++) {
+      const oldest = this.#buckets.entries().next().value;
+      if (!oldest) return;
+      const [key, bucket] = oldest;
+      if (bucket.tokens + ((now - bucket.at) / 1000) * this.#rate.perSecond < this.#rate.burst) return;
+      this.#buckets.delete(key);
+    }
+  }
+
   /** Buckets held now (bounded by maxKeys). */
   get size(): number {
     return this.#buckets.size;
   }
+}
+
+/**
+ * The key a per-address limit counts a client under: an IPv4 address as it is (also when
+ * mapped into IPv6), an IPv6 address by its /64, which one subscriber usually holds whole:
+ * keyed by full address, a /64 would be an endless supply of fresh keys.
+ */
+export function addressKey(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (!isIPv6(ip)) return ip;
+  const [head = '', tail = ''] = ip.split('::');
+  const before = head ? head.split(':') : [];
+  const after = tail ? tail.split(':') : [];
+  const groups = ip.includes('::')
+    ? [...before, ...Array<string>(Math.max(0, 8 - before.length - after.length)).fill('0'), ...after]
+    : before;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
 }

@@ -1,10 +1,10 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { ConfigError } from '../common/errors.ts';
 import {
   RemoteParticipant as ParticipantSchema,
   type RemoteParticipant,
@@ -40,7 +40,9 @@ const keys = (room: string) => ({
 const ROOMS = 'kaskade:room-index';
 const nodeRoomsKey = (nodeId: string) => `kaskade:node:{${nodeId}}:rooms`;
 /** A used token id; its own hash tag, so token keys spread over a cluster. */
-const usedTokenKey = (jti: string) => `kaskade:token:{${jti}}:used`;
+// The jti is the application's or the control plane's string: hashed, it is key-safe and bounded.
+const usedTokenKey = (jti: string) =>
+  `kaskade:token:{${createHash('sha256').update(jti).digest('hex')}}:used`;
 
 // Removes every entry of a node from a room's hashes, atomically; returns what it removed.
 // An identity goes with its participant only if it still points at it.
@@ -126,7 +128,8 @@ export class Directory {
       maxRetriesPerRequest: 2,
       retryStrategy: (n) => Math.min(n * 100, 2000),
       lazyConnect: false,
-      ...(caFile ? { tls: { ca: readCa(url, caFile) } } : {}),
+      // The file was checked when the config loaded (redisCaProblems).
+      ...(caFile ? { tls: { ca: readFileSync(caFile) } } : {}),
     });
     this.redis.on('error', (err) => logger.debug({ err }, 'redis error'));
     this.#ttlSeconds = ttlSeconds;
@@ -378,17 +381,6 @@ export class Directory {
       this.#logger.warn({ room }, 'malformed directory entry ignored');
       return [];
     });
-  }
-}
-
-/** The CA of a rediss:// server; a CA for a plain redis:// URL is a mistake worth stopping for. */
-function readCa(url: string, caFile: string): Buffer {
-  if (!url.startsWith('rediss://'))
-    throw new ConfigError(['KASKADE_REDIS_CA_FILE is set but KASKADE_REDIS_URL is not rediss:// (TLS)']);
-  try {
-    return readFileSync(caFile);
-  } catch (error) {
-    throw new ConfigError([`KASKADE_REDIS_CA_FILE: cannot read ${caFile}: ${(error as Error).message}`]);
   }
 }
 

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { DisplayName, Id, NodeId, Role, RoomName, SafeName, Source } from './media.ts';
+import { DisplayName, Id, NodeId, Role, RoomName, Source } from './media.ts';
 
 /**
  * Grants a join token carries. The edge enforces them: a participant without
@@ -32,7 +32,7 @@ export const JoinClaims = Type.Object({
   /** Set on edge tokens the control plane issues: only that edge accepts the token. */
   node: Type.Optional(NodeId),
   /** The token's id: a mesh edge remembers it until exp and refuses a second use. */
-  jti: Type.Optional(SafeName),
+  jti: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
 });
 export type JoinClaims = Static<typeof JoinClaims>;
 

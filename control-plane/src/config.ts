@@ -2,10 +2,12 @@ import type { Static } from 'typebox';
 import {
   checkBusSettings,
   commonOptions,
+  listenerProblems,
   loadEnvConfig,
   logLevelOption,
   operatorOptions,
   option,
+  redisCaProblems,
   Type,
 } from '../common/env-config.ts';
 import { ConfigError } from '../common/errors.ts';
@@ -117,6 +119,8 @@ export function loadControlPlaneConfig(
     throw new ConfigError(['KASKADE_APP_JWT_SECRET or KASKADE_APP_JWT_PUBLIC_KEY is required']);
   }
   checkBusSettings(config);
+  const problems = [...listenerProblems(config), ...redisCaProblems(config.redisUrl, config.redisCaFile)];
+  if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import Type, { type Static } from 'typebox';
-import { type ErrorCode, KaskadeError } from '../common/errors.ts';
-import { type Rate, RateLimiter } from '../common/rate-limit.ts';
+import { type ErrorCode, httpStatusOf, KaskadeError } from '../common/errors.ts';
+import { addressKey, type Rate, RateLimiter } from '../common/rate-limit.ts';
 import { issueToken, type TokenVerifier } from '../common/tokens.ts';
 import type { Directory } from '../directory/Directory.ts';
 import { Region, RoomName } from '../protocol/media.ts';
@@ -40,15 +40,6 @@ export interface JoinPluginOptions {
   rateLimitKeys: number;
 }
 
-const httpStatus: Partial<Record<ErrorCode, number>> = {
-  BAD_REQUEST: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  MESSAGE_TOO_LARGE: 413,
-  RATE_LIMITED: 429,
-  UNAVAILABLE: 503,
-};
-
 /** Fastify's own refusals of a request (bad JSON, empty or oversized body, wrong type) as our codes. */
 function clientErrorCode(statusCode: number): ErrorCode {
   return statusCode === 413 ? 'MESSAGE_TOO_LARGE' : 'BAD_REQUEST';
@@ -74,7 +65,7 @@ export async function joinPlugin(app: FastifyInstance, opts: JoinPluginOptions):
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof KaskadeError) {
       request.log.debug({ code: error.code, message: error.message }, 'join refused');
-      return reply.code(httpStatus[error.code] ?? 500).send({ code: error.code, message: error.message });
+      return reply.code(httpStatusOf(error.code)).send({ code: error.code, message: error.message });
     }
     if ((error as { validation?: unknown }).validation) {
       request.log.debug({ message: (error as Error).message }, 'join refused: invalid request');
@@ -100,7 +91,7 @@ export async function joinPlugin(app: FastifyInstance, opts: JoinPluginOptions):
       schema: { params: JoinParams, body: JoinBody, response: { 200: JoinReply } },
       // Before the body is read: a flood from one address costs no parsing or crypto.
       onRequest: async (request, reply) => {
-        const waitMs = perAddress.take(request.ip);
+        const waitMs = perAddress.take(addressKey(request.ip));
         if (waitMs > 0) return refuseRateLimited(reply, waitMs, 'from this address');
       },
     },

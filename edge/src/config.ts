@@ -3,6 +3,7 @@ import type { Static } from 'typebox';
 import {
   checkBusSettings,
   commonOptions,
+  listenerProblems,
   loadEnvConfig,
   logLevelOption,
   mediaMetricsOptions,
@@ -10,6 +11,7 @@ import {
   option,
   portRangeOptions,
   portRangeProblems,
+  redisCaProblems,
   Type,
 } from '../../control-plane/common/env-config.ts';
 import { ConfigError } from '../../control-plane/common/errors.ts';
@@ -121,7 +123,7 @@ export const EdgeConfigSchema = Type.Object({
     env: 'KASKADE_WS_REQUESTS_PER_S',
     description: 'requests per second one socket may make; the excess is answered RATE_LIMITED',
   }),
-  wsRequestBurst: option(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 500 }), {
+  wsRequestBurst: option(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000 }), {
     env: 'KASKADE_WS_REQUEST_BURST',
     description: 'requests one socket may make at once above its rate (a join into a big room)',
   }),
@@ -208,17 +210,21 @@ export function loadEdgeConfig(env: Record<string, string | undefined> = process
       'KASKADE_JWT_SECRET or KASKADE_JWT_PUBLIC_KEY is required (join tokens must be verifiable)',
     ]);
   }
-  const portProblems = portRangeProblems([
-    {
-      name: 'KASKADE_RTC_PORT_BASE + KASKADE_WORKERS',
-      min: config.rtcPortBase,
-      max: config.rtcPortBase + config.workers - 1,
-    },
-    { name: 'KASKADE_PIPE_PORT_MIN/MAX', min: config.pipePortMin, max: config.pipePortMax },
-    ...(config.allowPlainRtp
-      ? [{ name: 'KASKADE_PLAIN_PORT_MIN/MAX', min: config.plainPortMin, max: config.plainPortMax }]
-      : []),
-  ]);
+  const portProblems = [
+    ...listenerProblems(config),
+    ...redisCaProblems(config.redisUrl, config.redisCaFile),
+    ...portRangeProblems([
+      {
+        name: 'KASKADE_RTC_PORT_BASE + KASKADE_WORKERS',
+        min: config.rtcPortBase,
+        max: config.rtcPortBase + config.workers - 1,
+      },
+      { name: 'KASKADE_PIPE_PORT_MIN/MAX', min: config.pipePortMin, max: config.pipePortMax },
+      ...(config.allowPlainRtp
+        ? [{ name: 'KASKADE_PLAIN_PORT_MIN/MAX', min: config.plainPortMin, max: config.plainPortMax }]
+        : []),
+    ]),
+  ];
   if (portProblems.length > 0) throw new ConfigError(portProblems);
   return config;
 }

@@ -2,6 +2,7 @@ import type { Static } from 'typebox';
 import {
   checkBusSettings,
   commonOptions,
+  listenerProblems,
   loadEnvConfig,
   logLevelOption,
   mediaMetricsOptions,
@@ -46,9 +47,12 @@ export type RelayConfig = Static<typeof RelayConfigSchema>;
 
 export function loadRelayConfig(env: Record<string, string | undefined> = process.env): RelayConfig {
   const config = loadEnvConfig(RelayConfigSchema, env);
-  const problems = portRangeProblems([
-    { name: 'KASKADE_PIPE_PORT_MIN/MAX', min: config.pipePortMin, max: config.pipePortMax },
-  ]);
+  const problems = [
+    ...listenerProblems(config),
+    ...portRangeProblems([
+      { name: 'KASKADE_PIPE_PORT_MIN/MAX', min: config.pipePortMin, max: config.pipePortMax },
+    ]),
+  ];
   if (problems.length > 0) throw new ConfigError(problems);
   checkBusSettings(config);
   return config;

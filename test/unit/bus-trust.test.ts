@@ -112,16 +112,23 @@ describe('bus settings', () => {
   it('accepts TLS with one kind of credential', () => {
     expect(busSettingsProblems(secure)).toEqual([]);
     expect(
+      busSettingsProblems({ natsUrl: 'tls://n:4222', natsCredsFile: '/a.creds', natsInsecure: false }),
+    ).toEqual([]);
+    expect(
       busSettingsProblems({
         natsUrl: 'nats://n:4222',
         natsCaFile: '/ca.pem',
-        natsToken: 't',
+        natsCertFile: '/c.pem',
+        natsKeyFile: '/k.pem',
         natsInsecure: false,
       }),
     ).toEqual([]);
-    expect(
-      busSettingsProblems({ natsUrl: 'tls://n:4222', natsCredsFile: '/a.creds', natsInsecure: false }),
-    ).toEqual([]);
+  });
+
+  it('refuses a shared token outside development: it gives every node the same identity', () => {
+    const token = { natsUrl: 'tls://n:4222', natsToken: 't', natsInsecure: false };
+    expect(busSettingsProblems(token)).toEqual([expect.stringMatching(/same identity.*INSECURE/)]);
+    expect(busSettingsProblems({ ...token, natsInsecure: true })).toEqual([]);
   });
 
   it('refuses a bus without TLS or without credentials unless insecure', () => {
@@ -136,7 +143,7 @@ describe('bus settings', () => {
     expect(busSettingsProblems({ ...secure, natsPassword: undefined, natsInsecure: true })).toEqual([
       expect.stringMatching(/USER and KASKADE_NATS_PASSWORD go together/),
     ]);
-    expect(busSettingsProblems({ ...secure, natsToken: 't' })).toEqual([
+    expect(busSettingsProblems({ ...secure, natsToken: 't', natsInsecure: true })).toEqual([
       expect.stringMatching(/one kind of NATS credential/),
     ]);
     expect(busSettingsProblems({ ...secure, natsCertFile: '/c.pem' })).toEqual([

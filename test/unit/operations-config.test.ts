@@ -125,3 +125,50 @@ describe('port ranges', () => {
     ).toEqual([]);
   });
 });
+
+describe('listeners and the Redis CA, checked when the config loads (exit 78, not a crash later)', () => {
+  it('the operator API may not take the public listener’s port', () => {
+    expect(
+      problemsOf(() =>
+        loadEdgeConfig({ ...edgeBase, KASKADE_HTTP_PORT: '7000', KASKADE_OPERATOR_PORT: '7000' }),
+      ),
+    ).toEqual([expect.stringMatching(/cannot share the public listener's port 7000/)]);
+    expect(
+      problemsOf(() =>
+        loadControlPlaneConfig({
+          ...controlPlaneBase,
+          KASKADE_CP_HTTP_PORT: '7000',
+          KASKADE_OPERATOR_PORT: '7000',
+        }),
+      ),
+    ).toEqual([expect.stringMatching(/KASKADE_OPERATOR_PORT/)]);
+    // Another address, or both picked by the system, is fine.
+    expect(
+      problemsOf(() =>
+        loadRelayConfig({
+          ...relayBase,
+          KASKADE_HTTP_PORT: '7000',
+          KASKADE_OPERATOR_PORT: '7000',
+          KASKADE_OPERATOR_HOST: '10.0.0.1',
+        }),
+      ),
+    ).toEqual([]);
+    expect(
+      problemsOf(() => loadEdgeConfig({ ...edgeBase, KASKADE_HTTP_PORT: '0', KASKADE_OPERATOR_PORT: '0' })),
+    ).toEqual([]);
+  });
+
+  it('a Redis CA file needs a rediss:// URL and must be readable', () => {
+    const mesh = { ...controlPlaneBase };
+    expect(
+      problemsOf(() => loadControlPlaneConfig({ ...mesh, KASKADE_REDIS_CA_FILE: '/etc/hostname' })),
+    ).toEqual([expect.stringMatching(/not rediss:\/\//)]);
+    const tls = { ...mesh, KASKADE_REDIS_URL: 'rediss://kaskade:pw@127.0.0.1:6379' };
+    expect(
+      problemsOf(() => loadControlPlaneConfig({ ...tls, KASKADE_REDIS_CA_FILE: '/nonexistent/ca.pem' })),
+    ).toEqual([expect.stringMatching(/cannot read \/nonexistent\/ca.pem/)]);
+    expect(
+      problemsOf(() => loadControlPlaneConfig({ ...tls, KASKADE_REDIS_CA_FILE: '/etc/hostname' })),
+    ).toEqual([]);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimiter } from '../../control-plane/common/rate-limit.ts';
+import { addressKey, RateLimiter } from '../../control-plane/common/rate-limit.ts';
 
 /** A limiter on a hand-driven clock. */
 function limiter(perSecond: number, burst: number, maxKeys = 100) {
@@ -54,8 +54,37 @@ describe('RateLimiter (keyed token buckets)', () => {
     expect(l.size).toBe(3);
   });
 
+  it('forgets keys whose buckets have refilled: a quiet limiter holds nobody', () => {
+    const { clock, limiter: l } = limiter(1, 2);
+    for (const key of ['a', 'b', 'c']) l.take(key);
+    expect(l.size).toBe(3);
+    clock.ms = 10_000; // every bucket is full again
+    l.take('d');
+    l.take('d');
+    expect(l.size).toBeLessThanOrEqual(2);
+    l.take('d');
+    expect(l.size).toBe(1); // only d, still draining
+    expect(l.take('a')).toBe(0); // a forgotten key starts full, as it would have been
+  });
+
   it('refuses a rate that would never refill', () => {
     expect(() => new RateLimiter({ perSecond: 0, burst: 1 })).toThrow(RangeError);
     expect(() => new RateLimiter({ perSecond: 1, burst: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('addressKey (what a per-address limit counts under)', () => {
+  it('keeps IPv4 addresses, also mapped into IPv6', () => {
+    expect(addressKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+  });
+
+  it('counts IPv6 addresses by their /64, however they are written', () => {
+    const key = addressKey('2001:db8:1:2:aaaa:bbbb:cccc:dddd');
+    expect(key).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:0db8:0001:0002::1')).toBe(key);
+    expect(addressKey('2001:db8:1:3::1')).not.toBe(key);
+    expect(addressKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
   });
 });

@@ -90,6 +90,8 @@ export class Room implements StreamDirectory {
   #countTimer: NodeJS.Timeout | undefined;
   #lastCount = -1;
   #emptyTimer: NodeJS.Timeout | undefined;
+  /** Joins under way: the room is not idle while one is (its participant is not added yet). */
+  #joinsUnderWay = 0;
   #placement: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -385,7 +387,16 @@ export class Room implements StreamDirectory {
     if (this.#closed) throw new KaskadeError('UNAVAILABLE', 'the room closed; join again');
     this.#participantByIdentity(claims.sub)?.close('replaced');
     clearTimeout(this.#emptyTimer);
-    const router = await this.#serialized(() => this.#routerForNewcomer());
+    this.#joinsUnderWay++;
+    let router: RoomRouter;
+    try {
+      router = await this.#serialized(() => this.#routerForNewcomer());
+    } catch (error) {
+      this.#joinsUnderWay--;
+      this.closeWhenIdle(); // nobody got in: the room must not stay for good
+      throw error;
+    }
+    this.#joinsUnderWay--; // from here to adding the participant nothing waits
     if (claims.lecture) this.#lecture = true;
     const participant = new Participant({
       id: randomUUID(),
@@ -544,9 +555,14 @@ export class Room implements StreamDirectory {
    * new room, so one created for a join that never completed does not stay for good.
    */
   closeWhenIdle(): void {
-    if (this.#participants.size > 0 || this.#closed) return;
+    if (!this.#idle) return;
     clearTimeout(this.#emptyTimer);
-    this.#emptyTimer = setTimeout(() => this.close(), this.#options.emptyGraceMs);
+    // Checked again when it fires: a join that started since keeps the room.
+    this.#emptyTimer = setTimeout(() => this.#idle && this.close(), this.#options.emptyGraceMs);
+  }
+
+  get #idle(): boolean {
+    return this.#participants.size === 0 && this.#joinsUnderWay === 0 && !this.#closed;
   }
 
   #everyone(): ParticipantInfo[] {

@@ -62,6 +62,7 @@ const MAX_IN_FLIGHT = 32;
  * a client that triggers one on purpose must not flood the log. The rest go to debug.
  */
 const internalErrorLog = new RateLimiter({ perSecond: 0.05, burst: 3 }, { maxKeys: 64 });
+const SLOW_READER_GRACE_MS = 2000;
 const PING_INTERVAL_MS = 15_000;
 
 const closeCodeFor: Record<Exclude<LeaveReason, 'disconnected'>, number> = {
@@ -359,6 +360,9 @@ export class SignalingSession {
       this.#logger.debug({ bufferedBytes: this.#socket.bufferedAmount }, 'socket closed: client not reading');
       this.context.metrics.refused('slow_reader');
       this.#close(CloseCodes.slowReader, 'not reading');
+      // The close frame waits behind what the client does not read: give it a moment, then
+      // drop the connection, so its buffered output is not held for ws's 30 s close timeout.
+      setTimeout(() => this.#socket.terminate(), SLOW_READER_GRACE_MS).unref();
     }
   }
 

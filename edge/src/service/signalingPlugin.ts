@@ -1,5 +1,6 @@
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
+import { addressKey } from '../../../control-plane/common/rate-limit.ts';
 import { SIGNALING_PATH } from '../../../control-plane/protocol/signaling.ts';
 import { type SessionContext, SignalingSession } from './SignalingSession.ts';
 
@@ -25,7 +26,8 @@ export async function signalingPlugin(app: FastifyInstance, opts: SignalingPlugi
       preValidation: async (request, reply) => {
         if (!opts.accepting())
           return reply.code(503).send({ code: 'UNAVAILABLE', message: 'edge is draining' });
-        if ((perAddress.get(request.ip) ?? 0) >= opts.maxSocketsPerAddress) {
+        const address = addressKey(request.ip);
+        if ((perAddress.get(address) ?? 0) >= opts.maxSocketsPerAddress) {
           request.log.debug('signaling socket refused: too many from one address');
           opts.session.metrics.refused('per_address');
           return reply
@@ -33,16 +35,17 @@ export async function signalingPlugin(app: FastifyInstance, opts: SignalingPlugi
             .header('retry-after', '5')
             .send({ code: 'RATE_LIMITED', message: 'too many signaling sockets from this address' });
         }
+        // Counted before the upgrade, so upgrades arriving together cannot overshoot the cap,
+        // and uncounted when the TCP connection goes, whether or not the upgrade happened.
+        perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+        request.raw.socket.once('close', () => {
+          const left = (perAddress.get(address) ?? 1) - 1;
+          if (left > 0) perAddress.set(address, left);
+          else perAddress.delete(address);
+        });
       },
     },
-    (socket, request) => {
-      const address = request.ip;
-      perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
-      socket.once('close', () => {
-        const left = (perAddress.get(address) ?? 1) - 1;
-        if (left > 0) perAddress.set(address, left);
-        else perAddress.delete(address);
-      });
+    (socket) => {
       new SignalingSession(socket, opts.session);
     },
   );
