@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../control-plane/common/errors.ts';
+import { redisCaProblems } from '../../control-plane/common/env-config.ts';
 import { Directory } from '../../control-plane/directory/Directory.ts';
 import type { RemoteParticipant } from '../../control-plane/protocol/nats.ts';
 import type { ReceivedStream } from '../../loadtest/lib/rtp-bot.ts';
@@ -275,10 +275,11 @@ describe('Redis over TLS', () => {
       } finally {
         plain.redis.disconnect();
       }
-      // A CA file for a plain redis:// URL is a configuration mistake, said at start.
-      expect(() => new Directory('redis://127.0.0.1:1', quiet, { caFile: certificate.caFile })).toThrow(
-        ConfigError,
-      );
+      // A CA file for a plain redis:// URL is a configuration mistake, said when the config loads.
+      expect(redisCaProblems('redis://127.0.0.1:1', certificate.caFile)).toEqual([
+        expect.stringMatching(/not rediss:\/\//),
+      ]);
+      expect(redisCaProblems(redis.url, certificate.caFile)).toEqual([]);
     } finally {
       await redis.stop();
       rmSync(dir, { recursive: true, force: true });

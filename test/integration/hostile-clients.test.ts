@@ -551,7 +551,9 @@ describe('a local mesh of processes against hostile clients', () => {
       `non-reading socket: edge RSS ${rssBefore} kB before, ${rssDuring} kB while flooded, ${rssAfter} kB after; ` +
         `client read ${client.receivedBytes} bytes in ${client.frames.length} frames for ${requests} requests`,
     );
-    expect(closed.code).toBe(CloseCodes.slowReader);
+    // 4413 if the close frame got through; the edge drops the connection 2 s after sending
+    // it (it waits behind what the client does not read), which the client sees as 1006.
+    expect([CloseCodes.slowReader, 1006]).toContain(closed.code);
     expect(
       await scrapeMetric(edge.operatorUrl, mesh.operatorToken, 'kaskade_signaling_refusals_total', {
         reason: 'slow_reader',
