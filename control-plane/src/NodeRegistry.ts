@@ -100,16 +100,11 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
     this.#pendingPlacements(entry); // prunes, so the list stays as long as the hold allows
   }
 
-  /**
-   * Placements on the node younger than the hold time, counted on top of its last report
-   * whether or not that report has them yet: a heartbeat sent between a placement and its
-   * connection does not have it, and forgetting it there would pile the next joins onto
-   * the same node. Counting a connected join twice for the hold errs towards spreading.
-   */
+  /** Placements on the node not yet in its heartbeat and younger than the hold time. */
   #pendingPlacements(entry: Entry): number {
     const times = this.#placements.get(entry.heartbeat.nodeId);
     if (!times) return 0;
-    const since = Date.now() - this.#placementHoldMs;
+    const since = Math.max(entry.lastSeen, Date.now() - this.#placementHoldMs);
     const stale = times.findIndex((t) => t > since);
     times.splice(0, stale === -1 ? times.length : stale);
     return times.length;

@@ -100,7 +100,7 @@ export const ControlPlaneConfigSchema = Type.Object({
   placementHoldMs: option(Type.Integer({ minimum: 100, maximum: 600_000, default: 1000 }), {
     env: 'KASKADE_PLACEMENT_HOLD_MS',
     description:
-      'a join placed on a node counts toward its load, on top of what the node reports, for this long (a storm spreads; unused tickets stop counting)',
+      'a join placed on a node counts toward its load until its heartbeat reports it, at most this long (joins connect well within it)',
   }),
   nodeTimeoutMs: option(Type.Integer({ minimum: 500, maximum: 600_000, default: 6000 }), {
     env: 'KASKADE_NODE_TIMEOUT_MS',
