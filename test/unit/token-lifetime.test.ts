@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { KaskadeError } from '../../control-plane/common/errors.ts';
 import { issueToken, TokenVerifier } from '../../control-plane/common/tokens.ts';
+import { rejection } from '../helpers/errors.ts';
 
 const secret = 's'.repeat(40);
 const grants = { publish: true, subscribe: true };
@@ -19,37 +19,28 @@ function signed(expFromNow: number, iatFromNow?: number): Promise<string> {
   return jwt.sign(new TextEncoder().encode(secret));
 }
 
-async function refusal(promise: Promise<unknown>): Promise<KaskadeError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(KaskadeError);
-  return error as KaskadeError;
-}
-
 describe('token lifetime and id', () => {
   it('accepts a lifetime up to the maximum and refuses one above it, with or without iat', async () => {
     const verifier = await TokenVerifier.create({ secret }, { maxLifetimeSeconds: DAY });
     expect((await verifier.verify(await signed(DAY, 0))).sub).toBe('ada');
     expect((await verifier.verify(await signed(DAY - 5))).sub).toBe('ada'); // no iat: counted from now
-    const hundredYears = await refusal(verifier.verify(await signed(100 * 365 * DAY, 0)));
+    const hundredYears = await rejection(verifier.verify(await signed(100 * 365 * DAY, 0)));
     expect(hundredYears.code).toBe('UNAUTHORIZED');
     expect(hundredYears.message).toMatch(/lifetime .* exceeds the maximum of 86400 s/);
-    expect((await refusal(verifier.verify(await signed(DAY + 60)))).code).toBe('UNAUTHORIZED');
+    expect((await rejection(verifier.verify(await signed(DAY + 60)))).code).toBe('UNAUTHORIZED');
   });
 
   it('does not let an iat in the future shorten the lifetime', async () => {
     const verifier = await TokenVerifier.create({ secret }, { maxLifetimeSeconds: DAY });
     // exp - iat is an hour, but the token is good for ten days from now.
     const sneaky = await signed(10 * DAY, 10 * DAY - 3600);
-    expect((await refusal(verifier.verify(sneaky))).message).toMatch(/exceeds the maximum/);
+    expect((await rejection(verifier.verify(sneaky))).message).toMatch(/exceeds the maximum/);
   });
 
   it('an old iat with a near exp is fine: only the total lifetime counts', async () => {
     const verifier = await TokenVerifier.create({ secret }, { maxLifetimeSeconds: DAY });
     expect((await verifier.verify(await signed(600, -3600))).sub).toBe('ada');
-    expect((await refusal(verifier.verify(await signed(600, -DAY)))).code).toBe('UNAUTHORIZED');
+    expect((await rejection(verifier.verify(await signed(600, -DAY)))).code).toBe('UNAUTHORIZED');
   });
 
   it('without a maximum any lifetime passes (the edge default is set in its config)', async () => {
@@ -80,7 +71,7 @@ describe('token lifetime and id', () => {
         .setExpirationTime('1h')
         .sign(new TextEncoder().encode(secret));
     expect((await verifier.verify(await withJti('onrtac:x}:used{y/+='))).jti).toBe('onrtac:x}:used{y/+=');
-    expect((await refusal(verifier.verify(await withJti('j'.repeat(257))))).message).toMatch(
+    expect((await rejection(verifier.verify(await withJti('j'.repeat(257))))).message).toMatch(
       /claims invalid: \/jti/,
     );
   });

@@ -1,20 +1,12 @@
 import { exportPKCS8, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, KaskadeError } from '../../control-plane/common/errors.ts';
+import { ConfigError } from '../../control-plane/common/errors.ts';
 import { issueToken, TokenVerifier } from '../../control-plane/common/tokens.ts';
+import { rejection } from '../helpers/errors.ts';
 
 const secret = 's'.repeat(40);
 const grants = { publish: true, publishSources: ['camera' as const], subscribe: true };
 const claims = { identity: 'ada', name: 'Ada', room: 'r1', grants };
-
-async function rejection(promise: Promise<unknown>): Promise<KaskadeError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(KaskadeError);
-  return error as KaskadeError;
-}
 
 describe('join tokens', () => {
   it('round-trips HS256 claims and grants', async () => {
