@@ -97,7 +97,13 @@ it('a lecture across two regions with relays: every viewer receives, one copy en
     for (const edge of usEdges) expect(await links(edge.operatorUrl, room)).toEqual([`${origin.nodeId}:1/0`]);
   }, 15_000);
   await flowing(20);
-  expect(await links(origin.operatorUrl, room)).toEqual(
-    [euOther.nodeId, ...usEdges.map((e) => e.nodeId)].map((n) => `${n}:0/1`).sort(),
+  // The us edges may fall back (their view of the relay's heartbeats went stale) before the
+  // control plane declares it dead; the origin drops its link to it then.
+  await eventually(
+    async () =>
+      expect(await links(origin.operatorUrl, room)).toEqual(
+        [euOther.nodeId, ...usEdges.map((e) => e.nodeId)].map((n) => `${n}:0/1`).sort(),
+      ),
+    10_000,
   );
 });
