@@ -17,6 +17,7 @@ import { Relay } from '../../../relay/src/Relay.ts';
 import type { Room, RoomLink } from '../rtc/Room.ts';
 import type { RoomManager } from '../rtc/RoomManager.ts';
 import type { WorkerPool } from '../rtc/WorkerPool.ts';
+import { upstreamFor } from './distributionTree.ts';
 import { applyRoomEvent } from './roomEvents.ts';
 
 export interface MeshOptions {
@@ -243,32 +244,18 @@ export class Mesh {
       );
   }
 
-  /**
-   * Where this edge takes a stream of `origin` from: the distribution tree, decided
-   * locally from the nodes' heartbeats so every edge of a region decides alike. A
-   * stream from another region comes through the region's relay once more than one
-   * edge here carries the room; inside the origin's region, once more than
-   * `fanoutLimit` do. Otherwise, and without a live relay, straight from the origin.
-   */
+  /** Where this edge takes a stream of `origin` from, by the tree rule (distributionTree.ts). */
   #upstreamFor(room: string, origin: string): string {
     const { region, fanoutLimit, heartbeatMs } = this.#options;
-    const fresh = [...this.#nodes.values()]
-      .filter((n) => Date.now() - n.seen < heartbeatMs * 3 && n.heartbeat.state === 'serving')
-      .map((n) => n.heartbeat);
-    const relays = fresh
-      .filter((n) => n.kind === 'relay' && n.region === region)
-      .sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
-    if (relays.length === 0) return origin;
-    const edgesHere = fresh.filter(
-      (n) => n.kind === 'edge' && n.region === region && n.rooms.includes(room),
-    ).length;
-    const originRegion = this.#nodes.get(origin)?.heartbeat.region;
-    const viaRelay = originRegion === region ? edgesHere > fanoutLimit : edgesHere > 1;
-    if (!viaRelay) return origin;
-    // The same relay for a room on every edge of the region.
-    let hash = 0;
-    for (const ch of room) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
-    return relays[hash % relays.length]!.nodeId;
+    return upstreamFor({
+      room,
+      origin,
+      region,
+      nodes: this.#nodes.values(),
+      now: Date.now(),
+      staleAfterMs: heartbeatMs * 3,
+      fanoutLimit,
+    });
   }
 
   #onNodeDead(nodeId: string): void {

@@ -1,0 +1,58 @@
+import type { NodeReport } from '../../../control-plane/protocol/nats.ts';
+
+/** What a node last said of itself, and when this node heard it. */
+export interface HeardNode {
+  heartbeat: NodeReport;
+  seen: number;
+}
+
+export interface TreeInput {
+  room: string;
+  /** The node the stream originates on. */
+  origin: string;
+  /** The region of the edge deciding. */
+  region: string;
+  /** Every node as last heard (the origin included, when heard). */
+  nodes: Iterable<HeardNode>;
+  now: number;
+  /** A report older than this counts as gone (three heartbeat intervals). */
+  staleAfterMs: number;
+  /** In the origin's own region, edges beyond this many carrying the room go through a relay. */
+  fanoutLimit: number;
+}
+
+/**
+ * Where an edge takes a stream of `origin` from: the origin itself, or a relay of its
+ * region. A pure function of the nodes' reports, so every edge of a region decides alike:
+ * a stream from another region comes through the region's relay once more than one edge
+ * here carries the room; inside the origin's region, once more than `fanoutLimit` do.
+ * Without a live relay, or below those counts, straight from the origin. Every edge picks
+ * the same relay for a room (a hash of its name over the relays sorted by id).
+ */
+export function upstreamFor({
+  room,
+  origin,
+  region,
+  nodes,
+  now,
+  staleAfterMs,
+  fanoutLimit,
+}: TreeInput): string {
+  const heard = [...nodes];
+  const fresh = heard
+    .filter((n) => now - n.seen < staleAfterMs && n.heartbeat.state === 'serving')
+    .map((n) => n.heartbeat);
+  const relays = fresh
+    .filter((n) => n.kind === 'relay' && n.region === region)
+    .sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
+  if (relays.length === 0) return origin;
+  const edgesHere = fresh.filter(
+    (n) => n.kind === 'edge' && n.region === region && n.rooms.includes(room),
+  ).length;
+  const originRegion = heard.find((n) => n.heartbeat.nodeId === origin)?.heartbeat.region;
+  const viaRelay = originRegion === region ? edgesHere > fanoutLimit : edgesHere > 1;
+  if (!viaRelay) return origin;
+  let hash = 0;
+  for (const ch of room) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  return relays[hash % relays.length]!.nodeId;
+}
