@@ -7,6 +7,12 @@ import { NodeDead, NodeHeartbeat, type NodeReport, Subjects } from '../protocol/
 interface Entry {
   heartbeat: NodeReport;
   lastSeen: number;
+  /**
+   * When joins were placed here since this report, so a join storm spreads before the
+   * next heartbeat (which starts a new entry). Each counts for the hold time at most:
+   * joins that never connect must not make a node look full.
+   */
+  placements: number[];
 }
 
 /**
@@ -20,12 +26,6 @@ interface Entry {
  */
 export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
   readonly #nodes = new Map<string, Entry>();
-  /**
-   * When joins were placed on each node, so a join storm spreads before the next
-   * heartbeat. A placement counts until a heartbeat reports it or the hold time passes:
-   * joins that never connect must not make a node look full.
-   */
-  readonly #placements = new Map<string, number[]>();
   readonly #placementHoldMs: number;
   readonly #bus: Bus;
   readonly #directory: Directory;
@@ -56,7 +56,7 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
       const url = this.#trustedUrls ? (this.#trustedUrls.get(nodeId) ?? '') : hb.url;
       if (this.#trustedUrls && hb.kind === 'edge' && url === '' && !this.#nodes.has(nodeId))
         this.#logger.warn({ node: nodeId }, 'edge not in KASKADE_EDGE_URLS: tracked, never placed');
-      this.#nodes.set(nodeId, { heartbeat: { ...hb, nodeId, url }, lastSeen: Date.now() });
+      this.#nodes.set(nodeId, { heartbeat: { ...hb, nodeId, url }, lastSeen: Date.now(), placements: [] });
     });
     // Without NATS this replica hears nobody: that says nothing about the nodes. Stop
     // judging while away, and give every node a full timeout again on return.
@@ -94,20 +94,16 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
   placed(nodeId: string): void {
     const entry = this.#nodes.get(nodeId);
     if (!entry) return;
-    const times = this.#placements.get(nodeId) ?? [];
-    this.#placements.set(nodeId, times);
-    times.push(Date.now());
+    entry.placements.push(Date.now());
     this.#pendingPlacements(entry); // prunes, so the list stays as long as the hold allows
   }
 
-  /** Placements on the node not yet in its heartbeat and younger than the hold time. */
+  /** Placements on the node since its last heartbeat and younger than the hold time. */
   #pendingPlacements(entry: Entry): number {
-    const times = this.#placements.get(entry.heartbeat.nodeId);
-    if (!times) return 0;
-    const since = Math.max(entry.lastSeen, Date.now() - this.#placementHoldMs);
-    const stale = times.findIndex((t) => t > since);
-    times.splice(0, stale === -1 ? times.length : stale);
-    return times.length;
+    const since = Date.now() - this.#placementHoldMs;
+    const stale = entry.placements.findIndex((t) => t > since);
+    entry.placements.splice(0, stale === -1 ? entry.placements.length : stale);
+    return entry.placements.length;
   }
 
   async #sweep(): Promise<void> {
@@ -116,7 +112,6 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
     for (const [nodeId, entry] of this.#nodes) {
       if (now - entry.lastSeen <= this.#timeoutMs) continue;
       this.#nodes.delete(nodeId);
-      this.#placements.delete(nodeId);
       await this.#declareDead(nodeId, `no heartbeat for ${now - entry.lastSeen} ms`);
     }
   }
