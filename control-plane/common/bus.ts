@@ -83,7 +83,8 @@ export class Bus {
 
   /**
    * Connects to NATS as node `nodeId`; with a registry, the bus reports connectivity,
-   * RPC latency and failures there. The settings were checked by checkBusSettings.
+   * RPC latency and failures there. The settings were checked when the config loaded
+   * (busSettingsProblems).
    */
   static async connect(
     settings: BusSettings,
@@ -197,8 +198,9 @@ export class Bus {
 
   /**
    * Subscribes with validation: malformed messages are counted and dropped. The handler
-   * gets the sender from the subject's last token (undefined for subjects that carry
-   * none, such as node-dead, which only the control plane's credentials may publish).
+   * gets the sender from the subject's last token; a subject that carries none (node-dead,
+   * which only the control plane's credentials may publish) is read with
+   * `senderInSubject: false` and gives ''.
    */
   subscribe<S extends TSchema>(
     subject: string,

@@ -101,7 +101,7 @@ export const commonOptions = {
     option(Type.String({ ...SafeName, default: 'local' }), { env: 'KASKADE_REGION', description }),
   /**
    * How the process reaches the NATS bus: the servers, TLS and one kind of credential.
-   * Spread into a schema; loadBusSettings checks the combination.
+   * Spread into a schema; busSettingsProblems checks the combination.
    */
   nats: (urlDescription = 'NATS server(s), comma-separated, nats:// or tls://') => ({
     natsUrl: option(Type.String({ minLength: 1, pattern: '^(nats|tls)://[^,]+(,(nats|tls)://[^,]+)*$' }), {
@@ -337,12 +337,6 @@ export function busSettingsProblems(s: BusSettings): string[] {
       'the NATS bus needs credentials: KASKADE_NATS_USER and KASKADE_NATS_PASSWORD, KASKADE_NATS_CREDS_FILE or a client certificate (KASKADE_NATS_INSECURE=true allows none, for development only)',
     );
   return problems;
-}
-
-/** Throws ConfigError when the NATS settings of a loaded config do not hold together. */
-export function checkBusSettings(s: BusSettings): void {
-  const problems = busSettingsProblems(s);
-  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 /** A Redis CA file that cannot serve: given for a plain redis:// URL, or not readable. */

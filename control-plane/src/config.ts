@@ -1,6 +1,6 @@
 import type { Static } from 'typebox';
 import {
-  checkBusSettings,
+  busSettingsProblems,
   commonOptions,
   listenerProblems,
   loadEnvConfig,
@@ -118,8 +118,11 @@ export function loadControlPlaneConfig(
   if (!config.appJwtSecret && !config.appJwtPublicKey) {
     throw new ConfigError(['KASKADE_APP_JWT_SECRET or KASKADE_APP_JWT_PUBLIC_KEY is required']);
   }
-  checkBusSettings(config);
-  const problems = [...listenerProblems(config), ...redisCaProblems(config.redisUrl, config.redisCaFile)];
+  const problems = [
+    ...busSettingsProblems(config),
+    ...listenerProblems(config),
+    ...redisCaProblems(config.redisUrl, config.redisCaFile),
+  ];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

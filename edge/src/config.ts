@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Static } from 'typebox';
 import {
-  checkBusSettings,
+  busSettingsProblems,
   commonOptions,
   listenerProblems,
   loadEnvConfig,
@@ -204,13 +204,13 @@ export function loadEdgeConfig(env: Record<string, string | undefined> = process
       'KASKADE_REDIS_URL is required with KASKADE_NATS_URL (the mesh keeps its directory in Redis)',
     ]);
   }
-  if (config.natsUrl) checkBusSettings({ ...config, natsUrl: config.natsUrl });
   if (!config.jwtSecret && !config.jwtPublicKey) {
     throw new ConfigError([
       'KASKADE_JWT_SECRET or KASKADE_JWT_PUBLIC_KEY is required (join tokens must be verifiable)',
     ]);
   }
-  const portProblems = [
+  const problems = [
+    ...(config.natsUrl ? busSettingsProblems({ ...config, natsUrl: config.natsUrl }) : []),
     ...listenerProblems(config),
     ...redisCaProblems(config.redisUrl, config.redisCaFile),
     ...portRangeProblems([
@@ -225,6 +225,6 @@ export function loadEdgeConfig(env: Record<string, string | undefined> = process
         : []),
     ]),
   ];
-  if (portProblems.length > 0) throw new ConfigError(portProblems);
+  if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -1,6 +1,6 @@
 import type { Static } from 'typebox';
 import {
-  checkBusSettings,
+  busSettingsProblems,
   commonOptions,
   listenerProblems,
   loadEnvConfig,
@@ -48,12 +48,12 @@ export type RelayConfig = Static<typeof RelayConfigSchema>;
 export function loadRelayConfig(env: Record<string, string | undefined> = process.env): RelayConfig {
   const config = loadEnvConfig(RelayConfigSchema, env);
   const problems = [
+    ...busSettingsProblems(config),
     ...listenerProblems(config),
     ...portRangeProblems([
       { name: 'KASKADE_PIPE_PORT_MIN/MAX', min: config.pipePortMin, max: config.pipePortMax },
     ]),
   ];
   if (problems.length > 0) throw new ConfigError(problems);
-  checkBusSettings(config);
   return config;
 }
