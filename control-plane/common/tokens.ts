@@ -36,10 +36,16 @@ async function importKeySet(secret: string | undefined, publicKeyPem: string | u
   return { secret: secret ? new TextEncoder().encode(secret) : undefined, publicKey };
 }
 
-/** A signature that did not match this generation's key: the next generation may still match. */
+/** A generation of keys holds none for the token's algorithm (the next generation may). */
+class AlgorithmNotAccepted extends KaskadeError {
+  constructor(alg: string | undefined) {
+    super('UNAUTHORIZED', `token algorithm ${alg} is not accepted here`);
+  }
+}
+
+/** A signature that did not match this generation's keys: the next generation may still match. */
 const wrongKey = (error: unknown) =>
-  error instanceof errors.JWSSignatureVerificationFailed ||
-  (error instanceof KaskadeError && error.message.startsWith('token algorithm'));
+  error instanceof errors.JWSSignatureVerificationFailed || error instanceof AlgorithmNotAccepted;
 
 export interface VerifierOptions {
   /**
@@ -78,7 +84,7 @@ export class TokenVerifier {
           async (header) => {
             if (header.alg === 'HS256' && keys.secret) return keys.secret;
             if (header.alg === 'ES256' && keys.publicKey) return keys.publicKey;
-            throw new KaskadeError('UNAUTHORIZED', `token algorithm ${header.alg} is not accepted here`);
+            throw new AlgorithmNotAccepted(header.alg);
           },
           { audience: TOKEN_AUDIENCE, requiredClaims: ['exp', 'sub'] },
         );
