@@ -249,7 +249,7 @@ export class SignalingSession {
 
   #onMessage(raw: Buffer, isBinary: boolean): void {
     // Frames still arriving after we closed are not read.
-    if (this.#socket.readyState !== this.#socket.OPEN) return;
+    if (this.#disconnected) return;
     if (!this.#participant && ++this.#messagesBeforeJoin > this.context.limits.maxMessagesBeforeJoin) {
       this.#logger.debug('socket closed: too many messages before join');
       this.context.metrics.refused('before_join');
@@ -353,7 +353,7 @@ export class SignalingSession {
   }
 
   #write(frame: ResponseFrame | NotificationFrame): void {
-    if (this.#socket.readyState !== this.#socket.OPEN) return;
+    if (this.#disconnected) return;
     this.#socket.send(JSON.stringify(frame));
     // A client that stops reading would otherwise make the edge hold everything sent to it.
     if (this.#socket.bufferedAmount > this.context.limits.maxBufferedBytes) {
@@ -367,7 +367,7 @@ export class SignalingSession {
   }
 
   #close(code: number, reason: string): void {
-    if (this.#socket.readyState === this.#socket.OPEN) this.#socket.close(code, reason);
+    if (!this.#disconnected) this.#socket.close(code, reason);
   }
 
   #onClose(): void {
