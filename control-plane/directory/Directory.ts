@@ -39,8 +39,10 @@ const keys = (room: string) => ({
  */
 const ROOMS = 'kaskade:room-index';
 const nodeRoomsKey = (nodeId: string) => `kaskade:node:{${nodeId}}:rooms`;
-/** A used token id; its own hash tag, so token keys spread over a cluster. */
-// The jti is the application's or the control plane's string: hashed, it is key-safe and bounded.
+/**
+ * A used token id, under its own hash tag so token keys spread over a cluster. The jti
+ * is the application's or the control plane's string: hashed, it is key-safe and bounded.
+ */
 const usedTokenKey = (jti: string) =>
   `kaskade:token:{${createHash('sha256').update(jti).digest('hex')}}:used`;
 

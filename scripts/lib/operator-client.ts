@@ -6,16 +6,19 @@ export function operatorFetch(baseUrl: string, token: string, path: string): Pro
   return fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
 }
 
-/** GET `path` of an operator API as JSON; throws on any answer but 2xx. */
-export async function operatorJson<T>(baseUrl: string, token: string, path: string): Promise<T> {
+/** GET `path` of an operator API; throws on any answer but 2xx. */
+async function operatorGet(baseUrl: string, token: string, path: string): Promise<Response> {
   const response = await operatorFetch(baseUrl, token, path);
   if (!response.ok) throw new Error(`GET ${baseUrl}${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
+  return response;
 }
 
-/** GET `path` of an operator API as text (e.g. /metrics); throws on any answer but 2xx. */
+/** GET `path` of an operator API as JSON. */
+export async function operatorJson<T>(baseUrl: string, token: string, path: string): Promise<T> {
+  return (await (await operatorGet(baseUrl, token, path)).json()) as T;
+}
+
+/** GET `path` of an operator API as text (e.g. /metrics). */
 export async function operatorText(baseUrl: string, token: string, path: string): Promise<string> {
-  const response = await operatorFetch(baseUrl, token, path);
-  if (!response.ok) throw new Error(`GET ${baseUrl}${path}: ${response.status} ${await response.text()}`);
-  return response.text();
+  return (await operatorGet(baseUrl, token, path)).text();
 }
