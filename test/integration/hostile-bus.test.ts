@@ -6,11 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bus, connectionOptions } from '../../control-plane/common/bus.ts';
 import type { BusSettings } from '../../control-plane/common/env-config.ts';
 import { issueToken } from '../../control-plane/common/tokens.ts';
-import { type NodeHeartbeat, RoomEvent, Subjects } from '../../control-plane/protocol/nats.ts';
+import { RoomEvent, Subjects } from '../../control-plane/protocol/nats.ts';
 import type { Grants } from '../../control-plane/protocol/token.ts';
 import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import { type LocalMesh, type MeshEdge, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
 import { eventually } from '../helpers/edge.ts';
+import { heartbeat } from '../helpers/heartbeats.ts';
 import { nodeView } from '../helpers/mesh.ts';
 import { metricValue, scrapeMetric } from '../helpers/metrics.ts';
 
@@ -72,23 +73,7 @@ async function attacker(settings: BusSettings, name: string) {
 /** A node's own credentials (what an attacker holding them could use). */
 const credentialsOf = (id: string) => mesh.nats!.settingsFor(id);
 
-function heartbeat(url: string): NodeHeartbeat {
-  return {
-    kind: 'edge',
-    region: 'eu',
-    url,
-    state: 'serving',
-    workers: 1,
-    participants: 0,
-    consumers: 0,
-    producers: 0,
-    load: 0,
-    bitrateBps: { in: 0, out: 0 },
-    capacity: 100_000,
-    rooms: [ROOM],
-    ts: Date.now(),
-  };
-}
+const forgedHeartbeat = (url: string) => heartbeat({ url, capacity: 100_000, rooms: [ROOM], ts: Date.now() });
 
 async function placements(count: number): Promise<string[]> {
   const urls: string[] = [];
@@ -199,7 +184,7 @@ describe('an attacker on the NATS bus of a running mesh', () => {
   it('a forged heartbeat for a new node id is refused; placement never hands out its URL', async () => {
     const { nc, refusals } = await attacker(credentialsOf('edge-us-2'), 'edge-us-2');
     const subject = Subjects.heartbeat('edge-eu-9');
-    const timer = setInterval(() => nc.publish(subject, JSON.stringify(heartbeat(ATTACKER_URL))), 100);
+    const timer = setInterval(() => nc.publish(subject, JSON.stringify(forgedHeartbeat(ATTACKER_URL))), 100);
     try {
       await eventually(() => expect(refusals.join('\n')).toContain(`Publish to "${subject}"`));
       const urls = await placements(10);
@@ -218,8 +203,8 @@ describe('an attacker on the NATS bus of a running mesh', () => {
     const subject = Subjects.heartbeat('edge-eu-2');
     // Claims an idle edge-eu-2 at the attacker's URL, many times a second.
     const timer = setInterval(() => {
-      other.nc.publish(subject, JSON.stringify(heartbeat(ATTACKER_URL)));
-      own.nc.publish(subject, JSON.stringify(heartbeat(ATTACKER_URL)));
+      other.nc.publish(subject, JSON.stringify(forgedHeartbeat(ATTACKER_URL)));
+      own.nc.publish(subject, JSON.stringify(forgedHeartbeat(ATTACKER_URL)));
     }, 50);
     try {
       await eventually(() => expect(other.refusals.join('\n')).toContain(`Publish to "${subject}"`));

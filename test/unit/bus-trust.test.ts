@@ -8,6 +8,7 @@ import { place } from '../../control-plane/src/placement.ts';
 import { STAGE_SOURCES, stageGrants } from '../../edge/src/rtc/Participant.ts';
 import { loadRelayConfig } from '../../relay/src/config.ts';
 import { busPermissions, natsServerConfig } from '../../scripts/lib/nats-auth.ts';
+import { heartbeat } from '../helpers/heartbeats.ts';
 
 /** NATS subject matching: `*` one token, `>` the rest. */
 function matches(pattern: string, subject: string): boolean {
@@ -194,22 +195,7 @@ describe('trusted edge URLs', () => {
 
 describe('placement hands out trusted URLs only', () => {
   it('an edge without one (not in KASKADE_EDGE_URLS) is never placed, however idle it claims to be', () => {
-    const node = (nodeId: string, url: string, load: number) => ({
-      nodeId,
-      kind: 'edge' as const,
-      region: 'eu',
-      url,
-      state: 'serving' as const,
-      workers: 1,
-      participants: 0,
-      consumers: 0,
-      producers: 0,
-      load,
-      bitrateBps: { in: 0, out: 0 },
-      capacity: 100,
-      rooms: [],
-      ts: 0,
-    });
+    const node = (nodeId: string, url: string, load: number) => ({ ...heartbeat({ url, load }), nodeId });
     const nodes = [node('unlisted', '', 0), node('listed', 'https://eu1.example.org', 0.9)];
     const placement = place({ nodes, roomNodes: new Set(['unlisted']), region: 'eu' });
     expect(placement).toMatchObject({ ok: true, node: { nodeId: 'listed' } });

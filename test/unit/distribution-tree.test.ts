@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeReport } from '../../control-plane/protocol/nats.ts';
 import { type HeardNode, upstreamFor } from '../../edge/src/routing/distributionTree.ts';
+import { heartbeat } from '../helpers/heartbeats.ts';
 
 const NOW = 1_000_000;
 
@@ -11,23 +12,7 @@ function node(
   rooms: string[] = [],
   extra: Partial<NodeReport> = {},
 ): HeardNode {
-  const heartbeat: NodeReport = {
-    nodeId,
-    kind,
-    region,
-    url: '',
-    state: 'serving',
-    workers: 1,
-    participants: 0,
-    consumers: 0,
-    producers: 0,
-    load: 0,
-    bitrateBps: { in: 0, out: 0 },
-    capacity: 100,
-    rooms,
-    ts: NOW,
-  };
-  return { heartbeat: { ...heartbeat, ...extra }, seen: NOW };
+  return { heartbeat: { ...heartbeat({ kind, region, rooms, ts: NOW }), nodeId, ...extra }, seen: NOW };
 }
 
 const decide = (nodes: HeardNode[], region: string, fanoutLimit = 4, room = 'r') =>
