@@ -107,6 +107,12 @@ export const Requests = {
         rtpCapabilities: RtpCapabilitiesSchema,
         /** The client is coming back after losing its connection (counted, nothing else changes). */
         reconnect: Type.Optional(Type.Boolean()),
+        /**
+         * The participant id this client had in the room (a reconnect or a migration). Kept
+         * only when the directory still gives the token's identity to that participant id,
+         * so others see the same participant carry on, not a leave and a join.
+         */
+        resume: Type.Optional(Id),
       },
       { additionalProperties: false },
     ),
@@ -261,6 +267,22 @@ export const Notifications = {
   roleChanged: Type.Object({ participantId: Id, role: Role, grants: Type.Optional(Grants) }),
   /** The loudest participant of the room, or null in silence. */
   activeSpeaker: Type.Object({ participantId: Type.Union([Id, Type.Null()]) }),
+  /**
+   * The stream now reaches this edge over another path (make-before-break): consume it
+   * again, switch to the new consumer once it receives, then close the old one. The edge
+   * closes the old consumer itself after a deadline.
+   */
+  streamMoved: Type.Object({ producerId: Id }),
+  /**
+   * This edge is draining: join the room again at `url` with `token` (and `resume` set to
+   * this participant's id), publish and subscribe there, and only then leave this edge.
+   * This edge closes the session at its deadline, `deadlineMs` from now.
+   */
+  migrate: Type.Object({
+    url: Type.String({ maxLength: 2048 }),
+    token: Type.String({ minLength: 1, maxLength: 8192 }),
+    deadlineMs: Type.Integer({ minimum: 0 }),
+  }),
 } as const satisfies Record<string, TSchema>;
 
 export type NotificationName = keyof typeof Notifications;

@@ -64,6 +64,8 @@ export class Mesh {
   readonly #joinWrites = new Map<string, Promise<unknown>>();
   /** What every node last said of itself, for choosing where a stream comes from. */
   readonly #nodes = new Map<string, { heartbeat: NodeReport; seen: number }>();
+  /** Nodes not to take media from (see TreeInput.unavailable). */
+  readonly #unavailable = new Set<string>();
 
   constructor(options: MeshOptions) {
     this.#options = options;
@@ -246,14 +248,13 @@ export class Mesh {
 
   /** Where this edge takes a stream of `origin` from, by the tree rule (distributionTree.ts). */
   #upstreamFor(room: string, origin: string): string {
-    const { region, fanoutLimit, heartbeatMs } = this.#options;
+    const { region, fanoutLimit } = this.#options;
     return upstreamFor({
       room,
       origin,
       region,
-      nodes: this.#nodes.values(),
-      now: Date.now(),
-      staleAfterMs: heartbeatMs * 3,
+      nodes: [...this.#nodes.values()].map((n) => n.heartbeat),
+      unavailable: this.#unavailable,
       fanoutLimit,
     });
   }

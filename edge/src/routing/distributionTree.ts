@@ -1,22 +1,18 @@
 import type { NodeReport } from '../../../control-plane/protocol/nats.ts';
 
-/** What a node last said of itself, and when this node heard it. */
-export interface HeardNode {
-  heartbeat: NodeReport;
-  seen: number;
-}
-
 export interface TreeInput {
   room: string;
   /** The node the stream originates on. */
   origin: string;
   /** The region of the edge deciding. */
   region: string;
-  /** Every node as last heard (the origin included, when heard). */
-  nodes: Iterable<HeardNode>;
-  now: number;
-  /** A report older than this counts as gone (three heartbeat intervals). */
-  staleAfterMs: number;
+  /** Every node as last heard (the origin included, when heard), however long ago. */
+  nodes: Iterable<NodeReport>;
+  /**
+   * Nodes not to take media from: declared dead, or suspect because a pipe from them went
+   * silent. A late heartbeat is not among them: the bus says nothing about the media path.
+   */
+  unavailable: ReadonlySet<string>;
   /** In the origin's own region, edges beyond this many carrying the room go through a relay. */
   fanoutLimit: number;
 }
@@ -29,19 +25,9 @@ export interface TreeInput {
  * Without a live relay, or below those counts, straight from the origin. Every edge picks
  * the same relay for a room (a hash of its name over the relays sorted by id).
  */
-export function upstreamFor({
-  room,
-  origin,
-  region,
-  nodes,
-  now,
-  staleAfterMs,
-  fanoutLimit,
-}: TreeInput): string {
+export function upstreamFor({ room, origin, region, nodes, unavailable, fanoutLimit }: TreeInput): string {
   const heard = [...nodes];
-  const fresh = heard
-    .filter((n) => now - n.seen < staleAfterMs && n.heartbeat.state === 'serving')
-    .map((n) => n.heartbeat);
+  const fresh = heard.filter((n) => !unavailable.has(n.nodeId) && n.state === 'serving');
   const relays = fresh
     .filter((n) => n.kind === 'relay' && n.region === region)
     .sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
@@ -49,7 +35,7 @@ export function upstreamFor({
   const edgesHere = fresh.filter(
     (n) => n.kind === 'edge' && n.region === region && n.rooms.includes(room),
   ).length;
-  const originRegion = heard.find((n) => n.heartbeat.nodeId === origin)?.heartbeat.region;
+  const originRegion = heard.find((n) => n.nodeId === origin)?.region;
   const viaRelay = originRegion === region ? edgesHere > fanoutLimit : edgesHere > 1;
   if (!viaRelay) return origin;
   let hash = 0;
