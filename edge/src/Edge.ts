@@ -73,7 +73,11 @@ export class Edge {
       iceConsentTimeoutSeconds: config.iceConsentTimeoutSeconds,
       logger,
     });
-    const rooms = new RoomManager(pool, config.roomEmptyGraceMs, logger);
+    const rooms = new RoomManager(
+      pool,
+      { emptyGraceMs: config.roomEmptyGraceMs, moveDeadlineMs: config.moveDeadlineMs },
+      logger,
+    );
     const registry = createMetricsRegistry({ node: config.nodeId, region: config.region, kind: 'edge' });
     const metrics = new EdgeMetrics(registry, rooms);
     const media = new MediaMetrics({
@@ -121,6 +125,7 @@ export class Edge {
           heartbeatMs: config.heartbeatMs,
           resyncMs: config.resyncMs,
           pipeLingerMs: config.pipeLingerMs,
+          moveDeadlineMs: config.moveDeadlineMs,
           listenIp: config.rtcListenIp,
           announcedAddress: config.rtcAnnouncedAddress,
           pipePortRange: { min: config.pipePortMin, max: config.pipePortMax },

@@ -183,6 +183,11 @@ export const EdgeConfigSchema = Type.Object({
     description: 'how often each room is compared with the directory (repairs missed events)',
   }),
   pipeLingerMs: commonOptions.pipeLingerMs(),
+  moveDeadlineMs: option(Type.Integer({ minimum: 100, maximum: 60_000, default: 4000 }), {
+    env: 'KASKADE_MOVE_DEADLINE_MS',
+    description:
+      "how long viewers get to switch to a stream's new path (make-before-break) before the old one closes",
+  }),
   fanoutLimit: option(Type.Integer({ minimum: 1, maximum: 1000, default: 4 }), {
     env: 'KASKADE_FANOUT_LIMIT',
     description: "edges of the origin's own region fed straight from it before a relay takes over",

@@ -29,6 +29,8 @@ export interface MeshOptions {
   heartbeatMs: number;
   resyncMs: number;
   pipeLingerMs: number;
+  /** How long viewers get to move to a stream's new path; links to a dead node close after it. */
+  moveDeadlineMs: number;
   listenIp: string;
   announcedAddress?: string;
   /** UDP ports pipe transports take theirs from. */
@@ -51,6 +53,9 @@ export interface MeshOptions {
  * subscribe before reading it; a periodic resync repairs what a NATS or Redis outage
  * made anyone miss.
  */
+/** How long a node whose pipe went silent is kept out of the tree (unless declared dead first). */
+const SUSPECT_FOR_MS = 15_000;
+
 export class Mesh {
   readonly relay: Relay;
   state: NodeState = 'serving';
@@ -64,8 +69,11 @@ export class Mesh {
   readonly #joinWrites = new Map<string, Promise<unknown>>();
   /** What every node last said of itself, for choosing where a stream comes from. */
   readonly #nodes = new Map<string, { heartbeat: NodeReport; seen: number }>();
-  /** Nodes not to take media from (see TreeInput.unavailable). */
-  readonly #unavailable = new Set<string>();
+  /** Nodes not to take media from (see TreeInput.unavailable), each until its timer lets it back. */
+  readonly #unavailable = new Map<string, NodeJS.Timeout>();
+  /** Streams being moved to another upstream now, by room and stream. */
+  readonly #rerouting = new Set<string>();
+  #rehomeTimer: NodeJS.Timeout | undefined;
 
   constructor(options: MeshOptions) {
     this.#options = options;
@@ -95,9 +103,10 @@ export class Mesh {
     bus.subscribe(Subjects.nodeDead, NodeDead, ({ nodeId }) => this.#onNodeDead(nodeId), {
       senderInSubject: false,
     });
-    bus.subscribe(Subjects.heartbeat('*'), NodeHeartbeat, (heartbeat, nodeId) =>
-      this.#nodes.set(nodeId, { heartbeat: { ...heartbeat, nodeId }, seen: Date.now() }),
-    );
+    bus.subscribe(Subjects.heartbeat('*'), NodeHeartbeat, (heartbeat, nodeId) => {
+      this.#nodes.set(nodeId, { heartbeat: { ...heartbeat, nodeId }, seen: Date.now() });
+      this.#scheduleRehome(); // a relay appeared, an edge took or left a room: the tree may change
+    });
     bus.onConnectionChange({ back: () => void this.#resyncAll() });
     directory.redis.on('ready', () => void this.#republishAll());
     this.#timers.push(setInterval(() => this.#heartbeat(), this.#options.heartbeatMs));
@@ -113,6 +122,8 @@ export class Mesh {
 
   async close(): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer);
+    clearTimeout(this.#rehomeTimer);
+    for (const timer of this.#unavailable.values()) clearTimeout(timer);
     await Promise.allSettled(this.#pendingWrites); // a closing room's last writes go out first
     this.relay.close();
     for (const unsubscribe of this.#unsubscribe.values()) unsubscribe();
@@ -206,6 +217,7 @@ export class Mesh {
         }
       },
       release: (producerId: string) => this.relay.release(name, producerId),
+      retire: (copy) => this.relay.retire(copy),
       setDemand: (producerId: string, wanted: boolean) => this.relay.setDemand(name, producerId, wanted),
       close: () => {
         this.#unsubscribe.get(name)?.();
@@ -254,39 +266,89 @@ export class Mesh {
       origin,
       region,
       nodes: [...this.#nodes.values()].map((n) => n.heartbeat),
-      unavailable: this.#unavailable,
+      unavailable: new Set(this.#unavailable.keys()),
       fanoutLimit,
     });
   }
 
   #onNodeDead(nodeId: string): void {
     this.#nodes.delete(nodeId);
+    this.#setAvailable(nodeId);
     if (nodeId === this.#options.nodeId) return;
     this.#logger.warn(
       { deadNode: nodeId },
       'node declared dead: dropping its participants, streams and links',
     );
     for (const room of this.#options.rooms.openRooms()) room.removeNode(nodeId);
-    this.relay.closeNode(nodeId);
+    // Streams it relayed move first (make-before-break); its links close once they had time to.
+    this.#rehome();
+    const timer = setTimeout(() => this.relay.closeNode(nodeId), this.#options.moveDeadlineMs + 1000);
+    this.#timers.push(timer);
+  }
+
+  /** A pipe from the node went silent: take nothing from it for a while, and move what it carried. */
+  #onSuspect(nodeId: string): void {
+    this.#logger.warn({ node: nodeId }, 'pipe from node went silent: moving its streams');
+    clearTimeout(this.#unavailable.get(nodeId));
+    this.#unavailable.set(
+      nodeId,
+      setTimeout(() => {
+        this.#setAvailable(nodeId);
+        this.#scheduleRehome();
+      }, SUSPECT_FOR_MS),
+    );
+    this.#rehome();
+  }
+
+  #setAvailable(nodeId: string): void {
+    clearTimeout(this.#unavailable.get(nodeId));
+    this.#unavailable.delete(nodeId);
+  }
+
+  #scheduleRehome(): void {
+    if (this.#rehomeTimer) return;
+    this.#rehomeTimer = setTimeout(() => {
+      this.#rehomeTimer = undefined;
+      this.#rehome();
+    }, 100);
   }
 
   /**
-   * The tree follows the room: a copy taken from another upstream than the one the
-   * tree names now (a relay appeared, a second edge of the region joined the room) is
-   * dropped; its viewers' clients take the stream again, over the new path.
+   * The tree follows the room, make-before-break: a copy taken from another upstream
+   * than the one the tree names now (a relay appeared or became unavailable, a second
+   * edge of the region took the room) is fetched again over the new path; once that
+   * carries media, viewers move to it and the old copy closes after them. If the new
+   * path fails the current one stays, and the next pass tries again. A copy nobody
+   * watches just goes.
    */
   #rehome(): void {
-    for (const link of this.relay.links()) {
-      for (const copy of link.copies.values()) {
-        const { originNode, upstream } = copy.appData as { originNode: string; upstream: string };
-        if (this.#upstreamFor(link.room, originNode) !== upstream) {
-          this.#logger.info(
-            { room: link.room, producer: copy.id, from: upstream },
-            're-homing a piped stream',
-          );
-          copy.close();
-        }
+    for (const copy of this.relay.copies()) {
+      const { room: name, streamId, originNode, upstream } = copy.appData;
+      const via = this.#upstreamFor(name, originNode);
+      const key = `${name}\u0000${streamId}`;
+      const room = this.#options.rooms.get(name);
+      if (via === upstream || this.#rerouting.has(key) || !room) continue;
+      const viewing = room.remoteStreamViewing(streamId);
+      if (!viewing.watched) {
+        this.relay.retire(copy);
+        continue;
       }
+      if (viewing.moving) continue; // its viewers are still on their way from an earlier move
+      this.#rerouting.add(key);
+      this.#logger.info(
+        { room: name, producer: streamId, from: upstream, to: via },
+        're-homing a piped stream',
+      );
+      this.relay
+        .reroute(name, originNode, streamId, via)
+        .then((fresh) => (room.closed ? this.relay.retire(fresh) : room.moveRemoteStream(streamId, fresh)))
+        .catch((err: unknown) =>
+          this.#logger.warn(
+            { err, room: name, producer: streamId, to: via },
+            're-homing failed; keeping the current path',
+          ),
+        )
+        .finally(() => this.#rerouting.delete(key));
     }
   }
 

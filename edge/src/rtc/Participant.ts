@@ -17,7 +17,11 @@ import type {
   StreamInfo,
 } from '../../../control-plane/protocol/signaling.ts';
 import type { Grants } from '../../../control-plane/protocol/token.ts';
+import type { ViewerAppData, ViewerConsumer } from './RemoteFeeds.ts';
 import type { RoomRouter } from './RoomRouter.ts';
+
+/** A viewer holds at most this many consumers of one stream: the current one and those it moves from. */
+const MAX_CONSUMERS_PER_STREAM = 3;
 
 type MediaTransport =
   | types.WebRtcTransport<{ direction: Direction }>
@@ -43,9 +47,10 @@ export type LeaveReason = 'left' | 'disconnected' | 'replaced' | 'room-closed' |
 /** What a participant needs from its room: finding streams and bringing them to its router. */
 export interface StreamDirectory {
   stream(producerId: string): { info: StreamInfo } | undefined;
-  bringToRouter(producerId: string, router: RoomRouter): Promise<void>;
-  consumerOpened(consumer: types.Consumer): void;
-  consumerClosed(consumer: types.Consumer): void;
+  /** Answers the id the stream has on that router (a remote stream's current copy). */
+  bringToRouter(producerId: string, router: RoomRouter): Promise<string>;
+  consumerOpened(consumer: ViewerConsumer): void;
+  consumerClosed(consumer: ViewerConsumer): void;
 }
 
 interface ParticipantEvents {
@@ -85,7 +90,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   readonly #directory: StreamDirectory;
   readonly #transports = new Map<string, MediaTransport>();
   readonly #producers = new Map<string, types.Producer<{ source: Source }>>();
-  readonly #consumers = new Map<string, types.Consumer>();
+  readonly #consumers = new Map<string, ViewerConsumer>();
   #closed = false;
 
   constructor(init: ParticipantInit) {
@@ -262,17 +267,23 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (!stream || stream.info.participantId === this.id) {
       throw new KaskadeError('NOT_FOUND', `no stream ${producerId} to consume`);
     }
-    if ([...this.#consumers.values()].some((c) => c.producerId === producerId)) {
+    // While a stream moves to a new copy the viewer holds the old consumer and the new one.
+    const ofStream = [...this.#consumers.values()].filter((c) => c.appData.streamId === producerId);
+    if (ofStream.length >= MAX_CONSUMERS_PER_STREAM) {
       throw new KaskadeError('CONFLICT', `stream ${producerId} is consumed already`);
     }
-    await this.#directory.bringToRouter(producerId, this.router);
-    if (!this.router.router.canConsume({ producerId, rtpCapabilities: this.#rtpCapabilities })) {
+    const localId = await this.#directory.bringToRouter(producerId, this.router);
+    if (ofStream.some((c) => c.producerId === localId)) {
+      throw new KaskadeError('CONFLICT', `stream ${producerId} is consumed already`);
+    }
+    if (!this.router.router.canConsume({ producerId: localId, rtpCapabilities: this.#rtpCapabilities })) {
       throw new KaskadeError('BAD_REQUEST', `the client cannot decode stream ${producerId}`);
     }
-    const consumer = await transport.consume({
-      producerId,
+    const consumer = await transport.consume<ViewerAppData>({
+      producerId: localId,
       rtpCapabilities: this.#rtpCapabilities,
       paused: true, // resumed by the client once its track exists, so no keyframe is lost
+      appData: { streamId: producerId, participantId: this.id },
     });
     this.#assertOpen(consumer);
     // Its producer may have gone in the same breath (a pipe moved): say so, the client retries.
@@ -321,7 +332,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.observer.emit('close', reason);
   }
 
-  #trackConsumer(consumer: types.Consumer): void {
+  #trackConsumer(consumer: ViewerConsumer): void {
     const id = consumer.id;
     this.#consumers.set(id, consumer);
     this.#directory.consumerOpened(consumer);

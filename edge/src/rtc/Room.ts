@@ -15,13 +15,14 @@ import type {
 import type { JoinClaims } from '../../../control-plane/protocol/token.ts';
 import { mediaCodecs } from '../../../relay/src/codecs.ts';
 import { type LeaveReason, Participant, type StreamDirectory } from './Participant.ts';
+import { type FeedSource, RemoteFeeds, type ViewerConsumer } from './RemoteFeeds.ts';
 import type { RoomRouter } from './RoomRouter.ts';
 import type { WorkerPool } from './WorkerPool.ts';
 
 interface Stream {
   info: StreamInfo;
-  /** The router holding the producer (or this node's copy of it); none yet for a remote stream. */
-  router: RoomRouter | undefined;
+  /** The router holding the local producer (remote streams reach the home router through RemoteFeeds). */
+  router?: RoomRouter;
   /** The local producer, for streams that originate on this node. */
   producer?: types.Producer;
   /** The origin node, for streams that originate elsewhere. */
@@ -32,7 +33,7 @@ interface Stream {
  * What a room tells the rest of the mesh, and asks of it. Implemented by the
  * routing layer; a room on a node without a mesh has none.
  */
-export interface RoomLink {
+export interface RoomLink extends FeedSource {
   participantJoined(participant: ParticipantInfo): void;
   participantLeft(participantId: string): void;
   streamAdded(stream: StreamInfo): void;
@@ -45,12 +46,6 @@ export interface RoomLink {
    * (no `by`) announced by that node once applied.
    */
   roleChanged(participantId: string, role: Role, by: string | undefined): void;
-  /** A copy of a remote stream on the room's home router. */
-  fetch(producerId: string, originNode: string): Promise<types.Producer>;
-  /** Nobody here consumes a remote stream any more. */
-  release(producerId: string): void;
-  /** Whether anyone here watches a remote stream (all paused: pause it upstream). */
-  setDemand(producerId: string, wanted: boolean): Promise<void>;
   /** The room closed on this node. */
   close(): void;
 }
@@ -58,6 +53,8 @@ export interface RoomLink {
 export interface RoomOptions {
   pool: WorkerPool;
   emptyGraceMs: number;
+  /** How long viewers get to move to a stream's new copy before the old one closes. */
+  moveDeadlineMs: number;
   logger: Logger;
 }
 
@@ -80,9 +77,7 @@ export class Room implements StreamDirectory {
   #speakerObserver!: types.ActiveSpeakerObserver;
   #activeSpeaker: string | null = null;
   readonly #remoteParticipants = new Map<string, RemoteParticipant>();
-  /** Local consumers per remote stream, so an unwatched copy is released and an unwanted one paused upstream. */
-  readonly #remoteConsumers = new Map<string, Set<types.Consumer>>();
-  readonly #demand = new Map<string, { wanted: boolean; timer: NodeJS.Timeout | undefined }>();
+  readonly #feeds: RemoteFeeds;
   #link: RoomLink | undefined;
   /** Lecture mode: presence only for the stage, a count for everyone (any lecture token turns it on). */
   #lecture = false;
@@ -99,6 +94,13 @@ export class Room implements StreamDirectory {
     this.name = name;
     this.#options = options;
     this.#logger = options.logger.child({ room: name });
+    this.#feeds = new RemoteFeeds({
+      source: () => this.#link,
+      tellMoved: (participantId, streamId) =>
+        this.#participants.get(participantId)?.notify('streamMoved', { producerId: streamId }),
+      moveDeadlineMs: options.moveDeadlineMs,
+      logger: this.#logger,
+    });
   }
 
   static async create(name: string, options: RoomOptions): Promise<Room> {
@@ -155,6 +157,19 @@ export class Room implements StreamDirectory {
   /** The router other nodes' pipe links attach to. */
   get homeRouter(): types.Router {
     return this.#routers[0]!.router;
+  }
+
+  /**
+   * Makes `copy` (a copy of remote stream `producerId` that already receives, over the
+   * path the tree names now) the one viewers take; viewers of the previous copy move.
+   */
+  moveRemoteStream(producerId: string, copy: types.Producer): void {
+    this.#feeds.move(producerId, copy);
+  }
+
+  /** Whether a local viewer watches a remote stream, and whether one is still moving to a new copy. */
+  remoteStreamViewing(producerId: string): { watched: boolean; moving: boolean } {
+    return { watched: this.#feeds.watched(producerId), moving: this.#feeds.moving(producerId) };
   }
 
   /** A stream that originates here, on the home router (brought there if needed), for the relay. */
@@ -301,7 +316,8 @@ export class Room implements StreamDirectory {
   addRemoteStream(remote: RemoteStream): void {
     if (this.#streams.has(remote.producerId)) return;
     const { node, ...info } = remote;
-    this.#streams.set(remote.producerId, { info, router: undefined, node });
+    this.#streams.set(remote.producerId, { info, node });
+    this.#feeds.add(remote.producerId, node);
     this.#notifyAll('streamAdded', info, (p) => p.grants.subscribe);
   }
 
@@ -309,7 +325,7 @@ export class Room implements StreamDirectory {
     const stream = this.#streams.get(producerId);
     if (!stream?.node) return;
     this.#streams.delete(producerId);
-    this.#remoteConsumers.delete(producerId);
+    this.#feeds.remove(producerId);
     this.#notifyAll('streamClosed', { producerId });
   }
 
@@ -326,54 +342,12 @@ export class Room implements StreamDirectory {
     for (const p of this.remoteParticipants()) if (p.node === nodeId) this.removeRemoteParticipant(p.id);
   }
 
-  consumerOpened(consumer: types.Consumer): void {
-    const { producerId } = consumer;
-    if (!this.#streams.get(producerId)?.node) return;
-    const consumers = this.#remoteConsumers.get(producerId) ?? new Set();
-    this.#remoteConsumers.set(producerId, consumers);
-    consumers.add(consumer);
-    consumer.observer.on('pause', () => this.#demandChanged(producerId));
-    consumer.observer.on('resume', () => this.#demandChanged(producerId));
+  consumerOpened(consumer: ViewerConsumer): void {
+    this.#feeds.consumerOpened(consumer);
   }
 
-  consumerClosed(consumer: types.Consumer): void {
-    const consumers = this.#remoteConsumers.get(consumer.producerId);
-    if (!consumers?.delete(consumer)) return;
-    if (consumers.size > 0) {
-      this.#demandChanged(consumer.producerId);
-      return;
-    }
-    this.#remoteConsumers.delete(consumer.producerId);
-    // A pending decision about the old viewers must not act on the next ones.
-    clearTimeout(this.#demand.get(consumer.producerId)?.timer);
-    this.#demand.delete(consumer.producerId);
-    this.#link?.release(consumer.producerId);
-  }
-
-  /**
-   * Demand-driven pipes: when every local viewer of a remote stream has paused it
-   * (for a moment, so a quick toggle costs nothing), the stream is paused upstream;
-   * when one wants it again it is resumed there, and the viewers get a key frame.
-   */
-  #demandChanged(producerId: string): void {
-    const demand = this.#demand.get(producerId) ?? { wanted: true, timer: undefined };
-    this.#demand.set(producerId, demand);
-    clearTimeout(demand.timer);
-    demand.timer = setTimeout(() => {
-      const consumers = this.#remoteConsumers.get(producerId);
-      if (!consumers || this.#closed || this.#demand.get(producerId) !== demand) return;
-      const wanted = [...consumers].some((c) => !c.paused);
-      if (wanted === demand.wanted) return;
-      demand.wanted = wanted;
-      this.#link
-        ?.setDemand(producerId, wanted)
-        .then(() => {
-          if (!wanted) return;
-          for (const c of consumers)
-            if (!c.paused && !c.closed && c.kind === 'video') void c.requestKeyFrame();
-        })
-        .catch((err: unknown) => this.#logger.warn({ err, producerId }, 'upstream demand not changed'));
-    }, 500);
+  consumerClosed(consumer: ViewerConsumer): void {
+    this.#feeds.consumerClosed(consumer);
   }
 
   /** Streams a participant may receive: everyone else's. */
@@ -422,30 +396,38 @@ export class Room implements StreamDirectory {
     return participant;
   }
 
-  async bringToRouter(producerId: string, target: RoomRouter): Promise<void> {
+  /**
+   * Brings a stream to `target` and answers the id it has there: the producer's own for
+   * a local stream, the current copy's for a remote one (fetched through the mesh).
+   */
+  async bringToRouter(producerId: string, target: RoomRouter): Promise<string> {
     const stream = this.#streams.get(producerId);
-    if (!stream) return;
-    if (!stream.router) await this.#fetchRemote(stream);
+    if (!stream) throw new KaskadeError('NOT_FOUND', `no stream ${producerId}`);
+    const localId = stream.producer ? producerId : await this.#feeds.localCopy(producerId);
+    const source = stream.producer ? stream.router : this.#routers[0];
     // The copy went again while we waited (its pipe moved): the client may retry.
-    if (!stream.router) throw new KaskadeError('UNAVAILABLE', `stream ${producerId} is moving; try again`);
-    if (stream.router === target) return;
-    const source = stream.router;
-    const key = `${target.router.id}:${producerId}`;
+    if (localId === undefined || !source)
+      throw new KaskadeError('UNAVAILABLE', `stream ${producerId} is moving; try again`);
+    if (source === target) return localId;
+    const key = `${target.router.id}:${localId}`;
     let pipe = this.#pipes.get(key);
     if (!pipe) {
-      pipe = source.router.pipeToRouter({ producerId, router: target.router, enableSctp: false }).then(
-        ({ pipeProducer }) => {
-          // The copy closes with its origin (mediasoup wires that); forget it then.
-          pipeProducer?.observer.once('close', () => this.#pipes.delete(key));
-        },
-        (error) => {
-          this.#pipes.delete(key);
-          throw error;
-        },
-      );
+      pipe = source.router
+        .pipeToRouter({ producerId: localId, router: target.router, enableSctp: false })
+        .then(
+          ({ pipeProducer }) => {
+            // The copy closes with its origin (mediasoup wires that); forget it then.
+            pipeProducer?.observer.once('close', () => this.#pipes.delete(key));
+          },
+          (error) => {
+            this.#pipes.delete(key);
+            throw error;
+          },
+        );
       this.#pipes.set(key, pipe);
     }
     await pipe;
+    return localId;
   }
 
   /** Closes every participant and every router of the room. */
@@ -454,7 +436,7 @@ export class Room implements StreamDirectory {
     this.#closed = true;
     clearTimeout(this.#emptyTimer);
     clearTimeout(this.#countTimer);
-    for (const { timer } of this.#demand.values()) clearTimeout(timer);
+    this.#feeds.close();
     for (const participant of [...this.#participants.values()]) participant.close(reason);
     this.#link?.close();
     for (const { router } of this.#routers) router.close();
@@ -622,18 +604,6 @@ export class Room implements StreamDirectory {
     filter: (p: Participant) => boolean = () => true,
   ): void {
     for (const p of this.#participants.values()) if (filter(p)) p.notify(name, data);
-  }
-
-  /** Brings a copy of a remote stream to the home router, through the mesh. */
-  async #fetchRemote(stream: Stream): Promise<void> {
-    if (!this.#link || !stream.node) return;
-    const copy = await this.#link.fetch(stream.info.producerId, stream.node);
-    if (stream.router || copy.closed) return;
-    stream.router = this.#routers[0];
-    // The copy goes with its link or its origin; a later consume fetches it again.
-    copy.observer.once('close', () => {
-      stream.router = undefined;
-    });
   }
 
   #participantByIdentity(identity: string): Participant | undefined {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { Room } from './Room.ts';
+import { Room, type RoomOptions } from './Room.ts';
 import type { WorkerPool } from './WorkerPool.ts';
 
 /** The rooms of this edge by name; concurrent first joins create one room. */
@@ -7,14 +7,18 @@ export class RoomManager {
   readonly #rooms = new Map<string, Promise<Room>>();
   readonly #open = new Map<string, Room>();
   readonly #pool: WorkerPool;
-  readonly #emptyGraceMs: number;
+  readonly #timing: Pick<RoomOptions, 'emptyGraceMs' | 'moveDeadlineMs'>;
   readonly #logger: Logger;
   /** Runs on every new room before its first participant joins (the mesh attaches it). */
   onCreate: ((room: Room) => Promise<void>) | undefined;
 
-  constructor(pool: WorkerPool, emptyGraceMs: number, logger: Logger) {
+  constructor(
+    pool: WorkerPool,
+    timing: Pick<RoomOptions, 'emptyGraceMs' | 'moveDeadlineMs'>,
+    logger: Logger,
+  ) {
     this.#pool = pool;
-    this.#emptyGraceMs = emptyGraceMs;
+    this.#timing = timing;
     this.#logger = logger;
   }
 
@@ -61,7 +65,7 @@ export class RoomManager {
   async #create(name: string): Promise<Room> {
     const room = await Room.create(name, {
       pool: this.#pool,
-      emptyGraceMs: this.#emptyGraceMs,
+      ...this.#timing,
       logger: this.#logger,
     });
     this.#open.set(name, room);

@@ -1,0 +1,214 @@
+import type { types } from 'mediasoup';
+import type { Logger } from 'pino';
+
+/** What each viewer's consumer carries: the stream it shows (the origin's producer id) and who watches. */
+export interface ViewerAppData extends types.AppData {
+  streamId: string;
+  participantId: string;
+}
+export type ViewerConsumer = types.Consumer<ViewerAppData>;
+
+/** What the feeds need from the mesh (the room's link). */
+export interface FeedSource {
+  /** A copy of a remote stream on the room's home router, over the path the tree names. */
+  fetch(streamId: string, originNode: string): Promise<types.Producer>;
+  /** Nobody here consumes the stream any more (the copy may linger). */
+  release(streamId: string): void;
+  /** Whether anyone here watches (all paused: pause it upstream). */
+  setDemand(streamId: string, wanted: boolean): Promise<void>;
+  /** A copy superseded by a move, now unwatched: close it. */
+  retire(copy: types.Producer): void;
+}
+
+export interface RemoteFeedsOptions {
+  source: () => FeedSource | undefined;
+  /** Tells a local viewer its stream moved to another copy (streamMoved). */
+  tellMoved: (participantId: string, streamId: string) => void;
+  /** How long viewers get to move to a new copy before the old one closes under them. */
+  moveDeadlineMs: number;
+  logger: Logger;
+}
+
+interface Feed {
+  origin: string;
+  /** The copy new consumers take: the one over the path the tree names now. */
+  current: types.Producer | undefined;
+  fetching: Promise<types.Producer> | undefined;
+  /** Local viewers' consumers, of the current copy or of one being retired. */
+  consumers: Set<ViewerConsumer>;
+  demand: { wanted: boolean; timer: NodeJS.Timeout | undefined };
+  /** Superseded copies whose viewers are moving, with the deadline that closes them. */
+  retiring: Map<types.Producer, NodeJS.Timeout>;
+}
+
+/**
+ * How the remote streams of one room reach this edge's viewers: one current copy per
+ * stream on the home router, the viewers' consumers of it, and the demand they make.
+ * A move (the tree changed, an upstream went silent) is make-before-break: the new
+ * copy already carries media when it becomes current; viewers are told to consume
+ * again, and the old copy closes once its last viewer moved (or at the deadline).
+ */
+export class RemoteFeeds {
+  readonly #options: RemoteFeedsOptions;
+  readonly #feeds = new Map<string, Feed>();
+  #closed = false;
+
+  constructor(options: RemoteFeedsOptions) {
+    this.#options = options;
+  }
+
+  add(streamId: string, origin: string): void {
+    if (this.#feeds.has(streamId)) return;
+    this.#feeds.set(streamId, {
+      origin,
+      current: undefined,
+      fetching: undefined,
+      consumers: new Set(),
+      demand: { wanted: true, timer: undefined },
+      retiring: new Map(),
+    });
+  }
+
+  /** The stream is gone (its origin closed it or died): its copies go with it. */
+  remove(streamId: string): void {
+    const feed = this.#feeds.get(streamId);
+    if (!feed) return;
+    this.#feeds.delete(streamId);
+    clearTimeout(feed.demand.timer);
+    for (const [copy, timer] of feed.retiring) {
+      clearTimeout(timer);
+      this.#options.source()?.retire(copy);
+    }
+  }
+
+  /** The id of the current copy on the home router, fetched on first need. */
+  async localCopy(streamId: string): Promise<string | undefined> {
+    const feed = this.#feeds.get(streamId);
+    if (!feed) return undefined;
+    if (feed.current && !feed.current.closed) return feed.current.id;
+    const source = this.#options.source();
+    if (!source) return undefined;
+    feed.fetching ??= source.fetch(streamId, feed.origin).finally(() => {
+      feed.fetching = undefined;
+    });
+    const copy = await feed.fetching;
+    if (copy.closed || this.#feeds.get(streamId) !== feed) return undefined;
+    if (!feed.current || feed.current.closed) this.#makeCurrent(feed, copy);
+    return feed.current!.id;
+  }
+
+  /** Whether a local viewer consumes the stream. */
+  watched(streamId: string): boolean {
+    return (this.#feeds.get(streamId)?.consumers.size ?? 0) > 0;
+  }
+
+  /** Whether viewers of the stream are still moving off an older copy. */
+  moving(streamId: string): boolean {
+    return (this.#feeds.get(streamId)?.retiring.size ?? 0) > 0;
+  }
+
+  /**
+   * Makes `copy` (already receiving) the stream's current copy; the viewers of the
+   * previous one are told to move, and it is retired once they have.
+   */
+  move(streamId: string, copy: types.Producer): void {
+    const feed = this.#feeds.get(streamId);
+    const source = this.#options.source();
+    if (!feed || this.#closed) {
+      source?.retire(copy);
+      return;
+    }
+    const previous = feed.current;
+    this.#makeCurrent(feed, copy);
+    // The new upstream sends until told otherwise: what the viewers want is asked again.
+    feed.demand.wanted = true;
+    if (feed.consumers.size > 0) this.#demandChanged(streamId, feed);
+    if (!previous || previous.closed) return;
+    const viewers = [...feed.consumers].filter((c) => c.producerId === previous.id);
+    if (viewers.length === 0) {
+      source?.retire(previous);
+      return;
+    }
+    feed.retiring.set(
+      previous,
+      setTimeout(() => this.#retire(feed, previous), this.#options.moveDeadlineMs),
+    );
+    for (const viewer of new Set(viewers.map((c) => c.appData.participantId)))
+      this.#options.tellMoved(viewer, streamId);
+  }
+
+  consumerOpened(consumer: ViewerConsumer): void {
+    const feed = this.#feeds.get(consumer.appData.streamId);
+    if (!feed) return;
+    feed.consumers.add(consumer);
+    consumer.observer.on('pause', () => this.#demandChanged(consumer.appData.streamId, feed));
+    consumer.observer.on('resume', () => this.#demandChanged(consumer.appData.streamId, feed));
+  }
+
+  consumerClosed(consumer: ViewerConsumer): void {
+    const { streamId } = consumer.appData;
+    const feed = this.#feeds.get(streamId);
+    if (!feed?.consumers.delete(consumer)) return;
+    for (const copy of feed.retiring.keys()) {
+      if (copy.id === consumer.producerId && ![...feed.consumers].some((c) => c.producerId === copy.id))
+        this.#retire(feed, copy);
+    }
+    if (feed.consumers.size > 0) {
+      this.#demandChanged(streamId, feed);
+      return;
+    }
+    // A pending decision about the old viewers must not act on the next ones.
+    clearTimeout(feed.demand.timer);
+    feed.demand = { wanted: true, timer: undefined };
+    this.#options.source()?.release(streamId);
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const streamId of [...this.#feeds.keys()]) this.remove(streamId);
+  }
+
+  #makeCurrent(feed: Feed, copy: types.Producer): void {
+    feed.current = copy;
+    // The copy goes with its link or its origin; the next consume fetches it again.
+    copy.observer.once('close', () => {
+      if (feed.current === copy) feed.current = undefined;
+      const timer = feed.retiring.get(copy);
+      clearTimeout(timer);
+      feed.retiring.delete(copy);
+    });
+  }
+
+  #retire(feed: Feed, copy: types.Producer): void {
+    clearTimeout(feed.retiring.get(copy));
+    if (!feed.retiring.delete(copy)) return;
+    this.#options.source()?.retire(copy);
+  }
+
+  /**
+   * Demand-driven pipes: when every local viewer of a remote stream has paused it
+   * (for a moment, so a quick toggle costs nothing), the stream is paused upstream;
+   * when one wants it again it is resumed there, and the viewers get a key frame.
+   */
+  #demandChanged(streamId: string, feed: Feed): void {
+    const demand = feed.demand;
+    clearTimeout(demand.timer);
+    demand.timer = setTimeout(() => {
+      if (this.#closed || this.#feeds.get(streamId) !== feed || feed.demand !== demand) return;
+      const wanted = [...feed.consumers].some((c) => !c.paused);
+      if (wanted === demand.wanted) return;
+      demand.wanted = wanted;
+      this.#options
+        .source()
+        ?.setDemand(streamId, wanted)
+        .then(() => {
+          if (!wanted) return;
+          for (const c of feed.consumers)
+            if (!c.paused && !c.closed && c.kind === 'video') void c.requestKeyFrame();
+        })
+        .catch((err: unknown) =>
+          this.#options.logger.warn({ err, producerId: streamId }, 'upstream demand not changed'),
+        );
+    }, 500);
+  }
+}
