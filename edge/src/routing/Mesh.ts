@@ -318,8 +318,7 @@ export class Mesh {
    * than the one the tree names now (a relay appeared or became unavailable, a second
    * edge of the region took the room) is fetched again over the new path; once that
    * carries media, viewers move to it and the old copy closes after them. If the new
-   * path fails the current one stays, and the next pass tries again. A copy nobody
-   * watches just goes.
+   * path fails the current one stays, and the next pass tries again.
    */
   #rehome(): void {
     for (const copy of this.relay.copies()) {
@@ -328,12 +327,10 @@ export class Mesh {
       const key = `${name}\u0000${streamId}`;
       const room = this.#options.rooms.get(name);
       if (via === upstream || this.#rerouting.has(key) || !room) continue;
+      // A copy nobody watches lingers and goes by itself; one whose viewers are still on
+      // their way from an earlier move waits for them.
       const viewing = room.remoteStreamViewing(streamId);
-      if (!viewing.watched) {
-        this.relay.retire(copy);
-        continue;
-      }
-      if (viewing.moving) continue; // its viewers are still on their way from an earlier move
+      if (!viewing.watched || viewing.moving) continue;
       this.#rerouting.add(key);
       this.#logger.info(
         { room: name, producer: streamId, from: upstream, to: via },
