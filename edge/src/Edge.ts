@@ -121,6 +121,9 @@ export class Edge {
           heartbeatMs: config.heartbeatMs,
           resyncMs: config.resyncMs,
           pipeLingerMs: config.pipeLingerMs,
+          pipeSilenceMs: config.pipeSilenceMs,
+          pipeFirstPacketTimeoutMs: config.pipeFirstPacketTimeoutMs,
+          pipeSupersededMs: config.pipeSupersededMs,
           listenIp: config.rtcListenIp,
           announcedAddress: config.rtcAnnouncedAddress,
           pipePortRange: { min: config.pipePortMin, max: config.pipePortMax },
@@ -168,7 +171,7 @@ export class Edge {
             nodeId: config.nodeId,
             pool,
             rooms,
-            links: async () => (await edge.mesh?.relay.census()) ?? [],
+            links: async () => (await edge.mesh?.pipes.census()) ?? [],
           });
         },
       });

@@ -11,13 +11,13 @@ import {
   Subjects,
 } from '../../../control-plane/protocol/nats.ts';
 import type { ParticipantInfo, StreamInfo } from '../../../control-plane/protocol/signaling.ts';
-import { CascadeMetrics } from '../../../relay/src/CascadeMetrics.ts';
 import type { MediaMetrics } from '../../../relay/src/MediaMetrics.ts';
-import { Relay } from '../../../relay/src/Relay.ts';
+import { PipeMachinery } from '../../../relay/src/pipe/index.ts';
 import type { Room, RoomLink } from '../rtc/Room.ts';
 import type { RoomManager } from '../rtc/RoomManager.ts';
 import type { WorkerPool } from '../rtc/WorkerPool.ts';
 import { upstreamFor } from './distributionTree.ts';
+import { EdgePipeHost } from './EdgePipeHost.ts';
 import { applyRoomEvent } from './roomEvents.ts';
 
 export interface MeshOptions {
@@ -29,6 +29,10 @@ export interface MeshOptions {
   heartbeatMs: number;
   resyncMs: number;
   pipeLingerMs: number;
+  /** See PipeMachineryOptions: silenceMs, firstPacketTimeoutMs, supersededMs. */
+  pipeSilenceMs: number;
+  pipeFirstPacketTimeoutMs?: number;
+  pipeSupersededMs?: number;
   listenIp: string;
   announcedAddress?: string;
   /** UDP ports pipe transports take theirs from. */
@@ -52,7 +56,7 @@ export interface MeshOptions {
  * made anyone miss.
  */
 export class Mesh {
-  readonly relay: Relay;
+  readonly pipes: PipeMachinery;
   state: NodeState = 'serving';
   readonly #options: MeshOptions;
   readonly #logger: Logger;
@@ -70,19 +74,21 @@ export class Mesh {
   constructor(options: MeshOptions) {
     this.#options = options;
     this.#logger = options.logger.child({ component: 'mesh' });
-    this.relay = new Relay({
+    this.pipes = new PipeMachinery({
       nodeId: options.nodeId,
       region: options.region,
-      metrics: new CascadeMetrics(options.registry, () => this.relay.links()),
+      registry: options.registry,
       regionOf: (nodeId) => this.#nodes.get(nodeId)?.heartbeat.region,
       bus: options.bus,
+      host: new EdgePipeHost(options.rooms),
       listenIp: options.listenIp,
       announcedAddress: options.announcedAddress,
       portRange: options.pipePortRange,
       lingerMs: options.pipeLingerMs,
+      silenceMs: options.pipeSilenceMs,
+      firstPacketTimeoutMs: options.pipeFirstPacketTimeoutMs,
+      supersededMs: options.pipeSupersededMs,
       logger: options.logger,
-      routerFor: async (room) => options.rooms.get(room)?.homeRouter,
-      findProducer: async (room, producerId) => options.rooms.get(room)?.localProducer(producerId),
     });
   }
 
@@ -90,7 +96,7 @@ export class Mesh {
   start(publicUrl: string): void {
     const { bus, rooms, directory } = this.#options;
     this.#publicUrl = publicUrl;
-    this.relay.start();
+    this.pipes.start();
     rooms.onCreate = (room) => this.#attach(room);
     bus.subscribe(Subjects.nodeDead, NodeDead, ({ nodeId }) => this.#onNodeDead(nodeId), {
       senderInSubject: false,
@@ -114,7 +120,7 @@ export class Mesh {
   async close(): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer);
     await Promise.allSettled(this.#pendingWrites); // a closing room's last writes go out first
-    this.relay.close();
+    this.pipes.close();
     for (const unsubscribe of this.#unsubscribe.values()) unsubscribe();
   }
 
@@ -194,23 +200,23 @@ export class Mesh {
       },
       fetch: async (producerId: string, originNode: string) => {
         const via = this.#upstreamFor(name, originNode);
-        if (via === originNode) return this.relay.fetch(name, originNode, producerId);
+        if (via === originNode) return this.pipes.fetch(name, originNode, producerId);
         try {
-          return await this.relay.fetch(name, originNode, producerId, via);
+          return await this.pipes.fetch(name, originNode, producerId, via);
         } catch (err) {
           this.#logger.warn(
             { err, room: name, relay: via },
             'relay did not deliver; piping straight from the origin',
           );
-          return this.relay.fetch(name, originNode, producerId);
+          return this.pipes.fetch(name, originNode, producerId);
         }
       },
-      release: (producerId: string) => this.relay.release(name, producerId),
-      setDemand: (producerId: string, wanted: boolean) => this.relay.setDemand(name, producerId, wanted),
+      release: (producerId: string) => this.pipes.release(name, producerId),
+      setDemand: (producerId: string, wanted: boolean) => this.pipes.setDemand(name, producerId, wanted),
       close: () => {
         this.#unsubscribe.get(name)?.();
         this.#unsubscribe.delete(name);
-        this.relay.closeRoom(name);
+        this.pipes.closeRoom(name);
         void write('room', directory.leaveRoom(name, nodeId));
       },
     };
@@ -267,7 +273,7 @@ export class Mesh {
       'node declared dead: dropping its participants, streams and links',
     );
     for (const room of this.#options.rooms.openRooms()) room.removeNode(nodeId);
-    this.relay.closeNode(nodeId);
+    this.pipes.closeNode(nodeId);
   }
 
   /**
@@ -276,16 +282,13 @@ export class Mesh {
    * dropped; its viewers' clients take the stream again, over the new path.
    */
   #rehome(): void {
-    for (const link of this.relay.links()) {
-      for (const copy of link.copies.values()) {
-        const { originNode, upstream } = copy.appData as { originNode: string; upstream: string };
-        if (this.#upstreamFor(link.room, originNode) !== upstream) {
-          this.#logger.info(
-            { room: link.room, producer: copy.id, from: upstream },
-            're-homing a piped stream',
-          );
-          copy.close();
-        }
+    for (const copy of this.pipes.copies()) {
+      if (copy.current && this.#upstreamFor(copy.room, copy.origin) !== copy.upstream) {
+        this.#logger.info(
+          { room: copy.room, producer: copy.producerId, from: copy.upstream },
+          're-homing a piped stream',
+        );
+        this.pipes.retire(copy);
       }
     }
   }
