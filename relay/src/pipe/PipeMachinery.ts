@@ -6,9 +6,9 @@ import { KaskadeError } from '../../../control-plane/common/errors.ts';
 import { PipeEvent, Subjects } from '../../../control-plane/protocol/nats.ts';
 import { CascadeMetrics } from './CascadeMetrics.ts';
 import { key, LinkTable } from './LinkTable.ts';
+import { LinkWatch } from './LinkWatch.ts';
 import type { PipeLink } from './PipeLink.ts';
 import { SendSide } from './SendSide.ts';
-import { SilenceDetector } from './SilenceDetector.ts';
 import type {
   CopyAppData,
   CopyInfo,
@@ -53,9 +53,7 @@ export class PipeMachinery {
   readonly #lingers = new Map<string, NodeJS.Timeout>();
   /** Streams this node told its upstream it does not want now (all viewers paused). */
   readonly #unwanted = new Set<string>();
-  readonly #silence: SilenceDetector<PipeLink>;
-  #poller: NodeJS.Timeout | undefined;
-  #polling = false;
+  readonly #watch: LinkWatch;
   #unsubscribe: (() => void) | undefined;
 
   constructor(options: PipeMachineryOptions) {
@@ -64,26 +62,35 @@ export class PipeMachinery {
     this.#metrics = new CascadeMetrics(options.registry, () => this.links());
     this.#links = new LinkTable(options, (room) => this.#events.emit('roomidle', room));
     this.#sends = new SendSide(options, this.#links, this);
-    this.#silence = new SilenceDetector(options.silenceMs);
+    this.#watch = new LinkWatch({
+      silenceMs: options.silenceMs,
+      links: () => this.#links.all().filter((l) => l.copies().length > 0),
+      // Due: a copy neither paused at its origin nor unwanted here, so its upstream should be sending.
+      due: (link) =>
+        link.copies().some((c) => !c.paused && !this.#unwanted.has(key(link.room, c.appData.streamId))),
+      tell: (verdict, link) => {
+        this.#logger.info({ room: link.room, remoteNode: link.remoteNode, verdict }, 'pipe link silence');
+        this.#events.emit(verdict, link.remoteNode, link.room);
+      },
+    });
   }
 
   /** Serves the upstream side of the protocol, listens for events about copies, watches links. */
   start(): void {
-    const { bus, nodeId, silenceMs } = this.#options;
+    const { bus, nodeId } = this.#options;
     this.#sends.serve();
     this.#unsubscribe = bus.subscribe(Subjects.nodePipeEvents(nodeId, '*'), PipeEvent, (e, fromNode) =>
       this.#onPipeEvent(e, fromNode),
     );
-    // Four looks per silence period: a silent link is named within 1.25 x silenceMs.
-    const every = Math.max(20, Math.min(250, Math.floor(silenceMs / 4)));
-    this.#poller = setInterval(() => void this.#watch(), every);
+    this.#watch.start();
   }
 
   /** Listens to one of the machinery's events; returns the function that stops listening. */
   on<E extends keyof PipeEvents>(event: E, listener: (...args: PipeEvents[E]) => void): () => void {
-    const untyped = listener as (...args: unknown[]) => void;
-    this.#events.on(event, untyped as never);
-    return () => this.#events.off(event, untyped as never);
+    // Node's typed emitter cannot match a generic event name to its listener; the signature above checks callers.
+    const untyped = listener as never;
+    this.#events.on(event, untyped);
+    return () => this.#events.off(event, untyped);
   }
 
   /**
@@ -94,7 +101,7 @@ export class PipeMachinery {
     const k = key(room, producerId);
     this.#cancelLinger(k);
     const current = this.#current.get(k);
-    if (current) return current.copy;
+    if (current && !current.resolved?.closed) return current.copy;
     const entry: Current = {
       copy: this.#timed(this.#copy(room, via, producerId, originNode, producerId), via),
     };
@@ -119,32 +126,17 @@ export class PipeMachinery {
    * here there is nothing to keep: it is a plain fetch. CONFLICT if the stream already
    * comes over `via` (a link carries a stream once), UNAVAILABLE if nothing arrived in time.
    */
-  async reroute(room: string, originNode: string, producerId: string, via: string): Promise<Copy> {
+  reroute(room: string, originNode: string, producerId: string, via: string): Promise<Copy> {
     const k = key(room, producerId);
     this.#cancelLinger(k);
     const running = this.#reroutes.get(k);
     if (running?.via === via) return running.copy;
-    if (running) throw new KaskadeError('CONFLICT', `${producerId} is being rerouted over ${running.via}`);
-    const old = await this.#current.get(k)?.copy.catch(() => undefined);
-    if (!old || old.closed) return this.fetch(room, originNode, producerId, via);
-    if (old.appData.upstream === via || this.#links.get(room, via)?.copy(producerId)) {
-      throw new KaskadeError('CONFLICT', `${producerId} already comes over ${via}`);
+    if (running) {
+      return Promise.reject(
+        new KaskadeError('CONFLICT', `${producerId} is being rerouted over ${running.via}`),
+      );
     }
-    const copy = (async () => {
-      const fresh = await this.#timed(this.#copy(room, via, producerId, originNode, randomUUID()), via);
-      try {
-        await this.#firstPacket(fresh);
-      } catch (error) {
-        fresh.close();
-        throw error;
-      }
-      const replaced = this.#current.get(k)?.resolved;
-      if (replaced && replaced !== fresh && !replaced.closed) this.#supersede(replaced);
-      this.#current.set(k, { copy: Promise.resolve(fresh), resolved: fresh });
-      // The new upstream sends from the start; tell it if nobody here wants the stream now.
-      if (this.#unwanted.has(k)) await this.#tellDemand(room, producerId, via, false).catch(() => undefined);
-      return fresh;
-    })().finally(() => this.#reroutes.delete(k));
+    const copy = this.#reroute(room, originNode, producerId, via).finally(() => this.#reroutes.delete(k));
     this.#reroutes.set(k, { via, copy });
     return copy;
   }
@@ -235,7 +227,7 @@ export class PipeMachinery {
 
   close(): void {
     this.#unsubscribe?.();
-    clearInterval(this.#poller);
+    this.#watch.stop();
     for (const timer of [...this.#lingers.values(), ...this.#superseded.values()]) clearTimeout(timer);
     this.#links.closeWhere(() => true);
   }
@@ -281,6 +273,34 @@ export class PipeMachinery {
     done();
     copy.observer.once('close', () => this.#closed(link, copy));
     return copy;
+  }
+
+  async #reroute(room: string, originNode: string, producerId: string, via: string): Promise<Copy> {
+    const k = key(room, producerId);
+    const old = await this.#current.get(k)?.copy.catch(() => undefined);
+    if (!old || old.closed) return this.fetch(room, originNode, producerId, via);
+    if (old.appData.upstream === via || this.#links.get(room, via)?.copy(producerId)) {
+      throw new KaskadeError('CONFLICT', `${producerId} already comes over ${via}`);
+    }
+    const fresh = await this.#timed(this.#copy(room, via, producerId, originNode, randomUUID()), via);
+    try {
+      await this.#firstPacket(fresh);
+    } catch (error) {
+      fresh.close();
+      throw error;
+    }
+    // Whatever was current (the old copy, or one a fetch made meanwhile) is superseded, not dropped.
+    const previous = this.#current.get(k);
+    this.#current.set(k, { copy: Promise.resolve(fresh), resolved: fresh });
+    void previous?.copy.then(
+      (c) => {
+        if (c !== fresh && !c.closed) this.#supersede(c);
+      },
+      () => undefined,
+    );
+    // The new upstream sends from the start; tell it if nobody here wants the stream now.
+    if (this.#unwanted.has(k)) await this.#tellDemand(room, producerId, via, false).catch(() => undefined);
+    return fresh;
   }
 
   /** A copy closed (retired, released, its origin or link gone): forget it and free the upstream. */
@@ -355,31 +375,5 @@ export class PipeMachinery {
     if (event === 'close') copy.close();
     else if (event === 'pause') void copy.pause();
     else void copy.resume();
-  }
-
-  /** One round of the silence watch over links that hold copies. */
-  async #watch(): Promise<void> {
-    if (this.#polling) return; // a slow round (busy worker) is not overlapped
-    this.#polling = true;
-    try {
-      const links = this.#links.all().filter((l) => l.copies().length > 0);
-      this.#silence.retain(new Set(links));
-      await Promise.all(links.map((l) => this.#watchLink(l)));
-    } finally {
-      this.#polling = false;
-    }
-  }
-
-  async #watchLink(link: PipeLink): Promise<void> {
-    const bytes = await link.bytesReceived();
-    if (bytes === undefined || link.closed) return;
-    // Due: a copy neither paused at its origin nor unwanted here, so its upstream should be sending.
-    const due = link
-      .copies()
-      .some((c) => !c.paused && !this.#unwanted.has(key(link.room, c.appData.streamId)));
-    const verdict = this.#silence.observe(link, performance.now(), bytes, due);
-    if (!verdict) return;
-    this.#logger.info({ room: link.room, remoteNode: link.remoteNode, verdict }, 'pipe link silence');
-    this.#events.emit(verdict, link.remoteNode, link.room);
   }
 }
