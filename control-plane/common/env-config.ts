@@ -181,6 +181,12 @@ export const commonOptions = {
       env: 'KASKADE_PIPE_LINGER_MS',
       description: 'how long a piped stream nobody downstream takes is kept before its pipe closes',
     }),
+  pipeSilenceMs: () =>
+    option(Type.Integer({ minimum: 100, maximum: 60_000, default: 1000 }), {
+      env: 'KASKADE_PIPE_SILENCE_MS',
+      description:
+        'a pipe link whose streams should flow and that received no packet (RTP or RTCP) for this long marks its upstream suspect',
+    }),
 };
 
 /** The media-metrics options every media node (edge, relay) takes, spread into its schema. */

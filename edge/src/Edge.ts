@@ -126,6 +126,9 @@ export class Edge {
           resyncMs: config.resyncMs,
           pipeLingerMs: config.pipeLingerMs,
           moveDeadlineMs: config.moveDeadlineMs,
+          pipeSilenceMs: config.pipeSilenceMs,
+          pipeFirstPacketTimeoutMs: config.pipeFirstPacketTimeoutMs,
+          pipeSupersededMs: config.pipeSupersededMs,
           listenIp: config.rtcListenIp,
           announcedAddress: config.rtcAnnouncedAddress,
           pipePortRange: { min: config.pipePortMin, max: config.pipePortMax },
@@ -173,7 +176,7 @@ export class Edge {
             nodeId: config.nodeId,
             pool,
             rooms,
-            links: async () => (await edge.mesh?.relay.census()) ?? [],
+            links: async () => (await edge.mesh?.pipes.census()) ?? [],
           });
         },
       });

@@ -188,6 +188,17 @@ export const EdgeConfigSchema = Type.Object({
     description:
       "how long viewers get to switch to a stream's new path (make-before-break) before the old one closes",
   }),
+  pipeSilenceMs: commonOptions.pipeSilenceMs(),
+  pipeFirstPacketTimeoutMs: option(Type.Integer({ minimum: 100, maximum: 60_000, default: 2000 }), {
+    env: 'KASKADE_PIPE_FIRST_PACKET_TIMEOUT_MS',
+    description:
+      'how long a stream moving to another upstream waits for its first packet before the move is given up',
+  }),
+  pipeSupersededMs: option(Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }), {
+    env: 'KASKADE_PIPE_SUPERSEDED_MS',
+    description:
+      "how long the old copy of a stream that moved to another upstream is kept for its viewers' move",
+  }),
   fanoutLimit: option(Type.Integer({ minimum: 1, maximum: 1000, default: 4 }), {
     env: 'KASKADE_FANOUT_LIMIT',
     description: "edges of the origin's own region fed straight from it before a relay takes over",

@@ -1,6 +1,7 @@
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { pipeRemoteRegion } from './pipe/index.ts';
 import type { WorkerCensus } from './WorkerCensus.ts';
 
 /** A worker as the metrics see it: its index on the node and what it carries. */
@@ -305,7 +306,7 @@ export class MediaMetrics {
     total.in += received!;
     total.out += sent!;
     // Counted where sent only, so each hop is counted once.
-    const remote = remoteRegion(transport);
+    const remote = pipeRemoteRegion(transport); // undefined unless a pipe link
     if (remote) this.#pipeBytes.inc({ src_region: this.#options.region, dst_region: remote }, sent);
   }
 
@@ -323,7 +324,7 @@ export class MediaMetrics {
     const clockRate = consumer.rtpParameters.codecs[0]?.clockRate ?? 90000;
     const kind = transportLabel(transport);
     const packets = this.#stream(consumer, stats, 'out', kind, clockRate);
-    const remote = remoteRegion(transport);
+    const remote = pipeRemoteRegion(transport); // undefined unless a pipe link
     if (remote) this.#pipePackets.inc({ src_region: this.#options.region, dst_region: remote }, packets);
   }
 
@@ -367,11 +368,4 @@ export class MediaMetrics {
 
 function transportLabel(transport: types.Transport): string {
   return transport.type === 'direct' ? 'plain' : transport.type;
-}
-
-/** The region at the other end of a pipe transport (Relay records it in appData). */
-function remoteRegion(transport: types.Transport): string | undefined {
-  if (transport.type !== 'pipe') return undefined;
-  const region = (transport.appData as { remoteRegion?: unknown }).remoteRegion;
-  return typeof region === 'string' ? region : undefined;
 }

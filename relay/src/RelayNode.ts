@@ -8,11 +8,10 @@ import { healthPlugin } from '../../control-plane/common/health.ts';
 import { createMetricsRegistry, metricsPlugin } from '../../control-plane/common/metrics.ts';
 import { OperatorListener } from '../../control-plane/common/operator.ts';
 import { NodeDead, NodeHeartbeat, Subjects } from '../../control-plane/protocol/nats.ts';
-import { CascadeMetrics } from './CascadeMetrics.ts';
 import { mediaCodecs } from './codecs.ts';
 import type { RelayConfig } from './config.ts';
 import { MediaMetrics } from './MediaMetrics.ts';
-import { Relay } from './Relay.ts';
+import { type LocalProducer, type PipeHost, PipeMachinery } from './pipe/index.ts';
 import { WorkerCensus } from './WorkerCensus.ts';
 import { withoutSignalHandlers } from './workers.ts';
 
@@ -20,10 +19,11 @@ import { withoutSignalHandlers } from './workers.ts';
  * A media node with no participants: it carries streams from their origin to the
  * edges of its region, so a stream enters the region once. A room gets a router here
  * when a link for it first opens and loses it when its last link closes; every
- * stream it forwards is a copy fetched from the origin on first request.
+ * stream it forwards is a copy fetched from the origin on first request. It is the
+ * pipe machinery's host: the router per room, and copies as what it sends.
  */
-export class RelayNode {
-  readonly relay: Relay;
+export class RelayNode implements PipeHost {
+  readonly pipes: PipeMachinery;
   readonly media: MediaMetrics;
   readonly #config: RelayConfig;
   readonly #worker: types.Worker;
@@ -57,24 +57,39 @@ export class RelayNode {
     this.#worker = worker;
     this.#bus = bus;
     this.#app = app;
-    this.relay = new Relay({
+    this.pipes = new PipeMachinery({
       nodeId: config.nodeId,
       region: config.region,
-      metrics: new CascadeMetrics(registry, () => this.relay.links()),
+      registry,
       bus,
+      host: this,
       listenIp: config.rtcListenIp,
       announcedAddress: config.rtcAnnouncedAddress,
       portRange: { min: config.pipePortMin, max: config.pipePortMax },
       lingerMs: config.pipeLingerMs,
+      silenceMs: config.pipeSilenceMs,
+      // What the edges below want passes up to the origin.
+      forwardDemand: true,
       logger,
-      routerFor: (room) => this.#routerFor(room),
-      findProducer: async (room, producerId, origin) => {
-        if (!origin) return undefined; // nothing originates on a relay
-        const copy = await this.relay.fetch(room, origin, producerId);
-        const appData = copy.appData as { source: 'camera'; participantId: string };
-        return { producer: copy, source: appData.source, participantId: appData.participantId };
-      },
     });
+  }
+
+  /** PipeHost: the room's router here, made when its first link opens. */
+  routerFor(room: string): Promise<types.Router> {
+    let router = this.#routers.get(room);
+    if (!router) {
+      router = this.#worker.createRouter({ mediaCodecs, appData: { room } });
+      this.#routers.set(room, router);
+      router.catch(() => this.#routers.delete(room));
+    }
+    return router;
+  }
+
+  /** PipeHost: nothing originates on a relay; what it sends is a copy fetched from the origin. */
+  async producerFor(room: string, producerId: string, origin?: string): Promise<LocalProducer | undefined> {
+    if (!origin) return undefined;
+    const copy = await this.pipes.fetch(room, origin, producerId);
+    return { producer: copy, source: copy.appData.source, participantId: copy.appData.participantId };
   }
 
   static async start(config: RelayConfig, logger: Logger): Promise<RelayNode> {
@@ -91,20 +106,9 @@ export class RelayNode {
     });
     const node = new RelayNode(config, worker, bus, app, logger, registry);
     node.media.start();
-    node.relay.start();
-    // Downstream no longer takes a stream: let the upstream copy go (after the linger).
-    node.relay.on('sendclosed', (room, producerId) => {
-      if (!node.relay.sending(room, producerId)) node.relay.release(room, producerId);
-      else node.relay.emit('demandchanged', room, producerId);
-    });
-    // Demand passes up the tree: the relay wants a stream while any edge below wants it.
-    node.relay.on('demandchanged', (room, producerId) => {
-      node.relay.setDemand(room, producerId, node.relay.wanted(room, producerId)).catch(() => undefined);
-    });
-    node.relay.on('linkclosed', (room) => {
-      if (!node.relay.links().some((l) => l.room === room)) node.#closeRoom(room);
-    });
-    bus.subscribe(Subjects.nodeDead, NodeDead, ({ nodeId }) => node.relay.closeNode(nodeId), {
+    node.pipes.start();
+    node.pipes.on('roomidle', (room) => node.#closeRoom(room));
+    bus.subscribe(Subjects.nodeDead, NodeDead, ({ nodeId }) => node.pipes.closeNode(nodeId), {
       senderInSubject: false,
     });
     await app.register(healthPlugin, {
@@ -119,7 +123,7 @@ export class RelayNode {
         operator.get('/v1/node', async () => ({
           nodeId: config.nodeId,
           kind: 'relay',
-          links: await node.relay.census(),
+          links: await node.pipes.census(),
         }));
       },
     });
@@ -134,7 +138,7 @@ export class RelayNode {
     this.#heartbeat();
     for (const timer of this.#timers) clearInterval(timer);
     this.media.stop();
-    this.relay.close();
+    this.pipes.close();
     await this.#app.close();
     await this.#operator?.close();
     await this.#bus.close();
@@ -147,16 +151,6 @@ export class RelayNode {
     return this.#operator.url;
   }
 
-  #routerFor(room: string): Promise<types.Router> {
-    let router = this.#routers.get(room);
-    if (!router) {
-      router = this.#worker.createRouter({ mediaCodecs, appData: { room } });
-      this.#routers.set(room, router);
-      router.catch(() => this.#routers.delete(room));
-    }
-    return router;
-  }
-
   #closeRoom(room: string): void {
     const router = this.#routers.get(room);
     this.#routers.delete(room);
@@ -164,7 +158,7 @@ export class RelayNode {
   }
 
   #heartbeat(): void {
-    const links = this.relay.links();
+    const links = this.pipes.links();
     const heartbeat: NodeHeartbeat = {
       kind: 'relay',
       region: this.#config.region,
@@ -172,8 +166,8 @@ export class RelayNode {
       state: this.#state,
       workers: 1,
       participants: 0,
-      consumers: links.reduce((n, l) => n + l.sends.size, 0),
-      producers: links.reduce((n, l) => n + l.copies.size, 0),
+      consumers: links.reduce((n, l) => n + l.sends, 0),
+      producers: links.reduce((n, l) => n + l.copies, 0),
       load: this.media.load,
       bitrateBps: this.media.bitrateBps,
       capacity: 0,

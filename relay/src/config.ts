@@ -39,6 +39,7 @@ export const RelayConfigSchema = Type.Object({
   ...portRangeOptions('pipe', 'PIPE', 'pipe transports between media nodes', [41000, 42999]),
   heartbeatMs: commonOptions.heartbeatMs(),
   pipeLingerMs: commonOptions.pipeLingerMs(),
+  pipeSilenceMs: commonOptions.pipeSilenceMs(),
   ...mediaMetricsOptions(),
   ...operatorOptions(7891),
   logLevel: logLevelOption(),

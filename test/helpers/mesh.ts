@@ -1,5 +1,5 @@
 import { joinThroughControlPlane as join, type Placed } from '../../loadtest/lib/join.ts';
-import type { LinkCensus } from '../../relay/src/Relay.ts';
+import type { LinkCensus } from '../../relay/src/pipe/index.ts';
 import type { LocalMesh } from '../../scripts/lib/local-mesh.ts';
 import { operatorJson } from '../../scripts/lib/operator-client.ts';
 

@@ -63,8 +63,8 @@ it('one room across three edges: remote streams reach every viewer through one p
   // One link per (room, a, remote edge), carrying each stream once.
   const linksOf = (edge: Edge) =>
     edge
-      .mesh!.relay.links()
-      .map((l) => `${l.remoteNode}:${l.copies.size}/${l.sends.size}`)
+      .mesh!.pipes.links()
+      .map((l) => `${l.remoteNode}:${l.copies}/${l.sends}`)
       .sort();
   expect(linksOf(a)).toEqual(['edge-b:0/2', 'edge-c:0/2']);
   expect(linksOf(b)).toEqual(['edge-a:2/0']);
@@ -92,7 +92,7 @@ it('one room across three edges: remote streams reach every viewer through one p
   for (const viewer of viewers) await viewer.close();
   await presenter.close();
   for (const edge of [a, b, c]) await expectNoMediaObjects(edge);
-  for (const edge of [a, b, c]) expect(edge.mesh!.relay.links()).toEqual([]);
+  for (const edge of [a, b, c]) expect(edge.mesh!.pipes.links()).toEqual([]);
   const client = new Redis(redis.url);
   await eventually(async () => expect(await client.keys('kaskade:room:*')).toEqual([]));
   await client.quit();
@@ -127,17 +127,16 @@ it('fans one publisher out to 60 viewers on three other edges in two regions: no
   }, 10_000);
   expect(
     a
-      .mesh!.relay.links()
-      .map((l) => `${l.remoteNode}:${l.sends.size}`)
+      .mesh!.pipes.links()
+      .map((l) => `${l.remoteNode}:${l.sends}`)
       .sort(),
   ).toEqual(['fan-b:1', 'fan-c:1', 'fan-d:1']);
   for (const [edge] of plan)
-    expect(edge.mesh!.relay.links().map((l) => `${l.remoteNode}:${l.copies.size}`)).toEqual(['fan-a:1']);
+    expect(edge.mesh!.pipes.links().map((l) => `${l.remoteNode}:${l.copies}`)).toEqual(['fan-a:1']);
 
   // Over a window: every viewer gets every packet sent, and what enters each remote edge
   // does not depend on how many watch there (10, 20, 30).
-  const inbound = async (edge: Edge) =>
-    (await edge.mesh!.relay.links()[0]!.transport.getStats())[0]!.bytesReceived;
+  const inbound = async (edge: Edge) => (await edge.mesh!.pipes.census())[0]!.bytesIn;
   const sender = presenter.senders.get(mic)!;
   const sent0 = sender.packetsSent;
   const got0 = viewers.map((v) => v.stream.packets);
@@ -157,7 +156,7 @@ it('fans one publisher out to 60 viewers on three other edges in two regions: no
   for (const v of viewers) await v.bot.close();
   await presenter.close();
   for (const edge of [a, b, c, d]) await expectNoMediaObjects(edge);
-  for (const edge of [a, b, c, d]) expect(edge.mesh!.relay.links()).toEqual([]);
+  for (const edge of [a, b, c, d]) expect(edge.mesh!.pipes.links()).toEqual([]);
 });
 
 it('demand-driven pipes: a stream every remote viewer paused is paused upstream, and resumed when one wants it', async () => {
@@ -178,11 +177,7 @@ it('demand-driven pipes: a stream every remote viewer paused is paused upstream,
   await eventually(() => {
     for (const s of streams) expect(s.packets).toBeGreaterThan(10);
   });
-  const send = () =>
-    a
-      .mesh!.relay.links()
-      .find((l) => l.remoteNode === 'demand-b')!
-      .sends.get(cam)!;
+  const send = () => a.mesh!.pipes.sends().find((s) => s.remoteNode === 'demand-b' && s.producerId === cam)!;
   expect(send().paused).toBe(false);
 
   // One viewer pausing is not enough; both are.
@@ -191,7 +186,7 @@ it('demand-driven pipes: a stream every remote viewer paused is paused upstream,
   expect(send().paused).toBe(false);
   await viewers[1]!.channel.request('pauseConsumer', { consumerId: consumerIds[1]! });
   await eventually(() => expect(send().paused).toBe(true), 3000);
-  const inbound = async () => (await b.mesh!.relay.links()[0]!.transport.getStats())[0]!.bytesReceived;
+  const inbound = async () => (await b.mesh!.pipes.census())[0]!.bytesIn;
   const before = await inbound();
   await new Promise((r) => setTimeout(r, 700));
   expect((await inbound()) - before).toBeLessThan(2000); // RTCP only, no media

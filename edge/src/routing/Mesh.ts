@@ -11,13 +11,13 @@ import {
   Subjects,
 } from '../../../control-plane/protocol/nats.ts';
 import type { ParticipantInfo, StreamInfo } from '../../../control-plane/protocol/signaling.ts';
-import { CascadeMetrics } from '../../../relay/src/CascadeMetrics.ts';
 import type { MediaMetrics } from '../../../relay/src/MediaMetrics.ts';
-import { Relay } from '../../../relay/src/Relay.ts';
+import { PipeMachinery } from '../../../relay/src/pipe/index.ts';
 import type { Room, RoomLink } from '../rtc/Room.ts';
 import type { RoomManager } from '../rtc/RoomManager.ts';
 import type { WorkerPool } from '../rtc/WorkerPool.ts';
 import { upstreamFor } from './distributionTree.ts';
+import { EdgePipeHost } from './EdgePipeHost.ts';
 import { applyRoomEvent } from './roomEvents.ts';
 
 export interface MeshOptions {
@@ -31,6 +31,10 @@ export interface MeshOptions {
   pipeLingerMs: number;
   /** How long viewers get to move to a stream's new path; links to a dead node close after it. */
   moveDeadlineMs: number;
+  /** See PipeMachineryOptions: silenceMs, firstPacketTimeoutMs, supersededMs. */
+  pipeSilenceMs: number;
+  pipeFirstPacketTimeoutMs?: number;
+  pipeSupersededMs?: number;
   listenIp: string;
   announcedAddress?: string;
   /** UDP ports pipe transports take theirs from. */
@@ -57,7 +61,7 @@ export interface MeshOptions {
 const SUSPECT_FOR_MS = 15_000;
 
 export class Mesh {
-  readonly relay: Relay;
+  readonly pipes: PipeMachinery;
   state: NodeState = 'serving';
   readonly #options: MeshOptions;
   readonly #logger: Logger;
@@ -78,19 +82,21 @@ export class Mesh {
   constructor(options: MeshOptions) {
     this.#options = options;
     this.#logger = options.logger.child({ component: 'mesh' });
-    this.relay = new Relay({
+    this.pipes = new PipeMachinery({
       nodeId: options.nodeId,
       region: options.region,
-      metrics: new CascadeMetrics(options.registry, () => this.relay.links()),
+      registry: options.registry,
       regionOf: (nodeId) => this.#nodes.get(nodeId)?.heartbeat.region,
       bus: options.bus,
+      host: new EdgePipeHost(options.rooms),
       listenIp: options.listenIp,
       announcedAddress: options.announcedAddress,
       portRange: options.pipePortRange,
       lingerMs: options.pipeLingerMs,
+      silenceMs: options.pipeSilenceMs,
+      firstPacketTimeoutMs: options.pipeFirstPacketTimeoutMs,
+      supersededMs: options.pipeSupersededMs,
       logger: options.logger,
-      routerFor: async (room) => options.rooms.get(room)?.homeRouter,
-      findProducer: async (room, producerId) => options.rooms.get(room)?.localProducer(producerId),
     });
   }
 
@@ -98,7 +104,8 @@ export class Mesh {
   start(publicUrl: string): void {
     const { bus, rooms, directory } = this.#options;
     this.#publicUrl = publicUrl;
-    this.relay.start();
+    this.pipes.start();
+    this.pipes.on('suspect', (nodeId) => this.#onSuspect(nodeId));
     rooms.onCreate = (room) => this.#attach(room);
     bus.subscribe(Subjects.nodeDead, NodeDead, ({ nodeId }) => this.#onNodeDead(nodeId), {
       senderInSubject: false,
@@ -125,7 +132,7 @@ export class Mesh {
     clearTimeout(this.#rehomeTimer);
     for (const timer of this.#unavailable.values()) clearTimeout(timer);
     await Promise.allSettled(this.#pendingWrites); // a closing room's last writes go out first
-    this.relay.close();
+    this.pipes.close();
     for (const unsubscribe of this.#unsubscribe.values()) unsubscribe();
   }
 
@@ -205,24 +212,24 @@ export class Mesh {
       },
       fetch: async (producerId: string, originNode: string) => {
         const via = this.#upstreamFor(name, originNode);
-        if (via === originNode) return this.relay.fetch(name, originNode, producerId);
+        if (via === originNode) return this.pipes.fetch(name, originNode, producerId);
         try {
-          return await this.relay.fetch(name, originNode, producerId, via);
+          return await this.pipes.fetch(name, originNode, producerId, via);
         } catch (err) {
           this.#logger.warn(
             { err, room: name, relay: via },
             'relay did not deliver; piping straight from the origin',
           );
-          return this.relay.fetch(name, originNode, producerId);
+          return this.pipes.fetch(name, originNode, producerId);
         }
       },
-      release: (producerId: string) => this.relay.release(name, producerId),
-      retire: (copy) => this.relay.retire(copy),
-      setDemand: (producerId: string, wanted: boolean) => this.relay.setDemand(name, producerId, wanted),
+      release: (producerId: string) => this.pipes.release(name, producerId),
+      retire: (copy) => this.pipes.retire(copy),
+      setDemand: (producerId: string, wanted: boolean) => this.pipes.setDemand(name, producerId, wanted),
       close: () => {
         this.#unsubscribe.get(name)?.();
         this.#unsubscribe.delete(name);
-        this.relay.closeRoom(name);
+        this.pipes.closeRoom(name);
         void write('room', directory.leaveRoom(name, nodeId));
       },
     };
@@ -282,7 +289,7 @@ export class Mesh {
     for (const room of this.#options.rooms.openRooms()) room.removeNode(nodeId);
     // Streams it relayed move first (make-before-break); its links close once they had time to.
     this.#rehome();
-    const timer = setTimeout(() => this.relay.closeNode(nodeId), this.#options.moveDeadlineMs + 1000);
+    const timer = setTimeout(() => this.pipes.closeNode(nodeId), this.#options.moveDeadlineMs + 1000);
     this.#timers.push(timer);
   }
 
@@ -321,9 +328,10 @@ export class Mesh {
    * path fails the current one stays, and the next pass tries again.
    */
   #rehome(): void {
-    for (const copy of this.relay.copies()) {
-      const { room: name, streamId, originNode, upstream } = copy.appData;
-      const via = this.#upstreamFor(name, originNode);
+    for (const copy of this.pipes.copies()) {
+      if (!copy.current) continue;
+      const { room: name, producerId: streamId, origin, upstream } = copy;
+      const via = this.#upstreamFor(name, origin);
       const key = `${name}\u0000${streamId}`;
       const room = this.#options.rooms.get(name);
       if (via === upstream || this.#rerouting.has(key) || !room) continue;
@@ -336,9 +344,9 @@ export class Mesh {
         { room: name, producer: streamId, from: upstream, to: via },
         're-homing a piped stream',
       );
-      this.relay
-        .reroute(name, originNode, streamId, via)
-        .then((fresh) => (room.closed ? this.relay.retire(fresh) : room.moveRemoteStream(streamId, fresh)))
+      this.pipes
+        .reroute(name, origin, streamId, via)
+        .then((fresh) => (room.closed ? this.pipes.retire(fresh) : room.moveRemoteStream(streamId, fresh)))
         .catch((err: unknown) =>
           this.#logger.warn(
             { err, room: name, producer: streamId, to: via },

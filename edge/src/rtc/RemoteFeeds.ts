@@ -1,5 +1,9 @@
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
+import type { CopyAppData } from '../../../relay/src/pipe/index.ts';
+
+/** This edge's copy of a remote stream, made and closed by the pipe machinery. */
+export type StreamCopy = types.Producer<CopyAppData>;
 
 /** What each viewer's consumer carries: the stream it shows (the origin's producer id) and who watches. */
 export interface ViewerAppData extends types.AppData {
@@ -11,13 +15,13 @@ export type ViewerConsumer = types.Consumer<ViewerAppData>;
 /** What the feeds need from the mesh (the room's link). */
 export interface FeedSource {
   /** A copy of a remote stream on the room's home router, over the path the tree names. */
-  fetch(streamId: string, originNode: string): Promise<types.Producer>;
+  fetch(streamId: string, originNode: string): Promise<StreamCopy>;
   /** Nobody here consumes the stream any more (the copy may linger). */
   release(streamId: string): void;
   /** Whether anyone here watches (all paused: pause it upstream). */
   setDemand(streamId: string, wanted: boolean): Promise<void>;
   /** A copy superseded by a move, now unwatched: close it. */
-  retire(copy: types.Producer): void;
+  retire(copy: StreamCopy): void;
 }
 
 export interface RemoteFeedsOptions {
@@ -32,13 +36,13 @@ export interface RemoteFeedsOptions {
 interface Feed {
   origin: string;
   /** The copy new consumers take: the one over the path the tree names now. */
-  current: types.Producer | undefined;
-  fetching: Promise<types.Producer> | undefined;
+  current: StreamCopy | undefined;
+  fetching: Promise<StreamCopy> | undefined;
   /** Local viewers' consumers, of the current copy or of one being retired. */
   consumers: Set<ViewerConsumer>;
   demand: { wanted: boolean; timer: NodeJS.Timeout | undefined };
   /** Superseded copies whose viewers are moving, with the deadline that closes them. */
-  retiring: Map<types.Producer, NodeJS.Timeout>;
+  retiring: Map<StreamCopy, NodeJS.Timeout>;
 }
 
 /**
@@ -111,7 +115,7 @@ export class RemoteFeeds {
    * Makes `copy` (already receiving) the stream's current copy; the viewers of the
    * previous one are told to move, and it is retired once they have.
    */
-  move(streamId: string, copy: types.Producer): void {
+  move(streamId: string, copy: StreamCopy): void {
     const feed = this.#feeds.get(streamId);
     const source = this.#options.source();
     if (!feed || this.#closed) {
@@ -168,7 +172,7 @@ export class RemoteFeeds {
     for (const streamId of [...this.#feeds.keys()]) this.remove(streamId);
   }
 
-  #makeCurrent(feed: Feed, copy: types.Producer): void {
+  #makeCurrent(feed: Feed, copy: StreamCopy): void {
     feed.current = copy;
     // The copy goes with its link or its origin; the next consume fetches it again.
     copy.observer.once('close', () => {
@@ -179,7 +183,7 @@ export class RemoteFeeds {
     });
   }
 
-  #retire(feed: Feed, copy: types.Producer): void {
+  #retire(feed: Feed, copy: StreamCopy): void {
     clearTimeout(feed.retiring.get(copy));
     if (!feed.retiring.delete(copy)) return;
     this.#options.source()?.retire(copy);

@@ -15,7 +15,7 @@ import type {
 import type { JoinClaims } from '../../../control-plane/protocol/token.ts';
 import { mediaCodecs } from '../../../relay/src/codecs.ts';
 import { type LeaveReason, Participant, type StreamDirectory } from './Participant.ts';
-import { type FeedSource, RemoteFeeds, type ViewerConsumer } from './RemoteFeeds.ts';
+import { type FeedSource, RemoteFeeds, type StreamCopy, type ViewerConsumer } from './RemoteFeeds.ts';
 import type { RoomRouter } from './RoomRouter.ts';
 import type { WorkerPool } from './WorkerPool.ts';
 
@@ -163,7 +163,7 @@ export class Room implements StreamDirectory {
    * Makes `copy` (a copy of remote stream `producerId` that already receives, over the
    * path the tree names now) the one viewers take; viewers of the previous copy move.
    */
-  moveRemoteStream(producerId: string, copy: types.Producer): void {
+  moveRemoteStream(producerId: string, copy: StreamCopy): void {
     this.#feeds.move(producerId, copy);
   }
 

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { ErrorCodes, KaskadeError } from '../../control-plane/common/errors.ts';
-import type { PipeLink } from './PipeLink.ts';
+import { ErrorCodes, KaskadeError } from '../../../control-plane/common/errors.ts';
+import type { LinkInfo } from './types.ts';
 
 /**
  * Metrics of the pipe machinery (edges and relays): links open by remote region,
@@ -11,7 +11,7 @@ export class CascadeMetrics {
   readonly #setupSeconds: Histogram<'upstream_region'>;
   readonly #setupFailures: Counter<'reason' | 'upstream_region'>;
 
-  constructor(registry: Registry, links: () => readonly PipeLink[]) {
+  constructor(registry: Registry, links: () => readonly LinkInfo[]) {
     const registers = [registry];
     new Gauge({
       name: 'kaskade_pipe_links',
@@ -32,11 +32,11 @@ export class CascadeMetrics {
         const all = links();
         this.set(
           { direction: 'in' },
-          all.reduce((n, l) => n + l.copies.size, 0),
+          all.reduce((n, l) => n + l.copies, 0),
         );
         this.set(
           { direction: 'out' },
-          all.reduce((n, l) => n + l.sends.size, 0),
+          all.reduce((n, l) => n + l.sends, 0),
         );
       },
     });
