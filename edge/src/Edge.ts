@@ -73,11 +73,7 @@ export class Edge {
       iceConsentTimeoutSeconds: config.iceConsentTimeoutSeconds,
       logger,
     });
-    const rooms = new RoomManager(
-      pool,
-      { emptyGraceMs: config.roomEmptyGraceMs, moveDeadlineMs: config.moveDeadlineMs },
-      logger,
-    );
+    const rooms = new RoomManager(pool, { emptyGraceMs: config.roomEmptyGraceMs }, logger);
     const registry = createMetricsRegistry({ node: config.nodeId, region: config.region, kind: 'edge' });
     const metrics = new EdgeMetrics(registry, rooms);
     const media = new MediaMetrics({
@@ -125,7 +121,6 @@ export class Edge {
           heartbeatMs: config.heartbeatMs,
           resyncMs: config.resyncMs,
           pipeLingerMs: config.pipeLingerMs,
-          moveDeadlineMs: config.moveDeadlineMs,
           pipeSilenceMs: config.pipeSilenceMs,
           pipeFirstPacketTimeoutMs: config.pipeFirstPacketTimeoutMs,
           pipeSupersededMs: config.pipeSupersededMs,

@@ -183,11 +183,6 @@ export const EdgeConfigSchema = Type.Object({
     description: 'how often each room is compared with the directory (repairs missed events)',
   }),
   pipeLingerMs: commonOptions.pipeLingerMs(),
-  moveDeadlineMs: option(Type.Integer({ minimum: 100, maximum: 60_000, default: 4000 }), {
-    env: 'KASKADE_MOVE_DEADLINE_MS',
-    description:
-      "how long viewers get to switch to a stream's new path (make-before-break) before the old one closes",
-  }),
   pipeSilenceMs: commonOptions.pipeSilenceMs(),
   pipeFirstPacketTimeoutMs: option(Type.Integer({ minimum: 100, maximum: 60_000, default: 2000 }), {
     env: 'KASKADE_PIPE_FIRST_PACKET_TIMEOUT_MS',

@@ -29,12 +29,10 @@ export interface MeshOptions {
   heartbeatMs: number;
   resyncMs: number;
   pipeLingerMs: number;
-  /** How long viewers get to move to a stream's new path; links to a dead node close after it. */
-  moveDeadlineMs: number;
-  /** See PipeMachineryOptions: silenceMs, firstPacketTimeoutMs, supersededMs. */
+  /** See PipeMachineryOptions: silenceMs, firstPacketTimeoutMs, supersededMs (viewers' time to move). */
   pipeSilenceMs: number;
-  pipeFirstPacketTimeoutMs?: number;
-  pipeSupersededMs?: number;
+  pipeFirstPacketTimeoutMs: number;
+  pipeSupersededMs: number;
   listenIp: string;
   announcedAddress?: string;
   /** UDP ports pipe transports take theirs from. */
@@ -289,7 +287,7 @@ export class Mesh {
     for (const room of this.#options.rooms.openRooms()) room.removeNode(nodeId);
     // Streams it relayed move first (make-before-break); its links close once they had time to.
     this.#rehome();
-    const timer = setTimeout(() => this.pipes.closeNode(nodeId), this.#options.moveDeadlineMs + 1000);
+    const timer = setTimeout(() => this.pipes.closeNode(nodeId), this.#options.pipeSupersededMs);
     this.#timers.push(timer);
   }
 

@@ -28,8 +28,6 @@ export interface RemoteFeedsOptions {
   source: () => FeedSource | undefined;
   /** Tells a local viewer its stream moved to another copy (streamMoved). */
   tellMoved: (participantId: string, streamId: string) => void;
-  /** How long viewers get to move to a new copy before the old one closes under them. */
-  moveDeadlineMs: number;
   logger: Logger;
 }
 
@@ -41,8 +39,11 @@ interface Feed {
   /** Local viewers' consumers, of the current copy or of one being retired. */
   consumers: Set<ViewerConsumer>;
   demand: { wanted: boolean; timer: NodeJS.Timeout | undefined };
-  /** Superseded copies whose viewers are moving, with the deadline that closes them. */
-  retiring: Map<StreamCopy, NodeJS.Timeout>;
+  /**
+   * Superseded copies whose viewers are moving. Retired as soon as the last one moved;
+   * viewers that never do lose it at the machinery's superseded deadline.
+   */
+  retiring: Set<StreamCopy>;
 }
 
 /**
@@ -50,7 +51,8 @@ interface Feed {
  * stream on the home router, the viewers' consumers of it, and the demand they make.
  * A move (the tree changed, an upstream went silent) is make-before-break: the new
  * copy already carries media when it becomes current; viewers are told to consume
- * again, and the old copy closes once its last viewer moved (or at the deadline).
+ * again, and the old copy closes once its last viewer moved (or at the pipe
+ * machinery's superseded deadline).
  */
 export class RemoteFeeds {
   readonly #options: RemoteFeedsOptions;
@@ -69,7 +71,7 @@ export class RemoteFeeds {
       fetching: undefined,
       consumers: new Set(),
       demand: { wanted: true, timer: undefined },
-      retiring: new Map(),
+      retiring: new Set(),
     });
   }
 
@@ -79,10 +81,7 @@ export class RemoteFeeds {
     if (!feed) return;
     this.#feeds.delete(streamId);
     clearTimeout(feed.demand.timer);
-    for (const [copy, timer] of feed.retiring) {
-      clearTimeout(timer);
-      this.#options.source()?.retire(copy);
-    }
+    for (const copy of feed.retiring) this.#options.source()?.retire(copy);
   }
 
   /** The id of the current copy on the home router, fetched on first need. */
@@ -133,10 +132,7 @@ export class RemoteFeeds {
       source?.retire(previous);
       return;
     }
-    feed.retiring.set(
-      previous,
-      setTimeout(() => this.#retire(feed, previous), this.#options.moveDeadlineMs),
-    );
+    feed.retiring.add(previous);
     for (const viewer of new Set(viewers.map((c) => c.appData.participantId)))
       this.#options.tellMoved(viewer, streamId);
   }
@@ -153,7 +149,7 @@ export class RemoteFeeds {
     const { streamId } = consumer.appData;
     const feed = this.#feeds.get(streamId);
     if (!feed?.consumers.delete(consumer)) return;
-    for (const copy of feed.retiring.keys()) {
+    for (const copy of feed.retiring) {
       if (copy.id === consumer.producerId && ![...feed.consumers].some((c) => c.producerId === copy.id))
         this.#retire(feed, copy);
     }
@@ -177,14 +173,11 @@ export class RemoteFeeds {
     // The copy goes with its link or its origin; the next consume fetches it again.
     copy.observer.once('close', () => {
       if (feed.current === copy) feed.current = undefined;
-      const timer = feed.retiring.get(copy);
-      clearTimeout(timer);
       feed.retiring.delete(copy);
     });
   }
 
   #retire(feed: Feed, copy: StreamCopy): void {
-    clearTimeout(feed.retiring.get(copy));
     if (!feed.retiring.delete(copy)) return;
     this.#options.source()?.retire(copy);
   }

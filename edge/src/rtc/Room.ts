@@ -53,8 +53,6 @@ export interface RoomLink extends FeedSource {
 export interface RoomOptions {
   pool: WorkerPool;
   emptyGraceMs: number;
-  /** How long viewers get to move to a stream's new copy before the old one closes. */
-  moveDeadlineMs: number;
   logger: Logger;
 }
 
@@ -98,7 +96,6 @@ export class Room implements StreamDirectory {
       source: () => this.#link,
       tellMoved: (participantId, streamId) =>
         this.#participants.get(participantId)?.notify('streamMoved', { producerId: streamId }),
-      moveDeadlineMs: options.moveDeadlineMs,
       logger: this.#logger,
     });
   }
