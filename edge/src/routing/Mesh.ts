@@ -31,8 +31,8 @@ export interface MeshOptions {
   pipeLingerMs: number;
   /** See PipeMachineryOptions: silenceMs, firstPacketTimeoutMs, supersededMs. */
   pipeSilenceMs: number;
-  pipeFirstPacketTimeoutMs?: number;
-  pipeSupersededMs?: number;
+  pipeFirstPacketTimeoutMs: number;
+  pipeSupersededMs: number;
   listenIp: string;
   announcedAddress?: string;
   /** UDP ports pipe transports take theirs from. */
