@@ -167,11 +167,25 @@ export class Mesh {
         this.#joinWrites.set(participant.id, written);
         void written.finally(() => this.#joinWrites.delete(participant.id));
       },
-      participantLeft: (participantId: string) =>
-        announce(directory.removeParticipant(name, participantId), {
-          type: 'participantLeft',
-          participantId,
-        }),
+      participantLeft: (participantId: string) => {
+        // Only this node's own entry goes; one that moved elsewhere (a migration, a
+        // reconnect) is the new node's, and nobody is told it left.
+        const done = write('participantLeft', directory.removeParticipant(name, participantId, nodeId));
+        void done.then((removed) => {
+          if (removed !== false) publish({ type: 'participantLeft', participantId });
+        });
+      },
+      mayResume: async (identity: string, participantId: string) => {
+        try {
+          const owner = await directory.identityOwner(name, identity);
+          if (owner !== null) return owner === participantId;
+          // Nobody holds the identity (its node died and was purged): the id may come
+          // back, unless it is in the room under another identity.
+          return (await directory.participant(name, participantId)) === null;
+        } catch {
+          return false; // directory away: a fresh id, as a plain join
+        }
+      },
       streamAdded: (stream: StreamInfo) =>
         announce(directory.addStream(name, { ...stream, node: nodeId }), { type: 'streamAdded', stream }),
       streamClosed: (producerId: string) =>
