@@ -14,6 +14,7 @@ import type { ParticipantInfo, StreamInfo } from '../../../control-plane/protoco
 import { CascadeMetrics } from '../../../relay/src/CascadeMetrics.ts';
 import type { MediaMetrics } from '../../../relay/src/MediaMetrics.ts';
 import { Relay } from '../../../relay/src/Relay.ts';
+import type { Participant } from '../rtc/Participant.ts';
 import type { Room, RoomLink } from '../rtc/Room.ts';
 import type { RoomManager } from '../rtc/RoomManager.ts';
 import type { WorkerPool } from '../rtc/WorkerPool.ts';
@@ -103,6 +104,19 @@ export class Mesh {
     this.#timers.push(setInterval(() => this.#heartbeat(), this.#options.heartbeatMs));
     this.#timers.push(setInterval(() => void this.#resyncAll(), this.#options.resyncMs));
     this.#heartbeat();
+  }
+
+  /**
+   * Where a participant of this draining node goes on: the control plane's placement
+   * and a single-use ticket for that edge (ControlRpc 'migration.place').
+   */
+  migrationFor(room: Room, participant: Participant) {
+    return this.#options.bus.controlRpc('migration.place', {
+      room: room.name,
+      participantId: participant.id,
+      grants: participant.grants,
+      lecture: room.lecture,
+    });
   }
 
   /** Tells the mesh this node takes no more joins, at once. */
