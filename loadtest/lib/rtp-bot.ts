@@ -16,6 +16,8 @@ export type { ReceivedStream };
 interface Leg {
   channel: SignalingChannel;
   joined: ResponseData<'join'>;
+  /** The newest stream of each key (participant + source) this edge offers, by key. */
+  latest: Map<string, string>;
   send?: { transportId: string; target: { ip: string; port: number } };
   recvTransportId?: string;
 }
@@ -81,6 +83,8 @@ export class RtpBot {
   /** The streams this bot counts, by key: a stream back under a new producer id counts on. */
   readonly #byKey = new Map<string, ReceivedStream>();
   #migration: Promise<void> | undefined;
+  /** The edge being left during a migration: its notices start no new switches. */
+  #leaving: Leg | undefined;
   /** Consumers taken again after the edge closed them under a live stream. */
   resubscriptions = 0;
   /** Migrations completed (joined the new edge, streams switched, old edge left). */
@@ -117,7 +121,7 @@ export class RtpBot {
         rtpCapabilities,
         ...(resume ? { resume } : {}),
       });
-      return { channel, joined };
+      return { channel, joined, latest: new Map(joined.streams.map((s) => [streamKey(s), s.producerId])) };
     } catch (error) {
       channel.close();
       throw error;
@@ -156,9 +160,14 @@ export class RtpBot {
     for (const name of ['streamAdded', 'streamPaused', 'streamResumed', 'streamClosed'] as const) {
       channel.on(name, ({ producerId }) => this.seen[name].push(producerId));
     }
+    channel.on('streamClosed', ({ producerId }) => {
+      const key = this.#keys.get(producerId);
+      if (key && leg.latest.get(key) === producerId) leg.latest.delete(key);
+    });
     channel.on('streamAdded', (stream) => {
       const key = streamKey(stream);
       this.#keys.set(stream.producerId, key);
+      leg.latest.set(key, stream.producerId);
       // The same participant's source under a new producer (it migrated or reconnected).
       const received = this.#byKey.get(key);
       if (received && received.producerId !== stream.producerId && this.#current(leg))
@@ -189,7 +198,7 @@ export class RtpBot {
 
   /** Notices from an edge the bot is leaving start no new switches there. */
   #current(leg: Leg): boolean {
-    return leg === this.#leg && this.#migration === undefined;
+    return leg === this.#leg && leg !== this.#leaving;
   }
 
   /** Starts sending a synthetic stream at the given packet rate; returns the producer id. */
@@ -387,6 +396,7 @@ export class RtpBot {
   async #migrate({ url, token, deadlineMs }: NotificationData<'migrate'>): Promise<void> {
     const deadline = Date.now() + deadlineMs;
     const old = this.#leg;
+    this.#leaving = old;
     const leg = await RtpBot.#openLeg(url, token, this.id);
     this.#leg = leg;
     this.#listen(leg);
@@ -395,10 +405,12 @@ export class RtpBot {
       if (sender instanceof StreamSender) this.senders.set(producerId, sender);
     }
     for (const received of new Set(this.#byKey.values())) {
-      const key = this.#keys.get(received.producerId);
+      // Taken there already (its publisher's new stream was announced meanwhile).
+      if (this.#entriesOf(received).some(([, e]) => e.leg === leg)) continue;
       // The newest stream of that key there (a publisher that migrated too has two for a moment).
-      const stream = leg.joined.streams.filter((s) => streamKey(s) === key).at(-1);
-      if (stream) await this.#swap(received, stream.producerId, leg);
+      const key = this.#keys.get(received.producerId);
+      const producerId = key && leg.latest.get(key);
+      if (producerId) await this.#swap(received, producerId, leg);
     }
     // Until every stream counts from the new edge (bounded), then a moment for the
     // viewers of our own streams to switch to the new producers.
