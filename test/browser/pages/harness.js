@@ -83,37 +83,23 @@ window.harness = {
     [...room.tracks].every(
       ([id, t]) => window.keptTracks?.get(id) === t && t.stream.getTracks().includes(t.track),
     ),
-  /**
-   * Samples every remote video's decoded frames every 50 ms (across consumer switches:
-   * a new consumer starts counting again) and keeps the longest time without a new frame.
-   */
-  startGapMeter() {
-    const meter = { maxGapMs: 0, samples: 0, last: new Map(), progressAt: new Map() };
-    window.gapMeter = meter;
-    meter.timer = setInterval(async () => {
-      for (const track of room.tracks.values()) {
-        if (track.kind !== 'video') continue;
+  /** Decoded frames of each remote video now (the current consumer's: a switch starts again from 0). */
+  async videoFrames() {
+    const out = [];
+    for (const track of room.tracks.values()) {
+      if (track.kind !== 'video') continue;
+      try {
+        const report = await room.getTrackStats(track.id);
         let frames = 0;
-        try {
-          const report = await room.getTrackStats(track.id);
-          for (const s of report.values()) if (s.type === 'inbound-rtp') frames += s.framesDecoded ?? 0;
-        } catch {
-          continue;
-        }
-        const now = performance.now();
-        const last = meter.last.get(track.id);
-        const progressed = last === undefined || frames > last || (frames < last && frames > 0);
-        meter.last.set(track.id, frames);
-        if (progressed) meter.progressAt.set(track.id, now);
-        meter.maxGapMs = Math.max(meter.maxGapMs, now - (meter.progressAt.get(track.id) ?? now));
-        meter.samples++;
+        for (const s of report.values()) if (s.type === 'inbound-rtp') frames += s.framesDecoded ?? 0;
+        out.push({ id: track.id, frames });
+      } catch {
+        // switching right now: no sample
       }
-    }, 50);
+    }
+    return out;
   },
-  stopGapMeter() {
-    clearInterval(window.gapMeter.timer);
-    return { maxGapMs: Math.round(window.gapMeter.maxGapMs), samples: window.gapMeter.samples };
-  },
+
   raiseHand: () => room.raiseHand(),
   role: () => room.role,
   /** Publish camera and microphone now (after a promotion: no rejoin). */
