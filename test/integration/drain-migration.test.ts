@@ -1,5 +1,8 @@
 import { Redis } from 'ioredis';
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Bus } from '../../control-plane/common/bus.ts';
+import { KaskadeError } from '../../control-plane/common/errors.ts';
 import type { ReceivedStream } from '../../loadtest/lib/rtp-bot.ts';
 import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
 import { operatorJson } from '../../scripts/lib/operator-client.ts';
@@ -115,6 +118,25 @@ describe('drain that moves people (real mesh)', () => {
     const gaps = Object.fromEntries(Object.entries(received).map(([name, s]) => [name, new GapMeter(s)]));
     const ids = { presenter: presenter.bot.id, viewer: viewer.bot.id };
     const heardByOthers = [presence(other), presence(watcher)];
+
+    // Trust: another edge (its own bus credentials) gets no ticket for a participant it does not host.
+    const intruder = await Bus.connect(
+      m.nats!.settingsFor(other.nodeId),
+      other.nodeId,
+      pino({ level: 'silent' }),
+    );
+    try {
+      const asked = intruder.controlRpc('migration.place', {
+        room: ROOM,
+        participantId: ids.presenter,
+        grants: { publish: true, subscribe: true, moderate: true },
+        lecture: false,
+      });
+      await expect(asked).rejects.toBeInstanceOf(KaskadeError);
+      await expect(asked).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    } finally {
+      await intruder.close();
+    }
 
     const victim = m.edges.find((e) => e.nodeId === presenter.nodeId)!;
     const samples: NodeView[] = [];
