@@ -506,6 +506,7 @@ export class Room extends Emitter<RoomEvents> {
       for (const t of [...this.#tracks.values()]) {
         if (t.pending?.consumer.id === consumerId) this.#cancelPending(t);
         if (t.feed.consumer.id !== consumerId || t.pending) continue;
+        t.feed.consumer.close(); // gone on the edge: no media will come through it
         // The stream lives on (its pipe or relay went away): take it again shortly, into the same track.
         void this.#resubscribe(t.id, channel);
       }
