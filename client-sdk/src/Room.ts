@@ -17,6 +17,7 @@ import { CloseCodes } from '../../control-plane/protocol/signaling-constants.ts'
 import type { Grants } from '../../control-plane/protocol/token.ts';
 import { Emitter } from './Emitter.ts';
 import { RequestError, SignalingChannel } from './SignalingChannel.ts';
+import { streamKey, waitUntilReceiving } from './switching.ts';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 export type Quality = 'low' | 'medium' | 'high';
@@ -47,14 +48,24 @@ export interface ConnectOptions {
 
 export interface RemoteParticipant extends ParticipantInfo {}
 
-/** A stream of another participant, received as a MediaStreamTrack. */
+/**
+ * A stream of another participant, received as a MediaStreamTrack. It is the same object
+ * for as long as the participant publishes that source: across a path change on the edge
+ * (streamMoved), its migration to another edge, and our own reconnects or migrations, the
+ * SDK switches the media inside it (make-before-break) and emits `trackReplaced`.
+ */
 export interface RemoteTrack {
-  /** The stream id (its producer id), stable across this edge session. */
+  /** Stable key of the stream: participant id and source (`<participantId>/<source>`). */
   id: string;
+  /** The producer that feeds it now; changes when the participant migrates or reconnects. */
+  producerId: string;
   participant: RemoteParticipant;
   kind: 'audio' | 'video';
   source: Source;
+  /** The current MediaStreamTrack; replaced on a switch (see `stream` and `trackReplaced`). */
   track: MediaStreamTrack;
+  /** A MediaStream the SDK keeps holding the current track: attach it once (video.srcObject). */
+  stream: MediaStream;
   /** The sender paused it (muted camera or microphone). */
   paused: boolean;
   /** The edge's score of what reaches us, 0-10. */
@@ -87,6 +98,10 @@ interface RoomEvents extends Record<string, unknown[]> {
   participantLeft: [participant: RemoteParticipant];
   trackAdded: [track: RemoteTrack];
   trackRemoved: [track: RemoteTrack];
+  /** The media inside a RemoteTrack switched to a new MediaStreamTrack (`stream` already holds it). */
+  trackReplaced: [track: RemoteTrack, previous: MediaStreamTrack];
+  /** The edge drained and the SDK moved to another one (nobody else saw it leave). */
+  migrated: [];
   trackPaused: [track: RemoteTrack];
   trackResumed: [track: RemoteTrack];
   activeSpeaker: [participant: RemoteParticipant | null, isSelf: boolean];
@@ -115,6 +130,28 @@ const FINAL_CLOSE_CODES = new Set<number>([
   CloseCodes.tooManyBeforeJoin,
 ]);
 
+/** What feeds a RemoteTrack: one consumer on one edge session. */
+interface Feed {
+  consumer: Consumer;
+  channel: SignalingChannel;
+  producerId: string;
+}
+
+interface Track extends RemoteTrack {
+  feed: Feed;
+  /** A newer feed being switched to, once it receives. */
+  pending?: Feed;
+}
+
+/** One edge session's transports, kept apart while a migration overlaps two. */
+interface Transports {
+  send: Transport | undefined;
+  recv: Transport | undefined;
+}
+
+/** How long a migrating client keeps publishing on both edges, so others switch first. */
+const MIGRATION_OVERLAP_MS = 1000;
+
 class Publication implements LocalPublication {
   readonly source: Source;
   readonly track: MediaStreamTrack;
@@ -141,8 +178,8 @@ export class Room extends Emitter<RoomEvents> {
   readonly #device = new Device();
   readonly #publications = new Map<Source, Publication>();
   readonly #participants = new Map<string, RemoteParticipant>();
-  readonly #tracks = new Map<string, RemoteTrack>();
-  readonly #consumers = new Map<string, Consumer>();
+  /** Remote tracks by stream key (participant + source). */
+  readonly #tracks = new Map<string, Track>();
   /** Streams the room offers us now, by producer id. */
   readonly #streams = new Map<string, StreamInfo>();
   #channel: SignalingChannel | undefined;
@@ -152,6 +189,7 @@ export class Room extends Emitter<RoomEvents> {
   #grants: Grants | undefined;
   #state: ConnectionState = 'connecting';
   #leaving = false;
+  #migrating = false;
   #activeSpeakerId: string | null = null;
   #lecture = false;
   #participantCount = 0;
@@ -314,7 +352,7 @@ export class Room extends Emitter<RoomEvents> {
     } catch {
       // Leaving anyway.
     }
-    this.#teardown();
+    this.#teardown(true);
     this.#channel?.close();
     this.#setState('closed');
     this.emit('disconnected', 'left');
@@ -334,77 +372,152 @@ export class Room extends Emitter<RoomEvents> {
     return { url: this.#options.url, token: given };
   }
 
-  async #establish(): Promise<void> {
-    const { url, token } = await this.#ticket();
+  async #establish(ticket?: JoinTicket): Promise<void> {
+    const { url, token } = ticket ?? (await this.#ticket());
     const channel = await SignalingChannel.open(url);
-    this.#channel = channel;
     this.#wireChannel(channel);
-    if (!this.#device.loaded) {
-      const { rtpCapabilities } = await channel.request('getRouterRtpCapabilities', {});
-      await this.#device.load({ routerRtpCapabilities: rtpCapabilities as RtpCapabilities });
+    try {
+      if (!this.#device.loaded) {
+        const { rtpCapabilities } = await channel.request('getRouterRtpCapabilities', {});
+        await this.#device.load({ routerRtpCapabilities: rtpCapabilities as RtpCapabilities });
+      }
+      const joined = await channel.request('join', {
+        token,
+        reconnect: this.#state === 'reconnecting',
+        // Coming back (a reconnect, a migration): the edge keeps our id when the directory agrees.
+        ...(this.#self ? { resume: this.#self.id } : {}),
+        rtpCapabilities: this.#device
+          .recvRtpCapabilities as ResponseData<'getRouterRtpCapabilities'>['rtpCapabilities'],
+      });
+      // From here on this channel speaks for the room; the previous one (a migration's) only winds down.
+      this.#channel = channel;
+      this.#self = joined.self;
+      this.#grants = joined.grants;
+      this.#lecture = joined.lecture;
+      this.#participantCount = joined.participantCount;
+      this.#reconcileParticipants(joined.participants);
+      // Before any await: a newer activeSpeaker notification may arrive while we set up.
+      this.#emitActiveSpeaker(joined.activeSpeaker);
+      this.#send = undefined;
+      this.#recv = joined.grants.subscribe ? await this.#createTransport('recv') : undefined;
+      for (const publication of this.#publications.values()) await this.#produce(publication);
+      this.#streams.clear();
+      for (const stream of joined.streams) this.#streams.set(stream.producerId, stream);
+      // Tracks this edge does not offer any more went while we were away.
+      const offered = new Set(joined.streams.map(streamKey));
+      for (const key of [...this.#tracks.keys()]) if (!offered.has(key)) this.#dropTrack(key);
+      // The newest stream of each key (a publisher that moved too has two for a moment); one
+      // stream the edge will not give (a consumer cap, a rate limit) must not fail the whole
+      // connect: the others still come. Known tracks switch inside the same RemoteTrack.
+      const newest = new Map(joined.streams.map((s) => [streamKey(s), s]));
+      await Promise.all(
+        [...newest.values()]
+          .filter((s) => this.#options.autoSubscribe || this.#tracks.has(streamKey(s)))
+          .map((s) => this.#consume(s).catch((e) => console.warn('kaskade: consume failed', e))),
+      );
+    } catch (error) {
+      if (this.#channel !== channel) channel.close();
+      throw error;
     }
-    const joined = await channel.request('join', {
-      token,
-      reconnect: this.#state === 'reconnecting',
-      rtpCapabilities: this.#device
-        .recvRtpCapabilities as ResponseData<'getRouterRtpCapabilities'>['rtpCapabilities'],
-    });
-    this.#self = joined.self;
-    this.#grants = joined.grants;
-    this.#lecture = joined.lecture;
-    this.#participantCount = joined.participantCount;
-    this.#reconcileParticipants(joined.participants);
-    // Before any await: a newer activeSpeaker notification may arrive while we set up.
-    this.#emitActiveSpeaker(joined.activeSpeaker);
-    if (joined.grants.subscribe) this.#recv = await this.#createTransport('recv');
-    for (const publication of this.#publications.values()) await this.#produce(publication);
-    this.#streams.clear();
-    for (const stream of joined.streams) this.#streams.set(stream.producerId, stream);
-    // One stream the edge will not give (a consumer cap, a rate limit) must not fail the
-    // whole connect: the others still come.
-    if (this.#options.autoSubscribe)
-      for (const stream of joined.streams)
-        await this.#consume(stream).catch((e) => console.warn('kaskade: consume failed', e));
   }
 
+  /**
+   * The edge drains: join the room at the edge it names (with our id), publish and
+   * subscribe there, switching every RemoteTrack inside itself, keep publishing on both
+   * for a moment so the others switch to our new streams, then leave the old edge.
+   */
+  async #migrate(
+    from: SignalingChannel,
+    { url, token, deadlineMs }: { url: string; token: string; deadlineMs: number },
+  ) {
+    if (this.#migrating || from !== this.#channel) return;
+    this.#migrating = true;
+    const deadline = Date.now() + deadlineMs;
+    const old: Transports = { send: this.#send, recv: this.#recv };
+    const producers = new Map([...this.#publications].map(([source, p]) => [source, p.producer]));
+    try {
+      await this.#establish({ url, token });
+    } catch (error) {
+      // Stay where we are: at the deadline the old edge closes us and we reconnect as after a crash.
+      if (this.#send !== old.send) this.#send?.close();
+      if (this.#recv !== old.recv) this.#recv?.close();
+      if (this.#channel !== from) this.#channel?.close();
+      this.#channel = from;
+      this.#send = old.send;
+      this.#recv = old.recv;
+      for (const [source, p] of this.#publications) p.producer = producers.get(source);
+      this.#migrating = false;
+      console.warn('kaskade: migration failed; staying until the edge closes', error);
+      return;
+    }
+    const overlap = Math.max(0, Math.min(MIGRATION_OVERLAP_MS, deadline - Date.now()));
+    await new Promise((r) => setTimeout(r, overlap));
+    if (from.open) await from.request('leave', {}).catch(() => undefined);
+    from.close();
+    old.send?.close();
+    old.recv?.close();
+    this.#migrating = false;
+    this.emit('migrated');
+  }
+
+  /**
+   * Notifications count only from the channel that speaks for the room now; a channel
+   * being left (a migration) still retires its own consumers.
+   */
   #wireChannel(channel: SignalingChannel): void {
+    const current = () => channel === this.#channel;
     channel.on('participantJoined', (p) => {
+      if (!current()) return;
+      const known = this.#participants.has(p.id);
       this.#participants.set(p.id, p);
-      this.emit('participantJoined', p);
+      if (!known) this.emit('participantJoined', p);
     });
     channel.on('participantLeft', ({ participantId }) => {
       const p = this.#participants.get(participantId);
-      if (!p) return;
+      if (!p || !current()) return;
       this.#participants.delete(participantId);
       for (const t of [...this.#tracks.values()])
         if (t.participant.id === participantId) this.#dropTrack(t.id);
       this.emit('participantLeft', p);
     });
     channel.on('streamAdded', (stream) => {
+      if (!current()) return;
       this.#streams.set(stream.producerId, stream);
-      if (this.#options.autoSubscribe)
+      // A stream with the key of a track we have is that track coming back (its publisher
+      // migrated or reconnected): switched inside the same RemoteTrack.
+      if (this.#options.autoSubscribe || this.#tracks.has(streamKey(stream)))
         this.#consume(stream).catch((e) => console.warn('kaskade: consume failed', e));
     });
+    channel.on('streamMoved', ({ producerId }) => {
+      const stream = this.#streams.get(producerId);
+      if (!stream || !current()) return;
+      this.#consume(stream, true).catch((e) => console.warn('kaskade: consume failed', e));
+    });
     channel.on('streamClosed', ({ producerId }) => {
-      this.#streams.delete(producerId);
-      this.#dropTrack(producerId);
+      if (current()) this.#streams.delete(producerId);
+      for (const t of [...this.#tracks.values()]) {
+        if (t.pending?.producerId === producerId && t.pending.channel === channel) this.#cancelPending(t);
+        if (t.feed.producerId !== producerId || t.feed.channel !== channel) continue;
+        // Switching to its successor already: the old feed just retires with the switch.
+        if (!t.pending) this.#dropTrack(t.id);
+      }
     });
     channel.on('consumerClosed', ({ consumerId }) => {
-      for (const [trackId, c] of this.#consumers) {
-        if (c.id !== consumerId) continue;
-        this.#dropTrack(trackId);
-        // The stream lives on (its pipe or relay went away): take it again shortly.
-        void this.#resubscribe(trackId, channel);
+      for (const t of [...this.#tracks.values()]) {
+        if (t.pending?.consumer.id === consumerId) this.#cancelPending(t);
+        if (t.feed.consumer.id !== consumerId || t.pending) continue;
+        t.feed.consumer.close(); // gone on the edge: no media will come through it
+        // The stream lives on (its pipe or relay went away): take it again shortly, into the same track.
+        void this.#resubscribe(t.id, channel);
       }
     });
-    channel.on('streamPaused', ({ producerId }) => this.#setTrackPaused(producerId, true));
-    channel.on('streamResumed', ({ producerId }) => this.#setTrackPaused(producerId, false));
+    channel.on('streamPaused', ({ producerId }) => current() && this.#setTrackPaused(producerId, true));
+    channel.on('streamResumed', ({ producerId }) => current() && this.#setTrackPaused(producerId, false));
     channel.on('consumerScore', ({ consumerId, score }) => {
-      for (const [trackId, c] of this.#consumers) {
-        const track = this.#tracks.get(trackId);
-        if (c.id === consumerId && track) track.score = score;
-      }
+      for (const track of this.#tracks.values())
+        if (track.feed.consumer.id === consumerId) track.score = score;
     });
+    channel.on('migrate', (notice) => void this.#migrate(channel, notice));
     channel.on('activeSpeaker', ({ participantId }) => this.#emitActiveSpeaker(participantId));
     channel.on('participantCount', ({ count }) => {
       this.#participantCount = count;
@@ -464,49 +577,103 @@ export class Room extends Emitter<RoomEvents> {
     if (publication.paused) publication.producer.pause();
   }
 
-  async #consume(stream: StreamInfo): Promise<void> {
+  /**
+   * Receives a stream on the current session. A stream whose key has no track yet becomes
+   * a new RemoteTrack; one whose key has a track (its publisher came back under a new
+   * producer, our own session changed, or `again`: the edge moved it) is switched into
+   * that track make-before-break: the new consumer takes over once it receives.
+   */
+  async #consume(stream: StreamInfo, again = false): Promise<void> {
     const participant = this.#participants.get(stream.participantId);
-    if (!this.#recv || !participant || this.#tracks.has(stream.producerId)) return;
     const channel = this.#channel!;
+    const recv = this.#recv;
+    if (!recv || !participant) return;
+    const key = streamKey(stream);
+    const existing = this.#tracks.get(key);
+    const fedBy = (feed: Feed | undefined) =>
+      feed?.producerId === stream.producerId && feed.channel === channel;
+    if (existing && !again && (fedBy(existing.feed) || fedBy(existing.pending))) return;
     const answer = await channel.request('consume', { producerId: stream.producerId });
-    const consumer = await this.#recv.consume({
+    const consumer = await recv.consume({
       id: answer.consumerId,
       producerId: answer.producerId,
       kind: answer.kind,
       rtpParameters: answer.rtpParameters as Parameters<Transport['consume']>[0]['rtpParameters'],
     });
-    this.#consumers.set(stream.producerId, consumer);
-    const track: RemoteTrack = {
-      id: stream.producerId,
-      participant,
-      kind: answer.kind,
-      source: answer.source,
-      track: consumer.track,
-      paused: answer.producerPaused,
-      score: 10,
-    };
-    this.#tracks.set(track.id, track);
+    const feed: Feed = { consumer, channel, producerId: stream.producerId };
+    const track = this.#tracks.get(key);
+    if (track) {
+      if (track.pending) this.#retire(track.pending);
+      track.pending = feed;
+    }
     try {
       await channel.request('resumeConsumer', { consumerId: consumer.id });
     } catch (error) {
+      consumer.close();
       if (!(error instanceof RequestError && error.code === 'NOT_FOUND')) throw error;
       // Closed under us already (its pipe moved), maybe before we knew its id: take it again.
-      if (this.#consumers.get(stream.producerId) === consumer) {
-        this.#dropTrack(stream.producerId);
-        void this.#resubscribe(stream.producerId, channel);
-      }
+      if (track?.pending === feed) track.pending = undefined;
+      void this.#resubscribe(key, channel, stream.producerId);
       return;
     }
-    this.emit('trackAdded', track);
+    if (!track) {
+      if (this.#tracks.has(key) || channel !== this.#channel) return void consumer.close();
+      const created: Track = {
+        id: key,
+        producerId: stream.producerId,
+        participant,
+        kind: answer.kind,
+        source: answer.source,
+        track: consumer.track,
+        stream: new MediaStream([consumer.track]),
+        paused: answer.producerPaused,
+        score: 10,
+        feed,
+      };
+      this.#tracks.set(key, created);
+      this.emit('trackAdded', created);
+      return;
+    }
+    await waitUntilReceiving(() => consumer.getStats() as never, answer.kind, {
+      cancelled: () => track.pending !== feed || this.#tracks.get(key) !== track,
+    });
+    if (track.pending !== feed || this.#tracks.get(key) !== track) return;
+    const previous = track.feed;
+    track.feed = feed;
+    track.pending = undefined;
+    track.producerId = stream.producerId;
+    track.paused = answer.producerPaused;
+    const old = track.track;
+    track.stream.removeTrack(old);
+    track.stream.addTrack(consumer.track);
+    track.track = consumer.track;
+    this.#retire(previous);
+    this.emit('trackReplaced', track, old);
   }
 
-  async #resubscribe(trackId: string, channel: SignalingChannel): Promise<void> {
+  /** Closes a feed that was switched away from (on its edge too, if that session is still open). */
+  #retire(feed: Feed): void {
+    if (feed.consumer.closed) return;
+    feed.consumer.close();
+    if (feed.channel.open)
+      void feed.channel.request('closeConsumer', { consumerId: feed.consumer.id }).catch(() => undefined);
+  }
+
+  #cancelPending(track: Track): void {
+    if (track.pending) track.pending.consumer.close();
+    track.pending = undefined;
+  }
+
+  async #resubscribe(trackId: string, channel: SignalingChannel, producerId?: string): Promise<void> {
     for (let attempt = 0; attempt < 20; attempt++) {
       await new Promise((r) => setTimeout(r, 300 + attempt * 200));
-      const stream = this.#streams.get(trackId);
-      if (!stream || channel !== this.#channel || this.#tracks.has(trackId)) return;
+      const id = producerId ?? this.#tracks.get(trackId)?.producerId;
+      const stream = id === undefined ? undefined : this.#streams.get(id);
+      if (!stream || channel !== this.#channel) return;
+      const track = this.#tracks.get(trackId);
+      if (track && !track.feed.consumer.closed && track.feed.channel === channel) return;
       try {
-        await this.#consume(stream);
+        await this.#consume(stream, true);
         return;
       } catch {
         // its new path is not ready yet
@@ -516,15 +683,15 @@ export class Room extends Emitter<RoomEvents> {
 
   #dropTrack(trackId: string): void {
     const track = this.#tracks.get(trackId);
-    this.#consumers.get(trackId)?.close();
-    this.#consumers.delete(trackId);
     if (!track) return;
+    track.feed.consumer.close();
+    this.#cancelPending(track);
     this.#tracks.delete(trackId);
     this.emit('trackRemoved', track);
   }
 
-  #setTrackPaused(trackId: string, paused: boolean): void {
-    const track = this.#tracks.get(trackId);
+  #setTrackPaused(producerId: string, paused: boolean): void {
+    const track = [...this.#tracks.values()].find((t) => t.producerId === producerId);
     if (!track || track.paused === paused) return;
     track.paused = paused;
     this.emit(paused ? 'trackPaused' : 'trackResumed', track);
@@ -564,6 +731,7 @@ export class Room extends Emitter<RoomEvents> {
     for (const p of [...this.#participants.values()]) {
       if (ids.has(p.id)) continue;
       this.#participants.delete(p.id);
+      for (const t of [...this.#tracks.values()]) if (t.participant.id === p.id) this.#dropTrack(t.id);
       this.emit('participantLeft', p);
     }
     for (const p of current) {
@@ -595,8 +763,9 @@ export class Room extends Emitter<RoomEvents> {
 
   #onChannelClosed(channel: SignalingChannel, code: number, reason: string): void {
     if (channel !== this.#channel || this.#leaving || this.#state === 'closed') return;
-    this.#teardown();
-    if (FINAL_CLOSE_CODES.has(code)) {
+    const final = FINAL_CLOSE_CODES.has(code);
+    this.#teardown(final);
+    if (final) {
       this.#setState('closed');
       this.emit('disconnected', reason || `closed (${code})`);
       return;
@@ -622,13 +791,19 @@ export class Room extends Emitter<RoomEvents> {
       }
     }
     if (this.#leaving) return;
+    this.#teardown(true);
     this.#setState('closed');
     this.emit('disconnected', `reconnect gave up: ${reason}`);
   }
 
-  /** Closes local transports and forgets remote tracks; publications are kept for the rejoin. */
-  #teardown(): void {
-    for (const trackId of [...this.#tracks.keys()]) this.#dropTrack(trackId);
+  /**
+   * Closes local transports; publications are kept for the rejoin, and so are the remote
+   * tracks (their consumers die with the transport): the rejoin switches new media into
+   * them, or removes those the room no longer offers. `forget` (leaving, or closed for
+   * good) removes them too.
+   */
+  #teardown(forget = false): void {
+    if (forget) for (const trackId of [...this.#tracks.keys()]) this.#dropTrack(trackId);
     for (const publication of this.#publications.values()) publication.producer = undefined;
     this.#send?.close();
     this.#recv?.close();
@@ -637,7 +812,7 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   #consumerOf(trackId: string): Consumer {
-    const consumer = this.#consumers.get(trackId);
+    const consumer = this.#tracks.get(trackId)?.feed.consumer;
     if (!consumer) throw new Error(`no remote track ${trackId}`);
     return consumer;
   }

@@ -13,6 +13,9 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Static, TSchema } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
 import {
+  CONTROL_QUEUE,
+  ControlRpc,
+  type ControlRpcMethod,
   isInboxOf,
   NodeRpc,
   type NodeRpcMethod,
@@ -40,6 +43,8 @@ function firstError(schema: TSchema, value: unknown): string {
 
 type RpcRequest<M extends NodeRpcMethod> = Static<(typeof NodeRpc)[M]['request']>;
 type RpcResponse<M extends NodeRpcMethod> = Static<(typeof NodeRpc)[M]['response']>;
+type ControlRequest<M extends ControlRpcMethod> = Static<(typeof ControlRpc)[M]['request']>;
+type ControlResponse<M extends ControlRpcMethod> = Static<(typeof ControlRpc)[M]['response']>;
 
 /**
  * The control bus: a NATS connection with typed, validated request/reply and
@@ -113,10 +118,28 @@ export class Bus {
     method: M,
     handler: (request: RpcRequest<M>, sender: string) => Promise<RpcResponse<M>>,
   ): void {
-    const { request: schema } = NodeRpc[method];
-    const sub = this.#nc.subscribe(Subjects.nodeRpc(this.nodeId, method, '*'), {
+    this.#serve(Subjects.nodeRpc(this.nodeId, method, '*'), method, NodeRpc[method].request, handler);
+  }
+
+  /** Serves one control-plane method, in the replicas' queue group (one replica answers each request). */
+  serveControlRpc<M extends ControlRpcMethod>(
+    method: M,
+    handler: (request: ControlRequest<M>, sender: string) => Promise<ControlResponse<M>>,
+  ): void {
+    this.#serve(Subjects.controlRpc(method, '*'), method, ControlRpc[method].request, handler, CONTROL_QUEUE);
+  }
+
+  #serve(
+    subject: string,
+    method: string,
+    schema: TSchema,
+    handler: (request: never, sender: string) => Promise<unknown>,
+    queue?: string,
+  ): void {
+    const sub = this.#nc.subscribe(subject, {
+      ...(queue ? { queue } : {}),
       callback: (err, msg) => {
-        if (err) return this.#subscriptionFailed(err, Subjects.nodeRpc(this.nodeId, method, '*'));
+        if (err) return this.#subscriptionFailed(err, subject);
         const sender = senderOf(msg.subject);
         // The answer may carry an SRTP key: it goes only where the sender alone can listen.
         if (!sender || !isInboxOf(msg.reply, sender)) {
@@ -137,7 +160,7 @@ export class Bus {
             JSON.stringify(failure('BAD_REQUEST', `${method}: ${firstError(schema, payload)}`)),
           );
         }
-        handler(payload as RpcRequest<M>, sender).then(
+        handler(payload as never, sender).then(
           (data) => msg.respond(JSON.stringify({ ok: true, data })),
           (error: unknown) => {
             const e = error instanceof KaskadeError ? error : new KaskadeError('INTERNAL', String(error));
@@ -157,14 +180,41 @@ export class Bus {
     request: RpcRequest<M>,
     timeoutMs = 5000,
   ): Promise<RpcResponse<M>> {
+    const subject = Subjects.nodeRpc(nodeId, method, this.nodeId);
+    const schema = NodeRpc[method].response;
+    return (await this.#request(subject, method, nodeId, request, schema, timeoutMs)) as RpcResponse<M>;
+  }
+
+  /** Calls a control-plane method (any replica answers); throws KaskadeError as rpc() does. */
+  async controlRpc<M extends ControlRpcMethod>(
+    method: M,
+    request: ControlRequest<M>,
+    timeoutMs = 5000,
+  ): Promise<ControlResponse<M>> {
+    const subject = Subjects.controlRpc(method, this.nodeId);
+    const schema = ControlRpc[method].response;
+    return (await this.#request(
+      subject,
+      method,
+      'the control plane',
+      request,
+      schema,
+      timeoutMs,
+    )) as ControlResponse<M>;
+  }
+
+  async #request(
+    subject: string,
+    method: string,
+    nodeId: string,
+    request: unknown,
+    schema: TSchema,
+    timeoutMs: number,
+  ): Promise<unknown> {
     let reply: RpcReply<unknown>;
     const end = this.#metrics?.requestSeconds.startTimer({ method });
     try {
-      const msg = await this.#nc.request(
-        Subjects.nodeRpc(nodeId, method, this.nodeId),
-        JSON.stringify(request),
-        { timeout: timeoutMs },
-      );
+      const msg = await this.#nc.request(subject, JSON.stringify(request), { timeout: timeoutMs });
       reply = msg.json();
     } catch (error) {
       this.#metrics?.requestFailures.inc({ method, reason: 'unavailable' });
@@ -179,12 +229,11 @@ export class Bus {
         : 'INTERNAL';
       throw new KaskadeError(code as ErrorCode, reply.error?.message ?? 'remote error');
     }
-    const schema = NodeRpc[method].response;
     if (reply?.ok !== true || !validator(schema).Check(reply.data)) {
       this.#metrics?.requestFailures.inc({ method, reason: 'malformed' });
       throw new KaskadeError('INTERNAL', `${method} from ${nodeId}: malformed reply`);
     }
-    return reply.data as RpcResponse<M>;
+    return reply.data;
   }
 
   /**
@@ -282,7 +331,7 @@ class BusMetrics {
       labelNames: ['method', 'reason'],
       registers,
     });
-    for (const method of Object.keys(NodeRpc)) {
+    for (const method of [...Object.keys(NodeRpc), ...Object.keys(ControlRpc)]) {
       this.requestSeconds.zero({ method });
       for (const reason of ['unavailable', 'error_reply', 'malformed'])
         this.requestFailures.inc({ method, reason }, 0);

@@ -8,6 +8,8 @@ export interface ProcessSpec<C extends { logLevel: string }, S extends { stop():
   /** Fields every log line of the process carries. */
   base: (config: C) => Record<string, unknown>;
   start: (config: C, logger: Logger) => Promise<S>;
+  /** Resolves when the service stopped by itself (an operator's drain): the process then exits 0. */
+  stopped?: (service: S) => Promise<void>;
 }
 
 /**
@@ -32,6 +34,10 @@ export async function runProcess<C extends { logLevel: string }, S extends { sto
     process.exit(error instanceof ConfigError ? 78 : 1);
   });
   logger.info(`${spec.name} ready`);
+  spec.stopped?.(service).then(
+    () => process.exit(0),
+    () => process.exit(1), // the stop's caller logged it
+  );
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'stopping');

@@ -67,12 +67,15 @@ redis.call('HDEL', KEYS[3], ARGV[1])
 return removed
 `;
 
-// Removes one participant, and its identity if the identity still points at it.
+// Removes one participant if node ARGV[2] hosts it (a participant that moved to another
+// node stays), and its identity if the identity still points at it. 1 removed, 0 absent,
+// -1 hosted elsewhere.
 const REMOVE_PARTICIPANT = `
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return 0 end
-redis.call('HDEL', KEYS[1], ARGV[1])
 local ok, entry = pcall(cjson.decode, raw)
+if ok and entry.node ~= ARGV[2] then return -1 end
+redis.call('HDEL', KEYS[1], ARGV[1])
 if ok and entry.identity and redis.call('HGET', KEYS[2], entry.identity) == ARGV[1] then
   redis.call('HDEL', KEYS[2], entry.identity)
 end
@@ -103,6 +106,7 @@ const OPERATIONS = [
   'addParticipant',
   'removeParticipant',
   'identityOwner',
+  'participant',
   'addStream',
   'removeStream',
   'setStreamPaused',
@@ -198,9 +202,26 @@ export class Directory {
     await this.#indexRoom(room, participant.node);
   }
 
-  async removeParticipant(room: string, participantId: string): Promise<void> {
+  /**
+   * Removes a participant that node `nodeId` hosts; false when the directory has it on
+   * another node (it moved there: a migration or a reconnect), which is left alone.
+   */
+  async removeParticipant(room: string, participantId: string, nodeId: string): Promise<boolean> {
     const k = keys(room);
-    await (this.redis as unknown as Scripts).removeParticipant(k.participants, k.identities, participantId);
+    const result = await (this.redis as unknown as Scripts).removeParticipant(
+      k.participants,
+      k.identities,
+      participantId,
+      nodeId,
+    );
+    return result !== -1;
+  }
+
+  /** One participant's entry, or null (absent or malformed). */
+  async participant(room: string, participantId: string): Promise<RemoteParticipant | null> {
+    const raw = await this.redis.hget(keys(room).participants, participantId);
+    if (raw === null) return null;
+    return this.#parse<RemoteParticipant>([raw], ParticipantSchema, room)[0] ?? null;
   }
 
   /** The participant id that holds an identity in a room (the last to join with it), or null. */
@@ -388,6 +409,6 @@ export class Directory {
 
 interface Scripts {
   purgeNode(k1: string, k2: string, k3: string, k4: string, nodeId: string): Promise<string[]>;
-  removeParticipant(k1: string, k2: string, participantId: string): Promise<number>;
+  removeParticipant(k1: string, k2: string, participantId: string, nodeId: string): Promise<number>;
   setPaused(k1: string, producerId: string, paused: string): Promise<number>;
 }

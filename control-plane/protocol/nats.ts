@@ -2,6 +2,7 @@ import Type, { type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Id, MediaKind, NodeId, Region, Role, RoomName, Source } from './media.ts';
 import { HandInfo, ParticipantInfo, RtpParametersSchema, StreamInfo } from './signaling.ts';
+import { Grants } from './token.ts';
 
 /**
  * NATS subjects and message schemas, version 1. Every subject is built here and
@@ -21,6 +22,11 @@ export { NodeId, Region };
 export const Subjects = {
   /** Request/reply to node `to` from node `from`. */
   nodeRpc: (to: string, method: NodeRpcMethod, from: string) => `${V}.node.${to}.rpc.${method}.${from}`,
+  /**
+   * Request/reply to the control plane from node `from`: every replica listens in one
+   * queue group, one of them answers.
+   */
+  controlRpc: (method: ControlRpcMethod, from: string) => `${V}.control.rpc.${method}.${from}`,
   /** Events about pipes, sent by the origin node `from` to node `to` that holds copies. */
   nodePipeEvents: (to: string, from: string) => `${V}.node.${to}.pipe-events.${from}`,
   /** Room events, from node `from` to every node carrying the room. */
@@ -107,6 +113,34 @@ export const NodeRpc = {
   },
 } as const satisfies Record<string, { request: TSchema; response: TSchema }>;
 export type NodeRpcMethod = keyof typeof NodeRpc;
+
+/** The queue group the control-plane replicas answer ControlRpc requests in. */
+export const CONTROL_QUEUE = 'kaskade-control-plane';
+
+export const ControlRpc = {
+  /**
+   * A draining edge asks where one of its participants goes on: the control plane
+   * answers only for a participant the directory has on the asking node (the sender,
+   * from the subject), with a single-use edge token for another edge carrying the
+   * participant's identity, name and role as the directory has them. Grants and the
+   * lecture flag come from the asking edge, which verified them (the directory does
+   * not hold them).
+   */
+  'migration.place': {
+    request: Type.Object({
+      room: RoomName,
+      participantId: Id,
+      grants: Grants,
+      lecture: Type.Boolean(),
+    }),
+    response: Type.Object({
+      url: Type.String({ minLength: 1, maxLength: 2048 }),
+      token: Type.String({ minLength: 1, maxLength: 8192 }),
+      nodeId: NodeId,
+    }),
+  },
+} as const satisfies Record<string, { request: TSchema; response: TSchema }>;
+export type ControlRpcMethod = keyof typeof ControlRpc;
 
 export const PipeEvent = Type.Object({
   room: RoomName,

@@ -10,6 +10,7 @@ import { adminPlugin } from './adminPlugin.ts';
 import { type ControlPlaneConfig, trustedEdgeUrls } from './config.ts';
 import { ControlPlaneMetrics } from './controlPlaneMetrics.ts';
 import { joinPlugin } from './joinPlugin.ts';
+import { serveMigrations } from './migrations.ts';
 import { NodeRegistry } from './NodeRegistry.ts';
 
 /**
@@ -54,6 +55,14 @@ export class ControlPlane {
       placementHoldMs: config.placementHoldMs,
     });
     registry.start();
+    serveMigrations({
+      bus,
+      registry,
+      directory,
+      edgeJwtSecret: config.edgeJwtSecret,
+      edgeTokenTtlSeconds: config.edgeTokenTtlSeconds,
+      logger,
+    });
     const app = Fastify({
       loggerInstance: logger as FastifyBaseLogger,
       logController: new LogController({ disableRequestLogging: true }),

@@ -16,6 +16,15 @@ import { EdgeMetrics } from './service/edgeMetrics.ts';
 import { nodePlugin } from './service/nodePlugin.ts';
 import { signalingPlugin } from './service/signalingPlugin.ts';
 
+export interface DrainReport {
+  /** When the edge closes whoever is left (ms since the epoch). */
+  deadline: number;
+  /** Participants sent a `migrate` notice. */
+  notified: number;
+  /** Participants the control plane found no place for (they wait for the deadline). */
+  unplaced: number;
+}
+
 /**
  * An edge SFU: mediasoup workers, the rooms on them, the public HTTP/WebSocket surface
  * (signaling, health) and the operator API (metrics, census). start() brings it up;
@@ -34,7 +43,9 @@ export class Edge {
   #operator: OperatorListener | undefined;
   #meshParts: { bus: Bus; directory: Directory } | undefined;
   #draining = false;
-  #stopped: Promise<void> | undefined;
+  #drained: Promise<DrainReport> | undefined;
+  #stopping: Promise<void> | undefined;
+  readonly #stopped = Promise.withResolvers<void>();
 
   private constructor(
     config: EdgeConfig,
@@ -50,6 +61,7 @@ export class Edge {
     this.rooms = rooms;
     this.#app = app;
     this.#logger = logger;
+    this.#stopped.promise.catch(() => undefined); // stop()'s caller hears the failure
   }
 
   static async start(config: EdgeConfig, logger: Logger): Promise<Edge> {
@@ -172,6 +184,10 @@ export class Edge {
             pool,
             rooms,
             links: async () => (await edge.mesh?.pipes.census()) ?? [],
+            drain: async () => {
+              void edge.stop(); // exits once empty or at the deadline (main.ts: stopped)
+              return edge.drain();
+            },
           });
         },
       });
@@ -203,15 +219,56 @@ export class Edge {
     return this.#operator.url;
   }
 
+  /** Resolves once stop() finished, whoever called it (SIGTERM, or the operator's drain). */
+  get stopped(): Promise<void> {
+    return this.#stopped.promise;
+  }
+
   stop(): Promise<void> {
-    this.#stopped ??= this.#stop();
-    return this.#stopped;
+    this.#stopping ??= this.#stop().then(this.#stopped.resolve, (error: unknown) => {
+      this.#stopped.reject(error);
+      throw error;
+    });
+    return this.#stopping;
+  }
+
+  /**
+   * Drain that moves people (once): the edge takes no more joins (not ready, draining
+   * in its heartbeat), and every participant here gets a `migrate` notice with a place
+   * on another edge from the control plane, same region first. Participants leave by
+   * themselves once established there; stop() closes whoever is left at the deadline.
+   */
+  drain(): Promise<DrainReport> {
+    this.#drained ??= this.#drain();
+    return this.#drained;
+  }
+
+  async #drain(): Promise<DrainReport> {
+    this.#draining = true;
+    const deadline = Date.now() + this.config.shutdownTimeoutMs;
+    const mesh = this.mesh;
+    if (!mesh) return { deadline, notified: 0, unplaced: 0 };
+    mesh.drain();
+    const notices = this.rooms.openRooms().flatMap((room) =>
+      [...room.participants()].map(async (participant) => {
+        const { url, token } = await mesh.migrationFor(room, participant);
+        participant.notify('migrate', { url, token, deadlineMs: Math.max(0, deadline - Date.now()) });
+      }),
+    );
+    const results = await Promise.allSettled(notices);
+    const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+    // Those stay until the deadline, then their socket closes (1001) and they rejoin as after a crash.
+    if (failed.length > 0)
+      this.#logger.warn(
+        { err: failed[0], unplaced: failed.length },
+        'drain: some participants got no migration',
+      );
+    this.#logger.info({ notified: results.length - failed.length }, 'drain: migrate notices sent');
+    return { deadline, notified: results.length - failed.length, unplaced: failed.length };
   }
 
   async #stop(): Promise<void> {
-    this.#draining = true;
-    this.mesh?.drain();
-    const deadline = Date.now() + this.config.shutdownTimeoutMs;
+    const { deadline } = await this.drain();
     while ((await this.rooms.participantCount()) > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }

@@ -158,7 +158,8 @@ export const EdgeConfigSchema = Type.Object({
   }),
   shutdownTimeoutMs: option(Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }), {
     env: 'KASKADE_SHUTDOWN_TIMEOUT_MS',
-    description: 'on SIGTERM, how long to wait for participants to leave before closing them',
+    description:
+      'on SIGTERM or POST /v1/drain, how long participants have to migrate or leave before the rest are closed',
   }),
   region: commonOptions.region(
     'region this node serves; placement prefers edges in the region a participant asks for',

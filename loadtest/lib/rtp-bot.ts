@@ -1,20 +1,65 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { RequestError, SignalingChannel } from '../../client-sdk/src/SignalingChannel.ts';
-import type { Source } from '../../control-plane/protocol/media.ts';
-import type { ResponseData, StreamInfo } from '../../control-plane/protocol/signaling.ts';
+import type { MediaKind, Source } from '../../control-plane/protocol/media.ts';
+import type {
+  NotificationData,
+  RequestData,
+  ResponseData,
+  StreamInfo,
+} from '../../control-plane/protocol/signaling.ts';
 import { type RecordedMedia, RecordedSender } from './recorded-media.ts';
 import { type ReceivedStream, type RtcpListener, RtpCounter, rtpParametersFor, StreamSender } from './rtp.ts';
 
 export type { ReceivedStream };
 
+/** The bot's session with one edge: its signaling and its plain transports there. */
+interface Leg {
+  channel: SignalingChannel;
+  joined: ResponseData<'join'>;
+  /** The newest stream of each key (participant + source) this edge offers, by key. */
+  latest: Map<string, string>;
+  send?: { transportId: string; target: { ip: string; port: number } };
+  recvTransportId?: string;
+}
+
+/** One consumer of a stream this bot counts; `live` once its packets are the ones counted. */
+interface ConsumerEntry {
+  received: ReceivedStream;
+  leg: Leg;
+  ssrc: number;
+  /** Order of creation: a consumer that starts receiving retires only older ones. */
+  seq: number;
+  live: boolean;
+}
+
+/** What this bot published, to publish it again on the edge it migrates to. */
+type Publication = Omit<RequestData<'produce'>, 'transportId'>;
+
+const streamKey = (s: Pick<StreamInfo, 'participantId' | 'source'>) => `${s.participantId}/${s.source}`;
+/** How long a switch to a new consumer may wait for its first packet before the migration goes on. */
+const SWITCH_BOUND_MS = 3000;
+
+export interface RtpBotOptions {
+  localIp?: string;
+  /**
+   * On a migration, how long the bot keeps publishing to both edges once its own streams
+   * are switched, so viewers elsewhere switch to its new producers before the old ones close.
+   */
+  migrationOverlapMs?: number;
+}
+
 /**
  * A participant without a browser: joins through the real signaling, publishes
  * synthetic Opus and VP8 over plain RTP, and counts what it receives per stream.
  * For integration tests now and load bots later. Talks to loopback only.
+ *
+ * It follows the edge's make-before-break notices as the SDK does: `streamMoved` and a
+ * stream coming back under the same key (participant + source) are consumed again into
+ * the same ReceivedStream, the old consumer closed after the new SSRC's first packet;
+ * `migrate` joins the named edge with `resume`, publishes and consumes there, then
+ * leaves the old edge.
  */
 export class RtpBot {
-  readonly channel: SignalingChannel;
-  readonly joined: ResponseData<'join'>;
   /** Producer ids named by stream notifications, per kind, in arrival order. */
   readonly seen = {
     streamAdded: [] as string[],
@@ -22,64 +67,138 @@ export class RtpBot {
     streamResumed: [] as string[],
     streamClosed: [] as string[],
   };
+  #leg: Leg;
   readonly #socket: Socket;
   readonly #localIp: string;
-  #sendTarget: { ip: string; port: number } | undefined;
-  #sendTransportId: string | undefined;
-  #recvTransportId: string | undefined;
+  readonly #overlapMs: number;
+  /** Where this bot's RTP goes: one send transport per edge, two while migrating. */
+  readonly #targets: { ip: string; port: number }[] = [];
   /** What this bot sends: each gets the RTCP coming back and is stopped on close. */
   readonly #senders: (RtcpListener & { stop(): void })[] = [];
-  readonly #consumers = new Map<string, { received: ReceivedStream }>();
+  readonly #publications: { publication: Publication; sender: StreamSender | RecordedSender }[] = [];
+  readonly #consumers = new Map<string, ConsumerEntry>();
+  #consumerSeq = 0;
+  /** The key (participant + source) of every stream heard of, by producer id. */
+  readonly #keys = new Map<string, string>();
+  /** The streams this bot counts, by key: a stream back under a new producer id counts on. */
+  readonly #byKey = new Map<string, ReceivedStream>();
+  #migration: Promise<void> | undefined;
+  /** The edge being left during a migration: its notices start no new switches. */
+  #leaving: Leg | undefined;
   /** Consumers taken again after the edge closed them under a live stream. */
   resubscriptions = 0;
+  /** Migrations completed (joined the new edge, streams switched, old edge left). */
+  migrations = 0;
   /** The id of the consumer made last, for pausing or resuming it. */
   lastConsumerId: string | undefined;
-
-  /** The current consumer of a stream this bot consumes. */
-  consumerIdOf(producerId: string): string | undefined {
-    for (const [id, { received }] of this.#consumers) if (received.producerId === producerId) return id;
-    return undefined;
-  }
-  /** The sender of each stream this bot publishes, by producer id. */
+  /** The sender of each stream this bot publishes, by producer id (every edge's ids). */
   readonly senders = new Map<string, StreamSender>();
   readonly #counter = new RtpCounter(this.#senders);
 
-  private constructor(
-    channel: SignalingChannel,
-    joined: ResponseData<'join'>,
-    socket: Socket,
-    localIp: string,
-  ) {
-    this.channel = channel;
-    this.joined = joined;
+  private constructor(leg: Leg, socket: Socket, { localIp = '127.0.0.1', migrationOverlapMs = 1000 }) {
+    this.#leg = leg;
     this.#socket = socket;
     this.#localIp = localIp;
+    this.#overlapMs = migrationOverlapMs;
     socket.on('message', (packet) => this.#counter.onPacket(packet));
+    this.#listen(leg);
+  }
+
+  static async join(edgeUrl: string, token: string, options: string | RtpBotOptions = {}): Promise<RtpBot> {
+    const opts = typeof options === 'string' ? { localIp: options } : options;
+    const leg = await RtpBot.#openLeg(edgeUrl, token, undefined);
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, opts.localIp ?? '127.0.0.1', resolve));
+    return new RtpBot(leg, socket, opts);
+  }
+
+  static async #openLeg(url: string, token: string, resume: string | undefined): Promise<Leg> {
+    const channel = await SignalingChannel.open(url);
+    try {
+      const { rtpCapabilities } = await channel.request('getRouterRtpCapabilities', {});
+      const joined = await channel.request('join', {
+        token,
+        rtpCapabilities,
+        ...(resume ? { resume } : {}),
+      });
+      return { channel, joined, latest: new Map(joined.streams.map((s) => [streamKey(s), s.producerId])) };
+    } catch (error) {
+      channel.close();
+      throw error;
+    }
+  }
+
+  /** The signaling of the edge the bot is on now. */
+  get channel(): SignalingChannel {
+    return this.#leg.channel;
+  }
+
+  /** The answer to the bot's join on the edge it is on now. */
+  get joined(): ResponseData<'join'> {
+    return this.#leg.joined;
+  }
+
+  get id(): string {
+    return this.#leg.joined.self.id;
+  }
+
+  /** Resolves when the migration under way (if any) is done. */
+  get migration(): Promise<void> | undefined {
+    return this.#migration;
+  }
+
+  /** The current consumer of a stream this bot consumes. */
+  consumerIdOf(producerId: string): string | undefined {
+    for (const [id, entry] of this.#consumers)
+      if (entry.live && entry.received.producerId === producerId) return id;
+    return undefined;
+  }
+
+  #listen(leg: Leg): void {
+    const { channel } = leg;
+    for (const s of leg.joined.streams) this.#keys.set(s.producerId, streamKey(s));
     for (const name of ['streamAdded', 'streamPaused', 'streamResumed', 'streamClosed'] as const) {
       channel.on(name, ({ producerId }) => this.seen[name].push(producerId));
     }
+    channel.on('streamClosed', ({ producerId }) => {
+      const key = this.#keys.get(producerId);
+      if (key && leg.latest.get(key) === producerId) leg.latest.delete(key);
+    });
+    channel.on('streamAdded', (stream) => {
+      const key = streamKey(stream);
+      this.#keys.set(stream.producerId, key);
+      leg.latest.set(key, stream.producerId);
+      // The same participant's source under a new producer (it migrated or reconnected).
+      const received = this.#byKey.get(key);
+      if (received && received.producerId !== stream.producerId && this.#current(leg))
+        void this.#swap(received, stream.producerId, leg);
+    });
+    channel.on('streamMoved', ({ producerId }) => {
+      const received = [...this.#byKey.values()].find((r) => r.producerId === producerId);
+      if (received && this.#current(leg)) void this.#swap(received, producerId, leg);
+    });
     // Like the SDK: a consumer closed under a stream that still exists (its pipe went, a
-    // relay died) is taken again, and counting carries on in the same ReceivedStream.
+    // relay died) is taken again, and counting carries on in the same ReceivedStream;
+    // one with a newer consumer of the same stream was superseded: nothing to do.
     channel.on('consumerClosed', ({ consumerId }) => {
       const entry = this.#consumers.get(consumerId);
       if (!entry) return;
       this.#consumers.delete(consumerId);
+      if (!entry.live) this.#counter.cancelSwitch(entry.ssrc);
+      if (this.#entriesOf(entry.received).length > 0) return;
       this.resubscriptions++;
       void this.#resubscribe(entry.received);
     });
+    channel.on('migrate', (notice) => {
+      this.#migration ??= this.#migrate(notice).finally(() => {
+        this.#migration = undefined;
+      });
+    });
   }
 
-  static async join(edgeUrl: string, token: string, localIp = '127.0.0.1'): Promise<RtpBot> {
-    const channel = await SignalingChannel.open(edgeUrl);
-    const { rtpCapabilities } = await channel.request('getRouterRtpCapabilities', {});
-    const joined = await channel.request('join', { token, rtpCapabilities });
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, localIp, resolve));
-    return new RtpBot(channel, joined, socket, localIp);
-  }
-
-  get id(): string {
-    return this.joined.self.id;
+  /** Notices from an edge the bot is leaving start no new switches there. */
+  #current(leg: Leg): boolean {
+    return leg === this.#leg && leg !== this.#leaving;
   }
 
   /** Starts sending a synthetic stream at the given packet rate; returns the producer id. */
@@ -93,26 +212,20 @@ export class RtpBot {
     } = {},
   ): Promise<string> {
     const kind = source === 'microphone' || source === 'screen_audio' ? 'audio' : 'video';
-    await this.#sendTransport();
     const ssrc = 0x10000000 + Math.floor(Math.random() * 0x0fffffff);
-    const { producerId } = await this.channel.request('produce', {
-      transportId: this.#sendTransportId!,
-      kind,
-      source,
-      paused,
-      rtpParameters: rtpParametersFor(kind, ssrc),
-    });
-    const target = this.#sendTarget!;
+    const publication = { kind, source, paused, rtpParameters: rtpParametersFor(kind, ssrc) } as const;
+    const producerId = await this.#produce(this.#leg, publication);
     const sender = new StreamSender({
       kind,
       ssrc,
       packetsPerSecond,
       keyframes,
       stamp,
-      send: (packet) => this.#socket.send(packet, target.port, target.ip),
+      send: (packet) => this.#send(packet),
     });
     this.#senders.push(sender);
     this.senders.set(producerId, sender);
+    this.#publications.push({ publication, sender });
     return producerId;
   }
 
@@ -124,50 +237,63 @@ export class RtpBot {
     media: RecordedMedia,
     { audio = true } = {},
   ): Promise<{ camera: string; microphone: string | undefined; sender: RecordedSender }> {
-    const target = await this.#sendTransport();
     const videoSsrcs = [1, 2, 3].map(() => 0x30000000 + Math.floor(Math.random() * 0x0fffffff));
     const audioSsrc = 0x40000000 + Math.floor(Math.random() * 0x0fffffff);
-    const produce = async (source: Source, kind: 'audio' | 'video', ssrc: number | number[]) =>
-      (
-        await this.channel.request('produce', {
-          transportId: this.#sendTransportId!,
-          kind,
-          source,
-          rtpParameters: rtpParametersFor(kind, ssrc),
-        })
-      ).producerId;
-    const camera = await produce('camera', 'video', videoSsrcs);
-    const microphone = audio ? await produce('microphone', 'audio', audioSsrc) : undefined;
+    const publications: Publication[] = [
+      { kind: 'video', source: 'camera', rtpParameters: rtpParametersFor('video', videoSsrcs) },
+      ...(audio
+        ? [
+            {
+              kind: 'audio',
+              source: 'microphone',
+              rtpParameters: rtpParametersFor('audio', audioSsrc),
+            } as const,
+          ]
+        : []),
+    ];
+    const ids: string[] = [];
+    for (const publication of publications) ids.push(await this.#produce(this.#leg, publication));
     const sender = new RecordedSender({
       media,
       videoSsrcs,
       audioSsrc: audio ? audioSsrc : undefined,
-      send: (packet) => this.#socket.send(packet, target.port, target.ip),
+      send: (packet) => this.#send(packet),
     });
     this.#senders.push(sender);
-    return { camera, microphone, sender };
+    for (const publication of publications) this.#publications.push({ publication, sender });
+    return { camera: ids[0]!, microphone: ids[1], sender };
   }
 
   /** Consumes a stream over this bot's plain recv transport. */
-  async consume(stream: Pick<StreamInfo, 'producerId'>): Promise<ReceivedStream> {
-    if (!this.#recvTransportId) {
-      const t = await this.channel.request('createPlainTransport', { direction: 'recv' });
-      const port = this.#socket.address().port;
-      await this.channel.request('connectPlainTransport', { transportId: t.id, ip: this.#localIp, port });
-      this.#recvTransportId = t.id;
-    }
+  async consume(stream: Pick<StreamInfo, 'producerId'> & Partial<StreamInfo>): Promise<ReceivedStream> {
     const received = this.#counter.expect(stream.producerId, 'audio', -1);
-    await this.#consumeInto(received);
+    const key =
+      stream.participantId && stream.source
+        ? streamKey(stream as StreamInfo)
+        : this.#keys.get(stream.producerId);
+    if (key) this.#byKey.set(key, received);
+    await this.#consumeInto(received, this.#leg, stream.producerId, false);
     return received;
+  }
+
+  #send(packet: Buffer): void {
+    for (const { ip, port } of this.#targets) this.#socket.send(packet, port, ip);
+  }
+
+  async #produce(leg: Leg, publication: Publication): Promise<string> {
+    const transportId = await this.#sendTransport(leg);
+    return (await leg.channel.request('produce', { transportId, ...publication })).producerId;
   }
 
   /** Takes a stream again, retrying while it still exists (its new path may take a moment). */
   async #resubscribe(received: ReceivedStream): Promise<void> {
     for (let attempt = 0; attempt < 20; attempt++) {
       await new Promise((r) => setTimeout(r, 300 + attempt * 200));
-      if (this.seen.streamClosed.includes(received.producerId) || !this.channel.open) return;
+      const leg = this.#leg;
+      if (this.seen.streamClosed.includes(received.producerId) || !leg.channel.open) return;
+      if (this.#entriesOf(received).length > 0) return; // a migration or a swap took it meanwhile
       try {
-        await this.#consumeInto(received);
+        await this.#consumeInto(received, leg, received.producerId, false);
         return;
       } catch {
         // not there yet: try again
@@ -175,41 +301,140 @@ export class RtpBot {
     }
   }
 
-  async #sendTransport(): Promise<{ ip: string; port: number }> {
-    if (!this.#sendTransportId) {
-      const t = await this.channel.request('createPlainTransport', { direction: 'send' });
-      const port = this.#socket.address().port;
-      await this.channel.request('connectPlainTransport', { transportId: t.id, ip: this.#localIp, port });
-      this.#sendTransportId = t.id;
-      this.#sendTarget = { ip: t.ip, port: t.port };
+  /** Make-before-break: a second consumer of the stream (new path or new producer), switched to on its first packet. */
+  async #swap(received: ReceivedStream, producerId: string, leg: Leg): Promise<void> {
+    try {
+      await this.#consumeInto(received, leg, producerId, true);
+    } catch {
+      // Gone meanwhile (the stream closed, the edge refused): the current consumer carries on.
     }
-    return this.#sendTarget!;
   }
 
-  async #consumeInto(received: ReceivedStream): Promise<void> {
-    const answer = await this.channel.request('consume', { producerId: received.producerId });
+  async #sendTransport(leg: Leg): Promise<string> {
+    if (!leg.send) {
+      const t = await leg.channel.request('createPlainTransport', { direction: 'send' });
+      const port = this.#socket.address().port;
+      await leg.channel.request('connectPlainTransport', { transportId: t.id, ip: this.#localIp, port });
+      leg.send = { transportId: t.id, target: { ip: t.ip, port: t.port } };
+      this.#targets.push(leg.send.target);
+    }
+    return leg.send.transportId;
+  }
+
+  async #recvTransport(leg: Leg): Promise<void> {
+    if (leg.recvTransportId) return;
+    const t = await leg.channel.request('createPlainTransport', { direction: 'recv' });
+    const port = this.#socket.address().port;
+    await leg.channel.request('connectPlainTransport', { transportId: t.id, ip: this.#localIp, port });
+    leg.recvTransportId = t.id;
+  }
+
+  #entriesOf(received: ReceivedStream): [string, ConsumerEntry][] {
+    return [...this.#consumers].filter(([, e]) => e.received === received);
+  }
+
+  /**
+   * Consumes `producerId` on `leg` into `received`: at once (a first consume, a
+   * resubscription), or as a switch (make-before-break) that retires the older consumers
+   * of the stream when the new one's first packet arrives.
+   */
+  async #consumeInto(
+    received: ReceivedStream,
+    leg: Leg,
+    producerId: string,
+    asSwitch: boolean,
+  ): Promise<void> {
+    await this.#recvTransport(leg);
+    const answer = await leg.channel.request('consume', { producerId });
     const ssrc = answer.rtpParameters.encodings?.[0]?.ssrc;
     if (ssrc === undefined) throw new Error('consumer has no ssrc');
-    received.kind = answer.kind;
-    this.#counter.rebind(received, ssrc);
-    this.#consumers.set(answer.consumerId, { received });
+    const entry: ConsumerEntry = { received, leg, ssrc, seq: ++this.#consumerSeq, live: !asSwitch };
+    const key = this.#keys.get(producerId);
+    if (key) this.#byKey.set(key, received);
+    if (asSwitch) {
+      this.#counter.switchOnFirstPacket(received, ssrc, () =>
+        this.#switched(answer.consumerId, entry, answer.kind, producerId),
+      );
+    } else {
+      received.kind = answer.kind;
+      received.producerId = producerId;
+      this.#counter.rebind(received, ssrc);
+    }
+    this.#consumers.set(answer.consumerId, entry);
     this.lastConsumerId = answer.consumerId;
-    await this.channel
-      .request('resumeConsumer', { consumerId: answer.consumerId })
-      .catch((error: unknown) => {
-        if (!(error instanceof RequestError && error.code === 'NOT_FOUND')) throw error;
-        // Closed under us already (the tree moved), maybe before we knew its id: take it again.
-        if (this.#consumers.delete(answer.consumerId)) {
-          this.resubscriptions++;
-          void this.#resubscribe(received);
-        }
-      });
+    await leg.channel.request('resumeConsumer', { consumerId: answer.consumerId }).catch((error: unknown) => {
+      if (!(error instanceof RequestError && error.code === 'NOT_FOUND')) throw error;
+      // Closed under us already (the tree moved), maybe before we knew its id.
+      if (!this.#consumers.delete(answer.consumerId)) return;
+      if (asSwitch) this.#counter.cancelSwitch(ssrc);
+      else if (this.#entriesOf(received).length === 0) {
+        this.resubscriptions++;
+        void this.#resubscribe(received);
+      }
+    });
+  }
+
+  /** The new consumer received: it is the stream now; older consumers of it are closed. */
+  #switched(consumerId: string, entry: ConsumerEntry, kind: MediaKind, producerId: string): void {
+    entry.live = true;
+    entry.received.kind = kind;
+    entry.received.producerId = producerId;
+    for (const [id, other] of this.#entriesOf(entry.received)) {
+      if (id === consumerId || other.seq > entry.seq) continue;
+      this.#consumers.delete(id);
+      if (!other.live) this.#counter.cancelSwitch(other.ssrc);
+      if (other.leg.channel.open)
+        void other.leg.channel.request('closeConsumer', { consumerId: id }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * The edge drains: join the named edge with this participant's id, publish the same
+   * streams there (the senders send to both edges meanwhile), consume everything counted
+   * into the same ReceivedStreams, then leave the old edge.
+   */
+  async #migrate({ url, token, deadlineMs }: NotificationData<'migrate'>): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    const old = this.#leg;
+    this.#leaving = old;
+    const leg = await RtpBot.#openLeg(url, token, this.id);
+    this.#leg = leg;
+    this.#listen(leg);
+    for (const { publication, sender } of this.#publications) {
+      const producerId = await this.#produce(leg, publication);
+      if (sender instanceof StreamSender) this.senders.set(producerId, sender);
+    }
+    for (const received of new Set(this.#byKey.values())) {
+      // Taken there already (its publisher's new stream was announced meanwhile).
+      if (this.#entriesOf(received).some(([, e]) => e.leg === leg)) continue;
+      // The newest stream of that key there (a publisher that migrated too has two for a moment).
+      const key = this.#keys.get(received.producerId);
+      const producerId = key && leg.latest.get(key);
+      if (producerId) await this.#swap(received, producerId, leg);
+    }
+    // Until every stream counts from the new edge (bounded), then a moment for the
+    // viewers of our own streams to switch to the new producers.
+    const bound = Math.min(deadline, Date.now() + SWITCH_BOUND_MS);
+    while ([...this.#consumers.values()].some((e) => e.leg === old) && Date.now() < bound)
+      await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, Math.max(0, Math.min(this.#overlapMs, deadline - Date.now()))));
+    for (const [id, entry] of this.#consumers) {
+      if (entry.leg !== old) continue;
+      this.#consumers.delete(id);
+      if (!entry.live) this.#counter.cancelSwitch(entry.ssrc);
+    }
+    if (old.send) this.#targets.splice(this.#targets.indexOf(old.send.target), 1);
+    if (old.channel.open) await old.channel.request('leave', {}).catch(() => undefined);
+    old.channel.close();
+    this.migrations++;
   }
 
   async close(): Promise<void> {
+    await this.#migration?.catch(() => undefined);
     for (const sender of this.#senders.splice(0)) sender.stop();
-    if (this.channel.open) await this.channel.request('leave', {}).catch(() => undefined);
-    this.channel.close();
+    const channel = this.#leg.channel;
+    if (channel.open) await channel.request('leave', {}).catch(() => undefined);
+    channel.close();
     this.#socket.close();
   }
 }

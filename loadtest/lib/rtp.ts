@@ -165,6 +165,7 @@ export interface ReceivedStream {
 export class RtpCounter {
   readonly received = new Map<number, ReceivedStream>();
   readonly #senders: RtcpListener[];
+  readonly #pending = new Map<number, { stream: ReceivedStream; onSwitch: () => void }>();
 
   constructor(senders: RtcpListener[]) {
     this.#senders = senders;
@@ -174,6 +175,20 @@ export class RtpCounter {
     const stream: ReceivedStream = { producerId, kind, ssrc, packets: 0, keyframes: 0, expected: 0 };
     this.received.set(ssrc, stream);
     return stream;
+  }
+
+  /**
+   * Make-before-break: the stream will arrive under `ssrc` too (a second consumer of it);
+   * packets of the old SSRC count until the first of the new one, which rebinds the
+   * stream to it and calls `onSwitch` (the caller closes the old consumer).
+   */
+  switchOnFirstPacket(stream: ReceivedStream, ssrc: number, onSwitch: () => void): void {
+    this.#pending.set(ssrc, { stream, onSwitch });
+  }
+
+  /** Forgets a switch that will not happen (its consumer closed first). */
+  cancelSwitch(ssrc: number): void {
+    this.#pending.delete(ssrc);
   }
 
   /** The same stream arrives under a new SSRC (a new consumer after a resubscription). */
@@ -192,8 +207,16 @@ export class RtpCounter {
       for (const sender of this.#senders) sender.onRtcp(packet);
       return;
     }
-    const stream = this.received.get(packet.readUInt32BE(8));
-    if (!stream) return;
+    const ssrc = packet.readUInt32BE(8);
+    let stream = this.received.get(ssrc);
+    if (!stream) {
+      const pending = this.#pending.get(ssrc);
+      if (!pending) return;
+      this.#pending.delete(ssrc);
+      this.rebind(pending.stream, ssrc);
+      pending.onSwitch();
+      stream = pending.stream;
+    }
     stream.packets++;
     stream.firstPacketAt ??= performance.now();
     const seq = packet.readUInt16BE(2);

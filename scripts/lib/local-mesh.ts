@@ -22,6 +22,8 @@ export interface LocalMeshOptions {
   redisUrl?: string;
   /** Extra environment for every edge (timeouts in tests). */
   edgeEnv?: Record<string, string>;
+  /** Extra environment for one edge (e.g. its own RTC address), after edgeEnv. */
+  edgeEnvFor?: (nodeId: string) => Record<string, string>;
   controlPlaneEnv?: Record<string, string>;
   /** Tell the control plane each edge's URL (KASKADE_EDGE_URLS) rather than trusting heartbeats (default true). */
   configureEdgeUrls?: boolean;
@@ -137,6 +139,7 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
             KASKADE_OPERATOR_TOKEN: operatorToken,
             KASKADE_LOG_LEVEL: 'info',
             ...options.edgeEnv,
+            ...options.edgeEnvFor?.(nodeId),
           },
           log: (line) => log(nodeId, line),
         });

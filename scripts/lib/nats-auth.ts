@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { NodeRpc, type NodeRpcMethod, Subjects } from '../../control-plane/protocol/nats.ts';
+import {
+  ControlRpc,
+  type ControlRpcMethod,
+  NodeRpc,
+  type NodeRpcMethod,
+  Subjects,
+} from '../../control-plane/protocol/nats.ts';
 
 /**
  * nats-server authorization for a Kaskade mesh: one user per node identity, whose
@@ -28,12 +34,18 @@ export interface BusPermissions {
 }
 
 const methods = Object.keys(NodeRpc) as NodeRpcMethod[];
+const controlMethods = Object.keys(ControlRpc) as ControlRpcMethod[];
 
 /** What one identity may publish and subscribe to. */
 export function busPermissions({ id, role }: BusIdentity): BusPermissions {
   if (role === 'control-plane') {
-    // Hears every node, declares nodes dead; speaks no node protocol.
-    return { publish: [Subjects.nodeDead], subscribe: [Subjects.heartbeat('*')], allowResponses: false };
+    // Hears every node, declares nodes dead, answers the control methods (migrations);
+    // speaks no node protocol. Its answers go only to the asking node's inbox (allow_responses).
+    return {
+      publish: [Subjects.nodeDead],
+      subscribe: [Subjects.heartbeat('*'), ...controlMethods.map((m) => Subjects.controlRpc(m, '*'))],
+      allowResponses: true,
+    };
   }
   const publish = [
     ...methods.map((m) => Subjects.nodeRpc('*', m, id)),
@@ -47,9 +59,9 @@ export function busPermissions({ id, role }: BusIdentity): BusPermissions {
     Subjects.nodeDead,
     `${Subjects.inboxPrefix(id)}.>`,
   ];
-  // Relays carry no participants: they neither tell nor hear room events.
+  // Relays carry no participants: they neither tell nor hear room events, nor migrate anyone.
   if (role === 'edge') {
-    publish.push(Subjects.roomEvents('*', id));
+    publish.push(Subjects.roomEvents('*', id), ...controlMethods.map((m) => Subjects.controlRpc(m, id)));
     subscribe.push(Subjects.roomEvents('*', '*'));
   }
   return { publish, subscribe, allowResponses: true };

@@ -87,6 +87,17 @@ describe('nats-server permissions from the subject builders', () => {
     expect(allowed(cp.publish, Subjects.nodeRpc('edge-a', 'pipe.openLink', 'control-plane'))).toBe(false);
   });
 
+  it('only edges ask the control plane for migrations, each as itself; only the control plane hears them', () => {
+    const ask = (from: string) => Subjects.controlRpc('migration.place', from);
+    expect(senderOf(ask('edge-a'))).toBe('edge-a');
+    expect(allowed(edge.publish, ask('edge-a'))).toBe(true);
+    expect(allowed(edge.publish, ask('edge-b'))).toBe(false);
+    expect(allowed(relay.publish, ask('relay-a'))).toBe(false);
+    expect(allowed(cp.subscribe, ask('edge-a'))).toBe(true);
+    expect(allowed(edge.subscribe, ask('edge-b'))).toBe(false);
+    expect(cp.allowResponses).toBe(true);
+  });
+
   it('the server configuration names every user with its permissions and the TLS files', () => {
     const text = natsServerConfig({
       host: '127.0.0.1',

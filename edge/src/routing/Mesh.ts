@@ -13,6 +13,7 @@ import {
 import type { ParticipantInfo, StreamInfo } from '../../../control-plane/protocol/signaling.ts';
 import type { MediaMetrics } from '../../../relay/src/MediaMetrics.ts';
 import { PipeMachinery } from '../../../relay/src/pipe/index.ts';
+import type { Participant } from '../rtc/Participant.ts';
 import type { Room, RoomLink } from '../rtc/Room.ts';
 import type { RoomManager } from '../rtc/RoomManager.ts';
 import type { WorkerPool } from '../rtc/WorkerPool.ts';
@@ -119,6 +120,19 @@ export class Mesh {
     this.#heartbeat();
   }
 
+  /**
+   * Where a participant of this draining node goes on: the control plane's placement
+   * and a single-use ticket for that edge (ControlRpc 'migration.place').
+   */
+  migrationFor(room: Room, participant: Participant) {
+    return this.#options.bus.controlRpc('migration.place', {
+      room: room.name,
+      participantId: participant.id,
+      grants: participant.grants,
+      lecture: room.lecture,
+    });
+  }
+
   /** Tells the mesh this node takes no more joins, at once. */
   drain(): void {
     this.state = 'draining';
@@ -183,11 +197,25 @@ export class Mesh {
         this.#joinWrites.set(participant.id, written);
         void written.finally(() => this.#joinWrites.delete(participant.id));
       },
-      participantLeft: (participantId: string) =>
-        announce(directory.removeParticipant(name, participantId), {
-          type: 'participantLeft',
-          participantId,
-        }),
+      participantLeft: (participantId: string) => {
+        // Only this node's own entry goes; one that moved elsewhere (a migration, a
+        // reconnect) is the new node's, and nobody is told it left.
+        const done = write('participantLeft', directory.removeParticipant(name, participantId, nodeId));
+        void done.then((removed) => {
+          if (removed !== false) publish({ type: 'participantLeft', participantId });
+        });
+      },
+      mayResume: async (identity: string, participantId: string) => {
+        try {
+          const owner = await directory.identityOwner(name, identity);
+          if (owner !== null) return owner === participantId;
+          // Nobody holds the identity (its node died and was purged): the id may come
+          // back, unless it is in the room under another identity.
+          return (await directory.participant(name, participantId)) === null;
+        } catch {
+          return false; // directory away: a fresh id, as a plain join
+        }
+      },
       streamAdded: (stream: StreamInfo) =>
         announce(directory.addStream(name, { ...stream, node: nodeId }), { type: 'streamAdded', stream }),
       streamClosed: (producerId: string) =>

@@ -13,7 +13,9 @@ export function applyRoomEvent(room: Room, event: RoomEvent, sender: string): vo
   const originates = (producerId: string) => room.remoteOriginOf(producerId) === sender;
   switch (event.type) {
     case 'participantJoined':
-      // A participant of the sender's own: it lives where it says by construction.
+      // A participant of the sender's own: it lives where it says by construction. One
+      // known on another node (or here) moved to the sender; a node moves people only to
+      // itself, and the old host's later participantLeft is ignored (hosts() is the sender now).
       room.addRemoteParticipant({ ...event.participant, node: sender });
       break;
     case 'participantLeft':

@@ -46,6 +46,11 @@ export interface RoomLink extends FeedSource {
    * (no `by`) announced by that node once applied.
    */
   roleChanged(participantId: string, role: Role, by: string | undefined): void;
+  /**
+   * Whether a participant coming back (`join.resume`) may keep its id: the directory
+   * still gives the identity (from the verified token) to that participant id.
+   */
+  mayResume(identity: string, participantId: string): Promise<boolean>;
   /** The room closed on this node. */
   close(): void;
 }
@@ -76,6 +81,14 @@ export class Room implements StreamDirectory {
   #activeSpeaker: string | null = null;
   readonly #remoteParticipants = new Map<string, RemoteParticipant>();
   readonly #feeds: RemoteFeeds;
+  /**
+   * Local participants that joined again on another node (a migration or a reconnect):
+   * participant id -> that node. When the session here ends they stay in the room as
+   * remote participants, with no leave told to anyone.
+   */
+  readonly #movedAway = new Map<string, string>();
+  /** Local participants being replaced by a session of the same id (a resume on this node). */
+  readonly #handedOver = new Set<string>();
   #link: RoomLink | undefined;
   /** Lecture mode: presence only for the stage, a count for everyone (any lecture token turns it on). */
   #lecture = false;
@@ -199,7 +212,7 @@ export class Room implements StreamDirectory {
 
   /** The node hosting a participant of another node, as this room's mirror knows it. */
   remoteHostOf(participantId: string): string | undefined {
-    return this.#remoteParticipants.get(participantId)?.node;
+    return this.#remoteParticipants.get(participantId)?.node ?? this.#movedAway.get(participantId);
   }
 
   /** The node a remote stream originates on. */
@@ -222,8 +235,22 @@ export class Room implements StreamDirectory {
     );
   }
 
+  /**
+   * A participant of another node. One already known on a third node, or hosted here, has
+   * moved to `participant.node` (it joined there with `resume`): only its host changes,
+   * nobody is told. Callers pass the node the news came from (the event's sender, or the
+   * directory), so a node only ever moves a participant to itself.
+   */
   addRemoteParticipant(participant: RemoteParticipant): void {
-    if (this.#remoteParticipants.has(participant.id) || this.#participants.has(participant.id)) return;
+    if (this.#participants.has(participant.id)) {
+      this.#movedAway.set(participant.id, participant.node);
+      return;
+    }
+    const known = this.#remoteParticipants.get(participant.id);
+    if (known) {
+      known.node = participant.node;
+      return;
+    }
     this.#remoteParticipants.set(participant.id, participant);
     const { node: _node, ...info } = participant;
     if (this.#announced(info)) this.#notifyAll('participantJoined', info);
@@ -315,7 +342,8 @@ export class Room implements StreamDirectory {
     const { node, ...info } = remote;
     this.#streams.set(remote.producerId, { info, node });
     this.#feeds.add(remote.producerId, node);
-    this.#notifyAll('streamAdded', info, (p) => p.grants.subscribe);
+    // Not to its own publisher's old session here (it moved to the stream's node).
+    this.#notifyAll('streamAdded', info, (p) => p.grants.subscribe && p.id !== info.participantId);
   }
 
   removeRemoteStream(producerId: string): void {
@@ -353,14 +381,26 @@ export class Room implements StreamDirectory {
     return [...this.#streams.values()].map((s) => s.info).filter((s) => s.participantId !== participant.id);
   }
 
-  /** Adds a participant; a participant with the same identity is replaced. */
-  async join(claims: JoinClaims, rtpCapabilities: types.RtpCapabilities): Promise<Participant> {
+  /**
+   * Adds a participant; a participant with the same identity is replaced. With `resume`
+   * (the id it had, see #participantIdFor) it carries on under that id: nobody is told
+   * it joined, and the session it replaces leaves without a word.
+   */
+  async join(
+    claims: JoinClaims,
+    rtpCapabilities: types.RtpCapabilities,
+    resume?: string,
+  ): Promise<Participant> {
     if (this.#closed) throw new KaskadeError('UNAVAILABLE', 'the room closed; join again');
-    this.#participantByIdentity(claims.sub)?.close('replaced');
     clearTimeout(this.#emptyTimer);
     this.#joinsUnderWay++;
     let router: RoomRouter;
+    let id: string;
     try {
+      id = await this.#participantIdFor(claims.sub, resume);
+      const previous = this.#participantByIdentity(claims.sub);
+      if (previous?.id === id) this.#handedOver.add(id);
+      previous?.close('replaced');
       router = await this.#serialized(() => this.#routerForNewcomer());
     } catch (error) {
       this.#joinsUnderWay--;
@@ -370,7 +410,7 @@ export class Room implements StreamDirectory {
     this.#joinsUnderWay--; // from here to adding the participant nothing waits
     if (claims.lecture) this.#lecture = true;
     const participant = new Participant({
-      id: randomUUID(),
+      id,
       identity: claims.sub,
       name: claims.name,
       grants: claims.grants,
@@ -383,7 +423,12 @@ export class Room implements StreamDirectory {
       participant.close('room-closed');
       throw new KaskadeError('UNAVAILABLE', 'the room closed; join again');
     }
-    if (this.#announced(participant)) this.#broadcast(participant, 'participantJoined', participant.info());
+    // Known already (from another node, or the session it replaces): it carries on, silently.
+    const movedIn = this.#remoteParticipants.delete(id);
+    const carriesOn = this.#handedOver.delete(id) || movedIn;
+    this.#movedAway.delete(id);
+    if (this.#announced(participant) && !carriesOn)
+      this.#broadcast(participant, 'participantJoined', participant.info());
     this.#participants.set(participant.id, participant);
     this.#link?.participantJoined(participant.info());
     this.#scheduleCount();
@@ -517,16 +562,40 @@ export class Room implements StreamDirectory {
   }
 
   #removeParticipant(participant: Participant, reason: LeaveReason): void {
-    if (this.#participants.get(participant.id) !== participant) return;
-    this.#participants.delete(participant.id);
-    this.#logger.info({ participant: participant.id, reason }, 'participant left');
-    if (this.#announced(participant)) {
-      this.#broadcast(participant, 'participantLeft', { participantId: participant.id });
+    const { id } = participant;
+    if (this.#participants.get(id) !== participant) return;
+    this.#participants.delete(id);
+    const movedTo = this.#movedAway.get(id);
+    this.#movedAway.delete(id);
+    this.#logger.info({ participant: id, reason, moved: movedTo !== undefined }, 'participant left');
+    if (this.#handedOver.has(id)) {
+      // Replaced by its own resumed session on this node: the newcomer takes over its entries.
+    } else if (movedTo !== undefined) {
+      // It lives on at the node it moved to: a remote participant now, still in everyone's list.
+      this.#remoteParticipants.set(id, { ...participant.info(), node: movedTo });
+      this.#link?.participantLeft(id); // the directory keeps the other node's entry
+    } else {
+      if (this.#announced(participant))
+        this.#broadcast(participant, 'participantLeft', { participantId: id });
+      this.#link?.participantLeft(id);
+      this.#dropHand(id, true);
     }
-    this.#link?.participantLeft(participant.id);
-    this.#dropHand(participant.id, true);
     this.#scheduleCount();
     this.closeWhenIdle();
+  }
+
+  /**
+   * The id a joining participant gets: the one it asks to resume when that is still its
+   * own (the session it replaces here has it, or the mesh's directory gives the token's
+   * identity to it), else a fresh one. The identity is the verified token's, never the
+   * client's word; an id held here by someone else is never handed out.
+   */
+  async #participantIdFor(identity: string, resume: string | undefined): Promise<string> {
+    if (resume === undefined) return randomUUID();
+    const holder = this.#participants.get(resume);
+    if (holder) return holder.identity === identity ? resume : randomUUID();
+    if (this.#link && (await this.#link.mayResume(identity, resume))) return resume;
+    return randomUUID();
   }
 
   /**

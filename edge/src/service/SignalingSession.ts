@@ -154,7 +154,12 @@ export class SignalingSession {
     throw new KaskadeError('RATE_LIMITED', `too many ${what} requests; retry in ${waitMs} ms`);
   }
 
-  async join({ token, rtpCapabilities, reconnect }: RequestData<'join'>): Promise<ResponseData<'join'>> {
+  async join({
+    token,
+    rtpCapabilities,
+    reconnect,
+    resume,
+  }: RequestData<'join'>): Promise<ResponseData<'join'>> {
     if (this.#participant || this.#joining) throw new KaskadeError('INVALID_STATE', 'joined already');
     this.#joining = true;
     const joinRequestedAt = performance.now();
@@ -164,7 +169,7 @@ export class SignalingSession {
       // A room created here and never joined closes after the empty grace (RoomManager).
       const room = await this.context.rooms.getOrCreate(claims.room);
       this.#assertConnected();
-      const participant = await room.join(claims, rtpCapabilities).catch((error: unknown) => {
+      const participant = await room.join(claims, rtpCapabilities, resume).catch((error: unknown) => {
         this.context.metrics.joinFailed(toKaskadeError(error).code);
         throw error;
       });

@@ -10,9 +10,11 @@ export interface NodePluginOptions {
   rooms: RoomManager;
   /** The pipe links of this node (mesh mode). */
   links?: () => Promise<LinkCensus[]>;
+  /** Starts the drain that moves people (Edge.drain); the node exits once empty or at its deadline. */
+  drain: () => Promise<{ deadline: number; notified: number; unplaced: number }>;
 }
 
-/** GET /v1/node: what this node carries, counted from the workers' own dumps. */
+/** GET /v1/node: what this node carries, counted from the workers' own dumps; POST /v1/drain. */
 export async function nodePlugin(app: FastifyInstance, opts: NodePluginOptions): Promise<void> {
   app.get('/v1/node', async () => {
     const rooms = await opts.rooms.rooms();
@@ -23,5 +25,11 @@ export async function nodePlugin(app: FastifyInstance, opts: NodePluginOptions):
       workers: await takeCensus(opts.pool.workers),
       links: (await opts.links?.()) ?? [],
     };
+  });
+
+  /** POST /v1/drain: the node takes no more joins and moves its participants elsewhere, then exits. */
+  app.post('/v1/drain', async () => {
+    const { deadline, notified, unplaced } = await opts.drain();
+    return { draining: true, notified, unplaced, deadlineMs: Math.max(0, deadline - Date.now()) };
   });
 }

@@ -36,6 +36,9 @@ window.harness = {
       'trackAdded',
       'trackRemoved',
       'participantJoined',
+      'participantLeft',
+      'trackReplaced',
+      'migrated',
       'roleChanged',
     ]) {
       room.on(name, () => events.push(name));
@@ -70,6 +73,33 @@ window.harness = {
     return out;
   },
   events: () => events.slice(),
+  selfId: () => room.self.id,
+  /** Track objects by id, to check the application's objects survive a migration. */
+  keepTracks() {
+    window.keptTracks = new Map([...room.tracks].map(([id, t]) => [id, t]));
+    return [...window.keptTracks.keys()];
+  },
+  sameTracks: () =>
+    [...room.tracks].every(
+      ([id, t]) => window.keptTracks?.get(id) === t && t.stream.getTracks().includes(t.track),
+    ),
+  /** Decoded frames of each remote video now (the current consumer's: a switch starts again from 0). */
+  async videoFrames() {
+    const out = [];
+    for (const track of room.tracks.values()) {
+      if (track.kind !== 'video') continue;
+      try {
+        const report = await room.getTrackStats(track.id);
+        let frames = 0;
+        for (const s of report.values()) if (s.type === 'inbound-rtp') frames += s.framesDecoded ?? 0;
+        out.push({ id: track.id, frames });
+      } catch {
+        // switching right now: no sample
+      }
+    }
+    return out;
+  },
+
   raiseHand: () => room.raiseHand(),
   role: () => room.role,
   /** Publish camera and microphone now (after a promotion: no rejoin). */
