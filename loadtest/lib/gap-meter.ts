@@ -15,6 +15,11 @@ export class GapTrack {
   /** Arrival of the packet that ended the longest gap. */
   #maxGapEnd: number | undefined;
 
+  /** The last packet's arrival. */
+  get last(): number | undefined {
+    return this.#last;
+  }
+
   packet(at: number): void {
     if (this.#last !== undefined && at >= this.#windowStart) {
       const gap = at - Math.max(this.#last, this.#windowStart);
