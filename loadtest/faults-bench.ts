@@ -67,8 +67,19 @@ interface ScenarioResult {
   concerned: GapStats;
   bystanders: GapStats;
   phases: PhaseResult[];
+  /** Error notifications the edges sent the participants, by code. */
+  edgeReportedErrors: Record<string, number>;
   error?: string;
 }
+
+// The SDK's signaling channel warns of every error an edge notifies; counted per scenario instead.
+const edgeReported: Record<string, number> = {};
+const warn = console.warn;
+console.warn = (...what: unknown[]) => {
+  if (what[0] !== 'kaskade: edge reported') return warn(...what);
+  const { code = 'unknown' } = (what[1] ?? {}) as { code?: string };
+  edgeReported[code] = (edgeReported[code] ?? 0) + 1;
+};
 
 const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();
@@ -103,7 +114,9 @@ async function runScenario(scenario: Scenario, logLines: string[]): Promise<Scen
     concerned: gapStats([]),
     bystanders: gapStats([]),
     phases: [],
+    edgeReportedErrors: {},
   };
+  for (const code of Object.keys(edgeReported)) delete edgeReported[code];
   let mesh: LocalMesh | undefined;
   const participants: { close(): Promise<void> }[] = [];
   const extras = new Map<string, { close(): Promise<void> }>();
@@ -200,6 +213,7 @@ async function runScenario(scenario: Scenario, logLines: string[]): Promise<Scen
     await stopped?.stop();
     await bounded('the abandoned scenario', work, 30_000).catch(() => undefined);
     if (mesh !== stopped) await (mesh as LocalMesh | undefined)?.stop();
+    result.edgeReportedErrors = { ...edgeReported };
   }
   return result;
 }
@@ -276,14 +290,17 @@ const rows = results.flatMap((r) =>
     ? [`| ${r.name} | failed: ${r.error} | | | | | | | | | | | |`]
     : r.phases.map(
         (p) =>
-          `| ${r.name} | ${p.phase} | ${group(p.concerned)} | ${again(p.concerned)} | ${group(p.bystanders)} | ${p.benchEventLoopMaxMs} |`,
+          `| ${r.name} | ${p.phase} | ${group(p.concerned)} | ${again(p.concerned)} | ${group(p.bystanders)} | ${again(p.bystanders)} | ${p.benchEventLoopMaxMs} |`,
       ),
 );
-const notes = results.flatMap((r) =>
-  r.phases
+const notes = results.flatMap((r) => [
+  ...r.phases
     .filter((p) => Object.keys(p.notes).length > 0)
     .map((p) => `- ${r.name} / ${p.phase}: ${JSON.stringify(p.notes)}`),
-);
+  ...(Object.keys(r.edgeReportedErrors).length
+    ? [`- ${r.name}: errors the edges notified participants of: ${JSON.stringify(r.edgeReportedErrors)}`]
+    : []),
+]);
 const markdown = `# Faults benchmark, ${report.date}
 
 Command: \`node loadtest/faults-bench.ts --viewers ${VIEWERS}${args.scenarios === SCENARIOS.map((s) => s.name).join(',') ? '' : ` --scenarios ${args.scenarios}`}\`
@@ -310,8 +327,8 @@ ${results.map((r) => `| ${r.name}${r.error ? ' (failed)' : ''} | ${r.concerned.v
 
 ## By phase
 
-| scenario | phase | concerned | p50 ms | p95 ms | max ms | > 100 ms | receiving again p50 / p95 / max ms | bystanders | p50 ms | p95 ms | max ms | > 100 ms | bench event loop max ms |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
+| scenario | phase | concerned | p50 ms | p95 ms | max ms | > 100 ms | receiving again p50 / p95 / max ms | bystanders | p50 ms | p95 ms | max ms | > 100 ms | receiving again p50 / p95 / max ms | bench event loop max ms |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 ## Scenarios
