@@ -11,7 +11,7 @@ import { joinThroughControlPlane } from './join.ts';
 
 export const ORIGIN = 'edge-eu-1';
 const OTHER_REGION_EDGE = 'edge-us-2';
-const OTHER_REGION_RELAY = 'relay-us-1';
+export const OTHER_REGION_RELAY = 'relay-us-1';
 const OUTAGE_MS = 10_000;
 
 export interface ScenarioContext {
@@ -101,7 +101,10 @@ async function watchDeclared(ctx: ScenarioContext, dead: string, maxMs: number) 
 }
 
 /** Where a media node takes the room's streams from (its pipe links' far ends), sorted. */
-export async function upstreamsOf(ctx: ScenarioContext, nodeId: string): Promise<string[]> {
+export async function upstreamsOf(
+  ctx: Pick<ScenarioContext, 'mesh' | 'room'>,
+  nodeId: string,
+): Promise<string[]> {
   const view = await operatorJson<{ links: { room: string; remoteNode: string; copies: number }[] }>(
     node(ctx.mesh, nodeId).operatorUrl,
     ctx.mesh.operatorToken,
@@ -114,8 +117,8 @@ export async function upstreamsOf(ctx: ScenarioContext, nodeId: string): Promise
 }
 
 /** Polls until `nodeId`'s upstreams satisfy `done` (at most maxMs); when, in ms from the phase's start, or null. */
-async function upstreamsBecome(
-  ctx: ScenarioContext,
+export async function upstreamsBecome(
+  ctx: Pick<ScenarioContext, 'mesh' | 'room' | 'elapsed'>,
   nodeId: string,
   done: (upstreams: string[]) => boolean,
   maxMs: number,
