@@ -12,8 +12,8 @@ export class GapTrack {
   #last: number | undefined;
   #windowStart = 0;
   #maxGap = 0;
-  /** Arrival of the packet that ended the longest gap. */
-  #maxGapEnd: number | undefined;
+  /** Arrival of the packet that ended the first noticeable gap (receiving again after the fault). */
+  #firstGapEnd: number | undefined;
 
   /** The last packet's arrival. */
   get last(): number | undefined {
@@ -23,10 +23,8 @@ export class GapTrack {
   packet(at: number): void {
     if (this.#last !== undefined && at >= this.#windowStart) {
       const gap = at - Math.max(this.#last, this.#windowStart);
-      if (gap > this.#maxGap) {
-        this.#maxGap = gap;
-        this.#maxGapEnd = at;
-      }
+      if (gap > this.#maxGap) this.#maxGap = gap;
+      if (gap > NOTICEABLE_GAP_MS) this.#firstGapEnd ??= at;
     }
     this.#last = at;
   }
@@ -34,14 +32,22 @@ export class GapTrack {
   window(start: number): void {
     this.#windowStart = start;
     this.#maxGap = 0;
-    this.#maxGapEnd = undefined;
+    this.#firstGapEnd = undefined;
   }
 
-  /** The longest gap in the window so far; a silence still going on at `end` counts, as open. */
+  /**
+   * The longest gap in the window so far, a silence still going on at `end` included; and
+   * when the first noticeable gap ended (undefined while the stream is silent since the window began).
+   */
   read(end: number): { maxGapMs: number; endedAt: number | undefined } {
     const silentSince = Math.max(this.#last ?? this.#windowStart, this.#windowStart);
-    if (end - silentSince > this.#maxGap) return { maxGapMs: end - silentSince, endedAt: undefined };
-    return { maxGapMs: this.#maxGap, endedAt: this.#maxGapEnd };
+    const open = end - silentSince;
+    const maxGapMs = Math.max(this.#maxGap, open);
+    return {
+      maxGapMs,
+      endedAt:
+        open > NOTICEABLE_GAP_MS && this.#firstGapEnd === undefined ? undefined : (this.#firstGapEnd ?? end),
+    };
   }
 }
 
@@ -51,7 +57,8 @@ export interface ViewerGaps {
   maxGapMs: number;
   /**
    * From the window's start (the fault) until every stream of the viewer that had a
-   * noticeable gap received again; 0 without such a gap; null while one is still silent.
+   * noticeable gap received again after its first one; 0 without such a gap; null while
+   * one has been silent since the fault.
    */
   receivingAgainMs: number | null;
 }
@@ -101,7 +108,7 @@ export interface GapStats {
   over100Ms: number;
   /** Of the viewers with a noticeable gap: time from the fault until they received again. */
   receivingAgainMs: { p50: number | null; p95: number | null; max: number | null };
-  /** Viewers still silent when the window closed. */
+  /** Viewers with a stream silent from the fault to the end of the window. */
   notReceiving: number;
 }
 

@@ -51,3 +51,15 @@ describe('GapMeter (times given, no clock)', () => {
     expect(gapStats([]).maxGapMs).toBeNull();
   });
 });
+
+describe('receiving again', () => {
+  it('is the end of the first noticeable gap after the fault, not of a later longer one', () => {
+    const meter = new GapMeter();
+    const audio = meter.track('v1');
+    meter.window(0);
+    feed(audio, 0, 100);
+    feed(audio, 600, 5000); // 80 -> 600: the fault
+    feed(audio, 6000, 7000); // 4980 -> 6000: a longer gap later (a tree change)
+    expect(meter.read(7000)).toEqual([{ viewer: 'v1', maxGapMs: 1020, receivingAgainMs: 600 }]);
+  });
+});
