@@ -13,6 +13,12 @@ export const ORIGIN = 'edge-eu-1';
 const OTHER_REGION_EDGE = 'edge-us-2';
 export const OTHER_REGION_RELAY = 'relay-us-1';
 const OUTAGE_MS = 10_000;
+/**
+ * How long a phase watches after the fault (or the service's return): long enough for
+ * what follows it, e.g. a node declared dead (KASKADE_NODE_TIMEOUT_MS, 6 s) and the tree
+ * moving on the next resync (KASKADE_RESYNC_MS, 10 s).
+ */
+const AFTERMATH_MS = 20_000;
 
 export interface ScenarioContext {
   mesh: LocalMesh;
@@ -195,7 +201,7 @@ export const SCENARIOS: Scenario[] = [
           await ctx.mesh.nats!.halt();
           await sleep(OUTAGE_MS);
           await ctx.mesh.nats!.restart();
-          await ctx.settle(8000, 15_000);
+          await ctx.settle(AFTERMATH_MS, 30_000);
         },
       },
     ],
@@ -212,7 +218,7 @@ export const SCENARIOS: Scenario[] = [
           await ctx.mesh.redis!.stop();
           await sleep(OUTAGE_MS);
           ctx.mesh.redis = await startRedis(port, password);
-          await ctx.settle(8000, 15_000);
+          await ctx.settle(AFTERMATH_MS, 30_000);
         },
       },
     ],
@@ -226,7 +232,7 @@ export const SCENARIOS: Scenario[] = [
         name: 'kill',
         async run(ctx) {
           await crash(node(ctx.mesh, OTHER_REGION_RELAY));
-          await ctx.settle(8000, 20_000, ctx.concerned);
+          await ctx.settle(12_000, 30_000, ctx.concerned);
         },
       },
       {
@@ -234,7 +240,7 @@ export const SCENARIOS: Scenario[] = [
         async run(ctx) {
           await ctx.mesh.respawn(OTHER_REGION_RELAY);
           ctx.notes.relayBackMs = Math.round(ctx.elapsed());
-          await ctx.settle(10_000, 20_000);
+          await ctx.settle(12_000, 30_000);
         },
       },
     ],
@@ -249,7 +255,7 @@ export const SCENARIOS: Scenario[] = [
         async run(ctx) {
           await crash(node(ctx.mesh, OTHER_REGION_EDGE));
           const declared = watchDeclared(ctx, OTHER_REGION_EDGE, 30_000);
-          await ctx.settle(8000, 30_000, ctx.concerned);
+          await ctx.settle(AFTERMATH_MS, 40_000, ctx.concerned);
           Object.assign(ctx.notes, await declared);
           rejoinNotes(ctx, OTHER_REGION_EDGE);
         },
@@ -267,7 +273,7 @@ export const SCENARIOS: Scenario[] = [
           const before = ctx.presenter.producers.camera;
           await crash(node(ctx.mesh, ORIGIN));
           const declared = watchDeclared(ctx, ORIGIN, 30_000);
-          await ctx.settle(8000, 40_000, ctx.concerned);
+          await ctx.settle(AFTERMATH_MS, 40_000, ctx.concerned);
           Object.assign(ctx.notes, await declared);
           ctx.notes.presenterRejoined = ctx.presenter.producers.camera !== before;
           ctx.notes.presenterOn = ctx.presenter.nodeId;
@@ -307,7 +313,7 @@ export const SCENARIOS: Scenario[] = [
             }
             await sleep(500);
           }
-          await ctx.settle(5000, 15_000);
+          await ctx.settle(AFTERMATH_MS, 30_000);
         },
       },
     ],
@@ -326,7 +332,7 @@ export const SCENARIOS: Scenario[] = [
           await ctx.mesh.respawn('control-plane');
           ctx.notes.controlPlaneBackMs = Math.round(ctx.elapsed());
           const declared = watchDeclared(ctx, OTHER_REGION_EDGE, 30_000);
-          await ctx.settle(8000, 30_000, ctx.concerned);
+          await ctx.settle(AFTERMATH_MS, 40_000, ctx.concerned);
           Object.assign(ctx.notes, await declared);
           rejoinNotes(ctx, OTHER_REGION_EDGE);
         },
@@ -347,7 +353,7 @@ export const SCENARIOS: Scenario[] = [
           void exited.then(() => {
             ctx.notes.edgeExitedMs = Math.round(ctx.elapsed());
           });
-          await ctx.settle(12_000, 40_000, ctx.concerned);
+          await ctx.settle(AFTERMATH_MS, 40_000, ctx.concerned);
           await Promise.race([exited, sleep(5000)]);
           rejoinNotes(ctx, OTHER_REGION_EDGE);
         },
