@@ -87,6 +87,7 @@ interface DirectoryView {
 async function watchDeclared(ctx: ScenarioContext, dead: string, maxMs: number) {
   const deadline = performance.now() + maxMs;
   let firstSeen: number | undefined;
+  let last: { participants: number; streams: number; listed: boolean } | undefined;
   while (performance.now() < deadline) {
     const view = await operatorJson<DirectoryView>(
       ctx.mesh.controlPlane.operatorUrl,
@@ -94,16 +95,18 @@ async function watchDeclared(ctx: ScenarioContext, dead: string, maxMs: number) 
       `/v1/rooms/${ctx.room}/participants`,
     ).catch(() => undefined); // the control plane may be down
     if (view) {
-      const left =
-        view.participants.filter((p) => p.node === dead).length +
-        view.streams.filter((s) => s.node === dead).length +
-        (view.nodes.includes(dead) ? 1 : 0);
+      last = {
+        participants: view.participants.filter((p) => p.node === dead).length,
+        streams: view.streams.filter((s) => s.node === dead).length,
+        listed: view.nodes.includes(dead),
+      };
+      const left = last.participants + last.streams + (last.listed ? 1 : 0);
       firstSeen ??= left;
       if (left === 0) return { declaredAtMs: Math.round(ctx.elapsed()), entriesAtFirstLook: firstSeen };
     }
     await sleep(250);
   }
-  return { declaredAtMs: null, entriesAtFirstLook: firstSeen ?? null };
+  return { declaredAtMs: null, entriesAtFirstLook: firstSeen ?? null, stillOnDeadNode: last ?? null };
 }
 
 /** Where a media node takes the room's streams from (its pipe links' far ends), sorted. */
