@@ -8,9 +8,9 @@ export interface Series {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
-/** A grouped bar chart as PNG: one group per category, one bar per series. */
+/** A grouped bar chart as PNG: one group per category, one bar per series; wider for many categories. */
 export function barChart(title: string, unit: string, categories: string[], series: Series[]): Buffer {
-  const width = 760;
+  const width = Math.max(760, 110 + categories.length * 120);
   const height = 380;
   const left = 80;
   const bottom = 60;

@@ -13,7 +13,16 @@ export async function joinThroughControlPlane(
   appSecret: string,
   identity: string,
   room: string,
-  { region, grants = { publish: true, subscribe: true } }: { region?: string; grants?: Grants } = {},
+  {
+    region,
+    grants = { publish: true, subscribe: true },
+    onPlaced,
+  }: {
+    region?: string;
+    grants?: Grants;
+    /** Told the node placement chose, before the edge is reached (it may be dead). */
+    onPlaced?: (nodeId: string) => void;
+  } = {},
 ): Promise<Placed> {
   const token = await issueToken({ identity, name: identity, room, grants }, { secret: appSecret });
   const response = await fetch(`${controlPlaneUrl}/v1/rooms/${room}/join`, {
@@ -28,5 +37,6 @@ export async function joinThroughControlPlane(
     message?: string;
   };
   if (!response.ok) throw new Error(`join refused (${response.status}): ${body.message}`);
+  onPlaced?.(body.nodeId);
   return { bot: await RtpBot.join(body.edgeUrl, body.edgeToken), nodeId: body.nodeId };
 }

@@ -159,6 +159,8 @@ export interface ReceivedStream {
   expectedBefore?: number;
   /** Send-to-receive delays (µs) of stamped audio packets, when asked for. */
   delaysUs?: number[];
+  /** Told of every packet's arrival (performance.now() ms), e.g. by a gap meter; survives rebinds. */
+  onPacket?: (at: number) => void;
 }
 
 /** Counts RTP packets (and VP8 key frames) per expected SSRC; hands RTCP to senders. */
@@ -218,7 +220,9 @@ export class RtpCounter {
       stream = pending.stream;
     }
     stream.packets++;
-    stream.firstPacketAt ??= performance.now();
+    const now = performance.now();
+    stream.firstPacketAt ??= now;
+    stream.onPacket?.(now);
     const seq = packet.readUInt16BE(2);
     if (!stream.seq) stream.seq = { first: seq, highest: seq };
     else {

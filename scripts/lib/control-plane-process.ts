@@ -6,14 +6,16 @@ export type ControlPlaneProcess = NodeProcess;
 
 /**
  * Starts the control plane as a child process on free ports (public and operator API)
- * and waits until it is ready; env must carry KASKADE_OPERATOR_TOKEN.
+ * (or the given ones) and waits until it is ready; env must carry KASKADE_OPERATOR_TOKEN.
  */
 export async function spawnControlPlane(
   env: Record<string, string>,
   log: (line: string) => void = () => {},
+  /** Fixed ports (a restart on the URLs clients know); default: free ones. */
+  ports?: { port: number; operatorPort: number },
 ): Promise<ControlPlaneProcess> {
-  const port = await freePort();
-  const operatorPort = await freePort();
+  const port = ports?.port ?? (await freePort());
+  const operatorPort = ports?.operatorPort ?? (await freePort());
   return spawnNodeProcess({
     main: fileURLToPath(new URL('../../control-plane/src/main.ts', import.meta.url)),
     url: `http://127.0.0.1:${port}`,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type ControlPlaneProcess, spawnControlPlane } from './control-plane-process.ts';
 import { type EdgeProcess, spawnEdge, spawnRelay } from './edge-process.ts';
+import type { NodeProcess } from './node-process.ts';
 import { operatorJson } from './operator-client.ts';
 import { freePort } from './ports.ts';
 import { type NatsService, type RedisService, type ScrapeTarget, startNats, startRedis } from './services.ts';
@@ -50,6 +51,13 @@ export interface LocalMesh {
   /** The bearer token of every process's operator API (one random token per mesh). */
   operatorToken: string;
   regions: string[];
+  /**
+   * Starts a process of the mesh again (after a test killed it): the same identity and
+   * configuration; an edge keeps its signaling URL (the control plane knows it), the
+   * control plane both its URLs. Replaces it in `edges`, `relays` or `controlPlane`,
+   * and stop() stops the new one.
+   */
+  respawn(nodeId: string): Promise<NodeProcess>;
   stop(): Promise<void>;
 }
 
@@ -65,6 +73,9 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
   // Processes in start order; stopped in reverse. NATS and Redis are read from the mesh
   // object at stop time, since a test may have replaced them (restarted on the same port).
   const started: { stop(): Promise<unknown> }[] = [];
+  // How each process is started, by node id, for respawn().
+  const spawners = new Map<string, () => Promise<NodeProcess>>();
+  const startedAt = new Map<string, number>(); // node id -> index in `started`
   let mesh: LocalMesh | undefined;
   let services: { nats?: NatsService; redis?: RedisService } = {};
   const stopAll = async () => {
@@ -107,43 +118,50 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
     const edgeJwtSecret = randomBytes(24).toString('hex');
     const appJwtSecret = randomBytes(24).toString('hex');
     const operatorToken = randomBytes(24).toString('hex');
-    const controlPlane = await spawnControlPlane(
-      {
-        ...busEnv('control-plane'),
-        ...(options.configureEdgeUrls === false ? {} : { KASKADE_EDGE_URLS: edgeUrls.join(',') }),
-        KASKADE_REDIS_URL: redisUrl,
-        KASKADE_JWT_SECRET: edgeJwtSecret,
-        KASKADE_APP_JWT_SECRET: appJwtSecret,
-        KASKADE_NODE_ID: 'control-plane',
-        KASKADE_OPERATOR_TOKEN: operatorToken,
-        KASKADE_LOG_LEVEL: 'info',
-        ...options.controlPlaneEnv,
-      },
-      (line) => log('control-plane', line),
-    );
-    started.push(controlPlane);
+    const controlPlaneEnv = {
+      ...busEnv('control-plane'),
+      ...(options.configureEdgeUrls === false ? {} : { KASKADE_EDGE_URLS: edgeUrls.join(',') }),
+      KASKADE_REDIS_URL: redisUrl,
+      KASKADE_JWT_SECRET: edgeJwtSecret,
+      KASKADE_APP_JWT_SECRET: appJwtSecret,
+      KASKADE_NODE_ID: 'control-plane',
+      KASKADE_OPERATOR_TOKEN: operatorToken,
+      KASKADE_LOG_LEVEL: 'info',
+      ...options.controlPlaneEnv,
+    };
+    const cpLog = (line: string) => log('control-plane', line);
+    const controlPlane = await spawnControlPlane(controlPlaneEnv, cpLog);
+    const cpPorts = {
+      port: Number(new URL(controlPlane.url).port),
+      operatorPort: Number(new URL(controlPlane.operatorUrl).port),
+    };
+    spawners.set('control-plane', () => spawnControlPlane(controlPlaneEnv, cpLog, cpPorts));
+    startedAt.set('control-plane', started.push(controlPlane) - 1);
     const edges: MeshEdge[] = [];
     for (const { region, edges: ids } of layout) {
       for (const nodeId of ids) {
         const { host, httpPort } = edgeHosts.get(nodeId)!;
-        const edge = await spawnEdge({
-          host,
-          httpPort,
-          workers: options.workersPerEdge ?? 1,
-          env: {
-            KASKADE_NODE_ID: nodeId,
-            KASKADE_REGION: region,
-            ...busEnv(nodeId),
-            KASKADE_REDIS_URL: redisUrl,
-            KASKADE_JWT_SECRET: edgeJwtSecret,
-            KASKADE_OPERATOR_TOKEN: operatorToken,
-            KASKADE_LOG_LEVEL: 'info',
-            ...options.edgeEnv,
-            ...options.edgeEnvFor?.(nodeId),
-          },
-          log: (line) => log(nodeId, line),
-        });
-        started.push(edge);
+        const spawn = () =>
+          spawnEdge({
+            host,
+            httpPort,
+            workers: options.workersPerEdge ?? 1,
+            env: {
+              KASKADE_NODE_ID: nodeId,
+              KASKADE_REGION: region,
+              ...busEnv(nodeId),
+              KASKADE_REDIS_URL: redisUrl,
+              KASKADE_JWT_SECRET: edgeJwtSecret,
+              KASKADE_OPERATOR_TOKEN: operatorToken,
+              KASKADE_LOG_LEVEL: 'info',
+              ...options.edgeEnv,
+              ...options.edgeEnvFor?.(nodeId),
+            },
+            log: (line) => log(nodeId, line),
+          });
+        spawners.set(nodeId, spawn);
+        const edge = await spawn();
+        startedAt.set(nodeId, started.push(edge) - 1);
         edges.push({ ...edge, nodeId, region, host });
       }
     }
@@ -152,19 +170,22 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
       for (let i = 1; i <= (options.relaysPerRegion ?? 0); i++) {
         const nodeId = `relay-${region}-${i}`;
         const host = `${prefix}.${99 + i}`;
-        const relay = await spawnRelay({
-          host,
-          env: {
-            KASKADE_NODE_ID: nodeId,
-            KASKADE_REGION: region,
-            ...busEnv(nodeId),
-            KASKADE_OPERATOR_TOKEN: operatorToken,
-            KASKADE_LOG_LEVEL: 'info',
-            ...options.edgeEnv,
-          },
-          log: (line) => log(nodeId, line),
-        });
-        started.push(relay);
+        const spawn = () =>
+          spawnRelay({
+            host,
+            env: {
+              KASKADE_NODE_ID: nodeId,
+              KASKADE_REGION: region,
+              ...busEnv(nodeId),
+              KASKADE_OPERATOR_TOKEN: operatorToken,
+              KASKADE_LOG_LEVEL: 'info',
+              ...options.edgeEnv,
+            },
+            log: (line) => log(nodeId, line),
+          });
+        spawners.set(nodeId, spawn);
+        const relay = await spawn();
+        startedAt.set(nodeId, started.push(relay) - 1);
         relays.push({ ...relay, nodeId, region, host });
       }
     }
@@ -193,6 +214,19 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
       operatorToken,
       edgeJwtSecret,
       regions: Object.keys(regions),
+      async respawn(nodeId) {
+        const spawn = spawners.get(nodeId);
+        if (!spawn) throw new Error(`no process ${nodeId} in this mesh`);
+        const fresh = await spawn();
+        started[startedAt.get(nodeId)!] = fresh;
+        const m = mesh!;
+        if (nodeId === 'control-plane') m.controlPlane = fresh;
+        for (const list of [m.edges, m.relays]) {
+          const i = list.findIndex((n) => n.nodeId === nodeId);
+          if (i >= 0) list[i] = { ...list[i]!, ...fresh };
+        }
+        return fresh;
+      },
       stop: stopAll,
     };
     return mesh;
