@@ -105,7 +105,12 @@ export async function joinPlugin(app: FastifyInstance, opts: JoinPluginOptions):
       const roomNodes = new Set(
         (await opts.directory.room(room).catch(() => ({ nodes: [] as string[] }))).nodes,
       );
-      const placement = place({ nodes: opts.registry.nodes(), roomNodes, region: request.body.region });
+      const placement = place({
+        nodes: opts.registry.nodes(),
+        liveness: opts.registry.liveness(),
+        roomNodes,
+        region: request.body.region,
+      });
       opts.metrics.placed(placement);
       if (!placement.ok)
         throw new KaskadeError('UNAVAILABLE', `no edge can take the join (${placement.reason})`);

@@ -1,8 +1,22 @@
 import type { NodeReport } from '../protocol/nats.ts';
 
+/** The nodes' liveness as read from Redis at one instant (NodeLiveness.ts). */
+export interface LivenessView {
+  /** Node id -> when its liveness expires (ms); a node not listed has no record (not known). */
+  expiries: ReadonlyMap<string, number>;
+  /** The time of the read, on the same clock. */
+  now: number;
+}
+
 export interface PlacementInput {
-  /** Edges believed alive, with their last report (participants include recent placements). */
+  /** Nodes as last heard, with their last report (participants include recent placements). */
   nodes: NodeReport[];
+  /**
+   * Their liveness; a node whose liveness had lapsed at the read is never placed on,
+   * whatever its last heartbeat said. Undefined (Redis away) or a node without a
+   * record: nobody is skipped for it.
+   */
+  liveness?: LivenessView;
   /** Nodes that carry the room now. */
   roomNodes: ReadonlySet<string>;
   /** Region the participant asked for, if any. */
@@ -19,9 +33,13 @@ export type Placement =
  * room, any edge at all; within each tier the least loaded edge with room to spare.
  * Stickiness keeps a room on few edges (fewer pipes); the region keeps media near.
  */
-export function place({ nodes, roomNodes, region }: PlacementInput): Placement {
+export function place({ nodes, roomNodes, region, liveness }: PlacementInput): Placement {
+  const lapsed = (n: NodeReport) => {
+    const expiry = liveness?.expiries.get(n.nodeId);
+    return expiry !== undefined && expiry <= liveness!.now;
+  };
   // An edge without a trusted URL (not in the operator's list) is never handed out.
-  const edges = nodes.filter((n) => n.kind === 'edge' && n.state === 'serving' && n.url !== '');
+  const edges = nodes.filter((n) => n.kind === 'edge' && n.state === 'serving' && n.url !== '' && !lapsed(n));
   if (edges.length === 0) return { ok: false, reason: 'no-edges' };
   const open = edges.filter((n) => n.participants < n.capacity && n.load < 1);
   const inRegion = (n: NodeReport) => region === undefined || n.region === region;

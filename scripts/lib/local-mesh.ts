@@ -155,6 +155,7 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
             KASKADE_NODE_ID: nodeId,
             KASKADE_REGION: region,
             ...busEnv(nodeId),
+            KASKADE_REDIS_URL: redisUrl,
             KASKADE_OPERATOR_TOKEN: operatorToken,
             KASKADE_LOG_LEVEL: 'info',
             ...options.edgeEnv,
