@@ -48,6 +48,11 @@ export interface LocalMesh {
   /** The bearer token of every process's operator API (one random token per mesh). */
   operatorToken: string;
   regions: string[];
+  /**
+   * Starts another control-plane replica like the first (same bus user, Redis, secrets)
+   * and waits until it is ready; stop() stops it too. A test may make it `controlPlane`.
+   */
+  addControlPlane(): Promise<ControlPlaneProcess>;
   stop(): Promise<void>;
 }
 
@@ -105,21 +110,23 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
     const edgeJwtSecret = randomBytes(24).toString('hex');
     const appJwtSecret = randomBytes(24).toString('hex');
     const operatorToken = randomBytes(24).toString('hex');
-    const controlPlane = await spawnControlPlane(
-      {
-        ...busEnv('control-plane'),
-        ...(options.configureEdgeUrls === false ? {} : { KASKADE_EDGE_URLS: edgeUrls.join(',') }),
-        KASKADE_REDIS_URL: redisUrl,
-        KASKADE_JWT_SECRET: edgeJwtSecret,
-        KASKADE_APP_JWT_SECRET: appJwtSecret,
-        KASKADE_NODE_ID: 'control-plane',
-        KASKADE_OPERATOR_TOKEN: operatorToken,
-        KASKADE_LOG_LEVEL: 'info',
-        ...options.controlPlaneEnv,
-      },
-      (line) => log('control-plane', line),
-    );
-    started.push(controlPlane);
+    const controlPlaneEnv = {
+      ...busEnv('control-plane'),
+      ...(options.configureEdgeUrls === false ? {} : { KASKADE_EDGE_URLS: edgeUrls.join(',') }),
+      KASKADE_REDIS_URL: redisUrl,
+      KASKADE_JWT_SECRET: edgeJwtSecret,
+      KASKADE_APP_JWT_SECRET: appJwtSecret,
+      KASKADE_NODE_ID: 'control-plane',
+      KASKADE_OPERATOR_TOKEN: operatorToken,
+      KASKADE_LOG_LEVEL: 'info',
+      ...options.controlPlaneEnv,
+    };
+    const addControlPlane = async () => {
+      const replica = await spawnControlPlane(controlPlaneEnv, (line) => log('control-plane', line));
+      started.push(replica);
+      return replica;
+    };
+    const controlPlane = await addControlPlane();
     const edges: MeshEdge[] = [];
     for (const { region, edges: ids } of layout) {
       for (const nodeId of ids) {
@@ -191,6 +198,7 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
       operatorToken,
       edgeJwtSecret,
       regions: Object.keys(regions),
+      addControlPlane,
       stop: stopAll,
     };
     return mesh;
