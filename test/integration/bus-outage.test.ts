@@ -1,4 +1,6 @@
+import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Directory } from '../../control-plane/directory/Directory.ts';
 import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
 import { operatorJson } from '../../scripts/lib/operator-client.ts';
 import { eventually } from '../helpers/edge.ts';
@@ -132,4 +134,13 @@ it('nats-server restarted under a relay lecture: no re-homing, and media reaches
       'kaskade_nodes_declared_dead_total',
     ),
   ).toBe(0);
+  // Liveness never went over the bus: every edge and relay kept it fresh in Redis throughout.
+  const directory = new Directory(mesh.redisUrl, pino({ level: 'silent' }));
+  try {
+    const { now, expiries } = await directory.liveness.read();
+    const live = [...expiries].filter(([, expiry]) => expiry > now).map(([node]) => node);
+    expect(live.sort()).toEqual([...mesh.edges, ...mesh.relays].map((n) => n.nodeId).sort());
+  } finally {
+    await directory.close();
+  }
 });
