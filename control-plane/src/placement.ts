@@ -21,6 +21,12 @@ export interface PlacementInput {
   roomNodes: ReadonlySet<string>;
   /** Region the participant asked for, if any. */
   region?: string;
+  /**
+   * Edges the participant could not reach (it was just on one that went away): placed
+   * on only when no other edge can take the join. Within its liveness TTL a crashed edge
+   * still looks alive, and its participants all come back at once.
+   */
+  avoid?: ReadonlySet<string>;
 }
 
 export type Placement =
@@ -28,12 +34,23 @@ export type Placement =
   | { ok: false; reason: 'no-edges' | 'all-full' };
 
 /**
- * Chooses the edge for a join. In order: an edge of the asked region that already
+ * Chooses the edge for a join (edges the participant avoids only if no other one can take
+ * it). In order: an edge of the asked region that already
  * carries the room, any edge of that region, an edge elsewhere that carries the
  * room, any edge at all; within each tier the least loaded edge with room to spare.
  * Stickiness keeps a room on few edges (fewer pipes); the region keeps media near.
  */
-export function place({ nodes, roomNodes, region, liveness }: PlacementInput): Placement {
+export function place(input: PlacementInput): Placement {
+  const { avoid } = input;
+  if (!avoid?.size) return placeAmong(input.nodes, input);
+  const elsewhere = placeAmong(
+    input.nodes.filter((n) => !avoid.has(n.nodeId)),
+    input,
+  );
+  return elsewhere.ok ? elsewhere : placeAmong(input.nodes, input);
+}
+
+function placeAmong(nodes: NodeReport[], { roomNodes, region, liveness }: PlacementInput): Placement {
   const lapsed = (n: NodeReport) => {
     const expiry = liveness?.expiries.get(n.nodeId);
     return expiry !== undefined && expiry <= liveness!.now;

@@ -13,13 +13,17 @@ export async function joinThroughControlPlane(
   appSecret: string,
   identity: string,
   room: string,
-  { region, grants = { publish: true, subscribe: true } }: { region?: string; grants?: Grants } = {},
+  {
+    region,
+    grants = { publish: true, subscribe: true },
+    avoid,
+  }: { region?: string; grants?: Grants; avoid?: string[] } = {},
 ): Promise<Placed> {
   const token = await issueToken({ identity, name: identity, room, grants }, { secret: appSecret });
   const response = await fetch(`${controlPlaneUrl}/v1/rooms/${room}/join`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token, region }),
+    body: JSON.stringify({ token, region, avoid }),
   });
   const body = (await response.json()) as {
     edgeUrl: string;

@@ -93,6 +93,21 @@ describe('placement (which edge a join goes to)', () => {
     expect(outcome({ nodes: tied, region: 'eu' })).toBe('eu-3:region');
   });
 
+  describe('edges the participant avoids (it could not reach them)', () => {
+    it('are passed over in every tier while another edge can take the join', () => {
+      expect(outcome({ nodes, roomNodes: carrying('eu-1'), region: 'eu', avoid: carrying('eu-1') })).toBe(
+        'eu-2:region',
+      );
+      expect(outcome({ nodes, region: 'eu', avoid: carrying('eu-1', 'eu-2') })).toBe('us-1:elsewhere');
+    });
+
+    it('are still used when no other edge can take it: a hint, not a ban', () => {
+      const one = [edge('eu-1', 'eu'), edge('us-1', 'us', { participants: 100 })];
+      expect(outcome({ nodes: one, region: 'eu', avoid: carrying('eu-1') })).toBe('eu-1:region');
+      expect(outcome({ nodes: [], avoid: carrying('eu-1') })).toBe('no-edges');
+    });
+  });
+
   describe('liveness from Redis', () => {
     const view = (expiries: Record<string, number>, now = 10_000): LivenessView => ({
       expiries: new Map(Object.entries(expiries)),
