@@ -176,6 +176,15 @@ export const commonOptions = {
       env: 'KASKADE_HEARTBEAT_MS',
       description: 'how often the node reports itself over NATS',
     }),
+  livenessTtlMs: () =>
+    Type.Optional(
+      option(Type.Integer({ minimum: 200, maximum: 600_000 }), {
+        env: 'KASKADE_LIVENESS_TTL_MS',
+        description:
+          "how long this node's liveness in Redis lasts after each heartbeat; once it lapses the control plane declares the node dead (longer than KASKADE_HEARTBEAT_MS)",
+        defaultText: '3 x KASKADE_HEARTBEAT_MS',
+      }),
+    ),
   pipeLingerMs: () =>
     option(Type.Integer({ minimum: 0, maximum: 600_000, default: 5000 }), {
       env: 'KASKADE_PIPE_LINGER_MS',
@@ -346,6 +355,19 @@ export function busSettingsProblems(s: BusSettings): string[] {
 }
 
 /** A Redis CA file that cannot serve: given for a plain redis:// URL, or not readable. */
+/** The liveness TTL a node writes: the configured one, else three heartbeats (two may be late). */
+export function livenessTtlMs(c: { heartbeatMs: number; livenessTtlMs?: number }): number {
+  return c.livenessTtlMs ?? 3 * c.heartbeatMs;
+}
+
+/** A liveness TTL no longer than a heartbeat would lapse between two beats of a live node. */
+export function livenessProblems(c: { heartbeatMs: number; livenessTtlMs?: number }): string[] {
+  if (c.livenessTtlMs === undefined || c.livenessTtlMs > c.heartbeatMs) return [];
+  return [
+    `KASKADE_LIVENESS_TTL_MS=${c.livenessTtlMs} must be longer than KASKADE_HEARTBEAT_MS=${c.heartbeatMs}`,
+  ];
+}
+
 export function redisCaProblems(url: string | undefined, caFile: string | undefined): string[] {
   if (!caFile) return [];
   if (!url?.startsWith('rediss://'))

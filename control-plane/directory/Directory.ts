@@ -11,6 +11,7 @@ import {
   type RemoteStream,
   RemoteStream as StreamSchema,
 } from '../protocol/nats.ts';
+import { LIVENESS_OPERATIONS, NodeLiveness } from './NodeLiveness.ts';
 
 /**
  * The shared room directory in Redis: who is in a room, which streams it has and
@@ -95,6 +96,8 @@ return 1
 export interface DirectoryOptions {
   /** Directory keys expire unless refreshed within this time. */
   ttlSeconds?: number;
+  /** How long this node's liveness lasts after each refresh (a node's own Directory). */
+  livenessTtlMs?: number;
   /** PEM file of the CA that signed the Redis server's certificate (rediss:// with a private CA). */
   caFile?: string;
   /** Where to report operation latency, failures and connectivity. */
@@ -123,10 +126,17 @@ const OPERATIONS = [
 
 export class Directory {
   readonly redis: Redis;
+  /** Which nodes are alive, in the same Redis (NodeLiveness.ts). */
+  readonly liveness: NodeLiveness;
   readonly #ttlSeconds: number;
+  readonly #livenessTtlMs: number;
   readonly #logger: Logger;
 
-  constructor(url: string, logger: Logger, { ttlSeconds = 60, registry, caFile }: DirectoryOptions = {}) {
+  constructor(
+    url: string,
+    logger: Logger,
+    { ttlSeconds = 60, livenessTtlMs = 6000, registry, caFile }: DirectoryOptions = {},
+  ) {
     // Commands wait while Redis is away (offline queue) and the client reconnects forever;
     // callers treat a failed command as "directory unavailable", never as fatal.
     // Credentials come in the URL (redis://user:password@host); rediss:// turns TLS on.
@@ -139,7 +149,9 @@ export class Directory {
     });
     this.redis.on('error', (err) => logger.debug({ err }, 'redis error'));
     this.#ttlSeconds = ttlSeconds;
+    this.#livenessTtlMs = livenessTtlMs;
     this.#logger = logger;
+    this.liveness = new NodeLiveness(this.redis);
     this.redis.defineCommand('purgeNode', { numberOfKeys: 4, lua: PURGE_NODE });
     this.redis.defineCommand('removeParticipant', { numberOfKeys: 2, lua: REMOVE_PARTICIPANT });
     this.redis.defineCommand('setPaused', { numberOfKeys: 1, lua: SET_PAUSED });
@@ -171,14 +183,18 @@ export class Directory {
       labelNames: ['operation'],
       registers,
     });
-    for (const operation of OPERATIONS) {
+    const timedOperations = [
+      ...OPERATIONS.map((name) => ({ target: this as object, name, operation: name as string })),
+      ...LIVENESS_OPERATIONS.map((name) => ({ target: this.liveness, name, operation: `liveness.${name}` })),
+    ];
+    for (const { target, name, operation } of timedOperations) {
       seconds.zero({ operation });
       failures.inc({ operation }, 0);
-      const original = this[operation] as (...args: unknown[]) => Promise<unknown>;
+      const original = (target as Record<string, (...args: unknown[]) => Promise<unknown>>)[name]!;
       const timed = async (...args: unknown[]) => {
         const end = seconds.startTimer({ operation });
         try {
-          return await original.apply(this, args);
+          return await original.apply(target, args);
         } catch (error) {
           failures.inc({ operation });
           throw error;
@@ -186,7 +202,7 @@ export class Directory {
           end();
         }
       };
-      Object.defineProperty(this, operation, { value: timed });
+      Object.defineProperty(target, name, { value: timed });
     }
   }
 
@@ -263,16 +279,21 @@ export class Directory {
     return (await this.redis.zrangebyscore(ROOMS, Date.now(), '+inf')).sort();
   }
 
-  /** Keeps a room's keys alive while this node carries it (keys lost with Redis stay lost until republish). */
+  /**
+   * On each heartbeat of a node: its liveness lasts another TTL, and the keys of the
+   * rooms it carries stay alive (keys lost with Redis stay lost until republish). A
+   * relay carries no room keys: it passes no rooms and writes only its liveness.
+   */
   async refresh(rooms: string[], nodeId: string): Promise<void> {
-    if (rooms.length === 0) return;
+    const beat = this.liveness.beat(nodeId, this.#livenessTtlMs);
+    if (rooms.length === 0) return beat;
     const multi = this.redis.multi();
     for (const room of rooms)
       for (const key of Object.values(keys(room))) multi.expire(key, this.#ttlSeconds);
     multi.expire(nodeRoomsKey(nodeId), this.#ttlSeconds);
     this.#indexInto(multi, rooms);
     multi.zremrangebyscore(ROOMS, '-inf', Date.now()); // rooms of crashed nodes
-    await multi.exec();
+    await Promise.all([beat, multi.exec()]);
   }
 
   /**

@@ -50,7 +50,9 @@ export class ControlPlane {
       registry: metricsRegistry,
       caFile: config.redisCaFile,
     });
-    const registry = new NodeRegistry(bus, directory, config.nodeTimeoutMs, logger, {
+    const registry = new NodeRegistry(bus, directory, logger, {
+      timeoutMs: config.nodeTimeoutMs,
+      sweepMs: config.livenessSweepMs,
       trustedUrls: trustedEdgeUrls(config),
       placementHoldMs: config.placementHoldMs,
     });

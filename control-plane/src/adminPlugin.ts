@@ -11,7 +11,17 @@ export interface AdminPluginOptions {
 
 /** Read-only views for operators: rooms, a room's participants and streams, nodes. */
 export async function adminPlugin(app: FastifyInstance, opts: AdminPluginOptions): Promise<void> {
-  app.get('/v1/nodes', async () => ({ nodes: opts.registry.nodes() }));
+  // With each node, how long its liveness in Redis lasted past the last read (negative:
+  // lapsed); none when not known (no record, or Redis away).
+  app.get('/v1/nodes', async () => {
+    const liveness = opts.registry.liveness();
+    return {
+      nodes: opts.registry.nodes().map((n) => {
+        const expiry = liveness?.expiries.get(n.nodeId);
+        return expiry === undefined ? n : { ...n, livenessLeftMs: expiry - liveness!.now };
+      }),
+    };
+  });
   app.get('/v1/rooms', async () => ({ rooms: await opts.directory.rooms() }));
   app.get<{ Params: Static<typeof Params> }>(
     '/v1/rooms/:room/participants',

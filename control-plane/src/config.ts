@@ -104,7 +104,13 @@ export const ControlPlaneConfigSchema = Type.Object({
   }),
   nodeTimeoutMs: option(Type.Integer({ minimum: 500, maximum: 600_000, default: 6000 }), {
     env: 'KASKADE_NODE_TIMEOUT_MS',
-    description: 'a node silent for this long is declared dead',
+    description:
+      'a node without liveness in Redis (Redis lost its data) silent on NATS this long is declared dead; also the grace nodes get to write their liveness again after a Redis outage',
+  }),
+  livenessSweepMs: option(Type.Integer({ minimum: 100, maximum: 60_000, default: 500 }), {
+    env: 'KASKADE_LIVENESS_SWEEP_MS',
+    description:
+      "how often each replica reads the nodes' liveness from Redis and declares dead those whose liveness lapsed",
   }),
   ...operatorOptions(7801),
   logLevel: logLevelOption(),

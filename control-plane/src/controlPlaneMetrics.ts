@@ -74,7 +74,7 @@ export class ControlPlaneMetrics {
     for (const result of Object.values(JOIN_RESULTS)) this.#joinRequests.inc({ result }, 0);
     this.#declaredDead = new Counter({
       name: 'kaskade_nodes_declared_dead_total',
-      help: 'Nodes this control plane declared dead (silent past the node timeout)',
+      help: 'Nodes this control plane declared dead (their liveness in Redis lapsed) and cleaned up after',
       registers,
     });
     nodes.on('dead', () => this.#declaredDead.inc());

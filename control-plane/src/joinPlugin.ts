@@ -4,7 +4,7 @@ import { type ErrorCode, httpStatusOf, KaskadeError } from '../common/errors.ts'
 import { addressKey, type Rate, RateLimiter } from '../common/rate-limit.ts';
 import { issueToken, type TokenVerifier } from '../common/tokens.ts';
 import type { Directory } from '../directory/Directory.ts';
-import { Region, RoomName } from '../protocol/media.ts';
+import { NodeId, Region, RoomName } from '../protocol/media.ts';
 import type { ControlPlaneMetrics } from './controlPlaneMetrics.ts';
 import type { NodeRegistry } from './NodeRegistry.ts';
 import { place } from './placement.ts';
@@ -14,6 +14,11 @@ export const JoinBody = Type.Object(
   {
     token: Type.String({ minLength: 1, maxLength: 8192 }),
     region: Type.Optional(Region),
+    /**
+     * Edges this client could not reach just now (the one it was on went away): chosen only
+     * when no other edge can take the join. It only steers the asker's own placement.
+     */
+    avoid: Type.Optional(Type.Array(NodeId, { maxItems: 8 })),
   },
   { additionalProperties: false },
 );
@@ -105,7 +110,13 @@ export async function joinPlugin(app: FastifyInstance, opts: JoinPluginOptions):
       const roomNodes = new Set(
         (await opts.directory.room(room).catch(() => ({ nodes: [] as string[] }))).nodes,
       );
-      const placement = place({ nodes: opts.registry.nodes(), roomNodes, region: request.body.region });
+      const placement = place({
+        nodes: opts.registry.nodes(),
+        liveness: opts.registry.liveness(),
+        roomNodes,
+        region: request.body.region,
+        avoid: new Set(request.body.avoid),
+      });
       opts.metrics.placed(placement);
       if (!placement.ok)
         throw new KaskadeError('UNAVAILABLE', `no edge can take the join (${placement.reason})`);

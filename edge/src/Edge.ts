@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { Bus } from '../../control-plane/common/bus.ts';
+import { livenessTtlMs } from '../../control-plane/common/env-config.ts';
 import { healthPlugin } from '../../control-plane/common/health.ts';
 import { createMetricsRegistry, metricsPlugin } from '../../control-plane/common/metrics.ts';
 import { OperatorListener } from '../../control-plane/common/operator.ts';
@@ -121,6 +122,7 @@ export class Edge {
         );
         const directory = new Directory(config.redisUrl, logger, {
           ttlSeconds: config.directoryTtlSeconds,
+          livenessTtlMs: livenessTtlMs(config),
           caFile: config.redisCaFile,
           registry,
         });

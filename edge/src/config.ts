@@ -4,6 +4,7 @@ import {
   busSettingsProblems,
   commonOptions,
   listenerProblems,
+  livenessProblems,
   loadEnvConfig,
   logLevelOption,
   mediaMetricsOptions,
@@ -179,6 +180,7 @@ export const EdgeConfigSchema = Type.Object({
     description: 'participants this edge takes before placement sends newcomers elsewhere',
   }),
   heartbeatMs: commonOptions.heartbeatMs(),
+  livenessTtlMs: commonOptions.livenessTtlMs(),
   resyncMs: option(Type.Integer({ minimum: 500, maximum: 600_000, default: 10_000 }), {
     env: 'KASKADE_RESYNC_MS',
     description: 'how often each room is compared with the directory (repairs missed events)',
@@ -225,6 +227,7 @@ export function loadEdgeConfig(env: Record<string, string | undefined> = process
     ...(config.natsUrl ? busSettingsProblems({ ...config, natsUrl: config.natsUrl }) : []),
     ...listenerProblems(config),
     ...redisCaProblems(config.redisUrl, config.redisCaFile),
+    ...livenessProblems(config),
     ...portRangeProblems([
       {
         name: 'KASKADE_RTC_PORT_BASE + KASKADE_WORKERS',

@@ -17,18 +17,20 @@ export async function joinThroughControlPlane(
     region,
     grants = { publish: true, subscribe: true },
     onPlaced,
+    avoid,
   }: {
     region?: string;
     grants?: Grants;
     /** Told the node placement chose, before the edge is reached (it may be dead). */
     onPlaced?: (nodeId: string) => void;
+    avoid?: string[];
   } = {},
 ): Promise<Placed> {
   const token = await issueToken({ identity, name: identity, room, grants }, { secret: appSecret });
   const response = await fetch(`${controlPlaneUrl}/v1/rooms/${room}/join`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token, region }),
+    body: JSON.stringify({ token, region, avoid }),
   });
   const body = (await response.json()) as {
     edgeUrl: string;

@@ -4,9 +4,11 @@ import * as mediasoup from 'mediasoup';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Bus } from '../../control-plane/common/bus.ts';
+import { livenessTtlMs } from '../../control-plane/common/env-config.ts';
 import { healthPlugin } from '../../control-plane/common/health.ts';
 import { createMetricsRegistry, metricsPlugin } from '../../control-plane/common/metrics.ts';
 import { OperatorListener } from '../../control-plane/common/operator.ts';
+import { Directory } from '../../control-plane/directory/Directory.ts';
 import { NodeDead, NodeHeartbeat, Subjects } from '../../control-plane/protocol/nats.ts';
 import { mediaCodecs } from './codecs.ts';
 import type { RelayConfig } from './config.ts';
@@ -32,6 +34,8 @@ export class RelayNode implements PipeHost {
   readonly #routers = new Map<string, Promise<types.Router>>();
   readonly #timers: NodeJS.Timeout[] = [];
   #operator: OperatorListener | undefined;
+  /** Where the relay's liveness goes (no room keys: a relay carries no participants). */
+  #directory: Directory | undefined;
   #state: 'serving' | 'draining' = 'serving';
 
   private constructor(
@@ -105,6 +109,12 @@ export class RelayNode implements PipeHost {
       logController: new LogController({ disableRequestLogging: true }),
     });
     const node = new RelayNode(config, worker, bus, app, logger, registry);
+    if (config.redisUrl)
+      node.#directory = new Directory(config.redisUrl, logger, {
+        livenessTtlMs: livenessTtlMs(config),
+        caFile: config.redisCaFile,
+        registry,
+      });
     node.media.start();
     node.pipes.start();
     node.pipes.on('roomidle', (room) => node.#closeRoom(room));
@@ -142,6 +152,7 @@ export class RelayNode implements PipeHost {
     await this.#app.close();
     await this.#operator?.close();
     await this.#bus.close();
+    await this.#directory?.close();
     this.#worker.close();
   }
 
@@ -175,5 +186,6 @@ export class RelayNode implements PipeHost {
       ts: Date.now(),
     };
     this.#bus.publish(Subjects.heartbeat(this.#config.nodeId), NodeHeartbeat, heartbeat);
+    this.#directory?.refresh([], this.#config.nodeId).catch(() => undefined);
   }
 }

@@ -3,6 +3,7 @@ import {
   busSettingsProblems,
   commonOptions,
   listenerProblems,
+  livenessProblems,
   loadEnvConfig,
   logLevelOption,
   mediaMetricsOptions,
@@ -10,6 +11,7 @@ import {
   option,
   portRangeOptions,
   portRangeProblems,
+  redisCaProblems,
   Type,
 } from '../../control-plane/common/env-config.ts';
 import { ConfigError } from '../../control-plane/common/errors.ts';
@@ -18,6 +20,12 @@ export const RelayConfigSchema = Type.Object({
   nodeId: commonOptions.nodeId('name of this relay node in the mesh'),
   region: commonOptions.region('region whose edges this relay feeds'),
   ...commonOptions.nats(),
+  redisUrl: Type.Optional(
+    commonOptions.redisUrl(
+      'Redis the relay writes its liveness to (without it, the control plane judges the relay by its NATS heartbeats alone)',
+    ),
+  ),
+  redisCaFile: Type.Optional(commonOptions.redisCaFile()),
   httpHost: option(Type.String({ minLength: 1, default: '127.0.0.1' }), {
     env: 'KASKADE_HTTP_HOST',
     description: 'address of the health endpoints',
@@ -38,6 +46,7 @@ export const RelayConfigSchema = Type.Object({
   ),
   ...portRangeOptions('pipe', 'PIPE', 'pipe transports between media nodes', [41000, 42999]),
   heartbeatMs: commonOptions.heartbeatMs(),
+  livenessTtlMs: commonOptions.livenessTtlMs(),
   pipeLingerMs: commonOptions.pipeLingerMs(),
   pipeSilenceMs: commonOptions.pipeSilenceMs(),
   ...mediaMetricsOptions(),
@@ -51,6 +60,8 @@ export function loadRelayConfig(env: Record<string, string | undefined> = proces
   const problems = [
     ...busSettingsProblems(config),
     ...listenerProblems(config),
+    ...redisCaProblems(config.redisUrl, config.redisCaFile),
+    ...livenessProblems(config),
     ...portRangeProblems([
       { name: 'KASKADE_PIPE_PORT_MIN/MAX', min: config.pipePortMin, max: config.pipePortMax },
     ]),

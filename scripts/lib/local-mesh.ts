@@ -58,6 +58,11 @@ export interface LocalMesh {
    * and stop() stops the new one.
    */
   respawn(nodeId: string): Promise<NodeProcess>;
+  /**
+   * Starts another control-plane replica like the first (same bus user, Redis, secrets)
+   * and waits until it is ready; stop() stops it too. A test may make it `controlPlane`.
+   */
+  addControlPlane(): Promise<ControlPlaneProcess>;
   stop(): Promise<void>;
 }
 
@@ -130,6 +135,11 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
       ...options.controlPlaneEnv,
     };
     const cpLog = (line: string) => log('control-plane', line);
+    const addControlPlane = async () => {
+      const replica = await spawnControlPlane(controlPlaneEnv, cpLog);
+      started.push(replica);
+      return replica;
+    };
     const controlPlane = await spawnControlPlane(controlPlaneEnv, cpLog);
     const cpPorts = {
       port: Number(new URL(controlPlane.url).port),
@@ -177,6 +187,7 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
               KASKADE_NODE_ID: nodeId,
               KASKADE_REGION: region,
               ...busEnv(nodeId),
+              KASKADE_REDIS_URL: redisUrl,
               KASKADE_OPERATOR_TOKEN: operatorToken,
               KASKADE_LOG_LEVEL: 'info',
               ...options.edgeEnv,
@@ -227,6 +238,7 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
         }
         return fresh;
       },
+      addControlPlane,
       stop: stopAll,
     };
     return mesh;

@@ -163,6 +163,10 @@ export function busEnv(s: BusSettings): Record<string, string> {
 export interface RedisService extends Service {
   /** Password of the `kaskade` ACL user (also in `url`); a restart on the same port takes it again. */
   password: string;
+  /** Freezes the server (SIGSTOP): connections stay open, nothing is answered, data is kept. */
+  pause(): void;
+  /** Lets a paused server go on (SIGCONT). */
+  resume(): void;
 }
 
 /**
@@ -206,7 +210,10 @@ export async function startRedis(
     url: `${tls ? 'rediss' : 'redis'}://kaskade:${password}@127.0.0.1:${p}`,
     port: p,
     password,
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
     stop: async () => {
+      child.kill('SIGCONT'); // a paused server would never see the SIGTERM
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -307,7 +307,9 @@ export class Mesh {
   #onNodeDead(nodeId: string): void {
     this.#nodes.delete(nodeId);
     this.#setAvailable(nodeId);
-    if (nodeId === this.#options.nodeId) return;
+    // Declared dead while alive (its liveness could not reach Redis for a while): the
+    // directory lost its entries, so write them again; the others' resync adds them back.
+    if (nodeId === this.#options.nodeId) return void this.#republishAll();
     this.#logger.warn(
       { deadNode: nodeId },
       'node declared dead: dropping its participants, streams and links',
