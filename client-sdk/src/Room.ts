@@ -149,8 +149,12 @@ interface Transports {
   recv: Transport | undefined;
 }
 
-/** How long a migrating client keeps publishing on both edges, so others switch first. */
-const MIGRATION_OVERLAP_MS = 1000;
+/**
+ * How long a migrating client keeps publishing on both edges once its own side is set up,
+ * so that the others' switches to its new streams (a key frame to decode, which Firefox may
+ * take a second to send) complete before its old streams end.
+ */
+const MIGRATION_OVERLAP_MS = 2500;
 
 class Publication implements LocalPublication {
   readonly source: Source;
