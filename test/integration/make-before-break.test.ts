@@ -4,6 +4,7 @@ import { joinEdge } from '../../loadtest/lib/audience.ts';
 import { GapMeter, type ViewerGaps } from '../../loadtest/lib/gap-meter.ts';
 import type { ReceivedStream, RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import { type LocalMesh, type MeshEdge, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
+import { operatorJson } from '../../scripts/lib/operator-client.ts';
 import { eventually } from '../helpers/edge.ts';
 import { type NodeView, nodeView } from '../helpers/mesh.ts';
 
@@ -37,11 +38,13 @@ const PUBLISHER = { publish: true, subscribe: true };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let mesh: LocalMesh;
+/** What the mesh's processes logged (warnings and worse), printed when a test fails. */
+const logLines: string[] = [];
 const bots: RtpBot[] = [];
 let presenter: RtpBot;
 let streams: { mic: string; cam: string };
 /** The viewers on edge-us-1 and what each receives. */
-const viewers: { bot: RtpBot; mic: ReceivedStream; cam: ReceivedStream }[] = [];
+const viewers: { bot: RtpBot; mic: ReceivedStream; cam: ReceivedStream; closedUnder: number }[] = [];
 const meter = new GapMeter();
 
 const node = (id: string): MeshEdge => [...mesh.edges, ...mesh.relays].find((n) => n.nodeId === id)!;
@@ -100,8 +103,12 @@ function expectGapsUnder(what: string, bound = GAP_BOUND_MS): ViewerGaps[] {
   return gaps;
 }
 
-function expectNoResubscriptions(): void {
-  for (const [i, v] of viewers.entries()) expect(v.bot.resubscriptions, `viewer ${i}`).toBe(0);
+/** No consumer was closed under a viewer: each closed its old one itself once the new one received. */
+function expectNothingClosedUnder(): void {
+  for (const [i, v] of viewers.entries()) {
+    expect(v.bot.resubscriptions, `viewer ${i} resubscriptions`).toBe(0);
+    expect(v.closedUnder, `viewer ${i} consumers the edge closed`).toBe(0);
+  }
 }
 
 const DIRECT = ['edge-eu-1:2/0'];
@@ -126,6 +133,7 @@ beforeAll(async () => {
     relaysPerRegion: 1,
     edgeEnv: FAST,
     controlPlaneEnv: { KASKADE_NODE_TIMEOUT_MS: '1500', KASKADE_LOG_LEVEL: 'warn' },
+    log: (source, line) => logLines.push(`${Math.round(performance.now())} ${source} ${line}`),
   });
   presenter = await join('edge-eu-1', 'presenter', PUBLISHER);
   streams = {
@@ -145,13 +153,17 @@ beforeAll(async () => {
       const track = meter.track(`viewer-${i}`);
       stream.onPacket = (at) => track.packet(at);
     }
-    viewers.push({ bot, mic, cam });
+    const viewer = { bot, mic, cam, closedUnder: 0 };
+    // The edge closing a consumer itself: a move was not make-before-break (the viewer closes the old one).
+    bot.channel.on('consumerClosed', () => viewer.closedUnder++);
+    viewers.push(viewer);
   }
   await expectTree('direct');
   await flowing();
 }, 90_000);
 
 afterAll(async () => {
+  if (process.env.MBB_LOG) (await import('node:fs')).writeFileSync(process.env.MBB_LOG, logLines.join('\n'));
   for (const bot of bots) await bot.close().catch(() => undefined);
   await mesh?.stop();
 });
@@ -165,7 +177,7 @@ describe('make-before-break on a real mesh', () => {
     await eventually(() => expectMoved(direct), 10_000);
     await flowing();
     expectGapsUnder('tree change onto the relay');
-    expectNoResubscriptions();
+    expectNothingClosedUnder();
 
     const viaRelay = consumerIds();
     meter.window(performance.now());
@@ -176,7 +188,7 @@ describe('make-before-break on a real mesh', () => {
     await eventually(() => expectMoved(viaRelay), 10_000);
     await flowing();
     expectGapsUnder('tree change back to direct');
-    expectNoResubscriptions();
+    expectNothingClosedUnder();
   });
 
   it('relay restart: SIGTERM drains it (edges move off first), and the edges go back onto it once it serves again', async () => {
@@ -196,6 +208,16 @@ describe('make-before-break on a real mesh', () => {
     console.log(`relay drain: exited ${Math.round(performance.now() - stoppedAt)} ms after SIGTERM`);
     await eventually(() => expectMoved(viaRelay), 5000);
     const direct = consumerIds();
+    // A restart takes longer than the node timeout: the relay is declared dead meanwhile,
+    // and what that closes later must not be its next incarnation's links.
+    await eventually(async () => {
+      const { nodes } = await operatorJson<{ nodes: { nodeId: string }[] }>(
+        mesh.controlPlane.operatorUrl,
+        mesh.operatorToken,
+        '/v1/nodes',
+      );
+      expect(nodes.map((n) => n.nodeId)).not.toContain('relay-us-1');
+    }, 10_000);
 
     await mesh.respawn('relay-us-1');
     await expectTree('relay');
@@ -205,7 +227,7 @@ describe('make-before-break on a real mesh', () => {
     await expectTree('relay');
     await flowing();
     expectGapsUnder('relay drained and restarted');
-    expectNoResubscriptions();
+    expectNothingClosedUnder();
   });
 
   it('relay kill -9: the viewers receive again within the bound (silent pipe, suspect, reroute to the origin), and nothing of the relay stays', async () => {
