@@ -38,7 +38,7 @@ const PUBLISHER = { publish: true, subscribe: true };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let mesh: LocalMesh;
-/** What the mesh's processes logged (warnings and worse), printed when a test fails. */
+/** What the mesh's processes logged (warnings and worse), written to $MBB_LOG at the end to diagnose a run. */
 const logLines: string[] = [];
 const bots: RtpBot[] = [];
 let presenter: RtpBot;
