@@ -190,6 +190,12 @@ export const commonOptions = {
       env: 'KASKADE_PIPE_LINGER_MS',
       description: 'how long a piped stream nobody downstream takes is kept before its pipe closes',
     }),
+  /** How long a stop waits for the node to empty (edges: participants migrate; relays: edges reroute). */
+  shutdownTimeoutMs: (description: string) =>
+    option(Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }), {
+      env: 'KASKADE_SHUTDOWN_TIMEOUT_MS',
+      description,
+    }),
   pipeSilenceMs: () =>
     option(Type.Integer({ minimum: 100, maximum: 60_000, default: 1000 }), {
       env: 'KASKADE_PIPE_SILENCE_MS',

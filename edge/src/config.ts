@@ -157,11 +157,9 @@ export const EdgeConfigSchema = Type.Object({
     env: 'KASKADE_RESTART_ICE_BURST',
     description: 'ICE restarts one participant may make at once',
   }),
-  shutdownTimeoutMs: option(Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }), {
-    env: 'KASKADE_SHUTDOWN_TIMEOUT_MS',
-    description:
-      'on SIGTERM or POST /v1/drain, how long participants have to migrate or leave before the rest are closed',
-  }),
+  shutdownTimeoutMs: commonOptions.shutdownTimeoutMs(
+    'on SIGTERM or POST /v1/drain, how long participants have to migrate or leave before the rest are closed',
+  ),
   region: commonOptions.region(
     'region this node serves; placement prefers edges in the region a participant asks for',
   ),

@@ -17,6 +17,9 @@ import { type LocalProducer, type PipeHost, PipeMachinery } from './pipe/index.t
 import { WorkerCensus } from './WorkerCensus.ts';
 import { withoutSignalHandlers } from './workers.ts';
 
+/** How often a draining relay looks whether the edges took their streams elsewhere. */
+const DRAIN_POLL_MS = 50;
+
 /**
  * A media node with no participants: it carries streams from their origin to the
  * edges of its region, so a stream enters the region once. A room gets a router here
@@ -143,9 +146,18 @@ export class RelayNode implements PipeHost {
     return node;
   }
 
+  /**
+   * Drains, then closes: the heartbeat says 'draining', so the edges' trees skip this
+   * relay and each edge moves its streams to another path make-before-break (the new
+   * copy receives before the one from here is retired). Once nobody takes a stream from
+   * here any more, or at the shutdown deadline, the links close.
+   */
   async stop(): Promise<void> {
     this.#state = 'draining';
     this.#heartbeat();
+    const deadline = Date.now() + this.#config.shutdownTimeoutMs;
+    while (this.pipes.links().some((l) => l.sends > 0) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
     for (const timer of this.#timers) clearInterval(timer);
     this.media.stop();
     this.pipes.close();

@@ -49,6 +49,9 @@ export const RelayConfigSchema = Type.Object({
   livenessTtlMs: commonOptions.livenessTtlMs(),
   pipeLingerMs: commonOptions.pipeLingerMs(),
   pipeSilenceMs: commonOptions.pipeSilenceMs(),
+  shutdownTimeoutMs: commonOptions.shutdownTimeoutMs(
+    'on SIGTERM, how long the edges have to take their streams elsewhere (make-before-break) before the relay closes its links',
+  ),
   ...mediaMetricsOptions(),
   ...operatorOptions(7891),
   logLevel: logLevelOption(),

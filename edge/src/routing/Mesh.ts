@@ -315,10 +315,10 @@ export class Mesh {
       'node declared dead: dropping its participants, streams and links',
     );
     for (const room of this.#options.rooms.openRooms()) room.removeNode(nodeId);
-    // Streams it relayed move first (make-before-break); its links close once they had time to.
+    // Streams it relayed move first (make-before-break); its links close once they had
+    // time to, those open now only (the node may be back by then, with new links).
     this.#rehome();
-    const timer = setTimeout(() => this.pipes.closeNode(nodeId), this.#options.pipeSupersededMs);
-    this.#timers.push(timer);
+    this.pipes.closeNode(nodeId, this.#options.pipeSupersededMs);
   }
 
   /** A pipe from the node went silent: take nothing from it for a while, and move what it carried. */

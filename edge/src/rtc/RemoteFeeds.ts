@@ -81,7 +81,10 @@ export class RemoteFeeds {
     if (!feed) return;
     this.#feeds.delete(streamId);
     clearTimeout(feed.demand.timer);
-    for (const copy of feed.retiring) this.#options.source()?.retire(copy);
+    // The current copy too: when its origin died nobody else closes it (no close event
+    // comes, and its viewers' consumers closing finds no feed to release).
+    const copies = feed.current ? [feed.current, ...feed.retiring] : [...feed.retiring];
+    for (const copy of copies) this.#options.source()?.retire(copy);
   }
 
   /** The id of the current copy on the home router, fetched on first need. */
@@ -95,7 +98,12 @@ export class RemoteFeeds {
       feed.fetching = undefined;
     });
     const copy = await feed.fetching;
-    if (copy.closed || this.#feeds.get(streamId) !== feed) return undefined;
+    if (this.#feeds.get(streamId) !== feed) {
+      // Removed while it came: nobody would release it (unless the stream is back meanwhile).
+      if (!this.#feeds.has(streamId)) source.retire(copy);
+      return undefined;
+    }
+    if (copy.closed) return undefined;
     if (!feed.current || feed.current.closed) this.#makeCurrent(feed, copy);
     return feed.current!.id;
   }

@@ -54,6 +54,8 @@ export class PipeMachinery {
   /** Streams this node told its upstream it does not want now (all viewers paused). */
   readonly #unwanted = new Set<string>();
   readonly #watch: LinkWatch;
+  /** closeNode() calls waiting out their delay. */
+  readonly #deadLinkTimers = new Set<NodeJS.Timeout>();
   #unsubscribe: (() => void) | undefined;
 
   constructor(options: PipeMachineryOptions) {
@@ -215,9 +217,22 @@ export class PipeMachinery {
     );
   }
 
-  /** Closes every link to a node (it died); copies from it close with them. */
-  closeNode(remoteNode: string): void {
-    this.#links.closeWhere((l) => l.remoteNode === remoteNode);
+  /**
+   * Closes every link to a node (it died); copies from it close with them. With a
+   * delay (time for viewers to move off its copies), only the links open now close
+   * then: a node that restarted under the same id meanwhile keeps its new links.
+   */
+  closeNode(remoteNode: string, delayMs = 0): void {
+    const dead = new Set(this.#links.all().filter((l) => l.remoteNode === remoteNode));
+    if (delayMs === 0) {
+      for (const link of dead) link.close();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#deadLinkTimers.delete(timer);
+      for (const link of dead) link.close();
+    }, delayMs);
+    this.#deadLinkTimers.add(timer);
   }
 
   /** Closes every link of a room (the room closed here). */
@@ -228,7 +243,8 @@ export class PipeMachinery {
   close(): void {
     this.#unsubscribe?.();
     this.#watch.stop();
-    for (const timer of [...this.#lingers.values(), ...this.#superseded.values()]) clearTimeout(timer);
+    for (const timer of [...this.#lingers.values(), ...this.#superseded.values(), ...this.#deadLinkTimers])
+      clearTimeout(timer);
     this.#links.closeWhere(() => true);
   }
 
