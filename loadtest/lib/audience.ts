@@ -262,11 +262,12 @@ export class Viewer extends Rejoiner {
   async #consume(bot: RtpBot, key: string, latest: Map<string, StreamInfo>): Promise<void> {
     for (let attempt = 0; attempt < 10 && bot === this.bot && bot.channel.open; attempt++) {
       const stream = latest.get(key)!;
+      // RtpBot switched a stream of this key into an earlier attempt's ReceivedStream.
+      if (bot.consumerIdOf(stream.producerId)) return;
       if (!bot.seen.streamClosed.includes(stream.producerId)) {
         try {
-          const received = await bot.consume(stream);
           const track = this.#tracks[stream.source as LectureSource];
-          received.onPacket = (at) => track.packet(at);
+          await bot.consume(stream, { onPacket: (at) => track.packet(at) });
           return;
         } catch {
           // not there yet, or gone: the newest of the key again after a moment

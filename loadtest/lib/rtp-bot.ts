@@ -112,10 +112,16 @@ export class RtpBot {
 
   static async join(edgeUrl: string, token: string, options: string | RtpBotOptions = {}): Promise<RtpBot> {
     const opts = typeof options === 'string' ? { localIp: options } : options;
-    const leg = await RtpBot.#openLeg(edgeUrl, token, opts.resume, opts.reconnect);
+    // The socket first: from the join's answer on, notifications (a stream added) must find
+    // the bot listening; an await between the two would drop those that arrive meanwhile.
     const socket = createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, opts.localIp ?? '127.0.0.1', resolve));
-    return new RtpBot(leg, socket, opts);
+    try {
+      return new RtpBot(await RtpBot.#openLeg(edgeUrl, token, opts.resume, opts.reconnect), socket, opts);
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
   }
 
   static async #openLeg(
@@ -286,9 +292,17 @@ export class RtpBot {
     return { camera: ids[0]!, microphone: ids[1], sender };
   }
 
-  /** Consumes a stream over this bot's plain recv transport. */
-  async consume(stream: Pick<StreamInfo, 'producerId'> & Partial<StreamInfo>): Promise<ReceivedStream> {
+  /**
+   * Consumes a stream over this bot's plain recv transport. `onPacket` is set on the
+   * ReceivedStream before anything can switch it (a same-key stream announced while this
+   * consume is under way or after it failed is switched into it), so no packet goes uncounted.
+   */
+  async consume(
+    stream: Pick<StreamInfo, 'producerId'> & Partial<StreamInfo>,
+    { onPacket }: { onPacket?: (at: number) => void } = {},
+  ): Promise<ReceivedStream> {
     const received = this.#counter.expect(stream.producerId, 'audio', -1);
+    if (onPacket) received.onPacket = onPacket;
     const key =
       stream.participantId && stream.source
         ? streamKey(stream as StreamInfo)
