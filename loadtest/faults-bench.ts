@@ -336,7 +336,7 @@ Per scenario a fresh local mesh: regions eu and us, 2 edges and a relay each, th
         .map(([n, c]) => `${n} ${c}`)
         .join(', ')
     : ''
-} in the first scenario). Viewers whose edge dies or drains join again through the control plane as the SDK does (backoff 250 ms doubling to 5 s). Edge options: ${Object.entries(
+} in the first scenario). Viewers whose edge dies join again through the control plane as the SDK does (backoff 250 ms doubling to 5 s, \`join.resume\` with their participant id); viewers of a draining edge follow its \`migrate\` notice (RtpBot: join the placed edge with resume, consume there, switch on the first packet, leave the old edge). All viewers and the presenter run in this one Node process. Edge options: ${Object.entries(
   EDGE_ENV,
 )
   .map(([k, v]) => `${k}=${v}`)

@@ -14,6 +14,7 @@ type LectureSource = (typeof LECTURE_SOURCES)[number];
 
 const VIEWER_GRANTS: Grants = { publish: false, subscribe: true };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sameHost = (a: string, b: string) => new URL(a).host === new URL(b).host;
 
 /** Joins one named edge with an edge token (the benchmark lays out its audience itself). */
 export async function joinEdge(
@@ -48,6 +49,10 @@ abstract class Rejoiner {
   readonly placements: string[] = [];
   readonly closeCodes: number[] = [];
   rejoins = 0;
+  /** Migrations the bot followed (a drained edge's `migrate`), no rejoin needed. */
+  migrations = 0;
+  /** Rejoins that kept the participant id (`join.resume` accepted). */
+  resumed = 0;
   #closed = false;
   #rejoining = false;
 
@@ -67,25 +72,46 @@ abstract class Rejoiner {
   protected async attach(bot: RtpBot, nodeId: string): Promise<void> {
     this.bot = bot;
     this.nodeId = nodeId;
-    bot.channel.on('close', (code) => {
-      if (this.#closed || this.#rejoining || bot !== this.bot) return;
-      this.closeCodes.push(code);
-      void this.#rejoin(bot);
-    });
+    this.#watch(bot, bot.channel);
     await this.attached(bot);
+  }
+
+  /**
+   * Rejoins when `channel` closes under a bot still in use, unless the bot moved off it:
+   * RtpBot follows `migrate` itself (it joins the named edge, then closes the old channel),
+   * so a close during or after a migration that landed means watching the new channel instead.
+   */
+  #watch(bot: RtpBot, channel: RtpBot['channel']): void {
+    channel.on('close', (code) => {
+      if (this.#closed || this.#rejoining || bot !== this.bot) return;
+      void (async () => {
+        await bot.migration?.catch(() => undefined);
+        if (this.#closed || this.#rejoining || bot !== this.bot) return;
+        if (bot.channel !== channel && bot.channel.open) {
+          this.migrations++;
+          this.nodeId = this.mesh.edges.find((e) => sameHost(e.url, bot.url))?.nodeId ?? bot.url;
+          this.#watch(bot, bot.channel);
+          return;
+        }
+        this.closeCodes.push(code);
+        await this.#rejoin(bot);
+      })();
+    });
   }
 
   async #rejoin(dead: RtpBot, reconnectTimeoutMs = 60_000): Promise<void> {
     this.#rejoining = true;
     try {
+      // Like the SDK: back as the same participant (the edge keeps the id if the directory agrees).
+      const resume = dead.id;
       await dead.close().catch(() => undefined);
-      await this.#rejoinLoop(reconnectTimeoutMs);
+      await this.#rejoinLoop(resume, reconnectTimeoutMs);
     } finally {
       this.#rejoining = false;
     }
   }
 
-  async #rejoinLoop(reconnectTimeoutMs: number): Promise<void> {
+  async #rejoinLoop(resume: string, reconnectTimeoutMs: number): Promise<void> {
     const deadline = Date.now() + reconnectTimeoutMs;
     for (let attempt = 1; Date.now() < deadline && !this.#closed; attempt++) {
       let bot: RtpBot | undefined;
@@ -95,7 +121,12 @@ abstract class Rejoiner {
           this.mesh.appJwtSecret,
           this.identity,
           this.room,
-          { region: this.region, grants: this.grants, onPlaced: (n) => this.placements.push(n) },
+          {
+            region: this.region,
+            grants: this.grants,
+            resume,
+            onPlaced: (n) => this.placements.push(n),
+          },
         );
         bot = placed.bot;
         if (this.#closed) {
@@ -104,6 +135,7 @@ abstract class Rejoiner {
         }
         await this.attach(bot, placed.nodeId);
         this.rejoins++;
+        if (bot.id === resume) this.resumed++;
         return;
       } catch {
         await bot?.close().catch(() => undefined);
@@ -160,6 +192,8 @@ export class Viewer extends Rejoiner {
   readonly #tracks: Record<LectureSource, GapTrack>;
   /** The node it was on when the scenario started (who a fault concerns). */
   readonly home: string;
+  /** Same-key streams the bot did not switch to by itself (should stay 0). */
+  fallbacks = 0;
 
   private constructor(
     mesh: LocalMesh,
@@ -198,30 +232,62 @@ export class Viewer extends Rejoiner {
     return LECTURE_SOURCES.every((s) => now - (this.#tracks[s].last ?? Number.NEGATIVE_INFINITY) < withinMs);
   }
 
+  /**
+   * One consumer per stream key (participant + source) on this bot, of the newest stream of
+   * that key. A stream back under the same key (the presenter rejoined with `resume`, or
+   * migrated) is RtpBot's to switch to, inside the same ReceivedStream (so into the same gap
+   * track); should that switch not happen, the viewer consumes the new stream itself.
+   */
   protected async attached(bot: RtpBot): Promise<void> {
+    const latest = new Map<string, StreamInfo>();
     const taken = new Set<string>();
     const take = (stream: StreamInfo) => {
-      if (!(LECTURE_SOURCES as readonly string[]).includes(stream.source) || taken.has(stream.producerId))
+      if (!(LECTURE_SOURCES as readonly string[]).includes(stream.source)) return;
+      const key = `${stream.participantId}/${stream.source}`;
+      latest.set(key, stream);
+      if (!taken.has(key)) {
+        taken.add(key);
+        void this.#consume(bot, key, latest);
         return;
-      taken.add(stream.producerId);
-      void this.#consume(bot, stream.producerId, stream.source as LectureSource);
+      }
+      void this.#fallback(bot, stream, key, latest);
     };
     bot.channel.on('streamAdded', take);
-    for (const stream of bot.joined.streams) take(stream);
+    // The last of a key in the join's list is its newest (a publisher moving has two for a moment).
+    for (const stream of bot.joined.streams) latest.set(`${stream.participantId}/${stream.source}`, stream);
+    for (const stream of latest.values()) take(stream);
   }
 
-  /** Consumes, retrying a little while the edge answers that the stream is not there yet. */
-  async #consume(bot: RtpBot, producerId: string, source: LectureSource): Promise<void> {
+  /** Consumes the newest stream of `key`, retrying a little while the edge answers that it is not there yet. */
+  async #consume(bot: RtpBot, key: string, latest: Map<string, StreamInfo>): Promise<void> {
     for (let attempt = 0; attempt < 10 && bot === this.bot && bot.channel.open; attempt++) {
-      if (bot.seen.streamClosed.includes(producerId)) return;
-      try {
-        const received = await bot.consume({ producerId });
-        const track = this.#tracks[source];
-        received.onPacket = (at) => track.packet(at);
-        return;
-      } catch {
-        await sleep(200 + attempt * 200);
+      const stream = latest.get(key)!;
+      // RtpBot switched a stream of this key into an earlier attempt's ReceivedStream.
+      if (bot.consumerIdOf(stream.producerId)) return;
+      if (!bot.seen.streamClosed.includes(stream.producerId)) {
+        try {
+          const track = this.#tracks[stream.source as LectureSource];
+          await bot.consume(stream, { onPacket: (at) => track.packet(at) });
+          return;
+        } catch {
+          // not there yet, or gone: the newest of the key again after a moment
+        }
       }
+      await sleep(200 + attempt * 200);
     }
+  }
+
+  /** A same-key stream RtpBot did not switch to within a few seconds is consumed here. */
+  async #fallback(
+    bot: RtpBot,
+    stream: StreamInfo,
+    key: string,
+    latest: Map<string, StreamInfo>,
+  ): Promise<void> {
+    await sleep(3000);
+    if (bot !== this.bot || latest.get(key) !== stream || bot.consumerIdOf(stream.producerId)) return;
+    if (bot.seen.streamClosed.includes(stream.producerId)) return;
+    this.fallbacks++;
+    await this.#consume(bot, key, latest);
   }
 }

@@ -144,6 +144,10 @@ export async function upstreamsBecome(
 function rejoinNotes(ctx: ScenarioContext, dead?: string) {
   const c = ctx.concerned;
   ctx.notes.rejoined = c.filter((v) => v.rejoins > 0).length;
+  ctx.notes.resumed = c.filter((v) => v.resumed > 0).length;
+  ctx.notes.migrated = c.filter((v) => v.migrations > 0).length;
+  const fallbacks = ctx.viewers.reduce((n, v) => n + v.fallbacks, 0);
+  if (fallbacks) ctx.notes.sameKeyFallbacks = fallbacks;
   ctx.notes.closeCodes = [...new Set(c.flatMap((v) => v.closeCodes))];
   if (dead) ctx.notes.placementsOnDeadNode = c.flatMap((v) => v.placements).filter((n) => n === dead).length;
   ctx.notes.placementsTotal = c.flatMap((v) => v.placements).length;
@@ -280,6 +284,7 @@ export const SCENARIOS: Scenario[] = [
           Object.assign(ctx.notes, await declared);
           ctx.notes.presenterRejoined = ctx.presenter.producers.camera !== before;
           ctx.notes.presenterOn = ctx.presenter.nodeId;
+          ctx.notes.presenterResumed = ctx.presenter.resumed > 0;
           ctx.notes.presenterPlacementsOnDeadNode = ctx.presenter.placements.filter(
             (n) => n === ORIGIN,
           ).length;
@@ -344,7 +349,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'drain',
-    description: `SIGTERM to ${OTHER_REGION_EDGE} (drain): its viewers move, today by rejoining through the control plane after the 1001 close`,
+    description: `SIGTERM to ${OTHER_REGION_EDGE} (drain): each of its viewers gets a \`migrate\` notice and moves to the placed edge with its participant id (RtpBot), make-before-break`,
     concerns: (home) => home === OTHER_REGION_EDGE,
     phases: [
       {

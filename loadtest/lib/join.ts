@@ -16,11 +16,14 @@ export async function joinThroughControlPlane(
   {
     region,
     grants = { publish: true, subscribe: true },
+    resume,
     onPlaced,
     avoid,
   }: {
     region?: string;
     grants?: Grants;
+    /** The participant id to come back as (a reconnect after a crash, as the SDK does). */
+    resume?: string;
     /** Told the node placement chose, before the edge is reached (it may be dead). */
     onPlaced?: (nodeId: string) => void;
     avoid?: string[];
@@ -40,5 +43,6 @@ export async function joinThroughControlPlane(
   };
   if (!response.ok) throw new Error(`join refused (${response.status}): ${body.message}`);
   onPlaced?.(body.nodeId);
-  return { bot: await RtpBot.join(body.edgeUrl, body.edgeToken), nodeId: body.nodeId };
+  const options = resume ? { resume, reconnect: true } : {};
+  return { bot: await RtpBot.join(body.edgeUrl, body.edgeToken, options), nodeId: body.nodeId };
 }

@@ -14,6 +14,8 @@ export type { ReceivedStream };
 
 /** The bot's session with one edge: its signaling and its plain transports there. */
 interface Leg {
+  /** The edge's URL (the one joined, or the one a migration named). */
+  url: string;
   channel: SignalingChannel;
   joined: ResponseData<'join'>;
   /** The newest stream of each key (participant + source) this edge offers, by key. */
@@ -46,6 +48,10 @@ export interface RtpBotOptions {
    * are switched, so viewers elsewhere switch to its new producers before the old ones close.
    */
   migrationOverlapMs?: number;
+  /** Join as the participant this bot was before (`join.resume`), as the SDK does after a crash. */
+  resume?: string;
+  /** Tell the edge this join is a reconnect (counted, like the SDK's). */
+  reconnect?: boolean;
 }
 
 /**
@@ -106,13 +112,24 @@ export class RtpBot {
 
   static async join(edgeUrl: string, token: string, options: string | RtpBotOptions = {}): Promise<RtpBot> {
     const opts = typeof options === 'string' ? { localIp: options } : options;
-    const leg = await RtpBot.#openLeg(edgeUrl, token, undefined);
+    // The socket first: from the join's answer on, notifications (a stream added) must find
+    // the bot listening; an await between the two would drop those that arrive meanwhile.
     const socket = createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, opts.localIp ?? '127.0.0.1', resolve));
-    return new RtpBot(leg, socket, opts);
+    try {
+      return new RtpBot(await RtpBot.#openLeg(edgeUrl, token, opts.resume, opts.reconnect), socket, opts);
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
   }
 
-  static async #openLeg(url: string, token: string, resume: string | undefined): Promise<Leg> {
+  static async #openLeg(
+    url: string,
+    token: string,
+    resume: string | undefined,
+    reconnect = false,
+  ): Promise<Leg> {
     const channel = await SignalingChannel.open(url);
     try {
       const { rtpCapabilities } = await channel.request('getRouterRtpCapabilities', {});
@@ -120,8 +137,14 @@ export class RtpBot {
         token,
         rtpCapabilities,
         ...(resume ? { resume } : {}),
+        ...(reconnect ? { reconnect } : {}),
       });
-      return { channel, joined, latest: new Map(joined.streams.map((s) => [streamKey(s), s.producerId])) };
+      return {
+        url,
+        channel,
+        joined,
+        latest: new Map(joined.streams.map((s) => [streamKey(s), s.producerId])),
+      };
     } catch (error) {
       channel.close();
       throw error;
@@ -131,6 +154,11 @@ export class RtpBot {
   /** The signaling of the edge the bot is on now. */
   get channel(): SignalingChannel {
     return this.#leg.channel;
+  }
+
+  /** The URL of the edge the bot is on now (changes when it migrates). */
+  get url(): string {
+    return this.#leg.url;
   }
 
   /** The answer to the bot's join on the edge it is on now. */
@@ -264,9 +292,17 @@ export class RtpBot {
     return { camera: ids[0]!, microphone: ids[1], sender };
   }
 
-  /** Consumes a stream over this bot's plain recv transport. */
-  async consume(stream: Pick<StreamInfo, 'producerId'> & Partial<StreamInfo>): Promise<ReceivedStream> {
+  /**
+   * Consumes a stream over this bot's plain recv transport. `onPacket` is set on the
+   * ReceivedStream before anything can switch it (a same-key stream announced while this
+   * consume is under way or after it failed is switched into it), so no packet goes uncounted.
+   */
+  async consume(
+    stream: Pick<StreamInfo, 'producerId'> & Partial<StreamInfo>,
+    { onPacket }: { onPacket?: (at: number) => void } = {},
+  ): Promise<ReceivedStream> {
     const received = this.#counter.expect(stream.producerId, 'audio', -1);
+    if (onPacket) received.onPacket = onPacket;
     const key =
       stream.participantId && stream.source
         ? streamKey(stream as StreamInfo)
