@@ -104,14 +104,16 @@ abstract class Rejoiner {
     try {
       // Like the SDK: back as the same participant (the edge keeps the id if the directory agrees).
       const resume = dead.id;
+      // Like the SDK too: the edge it lost is not where it wants to be sent back to.
+      const lost = this.nodeId;
       await dead.close().catch(() => undefined);
-      await this.#rejoinLoop(resume, reconnectTimeoutMs);
+      await this.#rejoinLoop(resume, [lost], reconnectTimeoutMs);
     } finally {
       this.#rejoining = false;
     }
   }
 
-  async #rejoinLoop(resume: string, reconnectTimeoutMs: number): Promise<void> {
+  async #rejoinLoop(resume: string, avoid: string[], reconnectTimeoutMs: number): Promise<void> {
     const deadline = Date.now() + reconnectTimeoutMs;
     for (let attempt = 1; Date.now() < deadline && !this.#closed; attempt++) {
       let bot: RtpBot | undefined;
@@ -125,6 +127,7 @@ abstract class Rejoiner {
             region: this.region,
             grants: this.grants,
             resume,
+            avoid,
             onPlaced: (n) => this.placements.push(n),
           },
         );
