@@ -19,6 +19,8 @@ import { type NodeView, nodeView } from '../helpers/mesh.ts';
 const ROOM = 'mbb-room';
 /** The longest silence any viewer may have across a path change (a loaded 2-core CI machine). */
 const GAP_BOUND_MS = 250;
+/** Through a relay's drain and restart (see its use). */
+const DRAIN_GAP_BOUND_MS = 150;
 /** From a relay's kill -9 until its viewers receive again (pipe silence 1 s, then a reroute). */
 const RELAY_DEATH_BOUND_MS = 3000;
 /** Superseded copies close this long after a move at the latest (and links of a dead node). */
@@ -226,7 +228,9 @@ describe('make-before-break on a real mesh', () => {
     await sleep(SUPERSEDED_MS + 1000);
     await expectTree('relay');
     await flowing();
-    expectGapsUnder('relay drained and restarted');
+    // Tighter here: a relay that stopped without draining costs its viewers 180-190 ms even
+    // with the fast failover, a drained one 25-45 ms; the bound tells them apart.
+    expectGapsUnder('relay drained and restarted', DRAIN_GAP_BOUND_MS);
     expectNothingClosedUnder();
   });
 
