@@ -5,6 +5,22 @@ import { operatorJson } from '../../scripts/lib/operator-client.ts';
 
 export type { Placed };
 
+/** Edge (and relay) settings that let a test mesh react in fractions of a second. */
+export const FAST_MESH_ENV = {
+  KASKADE_ALLOW_PLAIN_RTP: 'true',
+  KASKADE_HEARTBEAT_MS: '300',
+  KASKADE_RESYNC_MS: '1000',
+  KASKADE_PIPE_LINGER_MS: '300',
+  KASKADE_ROOM_EMPTY_GRACE_MS: '300',
+  KASKADE_LOG_LEVEL: 'warn',
+};
+/** How long the test control plane gives a node before it judges it dead. */
+export const TEST_NODE_TIMEOUT_MS = 1500;
+export const FAST_CONTROL_PLANE_ENV = {
+  KASKADE_NODE_TIMEOUT_MS: String(TEST_NODE_TIMEOUT_MS),
+  KASKADE_LOG_LEVEL: 'warn',
+};
+
 export function joinThroughControlPlane(mesh: LocalMesh, identity: string, room: string, region?: string) {
   return join(mesh.controlPlane.url, mesh.appJwtSecret, identity, room, { region });
 }

@@ -4,7 +4,13 @@ import { Directory } from '../../control-plane/directory/Directory.ts';
 import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
 import { operatorJson } from '../../scripts/lib/operator-client.ts';
 import { eventually } from '../helpers/edge.ts';
-import { joinThroughControlPlane, nodeView, type Placed } from '../helpers/mesh.ts';
+import {
+  FAST_CONTROL_PLANE_ENV,
+  FAST_MESH_ENV,
+  joinThroughControlPlane,
+  nodeView,
+  type Placed,
+} from '../helpers/mesh.ts';
 import { scrapeMetric } from '../helpers/metrics.ts';
 
 let mesh: LocalMesh;
@@ -14,15 +20,11 @@ beforeAll(async () => {
   mesh = await startLocalMesh({
     relaysPerRegion: 1,
     edgeEnv: {
-      KASKADE_ALLOW_PLAIN_RTP: 'true',
-      KASKADE_HEARTBEAT_MS: '300',
-      KASKADE_RESYNC_MS: '1000',
-      KASKADE_PIPE_LINGER_MS: '300',
+      ...FAST_MESH_ENV,
       // Four participants per edge: the far region's viewers fill one edge, then the other.
       KASKADE_NODE_CAPACITY: '4',
-      KASKADE_LOG_LEVEL: 'warn',
     },
-    controlPlaneEnv: { KASKADE_NODE_TIMEOUT_MS: '1500', KASKADE_LOG_LEVEL: 'warn' },
+    controlPlaneEnv: FAST_CONTROL_PLANE_ENV,
   });
 }, 60_000);
 afterAll(async () => {

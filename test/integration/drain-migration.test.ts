@@ -7,16 +7,18 @@ import type { ReceivedStream } from '../../loadtest/lib/rtp-bot.ts';
 import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
 import { operatorJson } from '../../scripts/lib/operator-client.ts';
 import { eventually } from '../helpers/edge.ts';
-import { joinThroughControlPlane, type NodeView, nodeView, type Placed } from '../helpers/mesh.ts';
+import {
+  FAST_CONTROL_PLANE_ENV,
+  FAST_MESH_ENV,
+  joinThroughControlPlane,
+  type NodeView,
+  nodeView,
+  type Placed,
+} from '../helpers/mesh.ts';
 
 const FAST = {
-  KASKADE_ALLOW_PLAIN_RTP: 'true',
-  KASKADE_HEARTBEAT_MS: '300',
-  KASKADE_RESYNC_MS: '1000',
-  KASKADE_PIPE_LINGER_MS: '300',
-  KASKADE_ROOM_EMPTY_GRACE_MS: '300',
+  ...FAST_MESH_ENV,
   KASKADE_SHUTDOWN_TIMEOUT_MS: '15000',
-  KASKADE_LOG_LEVEL: 'warn',
 };
 const ROOM = 'drain-room';
 
@@ -89,7 +91,7 @@ describe('drain that moves people (real mesh)', () => {
   it('SIGTERM on an edge: its publishers and viewers migrate with their ids, nobody sees them leave, media keeps flowing, the node empties and exits', async () => {
     mesh = await startLocalMesh({
       edgeEnv: FAST,
-      controlPlaneEnv: { KASKADE_NODE_TIMEOUT_MS: '1500', KASKADE_LOG_LEVEL: 'warn' },
+      controlPlaneEnv: FAST_CONTROL_PLANE_ENV,
     });
     const m = mesh;
     // On the edge to drain (eu, sticky): a presenter and a viewer; elsewhere a presenter and a viewer.

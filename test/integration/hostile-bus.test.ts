@@ -12,7 +12,7 @@ import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import { type LocalMesh, type MeshEdge, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
 import { eventually } from '../helpers/edge.ts';
 import { heartbeat } from '../helpers/heartbeats.ts';
-import { nodeView } from '../helpers/mesh.ts';
+import { FAST_CONTROL_PLANE_ENV, FAST_MESH_ENV, nodeView } from '../helpers/mesh.ts';
 import { metricValue, scrapeMetric } from '../helpers/metrics.ts';
 
 /**
@@ -102,13 +102,9 @@ beforeAll(async () => {
   mesh = await startLocalMesh({
     relaysPerRegion: 1,
     edgeEnv: {
-      KASKADE_ALLOW_PLAIN_RTP: 'true',
-      KASKADE_HEARTBEAT_MS: '300',
-      KASKADE_RESYNC_MS: '1000',
-      KASKADE_PIPE_LINGER_MS: '300',
-      KASKADE_LOG_LEVEL: 'warn',
+      ...FAST_MESH_ENV,
     },
-    controlPlaneEnv: { KASKADE_NODE_TIMEOUT_MS: '1500', KASKADE_LOG_LEVEL: 'warn' },
+    controlPlaneEnv: FAST_CONTROL_PLANE_ENV,
     log: (source, line) => {
       if (line.includes('NATS refused an operation')) refusedNodes.push(`${source}: ${line}`);
     },

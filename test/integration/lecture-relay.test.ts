@@ -2,7 +2,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
 import { operatorText } from '../../scripts/lib/operator-client.ts';
 import { eventually } from '../helpers/edge.ts';
-import { joinThroughControlPlane, nodeView, type Placed } from '../helpers/mesh.ts';
+import {
+  FAST_CONTROL_PLANE_ENV,
+  FAST_MESH_ENV,
+  joinThroughControlPlane,
+  nodeView,
+  type Placed,
+} from '../helpers/mesh.ts';
 
 let mesh: LocalMesh;
 const bots: Placed[] = [];
@@ -11,14 +17,10 @@ beforeAll(async () => {
   mesh = await startLocalMesh({
     relaysPerRegion: 1,
     edgeEnv: {
-      KASKADE_ALLOW_PLAIN_RTP: 'true',
-      KASKADE_HEARTBEAT_MS: '300',
-      KASKADE_RESYNC_MS: '1000',
-      KASKADE_PIPE_LINGER_MS: '300',
+      ...FAST_MESH_ENV,
       KASKADE_NODE_CAPACITY: '55',
-      KASKADE_LOG_LEVEL: 'warn',
     },
-    controlPlaneEnv: { KASKADE_NODE_TIMEOUT_MS: '1500', KASKADE_LOG_LEVEL: 'warn' },
+    controlPlaneEnv: FAST_CONTROL_PLANE_ENV,
   });
 }, 60_000);
 afterAll(async () => {

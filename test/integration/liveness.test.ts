@@ -6,19 +6,17 @@ import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts'
 import { operatorJson } from '../../scripts/lib/operator-client.ts';
 import { startRedis } from '../../scripts/lib/services.ts';
 import { eventually } from '../helpers/edge.ts';
-import { joinThroughControlPlane, nodeView, type Placed } from '../helpers/mesh.ts';
+import {
+  FAST_CONTROL_PLANE_ENV,
+  FAST_MESH_ENV,
+  joinThroughControlPlane,
+  nodeView,
+  type Placed,
+  TEST_NODE_TIMEOUT_MS,
+} from '../helpers/mesh.ts';
 import { scrapeMetric } from '../helpers/metrics.ts';
 
 // Heartbeats every 300 ms: liveness lasts 900 ms (3 heartbeats); the control plane reads it every 500 ms.
-const FAST = {
-  KASKADE_ALLOW_PLAIN_RTP: 'true',
-  KASKADE_HEARTBEAT_MS: '300',
-  KASKADE_RESYNC_MS: '1000',
-  KASKADE_PIPE_LINGER_MS: '300',
-  KASKADE_ROOM_EMPTY_GRACE_MS: '300',
-  KASKADE_LOG_LEVEL: 'warn',
-};
-const NODE_TIMEOUT_MS = 1500;
 
 let mesh: LocalMesh | undefined;
 let directory: Directory | undefined;
@@ -26,8 +24,8 @@ let bots: Placed[] = [];
 
 async function startMesh(): Promise<LocalMesh> {
   mesh = await startLocalMesh({
-    edgeEnv: FAST,
-    controlPlaneEnv: { KASKADE_NODE_TIMEOUT_MS: String(NODE_TIMEOUT_MS), KASKADE_LOG_LEVEL: 'warn' },
+    edgeEnv: FAST_MESH_ENV,
+    controlPlaneEnv: FAST_CONTROL_PLANE_ENV,
   });
   // The test's own view of Redis, as any replica reads it.
   directory = new Directory(mesh.redisUrl, pino({ level: 'silent' }));
@@ -234,7 +232,7 @@ describe('node liveness in Redis (real processes)', () => {
     }
     // When Redis answers again, every expiry it holds is in the past: the nodes get a full timeout to write.
     await eventually(async () => expect((await livenessInRedis()).live).toHaveLength(4), 5000);
-    await new Promise((r) => setTimeout(r, NODE_TIMEOUT_MS + 1000));
+    await new Promise((r) => setTimeout(r, TEST_NODE_TIMEOUT_MS + 1000));
     expect(await declaredDead(m.controlPlane.operatorUrl)).toBe(0);
     expect(await registryNodes(m.controlPlane.operatorUrl)).toEqual(m.edges.map((e) => e.nodeId).sort());
     expect(viewer.bot.seen.streamClosed).toEqual([]);
@@ -254,7 +252,7 @@ describe('node liveness in Redis (real processes)', () => {
     await expectFlowing(audio, 50);
     m.redis = await startRedis(m.redis!.port, m.redis!.password);
     await eventually(async () => expect((await livenessInRedis()).live).toHaveLength(4), 10_000);
-    await new Promise((r) => setTimeout(r, NODE_TIMEOUT_MS + 1000));
+    await new Promise((r) => setTimeout(r, TEST_NODE_TIMEOUT_MS + 1000));
     expect(await declaredDead(m.controlPlane.operatorUrl)).toBe(0);
     expect(await registryNodes(m.controlPlane.operatorUrl)).toEqual(m.edges.map((e) => e.nodeId).sort());
     expect(viewer.bot.seen.streamClosed).toEqual([]);

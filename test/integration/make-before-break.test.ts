@@ -6,7 +6,7 @@ import type { ReceivedStream, RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import { type LocalMesh, type MeshEdge, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
 import { operatorJson } from '../../scripts/lib/operator-client.ts';
 import { eventually } from '../helpers/edge.ts';
-import { type NodeView, nodeView } from '../helpers/mesh.ts';
+import { FAST_CONTROL_PLANE_ENV, FAST_MESH_ENV, type NodeView, nodeView } from '../helpers/mesh.ts';
 
 /**
  * Make-before-break on a real mesh (2 regions x 2 edges, a relay each): a presenter on
@@ -27,14 +27,9 @@ const RELAY_DEATH_BOUND_MS = 3000;
 const SUPERSEDED_MS = 3000;
 const VIEWERS = 4;
 const FAST = {
-  KASKADE_ALLOW_PLAIN_RTP: 'true',
-  KASKADE_HEARTBEAT_MS: '300',
-  KASKADE_RESYNC_MS: '1000',
-  KASKADE_PIPE_LINGER_MS: '300',
+  ...FAST_MESH_ENV,
   KASKADE_PIPE_SUPERSEDED_MS: String(SUPERSEDED_MS),
-  KASKADE_ROOM_EMPTY_GRACE_MS: '300',
   KASKADE_SHUTDOWN_TIMEOUT_MS: '10000',
-  KASKADE_LOG_LEVEL: 'warn',
 };
 const PUBLISHER = { publish: true, subscribe: true };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -134,7 +129,7 @@ beforeAll(async () => {
   mesh = await startLocalMesh({
     relaysPerRegion: 1,
     edgeEnv: FAST,
-    controlPlaneEnv: { KASKADE_NODE_TIMEOUT_MS: '1500', KASKADE_LOG_LEVEL: 'warn' },
+    controlPlaneEnv: FAST_CONTROL_PLANE_ENV,
     log: (source, line) => logLines.push(`${Math.round(performance.now())} ${source} ${line}`),
   });
   presenter = await join('edge-eu-1', 'presenter', PUBLISHER);

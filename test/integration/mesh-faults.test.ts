@@ -3,26 +3,23 @@ import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts'
 import { operatorJson } from '../../scripts/lib/operator-client.ts';
 import { startRedis } from '../../scripts/lib/services.ts';
 import { eventually } from '../helpers/edge.ts';
-import { joinThroughControlPlane, nodeView, type Placed } from '../helpers/mesh.ts';
+import {
+  FAST_CONTROL_PLANE_ENV,
+  FAST_MESH_ENV,
+  joinThroughControlPlane,
+  nodeView,
+  type Placed,
+  TEST_NODE_TIMEOUT_MS,
+} from '../helpers/mesh.ts';
 import { scrapeMetric } from '../helpers/metrics.ts';
-
-const FAST = {
-  KASKADE_ALLOW_PLAIN_RTP: 'true',
-  KASKADE_HEARTBEAT_MS: '300',
-  KASKADE_RESYNC_MS: '1000',
-  KASKADE_PIPE_LINGER_MS: '300',
-  KASKADE_ROOM_EMPTY_GRACE_MS: '300',
-  KASKADE_LOG_LEVEL: 'warn',
-};
-const NODE_TIMEOUT_MS = 1500;
 
 let mesh: LocalMesh | undefined;
 let bots: Placed[] = [];
 
 async function startMesh(edgeEnv: Record<string, string> = {}) {
   mesh = await startLocalMesh({
-    edgeEnv: { ...FAST, ...edgeEnv },
-    controlPlaneEnv: { KASKADE_NODE_TIMEOUT_MS: String(NODE_TIMEOUT_MS), KASKADE_LOG_LEVEL: 'warn' },
+    edgeEnv: { ...FAST_MESH_ENV, ...edgeEnv },
+    controlPlaneEnv: FAST_CONTROL_PLANE_ENV,
   });
   return mesh;
 }
@@ -63,8 +60,11 @@ describe('the mesh under failures (real processes)', () => {
     const victim = m.edges.find((e) => e.nodeId === us.nodeId)!;
     const killedAt = Date.now();
     victim.child.kill('SIGKILL');
-    await eventually(() => expect(viewer.bot.seen.streamClosed).toContain(usMic), NODE_TIMEOUT_MS + 4000);
-    expect(Date.now() - killedAt).toBeLessThan(NODE_TIMEOUT_MS + 4000);
+    await eventually(
+      () => expect(viewer.bot.seen.streamClosed).toContain(usMic),
+      TEST_NODE_TIMEOUT_MS + 4000,
+    );
+    expect(Date.now() - killedAt).toBeLessThan(TEST_NODE_TIMEOUT_MS + 4000);
     await expectFlowing(fromEu); // the stream that did not come from it
     const room = await operatorJson<{ participants: { node: string }[]; streams: { node: string }[] }>(
       m.controlPlane.operatorUrl,
