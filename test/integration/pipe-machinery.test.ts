@@ -260,8 +260,9 @@ describe('pipe machinery: silent links', () => {
     b.events.length = 0;
     await cam.producer.pause();
     await eventually(() => expect(copy.paused).toBe(true));
-    // The link does go silent for longer than silenceMs: only the exemption keeps it from suspect.
-    expect(await longestSilenceMs(b, 2000)).toBeGreaterThan(1200);
+    // The link does go silent for longer than silenceMs (RTCP comes about once a second, later
+    // on a loaded machine): only the exemption keeps it from suspect.
+    expect(await longestSilenceMs(b, 2000)).toBeGreaterThan(1000);
     await cam.producer.resume();
     await eventually(() => expect(copy.paused).toBe(false));
     await b.pipes.setDemand(ROOM, cam.producer.id, false);
