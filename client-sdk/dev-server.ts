@@ -4,7 +4,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { issueToken } from '../control-plane/common/tokens.ts';
-import { DisplayName, RoomName } from '../control-plane/protocol/media.ts';
+import { DisplayName, NodeId, RoomName } from '../control-plane/protocol/media.ts';
 
 /** Where the demo sends participants: straight to one edge, or through the control plane. */
 export type DemoBackend =
@@ -25,6 +25,8 @@ const JoinRequest = Type.Object(
     name: DisplayName,
     region: Type.Optional(Type.String({ maxLength: 64 })),
     subscribeOnly: Type.Optional(Type.Boolean()),
+    /** The SDK's edges to avoid (the ticket provider's argument), passed on to the control plane. */
+    avoid: Type.Optional(Type.Array(NodeId, { maxItems: 8 })),
   },
   { additionalProperties: false },
 );
@@ -49,7 +51,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<Fasti
     '/demo/join',
     { schema: { body: JoinRequest } },
     async (request, reply) => {
-      const { room, name, region, subscribeOnly } = request.body;
+      const { room, name, region, subscribeOnly, avoid } = request.body;
       const claims = {
         identity: `${name.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 24) || 'guest'}-${randomUUID().slice(0, 8)}`,
         name,
@@ -63,7 +65,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<Fasti
       const answer = await fetch(`${backend.url}/v1/rooms/${encodeURIComponent(room)}/join`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ token: appToken, region: region || undefined }),
+        body: JSON.stringify({ token: appToken, region: region || undefined, avoid }),
       });
       const body = (await answer.json()) as {
         edgeUrl: string;
