@@ -34,6 +34,7 @@ $('join-form').addEventListener('submit', async (event) => {
     }
     // Each (re)connect asks the app backend for a ticket: an edge and a token for it. After a
     // crash the SDK names the edges it could not reach; the backend passes them on as `avoid`.
+    let identity; // the first answer's: asking again as the same person keeps the participant id
     const ticket = async ({ avoid }) => {
       const response = await fetch('/demo/join', {
         method: 'POST',
@@ -44,10 +45,12 @@ $('join-form').addEventListener('submit', async (event) => {
           region: $('region').value || undefined,
           subscribeOnly: viewerOnly,
           avoid,
+          identity,
         }),
       });
       const body = await response.json();
       if (!response.ok) throw new Error(body.message ?? `join failed (${response.status})`);
+      identity = body.identity;
       if (body.nodeId) $('room-label').dataset.edge = `${body.nodeId} (${body.region})`;
       return { url: body.url, token: body.token, node: body.nodeId };
     };

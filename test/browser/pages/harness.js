@@ -12,15 +12,18 @@ window.harness = {
   /** Joins through the demo server's /demo/join (an app backend asking the control plane). */
   async joinVia(roomName, name, region) {
     // The SDK names the edges it could not reach; they go to the control plane's join as `avoid`.
+    // Asking again (a reconnect) under the identity of the first answer: the same person.
+    let identity;
     const ticket = async ({ avoid }) => {
       tickets.push({ avoid });
       const response = await fetch('/demo/join', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ room: roomName, name, region, avoid }),
+        body: JSON.stringify({ room: roomName, name, region, avoid, identity }),
       });
       const body = await response.json();
       if (!response.ok) throw new Error(body.message ?? `join failed (${response.status})`);
+      identity = body.identity;
       window.harnessNode = body.nodeId;
       return { url: body.url, token: body.token, node: body.nodeId };
     };
