@@ -92,6 +92,45 @@ describe.each<BrowserName>(['chromium', 'firefox'])('edge crash recovery in %s',
       20_000,
     );
     expect(await harness(crasher.page, 'node')).toBe('edge-us-1');
+    await expectReceivingFrom(crasher.page, stayer.id, 20_000);
+    await expectReceivingFrom(stayer.page, crasher.id, 20_000);
+    await new Promise((r) => setTimeout(r, 1000)); // the meters see a while after the switch
+    const gaps = { crasher: await meters.crasher.stop(), stayer: await meters.stayer.stop() };
+    const recovery = Object.fromEntries(
+      Object.entries(gaps).map(([who, g]) => [
+        who,
+        { framesAgainMs: Math.round(g.resumedAt - killedAt), maxGapMs: g.maxGapMs },
+      ]),
+    );
+    console.log(
+      `${name} edge crash: time from SIGKILL until frames decode again (ms) ${JSON.stringify(recovery)}`,
+    );
+
+    // It asked the control plane to avoid the dead edge, and kept its participant id.
+    const tickets = await harness<{ avoid: string[] }[]>(crasher.page, 'tickets');
+    expect(tickets.length).toBeGreaterThanOrEqual(2);
+    expect(tickets[1]).toEqual({ avoid: ['edge-eu-1'] });
+    expect(await harness(crasher.page, 'selfId')).toBe(crasher.id);
+    // Same RemoteTrack objects on both sides (their MediaStreams hold the new tracks); the
+    // other participant saw nobody leave or join.
+    expect(await harness(crasher.page, 'sameTracks')).toBe(true);
+    expect(await harness(stayer.page, 'sameTracks')).toBe(true);
+    const after = {
+      crasher: (await harness<string[]>(crasher.page, 'events')).slice(before.crasher),
+      stayer: (await harness<string[]>(stayer.page, 'events')).slice(before.stayer),
+    };
+    expect(after.crasher).toContain('reconnecting');
+    for (const events of Object.values(after)) {
+      expect(events.filter((e) => DISRUPTIONS.includes(e))).toEqual([]);
+      expect(events).toContain('trackReplaced');
+    }
+    for (const [who, { framesAgainMs }] of Object.entries(recovery)) {
+      expect(gaps[who as keyof typeof gaps].samples).toBeGreaterThan(20);
+      expect(framesAgainMs, who).toBeGreaterThan(0);
+      expect(framesAgainMs, who).toBeLessThan(RECOVERY_BOUND_MS);
+    }
+    // Still nobody left once the control plane declares the dead edge dead (its liveness lapses).
+    await new Promise((r) => setTimeout(r, 8000));
     const later = (await harness<string[]>(stayer.page, 'events')).slice(before.stayer);
     expect(later.filter((e) => DISRUPTIONS.includes(e))).toEqual([]);
     await expectReceivingFrom(stayer.page, crasher.id, 10_000);
