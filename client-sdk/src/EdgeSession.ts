@@ -220,6 +220,9 @@ export class EdgeSession {
     this.channel
       .request('restartIce', { transportId: transport.id })
       .then(({ iceParameters }) => transport.restartIce({ iceParameters: iceParameters as never }))
-      .catch((error) => console.warn('kaskade: ICE restart failed', error));
+      .catch((error) => {
+        // A transport closed meanwhile (its session replaced) needs no restart: not worth a warning.
+        if (!transport.closed && !this.#closed) console.warn('kaskade: ICE restart failed', error);
+      });
   }
 }
