@@ -4,7 +4,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { issueToken } from '../control-plane/common/tokens.ts';
-import { DisplayName, RoomName } from '../control-plane/protocol/media.ts';
+import { DisplayName, NodeId, RoomName, SafeName } from '../control-plane/protocol/media.ts';
 
 /** Where the demo sends participants: straight to one edge, or through the control plane. */
 export type DemoBackend =
@@ -25,6 +25,15 @@ const JoinRequest = Type.Object(
     name: DisplayName,
     region: Type.Optional(Type.String({ maxLength: 64 })),
     subscribeOnly: Type.Optional(Type.Boolean()),
+    /**
+     * Stands in for the application's login: a page asking again (a reconnect) names the
+     * identity it got the first time, so the edge lets it keep its participant id. Without
+     * it every ticket is a new person. A demo hands any identity to anyone; an application
+     * takes it from its own session.
+     */
+    identity: Type.Optional(SafeName),
+    /** The SDK's edges to avoid (the ticket provider's argument), passed on to the control plane. */
+    avoid: Type.Optional(Type.Array(NodeId, { maxItems: 8 })),
   },
   { additionalProperties: false },
 );
@@ -49,21 +58,27 @@ export async function startDemoServer(options: DemoServerOptions): Promise<Fasti
     '/demo/join',
     { schema: { body: JoinRequest } },
     async (request, reply) => {
-      const { room, name, region, subscribeOnly } = request.body;
+      const { room, name, region, subscribeOnly, avoid, identity } = request.body;
       const claims = {
-        identity: `${name.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 24) || 'guest'}-${randomUUID().slice(0, 8)}`,
+        identity:
+          identity ??
+          `${name.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 24) || 'guest'}-${randomUUID().slice(0, 8)}`,
         name,
         room,
         grants: { publish: !subscribeOnly, subscribe: true },
       };
       if (backend.kind === 'edge') {
-        return { url: backend.edgeUrl, token: await issueToken(claims, { secret: backend.jwtSecret }) };
+        return {
+          url: backend.edgeUrl,
+          token: await issueToken(claims, { secret: backend.jwtSecret }),
+          identity: claims.identity,
+        };
       }
       const appToken = await issueToken(claims, { secret: backend.appJwtSecret });
       const answer = await fetch(`${backend.url}/v1/rooms/${encodeURIComponent(room)}/join`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ token: appToken, region: region || undefined }),
+        body: JSON.stringify({ token: appToken, region: region || undefined, avoid }),
       });
       const body = (await answer.json()) as {
         edgeUrl: string;
@@ -72,7 +87,13 @@ export async function startDemoServer(options: DemoServerOptions): Promise<Fasti
         region: string;
       };
       if (!answer.ok) return reply.code(answer.status).send(body);
-      return { url: body.edgeUrl, token: body.edgeToken, nodeId: body.nodeId, region: body.region };
+      return {
+        url: body.edgeUrl,
+        token: body.edgeToken,
+        nodeId: body.nodeId,
+        region: body.region,
+        identity: claims.identity,
+      };
     },
   );
   await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });

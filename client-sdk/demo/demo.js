@@ -32,8 +32,10 @@ $('join-form').addEventListener('submit', async (event) => {
         video: { width: 1280, height: 720 },
       });
     }
-    // Each (re)connect asks the app backend for a ticket: an edge and a token for it.
-    const ticket = async () => {
+    // Each (re)connect asks the app backend for a ticket: an edge and a token for it. After a
+    // crash the SDK names the edges it could not reach; the backend passes them on as `avoid`.
+    let identity; // the first answer's: asking again as the same person keeps the participant id
+    const ticket = async ({ avoid }) => {
       const response = await fetch('/demo/join', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -42,12 +44,15 @@ $('join-form').addEventListener('submit', async (event) => {
           name,
           region: $('region').value || undefined,
           subscribeOnly: viewerOnly,
+          avoid,
+          identity,
         }),
       });
       const body = await response.json();
       if (!response.ok) throw new Error(body.message ?? `join failed (${response.status})`);
+      identity = body.identity;
       if (body.nodeId) $('room-label').dataset.edge = `${body.nodeId} (${body.region})`;
-      return { url: body.url, token: body.token };
+      return { url: body.url, token: body.token, node: body.nodeId };
     };
     room = await Room.connect({ token: ticket });
     window.kaskadeRoom = room; // for poking at from the console

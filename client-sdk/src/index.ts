@@ -1,6 +1,8 @@
 export type { Role, Source } from '../../control-plane/protocol/media.ts';
 export type { HandInfo } from '../../control-plane/protocol/signaling.ts';
 export type { Grants } from '../../control-plane/protocol/token.ts';
+export { Room } from './Room.ts';
+export { ConnectionClosedError, RequestError, SignalingChannel } from './SignalingChannel.ts';
 export type {
   ConnectionState,
   ConnectOptions,
@@ -10,6 +12,6 @@ export type {
   Quality,
   RemoteParticipant,
   RemoteTrack,
-} from './Room.ts';
-export { Room } from './Room.ts';
-export { ConnectionClosedError, RequestError, SignalingChannel } from './SignalingChannel.ts';
+  TicketProvider,
+  TicketRequest,
+} from './types.ts';

@@ -53,3 +53,13 @@ function statsValues(report: Iterable<Record<string, unknown>>): Iterable<Record
 export function streamKey(stream: { participantId: string; source: string }): string {
   return `${stream.participantId}/${stream.source}`;
 }
+
+/**
+ * The newest stream of each key, in the order given (the edge lists streams oldest first): a
+ * publisher that moved has its old and new stream side by side for a moment; the new one counts.
+ */
+export function newestByKey<S extends { participantId: string; source: string }>(
+  streams: readonly S[],
+): Map<string, S> {
+  return new Map(streams.map((s) => [streamKey(s), s]));
+}

@@ -1,5 +1,5 @@
 import Type, { type Static, type TSchema } from 'typebox';
-import { DisplayName, Id, MediaKind, Role, Source } from './media.ts';
+import { DisplayName, Id, MediaKind, NodeId, Role, Source } from './media.ts';
 import type {
   DtlsParameters,
   IceCandidate,
@@ -126,6 +126,8 @@ export const Requests = {
       /** Lecture mode: `participants` lists the stage only; `participantCount` counts everyone. */
       lecture: Type.Boolean(),
       participantCount: Type.Integer({ minimum: 0 }),
+      /** The edge's node id: a client whose edge goes away asks the control plane to avoid it. */
+      node: NodeId,
     }),
   },
   createTransport: {

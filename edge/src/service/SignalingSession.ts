@@ -203,6 +203,7 @@ export class SignalingSession {
         activeSpeaker: room.activeSpeaker,
         lecture: room.lecture,
         participantCount: room.participantTotal,
+        node: this.context.nodeId,
       };
     } finally {
       this.#joining = false;

@@ -3,22 +3,29 @@ import { Room } from '/sdk/kaskade.js';
 
 const events = [];
 const speakers = [];
+/** What the SDK asked the ticket provider each time (the edges to avoid). */
+const tickets = [];
 let room;
 let stream;
 
 window.harness = {
   /** Joins through the demo server's /demo/join (an app backend asking the control plane). */
   async joinVia(roomName, name, region) {
-    const ticket = async () => {
+    // The SDK names the edges it could not reach; they go to the control plane's join as `avoid`.
+    // Asking again (a reconnect) under the identity of the first answer: the same person.
+    let identity;
+    const ticket = async ({ avoid }) => {
+      tickets.push({ avoid });
       const response = await fetch('/demo/join', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ room: roomName, name, region }),
+        body: JSON.stringify({ room: roomName, name, region, avoid, identity }),
       });
       const body = await response.json();
       if (!response.ok) throw new Error(body.message ?? `join failed (${response.status})`);
+      identity = body.identity;
       window.harnessNode = body.nodeId;
-      return { url: body.url, token: body.token };
+      return { url: body.url, token: body.token, node: body.nodeId };
     };
     return window.harness.join(undefined, ticket);
   },
@@ -73,6 +80,7 @@ window.harness = {
     return out;
   },
   events: () => events.slice(),
+  tickets: () => tickets.slice(),
   selfId: () => room.self.id,
   /** Track objects by id, to check the application's objects survive a migration. */
   keepTracks() {

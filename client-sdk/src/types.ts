@@ -1,0 +1,120 @@
+import type { Role, Source } from '../../control-plane/protocol/media.ts';
+import type { HandInfo, ParticipantInfo } from '../../control-plane/protocol/signaling.ts';
+import type { Grants } from '../../control-plane/protocol/token.ts';
+
+/** The public shapes of the SDK (Room's options, events and objects), apart from Room itself. */
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+export type Quality = 'low' | 'medium' | 'high';
+
+/** Where to join: an edge and a token for it (from the control plane's join, or minted by hand). */
+export interface JoinTicket {
+  url: string;
+  token: string;
+  /**
+   * The edge's node id (the control plane's join answers it as `nodeId`). Optional; with it,
+   * an edge that cannot be reached at all is avoided on the next attempt too.
+   */
+  node?: string;
+}
+
+/** What the SDK tells a ticket provider on each call. */
+export interface TicketRequest {
+  /**
+   * Node ids of edges this client could not reach just now (the one it was on crashed or
+   * went away): pass them to the control plane's join as `avoid`, so that placement does
+   * not send the client back to a dead edge it still believes alive. Empty on a first join.
+   */
+  avoid: string[];
+}
+
+export type TicketProvider = (request: TicketRequest) => string | JoinTicket | Promise<string | JoinTicket>;
+
+export interface ConnectOptions {
+  /** Base URL of the edge, e.g. http://127.0.0.1:7880 (when `token` is not a ticket provider). */
+  url?: string;
+  /**
+   * A join token, or a function called on every (re)connect that returns a fresh token or
+   * a whole ticket: with a ticket, a reconnect may land on another edge (placement decides;
+   * the function receives the edges to avoid). Edges in a mesh accept each edge token once,
+   * so there a reconnect needs the function (it asks the control plane again); a fixed token
+   * suits a standalone edge only.
+   */
+  token: string | TicketProvider;
+  /** Receive every stream of the room as it appears (default true). */
+  autoSubscribe?: boolean;
+  /** ICE over TCP only, for networks that block UDP. */
+  forceTcp?: boolean;
+  /** Give up reconnecting after this long (default 60 s). */
+  reconnectTimeoutMs?: number;
+}
+
+export interface RemoteParticipant extends ParticipantInfo {}
+
+/**
+ * A stream of another participant, received as a MediaStreamTrack. It is the same object
+ * for as long as the participant publishes that source: across a path change on the edge
+ * (streamMoved), its migration to another edge, and our own reconnects or migrations, the
+ * SDK switches the media inside it (make-before-break) and emits `trackReplaced`.
+ */
+export interface RemoteTrack {
+  /** Stable key of the stream: participant id and source (`<participantId>/<source>`). */
+  id: string;
+  /** The producer that feeds it now; changes when the participant migrates or reconnects. */
+  producerId: string;
+  participant: RemoteParticipant;
+  kind: 'audio' | 'video';
+  source: Source;
+  /** The current MediaStreamTrack; replaced on a switch (see `stream` and `trackReplaced`). */
+  track: MediaStreamTrack;
+  /** A MediaStream the SDK keeps holding the current track: attach it once (video.srcObject). */
+  stream: MediaStream;
+  /** The sender paused it (muted camera or microphone). */
+  paused: boolean;
+  /** The edge's score of what reaches us, 0-10. */
+  score: number;
+}
+
+export interface PublishOptions {
+  source: Source;
+  /** Three layers for a camera (default true for camera, false otherwise). */
+  simulcast?: boolean;
+}
+
+/** A local track this client publishes; survives reconnects. */
+export interface LocalPublication {
+  readonly source: Source;
+  readonly track: MediaStreamTrack;
+  /** The stream id others see; changes after a reconnect. */
+  readonly id: string | undefined;
+  readonly paused: boolean;
+}
+
+export interface RoomEvents extends Record<string, unknown[]> {
+  connectionStateChanged: [state: ConnectionState];
+  /** A reconnect attempt is about to start (1, 2, ...). */
+  reconnecting: [attempt: number, reason: string];
+  reconnected: [];
+  /** The room is closed for good: left, replaced, refused, or reconnect gave up. */
+  disconnected: [reason: string];
+  participantJoined: [participant: RemoteParticipant];
+  participantLeft: [participant: RemoteParticipant];
+  trackAdded: [track: RemoteTrack];
+  trackRemoved: [track: RemoteTrack];
+  /** The media inside a RemoteTrack switched to a new MediaStreamTrack (`stream` already holds it). */
+  trackReplaced: [track: RemoteTrack, previous: MediaStreamTrack];
+  /** The edge drained and the SDK moved to another one (nobody else saw it leave). */
+  migrated: [];
+  trackPaused: [track: RemoteTrack];
+  trackResumed: [track: RemoteTrack];
+  activeSpeaker: [participant: RemoteParticipant | null, isSelf: boolean];
+  /** A moderator moved this participant to the stage or the audience; grants follow at once. */
+  roleChanged: [role: Role, grants: Grants];
+  /** Another participant's role changed (outside lecture mode; in a lecture the roster changes instead). */
+  participantRoleChanged: [participant: RemoteParticipant];
+  /** Lecture mode: how many are in the room. */
+  participantCount: [count: number];
+  /** To moderators: someone raised or lowered a hand. */
+  handRaised: [hand: HandInfo];
+  handLowered: [participantId: string];
+}
