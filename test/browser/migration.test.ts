@@ -114,7 +114,9 @@ describe.each<BrowserName>(['chromium', 'firefox'])('drain with migration in %s'
     expect(after.stayer).toContain('trackReplaced');
     for (const { maxGapMs, samples } of Object.values(gaps)) {
       expect(samples).toBeGreaterThan(20);
-      expect(maxGapMs).toBeLessThan(1000);
+      // Measured 0-270 ms, Firefox once 1008 ms on a loaded machine; a rejoin without
+      // migration (new ICE, DTLS, consumers) costs seconds, so this still tells them apart.
+      expect(maxGapMs).toBeLessThan(1500);
     }
     await harness(mover.page, 'leave');
     await harness(stayer.page, 'leave');
