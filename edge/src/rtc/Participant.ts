@@ -296,17 +296,6 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (consumer.closed) throw new KaskadeError('UNAVAILABLE', `stream ${producerId} is moving; try again`);
     this.#trackConsumer(consumer);
     this.#settleLayers(consumer, previous);
-    if (process.env.KASKADE_DEBUG_KF && consumer.kind === 'video') {
-      const t0 = Date.now();
-      const dbg = (what: string, x: unknown) =>
-        process.stderr.write(`KFDBG ${Date.now()} ${consumer.id.slice(0, 6)} +${Date.now() - t0} ${what} ${JSON.stringify(x)}\n`);
-      void consumer.enableTraceEvent(['keyframe', 'pli', 'fir']);
-      consumer.on('layerschange', (l) => dbg('layers', l));
-      consumer.on('score', (s) => dbg('score', s));
-      consumer.on('trace', (t) => dbg('trace', { type: t.type, dir: t.direction, info: t.info }));
-      consumer.observer.on('resume', () => dbg('resume', {}));
-      consumer.observer.on('close', () => dbg('close', {}));
-    }
     return {
       consumerId: consumer.id,
       producerId,
