@@ -91,6 +91,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   readonly #transports = new Map<string, MediaTransport>();
   readonly #producers = new Map<string, types.Producer<{ source: Source }>>();
   readonly #consumers = new Map<string, ViewerConsumer>();
+  /** Simulcast consumers started on a low layer, and the layers to give them once they forward it. */
+  readonly #layersToRestore = new Map<ViewerConsumer, types.ConsumerLayers>();
   #closed = false;
 
   constructor(init: ParticipantInit) {
@@ -279,16 +281,21 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (!this.router.router.canConsume({ producerId: localId, rtpCapabilities: this.#rtpCapabilities })) {
       throw new KaskadeError('BAD_REQUEST', `the client cannot decode stream ${producerId}`);
     }
+    // The viewer's newest consumer of the stream (it is moving to another copy).
+    const previous = ofStream.at(-1);
     const consumer = await transport.consume<ViewerAppData>({
       producerId: localId,
       rtpCapabilities: this.#rtpCapabilities,
       paused: true, // resumed by the client once its track exists, so no keyframe is lost
+      // Simulcast starts on the layer the viewer had (or the lowest): see #settleLayers.
+      preferredLayers: { spatialLayer: previous?.currentLayers?.spatialLayer ?? 0 },
       appData: { streamId: producerId, participantId: this.id },
     });
     this.#assertOpen(consumer);
     // Its producer may have gone in the same breath (a pipe moved): say so, the client retries.
     if (consumer.closed) throw new KaskadeError('UNAVAILABLE', `stream ${producerId} is moving; try again`);
     this.#trackConsumer(consumer);
+    this.#settleLayers(consumer, previous);
     return {
       consumerId: consumer.id,
       producerId,
@@ -319,6 +326,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   }: RequestData<'setPreferredLayers'>): Promise<void> {
     const consumer = this.#consumer(consumerId);
     if (consumer.kind !== 'video') throw new KaskadeError('BAD_REQUEST', 'layers apply to video only');
+    this.#layersToRestore.delete(consumer); // the client's choice wins over the one restored
     await consumer.setPreferredLayers({ spatialLayer, temporalLayer });
   }
 
@@ -330,6 +338,33 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.#transports.clear();
     this.removeAllListeners();
     this.observer.emit('close', reason);
+  }
+
+  /**
+   * A simulcast consumer fixes its RTP timestamp reference on the first layer it
+   * forwards, and may switch to another layer only once that layer's capture instants
+   * are known (from three Sender Reports of its copy's pipe: ~3 s on a new pipe link).
+   * Started on the highest layer, a consumer whose bandwidth estimate cannot carry it
+   * is left with no layer at all until then: video stops for seconds after a move.
+   * So it starts on the layer the viewer's previous consumer forwarded (or the lowest),
+   * which the estimate carries, and once it forwards that layer the layers the viewer
+   * wanted are restored: it moves up when the copy can switch, keeping the one it has.
+   */
+  #settleLayers(consumer: ViewerConsumer, previous: ViewerConsumer | undefined): void {
+    if (consumer.type !== 'simulcast') return;
+    // What the viewer wants: what it wanted of the previous consumer (restored or not yet), or the best.
+    const wanted = previous && (this.#layersToRestore.get(previous) ?? previous.preferredLayers);
+    this.#layersToRestore.set(consumer, wanted ?? { spatialLayer: 255, temporalLayer: 255 });
+    const onLayers = (layers: types.ConsumerLayers | undefined) => {
+      if (!layers) return;
+      consumer.off('layerschange', onLayers);
+      const wanted = this.#layersToRestore.get(consumer);
+      this.#layersToRestore.delete(consumer);
+      if (!wanted || consumer.closed) return;
+      consumer.setPreferredLayers(wanted).catch(() => undefined); // closed meanwhile
+    };
+    consumer.on('layerschange', onLayers);
+    consumer.observer.once('close', () => this.#layersToRestore.delete(consumer));
   }
 
   #trackConsumer(consumer: ViewerConsumer): void {
