@@ -200,6 +200,11 @@ export const NodeHeartbeat = Type.Object({
   /** Participants this node takes at most. */
   capacity: Type.Integer({ minimum: 0 }),
   rooms: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 10_000 }),
+  /**
+   * Joins this node has admitted since it started (edges): the control plane counts the
+   * joins it placed here as redeemed by the difference between two heartbeats.
+   */
+  admitted: Type.Optional(Type.Integer({ minimum: 0 })),
   ts: Type.Integer(),
 });
 export type NodeHeartbeat = Static<typeof NodeHeartbeat>;

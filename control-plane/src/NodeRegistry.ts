@@ -79,7 +79,11 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
       const url = this.#trustedUrls ? (this.#trustedUrls.get(nodeId) ?? '') : hb.url;
       if (this.#trustedUrls && hb.kind === 'edge' && url === '' && !this.#nodes.has(nodeId))
         this.#logger.warn({ node: nodeId }, 'edge not in KASKADE_EDGE_URLS: tracked, never placed');
-      this.#nodes.set(nodeId, { heartbeat: { ...hb, nodeId, url }, lastSeen: Date.now(), placements: [] });
+      this.#nodes.set(nodeId, {
+        heartbeat: { ...hb, nodeId, url },
+        lastSeen: Date.now(),
+        placements: this.#unredeemed(this.#nodes.get(nodeId), hb),
+      });
     });
     // Without NATS this replica hears nobody: that says nothing about the nodes. Stop
     // judging by heartbeats while away, and give every node a full timeout again on return.
@@ -133,7 +137,19 @@ export class NodeRegistry extends EventEmitter<{ dead: [nodeId: string] }> {
     this.#pendingPlacements(entry); // prunes, so the list stays as long as the hold allows
   }
 
-  /** Placements on the node since its last heartbeat and younger than the hold time. */
+  /**
+   * The placements a new heartbeat does not cover yet: the node says how many joins it
+   * admitted since the last one, which redeems the oldest placements. (A heartbeat sent
+   * between a placement and its join must not make the node look emptier than it is.)
+   * A node that does not count (a relay, an older edge) starts afresh with each heartbeat.
+   */
+  #unredeemed(previous: Entry | undefined, hb: NodeHeartbeat): number[] {
+    const before = previous?.heartbeat.admitted;
+    if (!previous || before === undefined || hb.admitted === undefined) return [];
+    return previous.placements.slice(Math.max(0, hb.admitted - before));
+  }
+
+  /** Placements on the node not yet redeemed by its heartbeats and younger than the hold time. */
   #pendingPlacements(entry: Entry): number {
     const since = Date.now() - this.#placementHoldMs;
     const stale = entry.placements.findIndex((t) => t > since);

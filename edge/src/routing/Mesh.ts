@@ -77,6 +77,8 @@ export class Mesh {
   /** Streams being moved to another upstream now, by room and stream. */
   readonly #rerouting = new Set<string>();
   #rehomeTimer: NodeJS.Timeout | undefined;
+  /** Joins admitted here since the start, for the control plane's placement accounting. */
+  #admitted = 0;
 
   constructor(options: MeshOptions) {
     this.#options = options;
@@ -190,6 +192,7 @@ export class Mesh {
     };
     return {
       participantJoined: (participant: ParticipantInfo) => {
+        this.#admitted++;
         const written = announce(directory.addParticipant(name, { ...participant, node: nodeId }), {
           type: 'participantJoined',
           participant,
@@ -452,6 +455,7 @@ export class Mesh {
       bitrateBps: media.bitrateBps,
       capacity,
       rooms: open.map((r) => r.name),
+      admitted: this.#admitted,
       ts: Date.now(),
     };
     try {
