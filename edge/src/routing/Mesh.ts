@@ -71,7 +71,7 @@ export class Mesh {
   /** Each local participant's first directory write, until it lands (identity checks wait for it). */
   readonly #joinWrites = new Map<string, Promise<unknown>>();
   /** What every node last said of itself, for choosing where a stream comes from. */
-  readonly #nodes = new Map<string, { heartbeat: NodeReport; seen: number }>();
+  readonly #nodes = new Map<string, NodeReport>();
   /** Nodes not to take media from (see TreeInput.unavailable), each until its timer lets it back. */
   readonly #unavailable = new Map<string, NodeJS.Timeout>();
   /** Streams being moved to another upstream now, by room and stream. */
@@ -87,7 +87,7 @@ export class Mesh {
       nodeId: options.nodeId,
       region: options.region,
       registry: options.registry,
-      regionOf: (nodeId) => this.#nodes.get(nodeId)?.heartbeat.region,
+      regionOf: (nodeId) => this.#nodes.get(nodeId)?.region,
       bus: options.bus,
       host: new EdgePipeHost(options.rooms),
       listenIp: options.listenIp,
@@ -112,7 +112,7 @@ export class Mesh {
       senderInSubject: false,
     });
     bus.subscribe(Subjects.heartbeat('*'), NodeHeartbeat, (heartbeat, nodeId) => {
-      this.#nodes.set(nodeId, { heartbeat: { ...heartbeat, nodeId }, seen: Date.now() });
+      this.#nodes.set(nodeId, { ...heartbeat, nodeId });
       this.#scheduleRehome(); // a relay appeared, an edge took or left a room: the tree may change
     });
     bus.onConnectionChange({ back: () => void this.#resyncAll() });
@@ -301,7 +301,7 @@ export class Mesh {
       room,
       origin,
       region,
-      nodes: [...this.#nodes.values()].map((n) => n.heartbeat),
+      nodes: [...this.#nodes.values()],
       unavailable: new Set(this.#unavailable.keys()),
       fanoutLimit,
     });
