@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
+import { issueToken } from '@kaskade/node-toolkit';
+import { DisplayName, NodeId, RoomName, SafeName } from '@kaskade/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
-import { issueToken } from '../control-plane/common/tokens.ts';
-import { DisplayName, NodeId, RoomName, SafeName } from '../control-plane/protocol/media.ts';
 
 /** Where the demo sends participants: straight to one edge, or through the control plane. */
 export type DemoBackend =

@@ -12,20 +12,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { type LocalMesh, startLocalMesh } from '../scripts/lib/local-mesh.ts';
-import { Presenter, Viewer } from './lib/audience.ts';
-import { barChart } from './lib/charts.ts';
 import {
+  barChart,
+  GapMeter,
+  type GapStats,
+  gapStats,
+  NOTICEABLE_GAP_MS,
   ORIGIN,
   OTHER_REGION_RELAY,
+  Presenter,
+  prepareRecordedMedia,
   SCENARIOS,
   type Scenario,
   type ScenarioContext,
   sleep,
   upstreamsBecome,
-} from './lib/fault-scenarios.ts';
-import { GapMeter, type GapStats, gapStats, NOTICEABLE_GAP_MS, type ViewerGaps } from './lib/gap-meter.ts';
-import { prepareRecordedMedia } from './lib/recorded-media.ts';
+  Viewer,
+  type ViewerGaps,
+} from '@kaskade/load-tools';
+import { type LocalMesh, startLocalMesh } from '@kaskade/local-mesh';
 
 const { values: args } = parseArgs({
   options: {

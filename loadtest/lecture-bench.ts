@@ -7,14 +7,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type LocalMesh, startLocalMesh } from '../scripts/lib/local-mesh.ts';
-import { operatorJson } from '../scripts/lib/operator-client.ts';
-import { barChart } from './lib/charts.ts';
-import { cpuSeconds, percentile, processTree } from './lib/cpu.ts';
-import { joinThroughControlPlane, type Placed } from './lib/join.ts';
-import { prepareRecordedMedia } from './lib/recorded-media.ts';
-import type { ReceivedStream } from './lib/rtp.ts';
-import { udpPacketsPerSecond } from './lib/udp-reference.ts';
+import type { ReceivedStream } from '@kaskade/load-tools';
+import {
+  barChart,
+  cpuSeconds,
+  joinThroughControlPlane,
+  type Placed,
+  percentile,
+  prepareRecordedMedia,
+  processTree,
+  udpPacketsPerSecond,
+} from '@kaskade/load-tools';
+import { type LocalMesh, operatorJson, startLocalMesh } from '@kaskade/local-mesh';
 
 const { values: args } = parseArgs({
   options: {

@@ -1,20 +1,21 @@
 // The README's configuration tables, made from the config schemas:
 //   node scripts/config-table.ts          prints them
 //   node scripts/config-table.ts --write  rewrites README.md between its <!-- config:NAME --> markers
+//   node scripts/config-table.ts --check  exits 1 if README.md's tables differ from the schemas'
 import { readFileSync, writeFileSync } from 'node:fs';
-import { describeEnvConfig } from '../control-plane/common/env-config.ts';
-import { ControlPlaneConfigSchema } from '../control-plane/src/config.ts';
-import { EdgeConfigSchema } from '../edge/src/config.ts';
-import { RelayConfigSchema } from '../relay/src/config.ts';
+import { ControlPlaneConfigSchema } from '@kaskade/control-plane';
+import { EdgeConfigSchema } from '@kaskade/edge';
+import { describeEnvConfig } from '@kaskade/node-toolkit';
+import { RelayConfigSchema } from '@kaskade/relay';
 
-export const configTables = {
+const configTables = {
   edge: describeEnvConfig(EdgeConfigSchema),
   'control-plane': describeEnvConfig(ControlPlaneConfigSchema),
   relay: describeEnvConfig(RelayConfigSchema),
 };
 
 /** README text with every marked table replaced by the schema's. */
-export function withTables(readme: string): string {
+function withTables(readme: string): string {
   let out = readme;
   for (const [name, table] of Object.entries(configTables)) {
     const pattern = new RegExp(`(<!-- config:${name} -->\\n)[\\s\\S]*?(<!-- /config:${name} -->)`);
@@ -25,6 +26,15 @@ export function withTables(readme: string): string {
 
 if (import.meta.main) {
   const path = new URL('../README.md', import.meta.url);
-  if (process.argv.includes('--write')) writeFileSync(path, withTables(readFileSync(path, 'utf8')));
-  else for (const [name, table] of Object.entries(configTables)) console.log(`${name}:\n${table}\n`);
+  const readme = readFileSync(path, 'utf8');
+  if (process.argv.includes('--write')) writeFileSync(path, withTables(readme));
+  else if (process.argv.includes('--check')) {
+    const missing = Object.keys(configTables).filter((name) => !readme.includes(`<!-- config:${name} -->`));
+    if (missing.length > 0 || withTables(readme) !== readme) {
+      console.error(
+        `README.md's configuration tables are out of date (missing: ${missing.join(', ') || 'none'}); run: node scripts/config-table.ts --write`,
+      );
+      process.exitCode = 1;
+    } else console.log('README.md configuration tables match the schemas');
+  } else for (const [name, table] of Object.entries(configTables)) console.log(`${name}:\n${table}\n`);
 }

@@ -4,9 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serverUrl, startDemoServer } from '../client-sdk/dev-server.ts';
-import { scrapeTargets, startLocalMesh } from './lib/local-mesh.ts';
-import { startPrometheus } from './lib/services.ts';
+import { serverUrl, startDemoServer } from '@kaskade/client-sdk/dev-server';
+import { scrapeTargets, startLocalMesh, startPrometheus } from '@kaskade/local-mesh';
 
 const verbose = process.env.KASKADE_DEMO_VERBOSE === '1';
 const mesh = await startLocalMesh({

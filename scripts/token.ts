@@ -3,8 +3,8 @@
 //     [--subscribe-only] [--sources camera,microphone] [--moderate] [--ttl 3600]
 // With KASKADE_JWT_PRIVATE_KEY (PKCS#8 PEM) instead of the secret, the token is ES256.
 import { parseArgs } from 'node:util';
-import { issueToken } from '../control-plane/common/tokens.ts';
-import { type Source, Sources } from '../control-plane/protocol/media.ts';
+import { issueToken } from '@kaskade/node-toolkit';
+import { type Source, Sources } from '@kaskade/protocol';
 
 const { values } = parseArgs({
   options: {

@@ -1,7 +1,6 @@
+import type { RequestData, ResponseData, Source } from '@kaskade/protocol';
 import type { Device } from 'mediasoup-client';
 import type { Producer, RtpCapabilities, RtpEncodingParameters, Transport } from 'mediasoup-client/types';
-import type { Source } from '../../control-plane/protocol/media.ts';
-import type { RequestData, ResponseData } from '../../control-plane/protocol/signaling.ts';
 import { SignalingChannel } from './SignalingChannel.ts';
 import type { JoinTicket, LocalPublication, PublishOptions } from './types.ts';
 

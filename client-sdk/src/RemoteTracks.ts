@@ -1,5 +1,5 @@
+import type { StreamInfo } from '@kaskade/protocol';
 import type { Consumer, Transport } from 'mediasoup-client/types';
-import type { StreamInfo } from '../../control-plane/protocol/signaling.ts';
 import type { EdgeSession } from './EdgeSession.ts';
 import { RequestError } from './SignalingChannel.ts';
 import { newestByKey, streamKey, waitUntilReceiving } from './switching.ts';

@@ -1,7 +1,5 @@
+import type { Grants, HandInfo, ParticipantInfo, Role, Source } from '@kaskade/protocol';
 import { Device } from 'mediasoup-client';
-import type { Role, Source } from '../../control-plane/protocol/media.ts';
-import type { HandInfo, ParticipantInfo } from '../../control-plane/protocol/signaling.ts';
-import type { Grants } from '../../control-plane/protocol/token.ts';
 import { EdgeSession, Publication } from './EdgeSession.ts';
 import { Emitter } from './Emitter.ts';
 import { RemoteTracks } from './RemoteTracks.ts';

@@ -5,8 +5,8 @@ import type {
   NotificationName,
   RequestData,
   ResponseData,
-} from '../../control-plane/protocol/signaling.ts';
-import { SIGNALING_PATH, SIGNALING_SUBPROTOCOL } from '../../control-plane/protocol/signaling-constants.ts';
+} from '@kaskade/protocol';
+import { SIGNALING_PATH, SIGNALING_SUBPROTOCOL } from '@kaskade/protocol/browser';
 import { Emitter } from './Emitter.ts';
 
 /** A request the edge answered with an error; `code` is one of the protocol's error codes. */

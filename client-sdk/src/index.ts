@@ -1,6 +1,4 @@
-export type { Role, Source } from '../../control-plane/protocol/media.ts';
-export type { HandInfo } from '../../control-plane/protocol/signaling.ts';
-export type { Grants } from '../../control-plane/protocol/token.ts';
+export type { Grants, HandInfo, Role, Source } from '@kaskade/protocol';
 export { Room } from './Room.ts';
 export { ConnectionClosedError, RequestError, SignalingChannel } from './SignalingChannel.ts';
 export type {

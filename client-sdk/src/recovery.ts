@@ -1,4 +1,4 @@
-import { CloseCodes } from '../../control-plane/protocol/signaling-constants.ts';
+import { CloseCodes } from '@kaskade/protocol/browser';
 import type { JoinTicket } from './types.ts';
 
 /**

@@ -1,6 +1,4 @@
-import type { Role, Source } from '../../control-plane/protocol/media.ts';
-import type { HandInfo, ParticipantInfo } from '../../control-plane/protocol/signaling.ts';
-import type { Grants } from '../../control-plane/protocol/token.ts';
+import type { Grants, HandInfo, ParticipantInfo, Role, Source } from '@kaskade/protocol';
 
 /** The public shapes of the SDK (Room's options, events and objects), apart from Room itself. */
 

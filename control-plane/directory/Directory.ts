@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
-import type { Logger } from 'pino';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { TSchema } from 'typebox';
-import { Compile } from 'typebox/compile';
 import {
   RemoteParticipant as ParticipantSchema,
   type RemoteParticipant,
   type RemoteStream,
   RemoteStream as StreamSchema,
-} from '../protocol/nats.ts';
+} from '@kaskade/protocol';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
 import { LIVENESS_OPERATIONS, NodeLiveness } from './NodeLiveness.ts';
 
 /**

@@ -10,8 +10,6 @@ import { Grants } from './token.ts';
  */
 const V = 'kaskade.v1';
 
-export { NodeId, Region };
-
 /**
  * Every subject a node publishes on ends with the SENDER's node id, and nats-server
  * lets each node's credentials publish only subjects ending with its own id

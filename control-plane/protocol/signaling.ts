@@ -18,7 +18,6 @@ import { Grants } from './token.ts';
  *   edge -> client   { notification, data }             an event
  * The schemas below validate every frame on the edge and type the SDK.
  */
-export { CloseCodes, SIGNALING_PATH, SIGNALING_SUBPROTOCOL } from './signaling-constants.ts';
 
 // mediasoup's parameter objects are validated structurally here (bounded sizes,
 // required fields); mediasoup itself checks their semantics and its TypeErrors are

@@ -9,10 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { joinThroughControlPlane, type Placed } from '../../loadtest/lib/join.ts';
-import { prepareRecordedMedia } from '../../loadtest/lib/recorded-media.ts';
-import { scrapeTargets, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
-import { startPrometheus } from '../../scripts/lib/services.ts';
+import { joinThroughControlPlane, type Placed, prepareRecordedMedia } from '@kaskade/load-tools';
+import { scrapeTargets, startLocalMesh, startPrometheus } from '@kaskade/local-mesh';
 import { dashboards, resolveVariables } from './dashboards.ts';
 import { type Line, renderDashboard } from './render.ts';
 

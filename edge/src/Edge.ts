@@ -1,14 +1,16 @@
+import { Directory } from '@kaskade/directory';
+import { MediaMetrics, mediaCodecs } from '@kaskade/media-node';
+import {
+  Bus,
+  createMetricsRegistry,
+  healthPlugin,
+  livenessTtlMs,
+  metricsPlugin,
+  OperatorListener,
+  TokenVerifier,
+} from '@kaskade/node-toolkit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import { Bus } from '../../control-plane/common/bus.ts';
-import { livenessTtlMs } from '../../control-plane/common/env-config.ts';
-import { healthPlugin } from '../../control-plane/common/health.ts';
-import { createMetricsRegistry, metricsPlugin } from '../../control-plane/common/metrics.ts';
-import { OperatorListener } from '../../control-plane/common/operator.ts';
-import { TokenVerifier } from '../../control-plane/common/tokens.ts';
-import { Directory } from '../../control-plane/directory/Directory.ts';
-import { mediaCodecs } from '../../relay/src/codecs.ts';
-import { MediaMetrics } from '../../relay/src/MediaMetrics.ts';
 import type { EdgeConfig } from './config.ts';
 import { Mesh } from './routing/Mesh.ts';
 import { RoomManager } from './rtc/RoomManager.ts';

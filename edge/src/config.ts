@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
-import type { Static } from 'typebox';
 import {
   busSettingsProblems,
+  ConfigError,
   commonOptions,
   listenerProblems,
   livenessProblems,
@@ -14,8 +14,8 @@ import {
   portRangeProblems,
   redisCaProblems,
   Type,
-} from '../../control-plane/common/env-config.ts';
-import { ConfigError } from '../../control-plane/common/errors.ts';
+} from '@kaskade/node-toolkit';
+import type { Static } from 'typebox';
 
 /** The edge joins the mesh only when given a NATS URL, so the URL is optional here. */
 function meshBusOptions() {

@@ -1,4 +1,4 @@
-import { runProcess } from '../../control-plane/common/run-process.ts';
+import { runProcess } from '@kaskade/node-toolkit';
 import { loadEdgeConfig } from './config.ts';
 import { Edge } from './Edge.ts';
 

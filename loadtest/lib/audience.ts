@@ -1,8 +1,6 @@
-import { issueToken } from '../../control-plane/common/tokens.ts';
-import type { Source } from '../../control-plane/protocol/media.ts';
-import type { StreamInfo } from '../../control-plane/protocol/signaling.ts';
-import type { Grants } from '../../control-plane/protocol/token.ts';
-import type { LocalMesh } from '../../scripts/lib/local-mesh.ts';
+import type { LocalMesh } from '@kaskade/local-mesh';
+import { issueToken } from '@kaskade/node-toolkit';
+import type { Grants, Source, StreamInfo } from '@kaskade/protocol';
 import type { GapMeter, GapTrack } from './gap-meter.ts';
 import { joinThroughControlPlane } from './join.ts';
 import type { RecordedMedia } from './recorded-media.ts';

@@ -2,10 +2,8 @@
 // Layout: regions eu and us, edges edge-<region>-1/2, relays relay-<region>-1; the presenter
 // on edge-eu-1, so the us region takes the lecture through relay-us-1 once both its edges
 // carry the room, and edge-eu-2 takes it straight from the origin.
-import type { LocalMesh } from '../../scripts/lib/local-mesh.ts';
-import type { NodeProcess } from '../../scripts/lib/node-process.ts';
-import { operatorJson } from '../../scripts/lib/operator-client.ts';
-import { startRedis } from '../../scripts/lib/services.ts';
+import type { LocalMesh, NodeProcess } from '@kaskade/local-mesh';
+import { operatorJson, startRedis } from '@kaskade/local-mesh';
 import { joinEdge, LECTURE_SOURCES, type Presenter, type Viewer } from './audience.ts';
 import { joinThroughControlPlane } from './join.ts';
 

@@ -1,5 +1,5 @@
-import { issueToken } from '../../control-plane/common/tokens.ts';
-import type { Grants } from '../../control-plane/protocol/token.ts';
+import { issueToken } from '@kaskade/node-toolkit';
+import type { Grants } from '@kaskade/protocol';
 import { RtpBot } from './rtp-bot.ts';
 
 export interface Placed {

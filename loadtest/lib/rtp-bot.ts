@@ -1,12 +1,13 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { RequestError, SignalingChannel } from '../../client-sdk/src/SignalingChannel.ts';
-import type { MediaKind, Source } from '../../control-plane/protocol/media.ts';
+import { RequestError, SignalingChannel } from '@kaskade/client-sdk';
 import type {
+  MediaKind,
   NotificationData,
   RequestData,
   ResponseData,
+  Source,
   StreamInfo,
-} from '../../control-plane/protocol/signaling.ts';
+} from '@kaskade/protocol';
 import { type RecordedMedia, RecordedSender } from './recorded-media.ts';
 import { type ReceivedStream, type RtcpListener, RtpCounter, rtpParametersFor, StreamSender } from './rtp.ts';
 

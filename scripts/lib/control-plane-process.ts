@@ -17,7 +17,7 @@ export async function spawnControlPlane(
   const port = ports?.port ?? (await freePort());
   const operatorPort = ports?.operatorPort ?? (await freePort());
   return spawnNodeProcess({
-    main: fileURLToPath(new URL('../../control-plane/src/main.ts', import.meta.url)),
+    main: fileURLToPath(new URL('../../control-plane/service/main.ts', import.meta.url)),
     url: `http://127.0.0.1:${port}`,
     operatorUrl: `http://127.0.0.1:${operatorPort}`,
     log,

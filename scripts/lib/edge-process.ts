@@ -46,7 +46,7 @@ export async function spawnEdge(options: SpawnEdgeOptions): Promise<EdgeProcess>
   });
 }
 
-/** Starts `node relay/src/main.ts` on `host` and waits until it is ready; env must carry KASKADE_OPERATOR_TOKEN. */
+/** Starts `node relay/service/main.ts` on `host` and waits until it is ready; env must carry KASKADE_OPERATOR_TOKEN. */
 export async function spawnRelay(options: {
   host?: string;
   env: Record<string, string>;
@@ -56,7 +56,7 @@ export async function spawnRelay(options: {
   const httpPort = await freePort(host);
   const operatorPort = await freePort(host);
   return spawnNodeProcess({
-    main: fileURLToPath(new URL('../../relay/src/main.ts', import.meta.url)),
+    main: fileURLToPath(new URL('../../relay/service/main.ts', import.meta.url)),
     url: `http://${host}:${httpPort}`,
     operatorUrl: `http://${host}:${operatorPort}`,
     log: options.log,

@@ -1,11 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  ControlRpc,
-  type ControlRpcMethod,
-  NodeRpc,
-  type NodeRpcMethod,
-  Subjects,
-} from '../../control-plane/protocol/nats.ts';
+import { ControlRpc, type ControlRpcMethod, NodeRpc, type NodeRpcMethod, Subjects } from '@kaskade/protocol';
 
 /**
  * nats-server authorization for a Kaskade mesh: one user per node identity, whose

@@ -1,5 +1,5 @@
 /**
- * The client side of a process's operator API (control-plane/common/operator.ts):
+ * The client side of a process's operator API (control-plane/node-toolkit/operator.ts):
  * every request carries the bearer token. For scripts, benchmarks and tests.
  */
 export function operatorFetch(baseUrl: string, token: string, path: string): Promise<Response> {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BusSettings } from '../../control-plane/common/env-config.ts';
+import type { BusSettings } from '@kaskade/node-toolkit';
 import { makeServerCertificate, type ServerCertificate } from './certificates.ts';
 import { type BusIdentity, type BusUser, generateBusUsers, natsServerConfig } from './nats-auth.ts';
 import { freePort } from './ports.ts';

@@ -1,9 +1,9 @@
+import { serverUrl } from '@kaskade/client-sdk/dev-server';
+import type { Edge } from '@kaskade/edge';
+import { operatorText } from '@kaskade/local-mesh';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serverUrl } from '../../client-sdk/dev-server.ts';
-import type { Edge } from '../../edge/src/Edge.ts';
-import { operatorText } from '../../scripts/lib/operator-client.ts';
 import { launchBrowser } from '../helpers/browsers.ts';
 import {
   eventually,

@@ -1,8 +1,8 @@
+import { serverUrl } from '@kaskade/client-sdk/dev-server';
+import { type LocalMesh, startLocalMesh } from '@kaskade/local-mesh';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serverUrl } from '../../client-sdk/dev-server.ts';
-import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
 import { type BrowserName, launchBrowser } from '../helpers/browsers.ts';
 import { eventually } from '../helpers/edge.ts';
 import { FrameGapMeter } from '../helpers/frame-gaps.ts';

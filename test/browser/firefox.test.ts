@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { serverUrl } from '@kaskade/client-sdk/dev-server';
+import { type EdgeProcess, spawnEdge } from '@kaskade/local-mesh';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { serverUrl } from '../../client-sdk/dev-server.ts';
-import { type EdgeProcess, spawnEdge } from '../../scripts/lib/edge-process.ts';
 import { launchBrowser } from '../helpers/browsers.ts';
 import { eventually, TEST_OPERATOR_TOKEN, TEST_SECRET, token } from '../helpers/edge.ts';
 import { expectReceivingFrom, harness, openHarness, startHarnessServer } from '../helpers/media-checks.ts';

@@ -1,9 +1,9 @@
+import { serverUrl } from '@kaskade/client-sdk/dev-server';
+import type { Edge } from '@kaskade/edge';
+import { RtpBot } from '@kaskade/load-tools';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { serverUrl } from '../../client-sdk/dev-server.ts';
-import type { Edge } from '../../edge/src/Edge.ts';
-import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import { launchBrowser } from '../helpers/browsers.ts';
 import { eventually, expectNoMediaObjects, startEdge, TEST_SECRET, token } from '../helpers/edge.ts';
 import { harness, openHarness, startHarnessServer } from '../helpers/media-checks.ts';

@@ -1,9 +1,8 @@
+import { serverUrl } from '@kaskade/client-sdk/dev-server';
+import { type LocalMesh, operatorText, startLocalMesh } from '@kaskade/local-mesh';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { serverUrl } from '../../client-sdk/dev-server.ts';
-import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
-import { operatorText } from '../../scripts/lib/operator-client.ts';
 import { launchBrowser } from '../helpers/browsers.ts';
 import { eventually } from '../helpers/edge.ts';
 import { expectReceivingFrom, harness, openHarness, startHarnessServer } from '../helpers/media-checks.ts';

@@ -1,10 +1,8 @@
+import { Edge, loadEdgeConfig, takeCensus } from '@kaskade/edge';
+import { issueToken } from '@kaskade/node-toolkit';
+import type { Grants } from '@kaskade/protocol';
 import pino from 'pino';
 import { expect } from 'vitest';
-import { issueToken } from '../../control-plane/common/tokens.ts';
-import type { Grants } from '../../control-plane/protocol/token.ts';
-import { loadEdgeConfig } from '../../edge/src/config.ts';
-import { Edge } from '../../edge/src/Edge.ts';
-import { takeCensus } from '../../edge/src/rtc/census.ts';
 
 export const TEST_SECRET = 'kaskade-test-secret-0123456789abcdef';
 /** The operator API token of the edges tests start in-process. */

@@ -1,5 +1,5 @@
+import { KaskadeError } from '@kaskade/protocol';
 import { expect } from 'vitest';
-import { KaskadeError } from '../../control-plane/common/errors.ts';
 
 /** The KaskadeError a promise rejects with (the test fails if it resolves or rejects otherwise). */
 export async function rejection(promise: Promise<unknown>): Promise<KaskadeError> {

@@ -1,4 +1,4 @@
-import type { NodeHeartbeat } from '../../control-plane/protocol/nats.ts';
+import type { NodeHeartbeat } from '@kaskade/protocol';
 
 /** An idle, serving edge's heartbeat, with whatever a test sets on top. */
 export function heartbeat(overrides: Partial<NodeHeartbeat> = {}): NodeHeartbeat {

@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
+import { type DemoBackend, startDemoServer } from '@kaskade/client-sdk/dev-server';
 import type { FastifyInstance } from 'fastify';
 import type { Page } from 'puppeteer-core';
 import { expect } from 'vitest';
-import { type DemoBackend, startDemoServer } from '../../client-sdk/dev-server.ts';
 import { eventually } from './edge.ts';
 
 export interface Inbound {

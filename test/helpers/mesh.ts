@@ -1,7 +1,7 @@
-import { joinThroughControlPlane as join, type Placed } from '../../loadtest/lib/join.ts';
-import type { LinkCensus } from '../../relay/src/pipe/index.ts';
-import type { LocalMesh } from '../../scripts/lib/local-mesh.ts';
-import { operatorJson } from '../../scripts/lib/operator-client.ts';
+import { joinThroughControlPlane as join, type Placed } from '@kaskade/load-tools';
+import type { LocalMesh } from '@kaskade/local-mesh';
+import { operatorJson } from '@kaskade/local-mesh';
+import type { LinkCensus } from '@kaskade/media-node';
 
 export type { Placed };
 

@@ -1,4 +1,4 @@
-import { operatorText } from '../../scripts/lib/operator-client.ts';
+import { operatorText } from '@kaskade/local-mesh';
 
 /**
  * The value of a series among /metrics lines, found by name and some of its labels

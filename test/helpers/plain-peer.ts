@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { type ReceivedStream, RtpCounter, rtpParametersFor, StreamSender } from '@kaskade/load-tools';
 import type { types } from 'mediasoup';
-import { type ReceivedStream, RtpCounter, rtpParametersFor, StreamSender } from '../../loadtest/lib/rtp.ts';
 
 /**
  * Sends and receives plain RTP directly on a router, for tests of the media

@@ -1,4 +1,4 @@
-import { SIGNALING_PATH } from '../../control-plane/protocol/signaling-constants.ts';
+import { SIGNALING_PATH } from '@kaskade/protocol';
 
 /** A bare WebSocket to the edge, for sending what no SDK would send. */
 export class RawSocket {

@@ -1,8 +1,7 @@
+import { Directory } from '@kaskade/directory';
+import { type LocalMesh, operatorJson, startLocalMesh } from '@kaskade/local-mesh';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Directory } from '../../control-plane/directory/Directory.ts';
-import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
-import { operatorJson } from '../../scripts/lib/operator-client.ts';
 import { eventually } from '../helpers/edge.ts';
 import {
   FAST_CONTROL_PLANE_ENV,

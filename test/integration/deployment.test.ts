@@ -2,17 +2,21 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Directory } from '@kaskade/directory';
+import type { ReceivedStream } from '@kaskade/load-tools';
+import {
+  type LocalMesh,
+  type MeshEdge,
+  makeServerCertificate,
+  operatorFetch,
+  startLocalMesh,
+  startRedis,
+} from '@kaskade/local-mesh';
+import { redisCaProblems } from '@kaskade/node-toolkit';
+import type { RemoteParticipant } from '@kaskade/protocol';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisCaProblems } from '../../control-plane/common/env-config.ts';
-import { Directory } from '../../control-plane/directory/Directory.ts';
-import type { RemoteParticipant } from '../../control-plane/protocol/nats.ts';
-import type { ReceivedStream } from '../../loadtest/lib/rtp-bot.ts';
-import { makeServerCertificate } from '../../scripts/lib/certificates.ts';
-import { type LocalMesh, type MeshEdge, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
-import { operatorFetch } from '../../scripts/lib/operator-client.ts';
-import { startRedis } from '../../scripts/lib/services.ts';
 import { eventually } from '../helpers/edge.ts';
 import { joinThroughControlPlane, type Placed } from '../helpers/mesh.ts';
 

@@ -1,11 +1,10 @@
+import type { ReceivedStream } from '@kaskade/load-tools';
+import { type LocalMesh, operatorJson, startLocalMesh } from '@kaskade/local-mesh';
+import { Bus } from '@kaskade/node-toolkit';
+import { KaskadeError } from '@kaskade/protocol';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Bus } from '../../control-plane/common/bus.ts';
-import { KaskadeError } from '../../control-plane/common/errors.ts';
-import type { ReceivedStream } from '../../loadtest/lib/rtp-bot.ts';
-import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
-import { operatorJson } from '../../scripts/lib/operator-client.ts';
 import { eventually } from '../helpers/edge.ts';
 import {
   FAST_CONTROL_PLANE_ENV,

@@ -1,7 +1,7 @@
+import type { Edge } from '@kaskade/edge';
+import { RtpBot } from '@kaskade/load-tools';
+import { Requests } from '@kaskade/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Requests } from '../../control-plane/protocol/signaling.ts';
-import type { Edge } from '../../edge/src/Edge.ts';
-import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import { expectNoMediaObjects, startEdge, token } from '../helpers/edge.ts';
 import { RawSocket } from '../helpers/raw-socket.ts';
 

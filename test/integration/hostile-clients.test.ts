@@ -1,14 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import type { Edge } from '@kaskade/edge';
+import type { ReceivedStream } from '@kaskade/load-tools';
+import { RtpBot } from '@kaskade/load-tools';
+import {
+  type LocalMesh,
+  type NatsService,
+  type Service,
+  startLocalMesh,
+  startNats,
+  startRedis,
+} from '@kaskade/local-mesh';
+import { issueToken } from '@kaskade/node-toolkit';
+import { CloseCodes, SIGNALING_PATH } from '@kaskade/protocol';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { issueToken } from '../../control-plane/common/tokens.ts';
-import { CloseCodes, SIGNALING_PATH } from '../../control-plane/protocol/signaling-constants.ts';
-import type { Edge } from '../../edge/src/Edge.ts';
-import type { ReceivedStream } from '../../loadtest/lib/rtp-bot.ts';
-import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
-import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
 import {
   ALL_GRANTS,
   edgeToken,
@@ -21,7 +28,6 @@ import {
 } from '../helpers/edge.ts';
 import { nodeView } from '../helpers/mesh.ts';
 import { scrapeMetric } from '../helpers/metrics.ts';
-import { type NatsService, type Service, startNats, startRedis } from '../helpers/services.ts';
 
 // Hostile clients against real processes: each case asserts the refusal and that the
 // people already in a room keep their media.

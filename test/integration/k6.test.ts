@@ -1,9 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runJoinStorm } from '@kaskade/load-tools';
+import { type LocalMesh, startLocalMesh } from '@kaskade/local-mesh';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runJoinStorm } from '../../loadtest/k6-run.ts';
-import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
 
 let mesh: LocalMesh;
 beforeAll(async () => {

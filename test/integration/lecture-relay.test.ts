@@ -1,6 +1,5 @@
+import { type LocalMesh, operatorText, startLocalMesh } from '@kaskade/local-mesh';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
-import { operatorText } from '../../scripts/lib/operator-client.ts';
 import { eventually } from '../helpers/edge.ts';
 import {
   FAST_CONTROL_PLANE_ENV,

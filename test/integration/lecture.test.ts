@@ -1,7 +1,7 @@
+import { RequestError } from '@kaskade/client-sdk';
+import type { Edge } from '@kaskade/edge';
+import { RtpBot } from '@kaskade/load-tools';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { RequestError } from '../../client-sdk/src/SignalingChannel.ts';
-import type { Edge } from '../../edge/src/Edge.ts';
-import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import { eventually, expectNoMediaObjects, startEdge, token } from '../helpers/edge.ts';
 
 let edge: Edge;

@@ -1,10 +1,8 @@
+import { Directory } from '@kaskade/directory';
+import { joinThroughControlPlane as joinWithToken } from '@kaskade/load-tools';
+import { type LocalMesh, operatorJson, startLocalMesh, startRedis } from '@kaskade/local-mesh';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Directory } from '../../control-plane/directory/Directory.ts';
-import { joinThroughControlPlane as joinWithToken } from '../../loadtest/lib/join.ts';
-import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
-import { operatorJson } from '../../scripts/lib/operator-client.ts';
-import { startRedis } from '../../scripts/lib/services.ts';
 import { eventually } from '../helpers/edge.ts';
 import {
   FAST_CONTROL_PLANE_ENV,

@@ -1,12 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
+import type { ReceivedStream, RtpBot } from '@kaskade/load-tools';
+import { GapMeter, joinEdge, prepareRecordedMedia } from '@kaskade/load-tools';
+import { type LocalMesh, startLocalMesh } from '@kaskade/local-mesh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { joinEdge } from '../../loadtest/lib/audience.ts';
-import { GapMeter } from '../../loadtest/lib/gap-meter.ts';
-import { prepareRecordedMedia } from '../../loadtest/lib/recorded-media.ts';
-import type { ReceivedStream, RtpBot } from '../../loadtest/lib/rtp-bot.ts';
-import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
 import { eventually } from '../helpers/edge.ts';
 
 /**

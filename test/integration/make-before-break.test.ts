@@ -1,10 +1,8 @@
+import type { ReceivedStream, RtpBot } from '@kaskade/load-tools';
+import { GapMeter, joinEdge, type ViewerGaps } from '@kaskade/load-tools';
+import { type LocalMesh, type MeshEdge, operatorJson, startLocalMesh } from '@kaskade/local-mesh';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { joinEdge } from '../../loadtest/lib/audience.ts';
-import { GapMeter, type ViewerGaps } from '../../loadtest/lib/gap-meter.ts';
-import type { ReceivedStream, RtpBot } from '../../loadtest/lib/rtp-bot.ts';
-import { type LocalMesh, type MeshEdge, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
-import { operatorJson } from '../../scripts/lib/operator-client.ts';
 import { eventually } from '../helpers/edge.ts';
 import { FAST_CONTROL_PLANE_ENV, FAST_MESH_ENV, type NodeView, nodeView } from '../helpers/mesh.ts';
 

@@ -1,7 +1,5 @@
+import { type LocalMesh, operatorJson, startLocalMesh, startRedis } from '@kaskade/local-mesh';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type LocalMesh, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
-import { operatorJson } from '../../scripts/lib/operator-client.ts';
-import { startRedis } from '../../scripts/lib/services.ts';
 import { eventually } from '../helpers/edge.ts';
 import {
   FAST_CONTROL_PLANE_ENV,

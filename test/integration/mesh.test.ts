@@ -1,9 +1,9 @@
+import type { Edge } from '@kaskade/edge';
+import { RtpBot } from '@kaskade/load-tools';
+import { type NatsService, type Service, startNats, startRedis } from '@kaskade/local-mesh';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Edge } from '../../edge/src/Edge.ts';
-import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import { edgeToken, eventually, expectNoMediaObjects, startEdge } from '../helpers/edge.ts';
-import { type NatsService, type Service, startNats, startRedis } from '../helpers/services.ts';
 
 let nats: NatsService;
 let redis: Service;

@@ -1,6 +1,6 @@
+import type { Edge } from '@kaskade/edge';
+import { RtpBot } from '@kaskade/load-tools';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Edge } from '../../edge/src/Edge.ts';
-import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import { eventually, startEdge, TEST_OPERATOR_TOKEN, token } from '../helpers/edge.ts';
 import { metricValue, scrapeLines } from '../helpers/metrics.ts';
 

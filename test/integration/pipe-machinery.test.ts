@@ -1,15 +1,19 @@
+import { type NatsService, startNats } from '@kaskade/local-mesh';
+import {
+  type LocalProducer,
+  mediaCodecs,
+  PipeMachinery,
+  type PipeMachineryOptions,
+} from '@kaskade/media-node';
+import { Bus } from '@kaskade/node-toolkit';
+import { KaskadeError } from '@kaskade/protocol';
 import type { types } from 'mediasoup';
 import * as mediasoup from 'mediasoup';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Bus } from '../../control-plane/common/bus.ts';
-import { KaskadeError } from '../../control-plane/common/errors.ts';
-import { mediaCodecs } from '../../relay/src/codecs.ts';
-import { type LocalProducer, PipeMachinery, type PipeMachineryOptions } from '../../relay/src/pipe/index.ts';
 import { eventually } from '../helpers/edge.ts';
 import { PlainPeer } from '../helpers/plain-peer.ts';
-import { type NatsService, startNats } from '../helpers/services.ts';
 
 const ROOM = 'pipes';
 const logger = pino({ level: process.env.KASKADE_TEST_LOG_LEVEL ?? 'warn' });

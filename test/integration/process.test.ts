@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { RtpBot } from '@kaskade/load-tools';
+import { spawnEdge } from '@kaskade/local-mesh';
+import { CloseCodes } from '@kaskade/protocol';
 import { describe, expect, it } from 'vitest';
-import { CloseCodes } from '../../control-plane/protocol/signaling-constants.ts';
-import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
-import { spawnEdge } from '../../scripts/lib/edge-process.ts';
 import { eventually, TEST_OPERATOR_TOKEN, TEST_SECRET, token } from '../helpers/edge.ts';
 import { RawSocket } from '../helpers/raw-socket.ts';
 
@@ -64,7 +64,7 @@ describe('the token script', () => {
       out += d;
     });
     expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(0);
-    const { TokenVerifier } = await import('../../control-plane/common/tokens.ts');
+    const { TokenVerifier } = await import('@kaskade/node-toolkit');
     const claims = await (await TokenVerifier.create({ secret: TEST_SECRET })).verify(out.trim());
     expect(claims).toMatchObject({
       sub: 'cli',

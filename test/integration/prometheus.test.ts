@@ -1,9 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { dashboards, resolveVariables } from '@kaskade/dashboards';
+import {
+  type LocalMesh,
+  type Service,
+  scrapeTargets,
+  startLocalMesh,
+  startPrometheus,
+} from '@kaskade/local-mesh';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { dashboards, resolveVariables } from '../../deploy/grafana/dashboards.ts';
-import { type LocalMesh, scrapeTargets, startLocalMesh } from '../../scripts/lib/local-mesh.ts';
-import { type Service, startPrometheus } from '../../scripts/lib/services.ts';
 import { eventually } from '../helpers/edge.ts';
 import { joinThroughControlPlane, type Placed } from '../helpers/mesh.ts';
 

@@ -1,10 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Edge } from '@kaskade/edge';
+import { prepareRecordedMedia, RtpBot } from '@kaskade/load-tools';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Edge } from '../../edge/src/Edge.ts';
-import { prepareRecordedMedia } from '../../loadtest/lib/recorded-media.ts';
-import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import { eventually, expectNoMediaObjects, startEdge, token } from '../helpers/edge.ts';
 
 let edge: Edge;

@@ -1,15 +1,14 @@
+import { type NatsService, startNats } from '@kaskade/local-mesh';
+import { type LocalProducer, mediaCodecs, PipeMachinery } from '@kaskade/media-node';
+import { Bus, connectionOptions } from '@kaskade/node-toolkit';
+import { Subjects } from '@kaskade/protocol';
 import type { types } from 'mediasoup';
 import * as mediasoup from 'mediasoup';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Bus, connectionOptions } from '../../control-plane/common/bus.ts';
-import { Subjects } from '../../control-plane/protocol/nats.ts';
-import { mediaCodecs } from '../../relay/src/codecs.ts';
-import { type LocalProducer, PipeMachinery } from '../../relay/src/pipe/index.ts';
 import { eventually } from '../helpers/edge.ts';
 import { PlainPeer } from '../helpers/plain-peer.ts';
-import { type NatsService, startNats } from '../helpers/services.ts';
 
 const ROOM = 'lecture';
 /** A small pipe port range: every link must take its port from it. */

@@ -1,8 +1,8 @@
+import { RequestError, SignalingChannel } from '@kaskade/client-sdk';
+import type { Edge } from '@kaskade/edge';
+import { RtpBot } from '@kaskade/load-tools';
+import { CloseCodes } from '@kaskade/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RequestError, SignalingChannel } from '../../client-sdk/src/SignalingChannel.ts';
-import { CloseCodes } from '../../control-plane/protocol/signaling-constants.ts';
-import type { Edge } from '../../edge/src/Edge.ts';
-import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import {
   ALL_GRANTS,
   eventually,
@@ -122,7 +122,7 @@ describe('signaling: authentication', () => {
     [
       'wrong secret',
       async () => {
-        const { issueToken } = await import('../../control-plane/common/tokens.ts');
+        const { issueToken } = await import('@kaskade/node-toolkit');
         return issueToken(
           { identity: 'x', name: 'x', room: 'r', grants: ALL_GRANTS },
           { secret: 'another-secret-another-secret-0000' },

@@ -1,7 +1,7 @@
+import type { Edge } from '@kaskade/edge';
+import { takeCensus } from '@kaskade/edge';
+import { RtpBot } from '@kaskade/load-tools';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Edge } from '../../edge/src/Edge.ts';
-import { takeCensus } from '../../edge/src/rtc/census.ts';
-import { RtpBot } from '../../loadtest/lib/rtp-bot.ts';
 import { eventually, expectNoMediaObjects, startEdge, token } from '../helpers/edge.ts';
 
 let edge: Edge;

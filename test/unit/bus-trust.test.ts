@@ -1,13 +1,10 @@
+import { loadControlPlaneConfig, place, trustedEdgeUrls } from '@kaskade/control-plane';
+import { STAGE_SOURCES, stageGrants } from '@kaskade/edge';
+import { busPermissions, natsServerConfig } from '@kaskade/local-mesh';
+import { busSettingsProblems, ConfigError, connectionOptions } from '@kaskade/node-toolkit';
+import { isInboxOf, NodeRpc, Subjects, senderOf } from '@kaskade/protocol';
+import { loadRelayConfig } from '@kaskade/relay';
 import { describe, expect, it } from 'vitest';
-import { connectionOptions } from '../../control-plane/common/bus.ts';
-import { busSettingsProblems } from '../../control-plane/common/env-config.ts';
-import { ConfigError } from '../../control-plane/common/errors.ts';
-import { isInboxOf, NodeRpc, Subjects, senderOf } from '../../control-plane/protocol/nats.ts';
-import { loadControlPlaneConfig, trustedEdgeUrls } from '../../control-plane/src/config.ts';
-import { place } from '../../control-plane/src/placement.ts';
-import { STAGE_SOURCES, stageGrants } from '../../edge/src/rtc/Participant.ts';
-import { loadRelayConfig } from '../../relay/src/config.ts';
-import { busPermissions, natsServerConfig } from '../../scripts/lib/nats-auth.ts';
 import { heartbeat } from '../helpers/heartbeats.ts';
 
 /** NATS subject matching: `*` one token, `>` the rest. */

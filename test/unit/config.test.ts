@@ -1,6 +1,6 @@
+import { loadEdgeConfig } from '@kaskade/edge';
+import { ConfigError } from '@kaskade/node-toolkit';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../control-plane/common/errors.ts';
-import { loadEdgeConfig } from '../../edge/src/config.ts';
 
 const base = { KASKADE_JWT_SECRET: 'x'.repeat(32), KASKADE_OPERATOR_TOKEN: 'o'.repeat(32) };
 

@@ -3,9 +3,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dashboardFile, dashboardJson, dashboards, formatValue, renderDashboard } from '@kaskade/dashboards';
 import { expect, it } from 'vitest';
-import { dashboardFile, dashboardJson, dashboards } from '../../deploy/grafana/dashboards.ts';
-import { formatValue, renderDashboard } from '../../deploy/grafana/render.ts';
 
 const deploy = (path: string) => fileURLToPath(new URL(`../../deploy/${path}`, import.meta.url));
 const rulesFile = deploy('prometheus/alerts.yml');

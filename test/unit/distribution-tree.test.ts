@@ -1,6 +1,6 @@
+import { upstreamFor } from '@kaskade/edge';
+import type { NodeReport } from '@kaskade/protocol';
 import { describe, expect, it } from 'vitest';
-import type { NodeReport } from '../../control-plane/protocol/nats.ts';
-import { upstreamFor } from '../../edge/src/routing/distributionTree.ts';
 import { heartbeat } from '../helpers/heartbeats.ts';
 
 const NOW = 1_000_000;

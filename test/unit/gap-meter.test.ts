@@ -1,5 +1,5 @@
+import { GapMeter, gapStats } from '@kaskade/load-tools';
 import { describe, expect, it } from 'vitest';
-import { GapMeter, gapStats } from '../../loadtest/lib/gap-meter.ts';
 
 /** Packets every `step` ms from `from` to `to` (exclusive). */
 function feed(track: { packet(at: number): void }, from: number, to: number, step = 20) {

@@ -1,9 +1,8 @@
+import { loadControlPlaneConfig } from '@kaskade/control-plane';
+import { loadEdgeConfig } from '@kaskade/edge';
+import { ConfigError, livenessTtlMs } from '@kaskade/node-toolkit';
+import { loadRelayConfig } from '@kaskade/relay';
 import { describe, expect, it } from 'vitest';
-import { livenessTtlMs } from '../../control-plane/common/env-config.ts';
-import { ConfigError } from '../../control-plane/common/errors.ts';
-import { loadControlPlaneConfig } from '../../control-plane/src/config.ts';
-import { loadEdgeConfig } from '../../edge/src/config.ts';
-import { loadRelayConfig } from '../../relay/src/config.ts';
 
 const edgeBase = { KASKADE_JWT_SECRET: 'x'.repeat(32), KASKADE_OPERATOR_TOKEN: 'o'.repeat(32) };
 const relayBase = {

@@ -1,6 +1,6 @@
+import { cleanDisplayName, Id, RoomName, SafeName } from '@kaskade/protocol';
 import { Compile } from 'typebox/compile';
 import { describe, expect, it } from 'vitest';
-import { cleanDisplayName, Id, RoomName, SafeName } from '../../control-plane/protocol/media.ts';
 
 const safe = Compile(SafeName);
 const room = Compile(RoomName);

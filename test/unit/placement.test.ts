@@ -1,6 +1,6 @@
+import { type LivenessView, type PlacementInput, place } from '@kaskade/control-plane';
+import type { NodeReport } from '@kaskade/protocol';
 import { describe, expect, it } from 'vitest';
-import type { NodeReport } from '../../control-plane/protocol/nats.ts';
-import { type LivenessView, type PlacementInput, place } from '../../control-plane/src/placement.ts';
 import { heartbeat } from '../helpers/heartbeats.ts';
 
 function edge(nodeId: string, region: string, extra: Partial<NodeReport> = {}): NodeReport {

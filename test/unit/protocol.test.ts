@@ -1,7 +1,7 @@
+import { Notifications, RequestFrame, Requests } from '@kaskade/protocol';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { describe, expect, it } from 'vitest';
-import { Notifications, RequestFrame, Requests } from '../../control-plane/protocol/signaling.ts';
 
 const check = (schema: TSchema, value: unknown) => Compile(schema).Check(value);
 

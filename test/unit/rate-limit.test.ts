@@ -1,5 +1,5 @@
+import { addressKey, RateLimiter } from '@kaskade/node-toolkit';
 import { describe, expect, it } from 'vitest';
-import { addressKey, RateLimiter } from '../../control-plane/common/rate-limit.ts';
 
 /** A limiter on a hand-driven clock. */
 function limiter(perSecond: number, burst: number, maxKeys = 100) {

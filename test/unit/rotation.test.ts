@@ -1,8 +1,7 @@
+import { issueToken, OperatorListener, TokenVerifier } from '@kaskade/node-toolkit';
 import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { OperatorListener } from '../../control-plane/common/operator.ts';
-import { issueToken, TokenVerifier } from '../../control-plane/common/tokens.ts';
 import { rejection } from '../helpers/errors.ts';
 
 const grants = { publish: true, subscribe: true };

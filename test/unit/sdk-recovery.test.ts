@@ -1,13 +1,13 @@
-import { describe, expect, it } from 'vitest';
 import {
   asTicket,
   backoffMs,
   edgeGone,
   isFinalClose,
+  newestByKey,
   UnreachableEdges,
-} from '../../client-sdk/src/recovery.ts';
-import { newestByKey } from '../../client-sdk/src/switching.ts';
-import { CloseCodes } from '../../control-plane/protocol/signaling-constants.ts';
+} from '@kaskade/client-sdk/internals';
+import { CloseCodes } from '@kaskade/protocol';
+import { describe, expect, it } from 'vitest';
 
 describe('SDK crash recovery rules', () => {
   it('a refused token, a replaced identity, a normal close and misuse before the join are final', () => {

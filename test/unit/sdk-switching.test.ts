@@ -1,5 +1,5 @@
+import { isReceiving, streamKey, waitUntilReceiving } from '@kaskade/client-sdk/internals';
 import { describe, expect, it } from 'vitest';
-import { isReceiving, streamKey, waitUntilReceiving } from '../../client-sdk/src/switching.ts';
 
 describe('SDK make-before-break switching', () => {
   it('video receives once a frame is decoded; audio once samples or packets arrive', () => {

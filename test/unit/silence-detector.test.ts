@@ -1,5 +1,5 @@
+import { SilenceDetector } from '@kaskade/media-node';
 import { describe, expect, it } from 'vitest';
-import { SilenceDetector } from '../../relay/src/pipe/SilenceDetector.ts';
 
 describe('silent pipe link detection', () => {
   it('names a link suspect once after silenceMs with media due, and recovered on the next byte', () => {

@@ -1,6 +1,6 @@
+import { issueToken, TokenVerifier } from '@kaskade/node-toolkit';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { issueToken, TokenVerifier } from '../../control-plane/common/tokens.ts';
 import { rejection } from '../helpers/errors.ts';
 
 const secret = 's'.repeat(40);

@@ -1,7 +1,6 @@
+import { ConfigError, issueToken, TokenVerifier } from '@kaskade/node-toolkit';
 import { exportPKCS8, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../control-plane/common/errors.ts';
-import { issueToken, TokenVerifier } from '../../control-plane/common/tokens.ts';
 import { rejection } from '../helpers/errors.ts';
 
 const secret = 's'.repeat(40);

@@ -1,5 +1,5 @@
+import type { LocalProducer, PipeHost } from '@kaskade/media-node';
 import type { types } from 'mediasoup';
-import type { LocalProducer, PipeHost } from '../../../relay/src/pipe/index.ts';
 import type { RoomManager } from '../rtc/RoomManager.ts';
 
 /**

@@ -1,7 +1,8 @@
-import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
-import type { Bus } from '../../../control-plane/common/bus.ts';
-import type { Directory } from '../../../control-plane/directory/Directory.ts';
+import type { Directory } from '@kaskade/directory';
+import type { MediaMetrics } from '@kaskade/media-node';
+import { PipeMachinery } from '@kaskade/media-node';
+import type { Bus } from '@kaskade/node-toolkit';
+import type { ParticipantInfo, StreamInfo } from '@kaskade/protocol';
 import {
   NodeDead,
   NodeHeartbeat,
@@ -9,10 +10,9 @@ import {
   type NodeState,
   RoomEvent,
   Subjects,
-} from '../../../control-plane/protocol/nats.ts';
-import type { ParticipantInfo, StreamInfo } from '../../../control-plane/protocol/signaling.ts';
-import type { MediaMetrics } from '../../../relay/src/MediaMetrics.ts';
-import { PipeMachinery } from '../../../relay/src/pipe/index.ts';
+} from '@kaskade/protocol';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Participant } from '../rtc/Participant.ts';
 import type { Room, RoomLink } from '../rtc/Room.ts';
 import type { RoomManager } from '../rtc/RoomManager.ts';

@@ -1,4 +1,4 @@
-import type { NodeReport } from '../../../control-plane/protocol/nats.ts';
+import type { NodeReport } from '@kaskade/protocol';
 
 export interface TreeInput {
   room: string;

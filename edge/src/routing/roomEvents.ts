@@ -1,4 +1,4 @@
-import type { RoomEvent } from '../../../control-plane/protocol/nats.ts';
+import type { RoomEvent } from '@kaskade/protocol';
 import type { Room } from '../rtc/Room.ts';
 
 /**

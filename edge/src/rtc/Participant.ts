@@ -1,22 +1,16 @@
 import { EventEmitter } from 'node:events';
-import type { types } from 'mediasoup';
-import { KaskadeError } from '../../../control-plane/common/errors.ts';
-import {
-  kindOfSource,
-  type MediaKind,
-  type Role,
-  type Source,
-} from '../../../control-plane/protocol/media.ts';
 import type {
   Direction,
+  Grants,
   NotificationData,
   NotificationName,
   ParticipantInfo,
   RequestData,
   ResponseData,
   StreamInfo,
-} from '../../../control-plane/protocol/signaling.ts';
-import type { Grants } from '../../../control-plane/protocol/token.ts';
+} from '@kaskade/protocol';
+import { KaskadeError, kindOfSource, type MediaKind, type Role, type Source } from '@kaskade/protocol';
+import type { types } from 'mediasoup';
 import type { ViewerAppData, ViewerConsumer } from './RemoteFeeds.ts';
 import type { RoomRouter } from './RoomRouter.ts';
 

@@ -1,6 +1,6 @@
+import type { CopyAppData } from '@kaskade/media-node';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
-import type { CopyAppData } from '../../../relay/src/pipe/index.ts';
 
 /** This edge's copy of a remote stream, made and closed by the pipe machinery. */
 export type StreamCopy = types.Producer<CopyAppData>;

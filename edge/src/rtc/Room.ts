@@ -1,19 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { types } from 'mediasoup';
-import type { Logger } from 'pino';
-import { KaskadeError } from '../../../control-plane/common/errors.ts';
-import type { Role, Source } from '../../../control-plane/protocol/media.ts';
-import type { RemoteParticipant, RemoteStream } from '../../../control-plane/protocol/nats.ts';
+import { mediaCodecs } from '@kaskade/media-node';
 import type {
   HandInfo,
+  JoinClaims,
   NotificationData,
   NotificationName,
   ParticipantInfo,
+  RemoteParticipant,
+  RemoteStream,
+  Role,
+  Source,
   StreamInfo,
-} from '../../../control-plane/protocol/signaling.ts';
-import type { JoinClaims } from '../../../control-plane/protocol/token.ts';
-import { mediaCodecs } from '../../../relay/src/codecs.ts';
+} from '@kaskade/protocol';
+import { KaskadeError } from '@kaskade/protocol';
+import type { types } from 'mediasoup';
+import type { Logger } from 'pino';
 import { type LeaveReason, Participant, type StreamDirectory } from './Participant.ts';
 import { type FeedSource, RemoteFeeds, type StreamCopy, type ViewerConsumer } from './RemoteFeeds.ts';
 import type { RoomRouter } from './RoomRouter.ts';

@@ -1,9 +1,8 @@
 import { EventEmitter } from 'node:events';
+import { WorkerCensus, withoutSignalHandlers } from '@kaskade/media-node';
 import type { types } from 'mediasoup';
 import * as mediasoup from 'mediasoup';
 import type { Logger } from 'pino';
-import { WorkerCensus } from '../../../relay/src/WorkerCensus.ts';
-import { withoutSignalHandlers } from '../../../relay/src/workers.ts';
 
 export interface WorkerPoolOptions {
   count: number;

@@ -1,11 +1,9 @@
-import type { Logger } from 'pino';
-import { Compile, type Validator } from 'typebox/compile';
-import type { WebSocket } from 'ws';
-import { type ErrorCode, KaskadeError } from '../../../control-plane/common/errors.ts';
-import { type Rate, RateLimiter } from '../../../control-plane/common/rate-limit.ts';
-import type { TokenVerifier } from '../../../control-plane/common/tokens.ts';
+import type { TokenVerifier } from '@kaskade/node-toolkit';
+import { type Rate, RateLimiter } from '@kaskade/node-toolkit';
 import {
   CloseCodes,
+  type ErrorCode,
+  KaskadeError,
   type Method,
   type NotificationFrame,
   type RequestData,
@@ -13,7 +11,10 @@ import {
   Requests,
   type ResponseData,
   type ResponseFrame,
-} from '../../../control-plane/protocol/signaling.ts';
+} from '@kaskade/protocol';
+import type { Logger } from 'pino';
+import { Compile, type Validator } from 'typebox/compile';
+import type { WebSocket } from 'ws';
 import type { LeaveReason, Participant } from '../rtc/Participant.ts';
 import type { Room } from '../rtc/Room.ts';
 import type { RoomManager } from '../rtc/RoomManager.ts';

@@ -1,6 +1,6 @@
+import { ErrorCodes } from '@kaskade/protocol';
 import type { types } from 'mediasoup';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { ErrorCodes } from '../../../control-plane/common/errors.ts';
 import type { Participant } from '../rtc/Participant.ts';
 import type { RoomManager } from '../rtc/RoomManager.ts';
 

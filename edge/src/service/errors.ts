@@ -1,4 +1,4 @@
-import { type ErrorCode, KaskadeError } from '../../../control-plane/common/errors.ts';
+import { type ErrorCode, KaskadeError } from '@kaskade/protocol';
 
 const byErrorName: Record<string, ErrorCode> = {
   TypeError: 'BAD_REQUEST', // mediasoup's verdict on malformed parameters

@@ -1,5 +1,5 @@
+import type { LinkCensus } from '@kaskade/media-node';
 import type { FastifyInstance } from 'fastify';
-import type { LinkCensus } from '../../../relay/src/pipe/index.ts';
 import { takeCensus } from '../rtc/census.ts';
 import type { RoomManager } from '../rtc/RoomManager.ts';
 import type { WorkerPool } from '../rtc/WorkerPool.ts';

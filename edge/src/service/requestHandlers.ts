@@ -1,5 +1,5 @@
-import { KaskadeError } from '../../../control-plane/common/errors.ts';
-import type { Method, RequestData, ResponseData } from '../../../control-plane/protocol/signaling.ts';
+import type { Method, RequestData, ResponseData } from '@kaskade/protocol';
+import { KaskadeError } from '@kaskade/protocol';
 import type { SignalingSession } from './SignalingSession.ts';
 
 export type Handler<M extends Method> = (

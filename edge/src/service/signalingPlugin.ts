@@ -1,7 +1,7 @@
 import websocket from '@fastify/websocket';
+import { addressKey } from '@kaskade/node-toolkit';
+import { SIGNALING_PATH } from '@kaskade/protocol';
 import type { FastifyInstance } from 'fastify';
-import { addressKey } from '../../../control-plane/common/rate-limit.ts';
-import { SIGNALING_PATH } from '../../../control-plane/protocol/signaling.ts';
 import { type SessionContext, SignalingSession } from './SignalingSession.ts';
 
 export interface SignalingPluginOptions {

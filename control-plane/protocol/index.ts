@@ -1,0 +1,11 @@
+// @kaskade/protocol: every contract that crosses a process boundary. The signaling
+// WebSocket (signaling.ts), the NATS subjects and their payloads (nats.ts), the HTTP
+// join (http-join.ts), the join token's claims (token.ts), error codes (errors.ts)
+// and the rules for names (names.ts). Schemas here are the source of the types.
+export * from './errors.ts';
+export * from './media.ts';
+export * from './nats.ts';
+export * from './rtp-types.ts';
+export * from './signaling.ts';
+export * from './signaling-constants.ts';
+export * from './token.ts';

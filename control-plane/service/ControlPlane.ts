@@ -1,0 +1,129 @@
+import { Directory } from '@kaskade/directory';
+import {
+  Bus,
+  createMetricsRegistry,
+  healthPlugin,
+  metricsPlugin,
+  OperatorListener,
+  TokenVerifier,
+} from '@kaskade/node-toolkit';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import { adminPlugin } from './adminPlugin.ts';
+import { type ControlPlaneConfig, trustedEdgeUrls } from './config.ts';
+import { ControlPlaneMetrics } from './controlPlaneMetrics.ts';
+import { joinPlugin } from './joinPlugin.ts';
+import { serveMigrations } from './migrations.ts';
+import { NodeRegistry } from './NodeRegistry.ts';
+
+/**
+ * The control-plane service: join and placement on its public listener, node registry,
+ * and the operator views (nodes, rooms, metrics) on the operator API. Stateless; run any number.
+ */
+export class ControlPlane {
+  readonly registry: NodeRegistry;
+  readonly #app: FastifyInstance;
+  readonly #bus: Bus;
+  readonly #directory: Directory;
+  #operator: OperatorListener | undefined;
+
+  private constructor(app: FastifyInstance, bus: Bus, directory: Directory, registry: NodeRegistry) {
+    this.#app = app;
+    this.#bus = bus;
+    this.#directory = directory;
+    this.registry = registry;
+  }
+
+  static async start(config: ControlPlaneConfig, logger: Logger): Promise<ControlPlane> {
+    const appTokens = await TokenVerifier.create(
+      {
+        secret: config.appJwtSecret,
+        publicKeyPem: config.appJwtPublicKey,
+        previous: { secret: config.appJwtPreviousSecret, publicKeyPem: config.appJwtPreviousPublicKey },
+      },
+      { maxLifetimeSeconds: config.appTokenMaxTtlSeconds },
+    );
+    const metricsRegistry = createMetricsRegistry({
+      node: config.nodeId,
+      region: 'global',
+      kind: 'control-plane',
+    });
+    const bus = await Bus.connect(config, config.nodeId, logger, metricsRegistry);
+    const directory = new Directory(config.redisUrl, logger, {
+      registry: metricsRegistry,
+      caFile: config.redisCaFile,
+    });
+    const registry = new NodeRegistry(bus, directory, logger, {
+      timeoutMs: config.nodeTimeoutMs,
+      sweepMs: config.livenessSweepMs,
+      trustedUrls: trustedEdgeUrls(config),
+      placementHoldMs: config.placementHoldMs,
+    });
+    registry.start();
+    serveMigrations({
+      bus,
+      registry,
+      directory,
+      edgeJwtSecret: config.edgeJwtSecret,
+      edgeTokenTtlSeconds: config.edgeTokenTtlSeconds,
+      logger,
+    });
+    const app = Fastify({
+      loggerInstance: logger as FastifyBaseLogger,
+      logController: new LogController({ disableRequestLogging: true }),
+    });
+    const cp = new ControlPlane(app, bus, directory, registry);
+    try {
+      const metrics = new ControlPlaneMetrics(metricsRegistry, registry);
+      await app.register(healthPlugin, {
+        notReadyReason: () => (directory.redis.status === 'ready' ? null : `redis ${directory.redis.status}`),
+      });
+      await app.register(joinPlugin, {
+        appTokens,
+        edgeJwtSecret: config.edgeJwtSecret,
+        edgeTokenTtlSeconds: config.edgeTokenTtlSeconds,
+        registry,
+        directory,
+        metrics,
+        maxBodyBytes: config.maxBodyBytes,
+        perAddress: { perSecond: config.joinsPerSecondPerAddress, burst: config.joinBurstPerAddress },
+        perIdentity: { perSecond: config.joinsPerSecondPerIdentity, burst: config.joinBurstPerIdentity },
+        rateLimitKeys: config.rateLimitKeys,
+      });
+      // Before the public listener: once /readyz answers, the operator API does too.
+      cp.#operator = await OperatorListener.start({
+        settings: config,
+        logger,
+        routes: async (operator) => {
+          await operator.register(metricsPlugin, { registry: metricsRegistry });
+          await operator.register(adminPlugin, { registry, directory });
+        },
+      });
+      await app.listen({ host: config.httpHost, port: config.httpPort });
+    } catch (error) {
+      await cp.stop();
+      throw error;
+    }
+    return cp;
+  }
+
+  get url(): string {
+    const address = this.#app.server.address();
+    if (!address || typeof address === 'string') throw new Error('not listening');
+    return `http://${address.address}:${address.port}`;
+  }
+
+  /** http://host:port of the operator API. */
+  get operatorUrl(): string {
+    if (!this.#operator) throw new Error('operator API is not listening');
+    return this.#operator.url;
+  }
+
+  async stop(): Promise<void> {
+    this.registry.stop();
+    await this.#app.close();
+    await this.#operator?.close();
+    await this.#bus.close();
+    await this.#directory.close();
+  }
+}

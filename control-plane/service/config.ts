@@ -1,0 +1,145 @@
+import {
+  busSettingsProblems,
+  ConfigError,
+  commonOptions,
+  listenerProblems,
+  loadEnvConfig,
+  logLevelOption,
+  operatorOptions,
+  option,
+  redisCaProblems,
+  Type,
+} from '@kaskade/node-toolkit';
+import type { Static } from 'typebox';
+
+export const ControlPlaneConfigSchema = Type.Object({
+  nodeId: commonOptions.nodeId('name of this control-plane replica in metrics and logs'),
+  httpHost: option(Type.String({ minLength: 1, default: '127.0.0.1' }), {
+    env: 'KASKADE_CP_HTTP_HOST',
+    description: 'address the control-plane API listens on',
+  }),
+  httpPort: option(Type.Integer({ minimum: 0, maximum: 65535, default: 7800 }), {
+    env: 'KASKADE_CP_HTTP_PORT',
+    description: 'port of the control-plane API (0 picks a free one)',
+  }),
+  ...commonOptions.nats(),
+  redisUrl: commonOptions.redisUrl('Redis holding the room directory'),
+  redisCaFile: Type.Optional(commonOptions.redisCaFile()),
+  appJwtSecret: Type.Optional(
+    option(Type.String({ minLength: 32 }), {
+      env: 'KASKADE_APP_JWT_SECRET',
+      description: "HS256 secret of the conference application's join tokens",
+    }),
+  ),
+  appJwtPublicKey: Type.Optional(
+    option(Type.String({ minLength: 1, pattern: 'BEGIN PUBLIC KEY' }), {
+      env: 'KASKADE_APP_JWT_PUBLIC_KEY',
+      description: "ES256 public key of the application's join tokens; this or the secret is required",
+    }),
+  ),
+  appJwtPreviousSecret: Type.Optional(
+    option(Type.String({ minLength: 32 }), {
+      env: 'KASKADE_APP_JWT_PREVIOUS_SECRET',
+      description: "the application's HS256 secret being rotated out, still accepted until removed",
+    }),
+  ),
+  appJwtPreviousPublicKey: Type.Optional(
+    option(Type.String({ minLength: 1, pattern: 'BEGIN PUBLIC KEY' }), {
+      env: 'KASKADE_APP_JWT_PREVIOUS_PUBLIC_KEY',
+      description: "the application's ES256 public key being rotated out, still accepted until removed",
+    }),
+  ),
+  edgeJwtSecret: option(Type.String({ minLength: 32 }), {
+    env: 'KASKADE_JWT_SECRET',
+    description: 'HS256 secret the edge tokens are signed with (the edges verify with it)',
+  }),
+  edgeTokenTtlSeconds: option(Type.Integer({ minimum: 5, maximum: 3600, default: 60 }), {
+    env: 'KASKADE_EDGE_TOKEN_TTL_S',
+    description: 'lifetime of an edge token (it is used at once)',
+  }),
+  edgeUrls: Type.Optional(
+    option(
+      Type.String({
+        pattern: '^[A-Za-z0-9_-]{1,64}=https?://[^,\\s]+(,[A-Za-z0-9_-]{1,64}=https?://[^,\\s]+)*$',
+      }),
+      {
+        env: 'KASKADE_EDGE_URLS',
+        description:
+          'the URL clients are sent to for each edge, e.g. edge-eu-1=https://eu1.example.org,...; when set, edges not listed are never placed (unset: the URL an edge announces on its own authenticated heartbeat subject)',
+      },
+    ),
+  ),
+  appTokenMaxTtlSeconds: option(Type.Integer({ minimum: 60, maximum: 31_536_000, default: 86_400 }), {
+    env: 'KASKADE_APP_TOKEN_MAX_TTL_S',
+    description: 'application tokens living longer than this (exp minus iat, or minus now) are refused',
+  }),
+  maxBodyBytes: option(Type.Integer({ minimum: 1024, maximum: 1_048_576, default: 16_384 }), {
+    env: 'KASKADE_CP_MAX_BODY_BYTES',
+    description: 'largest request body accepted; larger ones get 413 MESSAGE_TOO_LARGE',
+  }),
+  joinsPerSecondPerAddress: option(Type.Number({ minimum: 0.1, maximum: 1_000_000, default: 50 }), {
+    env: 'KASKADE_JOINS_PER_S_PER_ADDRESS',
+    description: 'joins per second one source address may ask for (429 past it); a campus is one NAT',
+  }),
+  joinBurstPerAddress: option(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 500 }), {
+    env: 'KASKADE_JOIN_BURST_PER_ADDRESS',
+    description: 'joins one source address may ask for at once (a lecture starting)',
+  }),
+  joinsPerSecondPerIdentity: option(Type.Number({ minimum: 0.01, maximum: 1000, default: 1 }), {
+    env: 'KASKADE_JOINS_PER_S_PER_IDENTITY',
+    description: 'joins per second with one verified identity (a replayed token; reconnects stay well below)',
+  }),
+  joinBurstPerIdentity: option(Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }), {
+    env: 'KASKADE_JOIN_BURST_PER_IDENTITY',
+    description: 'joins one identity may ask for at once',
+  }),
+  rateLimitKeys: option(Type.Integer({ minimum: 100, maximum: 10_000_000, default: 100_000 }), {
+    env: 'KASKADE_RATE_LIMIT_KEYS',
+    description: 'addresses and identities each join rate limit remembers (least recent forgotten)',
+  }),
+  placementHoldMs: option(Type.Integer({ minimum: 100, maximum: 600_000, default: 1000 }), {
+    env: 'KASKADE_PLACEMENT_HOLD_MS',
+    description:
+      'a join placed on a node counts toward its load until its heartbeat reports it, at most this long (joins connect well within it)',
+  }),
+  nodeTimeoutMs: option(Type.Integer({ minimum: 500, maximum: 600_000, default: 6000 }), {
+    env: 'KASKADE_NODE_TIMEOUT_MS',
+    description:
+      'a node without liveness in Redis (Redis lost its data) silent on NATS this long is declared dead; also the grace nodes get to write their liveness again after a Redis outage',
+  }),
+  livenessSweepMs: option(Type.Integer({ minimum: 100, maximum: 60_000, default: 500 }), {
+    env: 'KASKADE_LIVENESS_SWEEP_MS',
+    description:
+      "how often each replica reads the nodes' liveness from Redis and declares dead those whose liveness lapsed",
+  }),
+  ...operatorOptions(7801),
+  logLevel: logLevelOption(),
+});
+export type ControlPlaneConfig = Static<typeof ControlPlaneConfigSchema>;
+
+export function loadControlPlaneConfig(
+  env: Record<string, string | undefined> = process.env,
+): ControlPlaneConfig {
+  const config = loadEnvConfig(ControlPlaneConfigSchema, env);
+  if (!config.appJwtSecret && !config.appJwtPublicKey) {
+    throw new ConfigError(['KASKADE_APP_JWT_SECRET or KASKADE_APP_JWT_PUBLIC_KEY is required']);
+  }
+  const problems = [
+    ...busSettingsProblems(config),
+    ...listenerProblems(config),
+    ...redisCaProblems(config.redisUrl, config.redisCaFile),
+  ];
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** KASKADE_EDGE_URLS as node id -> URL; undefined when the operator configured none. */
+export function trustedEdgeUrls(config: ControlPlaneConfig): ReadonlyMap<string, string> | undefined {
+  if (!config.edgeUrls) return undefined;
+  return new Map(
+    config.edgeUrls.split(',').map((pair) => {
+      const at = pair.indexOf('=');
+      return [pair.slice(0, at), pair.slice(at + 1)] as const;
+    }),
+  );
+}

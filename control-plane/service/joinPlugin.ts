@@ -1,0 +1,140 @@
+import type { Directory } from '@kaskade/directory';
+import { addressKey, issueToken, type Rate, RateLimiter, type TokenVerifier } from '@kaskade/node-toolkit';
+import { type ErrorCode, httpStatusOf, KaskadeError, NodeId, Region, RoomName } from '@kaskade/protocol';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import Type, { type Static } from 'typebox';
+import type { ControlPlaneMetrics } from './controlPlaneMetrics.ts';
+import type { NodeRegistry } from './NodeRegistry.ts';
+import { place } from './placement.ts';
+
+export const JoinParams = Type.Object({ room: RoomName });
+export const JoinBody = Type.Object(
+  {
+    token: Type.String({ minLength: 1, maxLength: 8192 }),
+    region: Type.Optional(Region),
+    /**
+     * Edges this client could not reach just now (the one it was on went away): chosen only
+     * when no other edge can take the join. It only steers the asker's own placement.
+     */
+    avoid: Type.Optional(Type.Array(NodeId, { maxItems: 8 })),
+  },
+  { additionalProperties: false },
+);
+export const JoinReply = Type.Object({
+  edgeUrl: Type.String(),
+  edgeToken: Type.String(),
+  nodeId: Type.String(),
+  region: Type.String(),
+});
+
+export interface JoinPluginOptions {
+  appTokens: TokenVerifier;
+  edgeJwtSecret: string;
+  edgeTokenTtlSeconds: number;
+  registry: NodeRegistry;
+  directory: Directory;
+  metrics: ControlPlaneMetrics;
+  /** Largest body accepted (413 past it). */
+  maxBodyBytes: number;
+  /** Join rates per source address (checked first, before any work) and per verified identity. */
+  perAddress: Rate;
+  perIdentity: Rate;
+  /** Addresses and identities each limiter remembers. */
+  rateLimitKeys: number;
+}
+
+/** Fastify's own refusals of a request (bad JSON, empty or oversized body, wrong type) as our codes. */
+function clientErrorCode(statusCode: number): ErrorCode {
+  return statusCode === 413 ? 'MESSAGE_TOO_LARGE' : 'BAD_REQUEST';
+}
+
+function refuseRateLimited(reply: FastifyReply, waitMs: number, what: string) {
+  return reply
+    .code(429)
+    .header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))))
+    .send({ code: 'RATE_LIMITED', message: `too many joins ${what}; retry later` });
+}
+
+/**
+ * POST /v1/rooms/:room/join: the participant's application token in, the edge to
+ * use and a short-lived token for that edge out. Stateless: any replica answers.
+ */
+export async function joinPlugin(app: FastifyInstance, opts: JoinPluginOptions): Promise<void> {
+  const perAddress = new RateLimiter(opts.perAddress, { maxKeys: opts.rateLimitKeys });
+  const perIdentity = new RateLimiter(opts.perIdentity, { maxKeys: opts.rateLimitKeys });
+
+  // What a client caused is answered with its typed error and logged at debug; only
+  // our own failures are errors.
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof KaskadeError) {
+      request.log.debug({ code: error.code, message: error.message }, 'join refused');
+      return reply.code(httpStatusOf(error.code)).send({ code: error.code, message: error.message });
+    }
+    if ((error as { validation?: unknown }).validation) {
+      request.log.debug({ message: (error as Error).message }, 'join refused: invalid request');
+      return reply.code(400).send({ code: 'BAD_REQUEST', message: (error as Error).message });
+    }
+    const statusCode = (error as { statusCode?: number }).statusCode ?? 500;
+    if (statusCode >= 400 && statusCode < 500) {
+      const code = clientErrorCode(statusCode);
+      request.log.debug({ code, message: (error as Error).message }, 'join refused: unreadable request');
+      return reply.code(statusCode).send({ code, message: (error as Error).message });
+    }
+    app.log.error({ err: error }, 'request failed');
+    return reply.code(500).send({ code: 'INTERNAL', message: 'internal error' });
+  });
+
+  // Every answer is counted, whichever path produced it (handler, validation, error handler).
+  app.addHook('onResponse', async (_request, reply) => opts.metrics.joinAnswered(reply.statusCode));
+
+  app.post<{ Params: Static<typeof JoinParams>; Body: Static<typeof JoinBody> }>(
+    '/v1/rooms/:room/join',
+    {
+      bodyLimit: opts.maxBodyBytes,
+      schema: { params: JoinParams, body: JoinBody, response: { 200: JoinReply } },
+      // Before the body is read: a flood from one address costs no parsing or crypto.
+      onRequest: async (request, reply) => {
+        const waitMs = perAddress.take(addressKey(request.ip));
+        if (waitMs > 0) return refuseRateLimited(reply, waitMs, 'from this address');
+      },
+    },
+    async (request, reply) => {
+      const { room } = request.params;
+      const claims = await opts.appTokens.verify(request.body.token);
+      // Keyed on the verified identity only: an unverified claim could name anyone.
+      const waitMs = perIdentity.take(claims.sub);
+      if (waitMs > 0) return refuseRateLimited(reply, waitMs, 'for this identity');
+      if (claims.room !== room) throw new KaskadeError('FORBIDDEN', `the token is for room ${claims.room}`);
+      const roomNodes = new Set(
+        (await opts.directory.room(room).catch(() => ({ nodes: [] as string[] }))).nodes,
+      );
+      const placement = place({
+        nodes: opts.registry.nodes(),
+        liveness: opts.registry.liveness(),
+        roomNodes,
+        region: request.body.region,
+        avoid: new Set(request.body.avoid),
+      });
+      opts.metrics.placed(placement);
+      if (!placement.ok)
+        throw new KaskadeError('UNAVAILABLE', `no edge can take the join (${placement.reason})`);
+      const { node } = placement;
+      opts.registry.placed(node.nodeId);
+      const edgeToken = await issueToken(
+        {
+          identity: claims.sub,
+          name: claims.name,
+          room,
+          grants: claims.grants,
+          ttlSeconds: opts.edgeTokenTtlSeconds,
+          node: node.nodeId,
+          role: claims.role,
+          lecture: claims.lecture,
+        },
+        { secret: opts.edgeJwtSecret },
+      );
+      request.log.debug({ room, node: node.nodeId, reason: placement.reason }, 'join placed');
+      return { edgeUrl: node.url, edgeToken, nodeId: node.nodeId, region: node.region };
+    },
+  );
+}

@@ -1,0 +1,7 @@
+// @kaskade/edge: the edge service (signaling, rooms, the mesh of other nodes).
+// Started by main.ts.
+export { EdgeConfigSchema, loadEdgeConfig } from './config.ts';
+export { Edge } from './Edge.ts';
+export { upstreamFor } from './routing/distributionTree.ts';
+export { takeCensus } from './rtc/census.ts';
+export { STAGE_SOURCES, stageGrants } from './rtc/Participant.ts';

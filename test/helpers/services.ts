@@ -1,1 +1,0 @@
-export { type NatsService, type Service, startNats, startRedis } from '../../scripts/lib/services.ts';
