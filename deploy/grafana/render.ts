@@ -1,7 +1,8 @@
 // Draws a dashboard the way Grafana lays it out (24-column grid, dark theme) from
 // Prometheus range data, as PNG: previews of the dashboards without a Grafana at hand.
 import { Resvg } from '@resvg/resvg-js';
-import { type Dashboard, layout, type Panel } from './dashboards.ts';
+import { layout } from './layout.ts';
+import type { Dashboard, Panel } from './model.ts';
 
 /** One line of a panel: its legend and its samples (unix seconds, value). */
 export interface Line {

@@ -1,51 +1,13 @@
-import { serverUrl } from '@kaskade/client-sdk/dev-server';
-import type { Edge } from '@kaskade/edge';
 import { operatorText } from '@kaskade/local-mesh';
-import type { FastifyInstance } from 'fastify';
-import type { Browser, Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../helpers/browsers.ts';
-import {
-  eventually,
-  expectNoMediaObjects,
-  startEdge,
-  TEST_OPERATOR_TOKEN,
-  TEST_SECRET,
-  token,
-} from '../helpers/edge.ts';
-import {
-  expectReceivingFrom,
-  harness,
-  type Inbound,
-  openHarness,
-  startHarnessServer,
-} from '../helpers/media-checks.ts';
+import type { Page } from 'puppeteer-core';
+import { describe, expect, it } from 'vitest';
+import { useChromiumEdge } from '../helpers/browser-edge.ts';
+import { eventually, expectNoMediaObjects, TEST_OPERATOR_TOKEN } from '../helpers/edge.ts';
+import { expectReceivingFrom, harness, type Inbound, leaveAndClose } from '../helpers/media-checks.ts';
 
-let edge: Edge;
-let web: FastifyInstance;
-let browser: Browser;
-
-beforeAll(async () => {
-  edge = await startEdge({ KASKADE_WORKERS: '2', KASKADE_STATS_INTERVAL_MS: '500' });
-  web = await startHarnessServer({ kind: 'edge', edgeUrl: edge.url, jwtSecret: TEST_SECRET });
-  browser = await launchBrowser('chromium');
-});
-afterAll(async () => {
-  await browser?.close();
-  await web?.close();
-  await edge?.stop();
-});
-
-async function participant(
-  identity: string,
-  room: string,
-  forceTcp = false,
-): Promise<{ page: Page; id: string }> {
-  const page = await browser.newPage();
-  await openHarness(page, serverUrl(web));
-  const id = await harness<string>(page, 'join', edge.url, await token(identity, room), { forceTcp });
-  return { page, id };
-}
+const chromium = useChromiumEdge({ KASKADE_WORKERS: '2', KASKADE_STATS_INTERVAL_MS: '500' });
+const participant = (identity: string, room: string, forceTcp = false) =>
+  chromium.join(identity, room, { forceTcp });
 
 describe('two Chromium participants', () => {
   it('see and hear each other, recover from a dropped WebSocket, and leave nothing behind', async () => {
@@ -84,7 +46,7 @@ describe('two Chromium participants', () => {
     expect(await harness(alice.page, 'state')).toBe('connected');
     // The edge counts the rejoin as a reconnect, and both first joins' first media packets;
     // real WebRTC peers send receiver reports, so RTT and scores of webrtc streams are sampled.
-    const metrics = await operatorText(edge.operatorUrl, TEST_OPERATOR_TOKEN, '/metrics');
+    const metrics = await operatorText(chromium.edge.operatorUrl, TEST_OPERATOR_TOKEN, '/metrics');
     expect(metrics).toMatch(/^kaskade_reconnects_total\{kind="rejoin"[^}]*\} 1$/m);
     expect(metrics).toMatch(/^kaskade_join_seconds_count\{[^}]*stage="first_media"[^}]*\} [2-9]$/m);
     for (const series of [
@@ -105,11 +67,8 @@ describe('two Chromium participants', () => {
     await expectReceivingFrom(bob.page, aliceAgain);
     await expectReceivingFrom(alice.page, bob.id);
 
-    await harness(alice.page, 'leave');
-    await harness(bob.page, 'leave');
-    await alice.page.close();
-    await bob.page.close();
-    await expectNoMediaObjects(edge);
+    await leaveAndClose(alice.page, bob.page);
+    await expectNoMediaObjects(chromium.edge);
   });
 });
 
@@ -121,20 +80,17 @@ describe('ICE over TCP', () => {
     await expectReceivingFrom(dave.page, carol.id);
     const inbound = await harness<Inbound[]>(carol.page, 'inbound');
     expect(inbound.map((i) => i.protocol)).toEqual(['tcp', 'tcp']);
-    await harness(carol.page, 'leave');
-    await harness(dave.page, 'leave');
-    await carol.page.close();
-    await dave.page.close();
-    await expectNoMediaObjects(edge);
+    await leaveAndClose(carol.page, dave.page);
+    await expectNoMediaObjects(chromium.edge);
   });
 });
 
 describe('the demo page', () => {
   it('lets two tabs join a room and see each other with names', async () => {
-    const base = serverUrl(web);
+    const base = chromium.baseUrl;
     const tabs: Page[] = [];
     for (const name of ['Ada Lovelace', 'Grace Hopper']) {
-      const page = await browser.newPage();
+      const page = await chromium.browser.newPage();
       await page.goto(`${base}/?room=demo-test`);
       await page.$eval('#name', (input) => {
         (input as HTMLInputElement).value = '';
@@ -163,6 +119,6 @@ describe('the demo page', () => {
       await page.waitForSelector('#join-form:not([hidden])', { timeout: 5000 });
       await page.close();
     }
-    await expectNoMediaObjects(edge);
+    await expectNoMediaObjects(chromium.edge);
   });
 });

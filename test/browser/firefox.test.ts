@@ -3,11 +3,11 @@ import { promisify } from 'node:util';
 import { serverUrl } from '@kaskade/client-sdk/dev-server';
 import { type EdgeProcess, spawnEdge } from '@kaskade/local-mesh';
 import type { FastifyInstance } from 'fastify';
-import type { Browser, Page } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browsers.ts';
 import { eventually, TEST_OPERATOR_TOKEN, TEST_SECRET, token } from '../helpers/edge.ts';
-import { expectReceivingFrom, harness, openHarness, startHarnessServer } from '../helpers/media-checks.ts';
+import { expectReceivingFrom, harness, joinInNewPage, startHarnessServer } from '../helpers/media-checks.ts';
 import { nodeView } from '../helpers/mesh.ts';
 import { scrapeMetric } from '../helpers/metrics.ts';
 import { createTestHost, type TestHost } from '../helpers/netns.ts';
@@ -47,15 +47,8 @@ afterAll(async () => {
   await host?.destroy();
 });
 
-async function join(
-  browser: Browser,
-  identity: string,
-  room = 'mixed-room',
-): Promise<{ page: Page; id: string }> {
-  const page = await browser.newPage();
-  await openHarness(page, serverUrl(web));
-  const id = await harness<string>(page, 'join', edge.url, await token(identity, room));
-  return { page, id };
+async function join(browser: Browser, identity: string, room = 'mixed-room') {
+  return joinInNewPage(browser, serverUrl(web), 'join', edge.url, await token(identity, room));
 }
 
 it('a Firefox ESR and a Chromium participant see and hear each other', async () => {

@@ -1,30 +1,14 @@
-import { serverUrl } from '@kaskade/client-sdk/dev-server';
-import type { Edge } from '@kaskade/edge';
 import { RtpBot } from '@kaskade/load-tools';
-import type { FastifyInstance } from 'fastify';
-import type { Browser } from 'puppeteer-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { launchBrowser } from '../helpers/browsers.ts';
-import { eventually, expectNoMediaObjects, startEdge, TEST_SECRET, token } from '../helpers/edge.ts';
-import { harness, openHarness, startHarnessServer } from '../helpers/media-checks.ts';
+import { expect, it } from 'vitest';
+import { useChromiumEdge } from '../helpers/browser-edge.ts';
+import { eventually, expectNoMediaObjects, token } from '../helpers/edge.ts';
+import { harness, joinInNewPage } from '../helpers/media-checks.ts';
 
-let edge: Edge;
-let web: FastifyInstance;
-let browser: Browser;
-
-beforeAll(async () => {
-  edge = await startEdge();
-  web = await startHarnessServer({ kind: 'edge', edgeUrl: edge.url, jwtSecret: TEST_SECRET });
-  browser = await launchBrowser('chromium');
-});
-afterAll(async () => {
-  await browser?.close();
-  await web?.close();
-  await edge?.stop();
-});
+const chromium = useChromiumEdge();
 
 it('a browser in the audience raises a hand, is promoted, publishes without rejoining, and is demoted', async () => {
   const room = 'lecture-browser';
+  const edge = chromium.edge;
   const moderator = await RtpBot.join(
     edge.url,
     await token(
@@ -47,15 +31,20 @@ it('a browser in the audience raises a hand, is promoted, publishes without rejo
       ),
     ),
   );
-  const page = await browser.newPage();
-  await openHarness(page, serverUrl(web));
   const studentToken = await token(
     'student',
     room,
     { publish: false, subscribe: true },
     { role: 'audience', lecture: true },
   );
-  const studentId = await harness<string>(page, 'join', edge.url, studentToken, { publish: false });
+  const { page, id: studentId } = await joinInNewPage(
+    chromium.browser,
+    chromium.baseUrl,
+    'join',
+    edge.url,
+    studentToken,
+    { publish: false },
+  );
   expect(await harness(page, 'role')).toBe('audience');
 
   await harness(page, 'raiseHand');

@@ -1,90 +1,23 @@
-import { serverUrl } from '@kaskade/client-sdk/dev-server';
-import { type LocalMesh, startLocalMesh } from '@kaskade/local-mesh';
-import type { FastifyInstance } from 'fastify';
-import type { Browser, Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserName, launchBrowser } from '../helpers/browsers.ts';
+import { describe, expect, it } from 'vitest';
+import { DISRUPTIONS, useBrowserMesh } from '../helpers/browser-mesh.ts';
+import type { BrowserName } from '../helpers/browsers.ts';
 import { eventually } from '../helpers/edge.ts';
 import { FrameGapMeter } from '../helpers/frame-gaps.ts';
-import { expectReceivingFrom, harness, openHarness, startHarnessServer } from '../helpers/media-checks.ts';
-import { createTestHost, type TestHost } from '../helpers/netns.ts';
-
-/** Events an application must not see when someone migrates (itself included). */
-const DISRUPTIONS = ['participantLeft', 'participantJoined', 'trackRemoved', 'trackAdded', 'disconnected'];
+import { expectReceivingFrom, harness } from '../helpers/media-checks.ts';
 
 describe.each<BrowserName>(['chromium', 'firefox'])('drain with migration in %s', (name) => {
-  let mesh: LocalMesh;
-  let web: FastifyInstance;
-  /** One browser per participant: each page is in the foreground (a background tab's timers are throttled). */
-  const browsers: Browser[] = [];
-  const hosts: TestHost[] = [];
-
-  beforeAll(async () => {
-    // Firefox will not do ICE with 127.0.0.1: each edge's media takes a non-loopback address
-    // of this machine (the host side of a veth pair of its own), its HTTP stays on loopback.
-    for (let i = 0; i < 2; i++) hosts.push(await createTestHost());
-    const rtcHost = new Map([
-      ['edge-eu-1', hosts[0]!.gateway],
-      ['edge-us-1', hosts[1]!.gateway],
-    ]);
-    mesh = await startLocalMesh({
-      edgesPerRegion: 1,
-      edgeEnv: {
-        KASKADE_LOG_LEVEL: 'warn',
-        KASKADE_ROOM_EMPTY_GRACE_MS: '300',
-        KASKADE_SHUTDOWN_TIMEOUT_MS: '20000',
-      },
-      edgeEnvFor: (nodeId) => ({ KASKADE_RTC_LISTEN_IP: rtcHost.get(nodeId)! }),
-      controlPlaneEnv: { KASKADE_LOG_LEVEL: 'warn' },
-    });
-    web = await startHarnessServer({
-      kind: 'control-plane',
-      url: mesh.controlPlane.url,
-      appJwtSecret: mesh.appJwtSecret,
-      regions: mesh.regions,
-    });
-    for (let i = 0; i < 2; i++) browsers.push(await launchBrowser(name));
-  }, 120_000);
-
-  afterAll(async () => {
-    for (const browser of browsers.splice(0)) await browser.close();
-    await web?.close();
-    await mesh?.stop();
-    for (const host of hosts.splice(0)) await host.destroy();
-  });
-
-  async function joinRegion(
-    who: string,
-    region: string,
-    browser: Browser,
-  ): Promise<{ page: Page; id: string }> {
-    const page = await browser.newPage();
-    await openHarness(page, serverUrl(web));
-    const id = await harness<string>(page, 'joinVia', `migrate-${name}`, who, region);
-    return { page, id };
-  }
+  const browserMesh = useBrowserMesh(name, { KASKADE_SHUTDOWN_TIMEOUT_MS: '20000' });
 
   it('a publishing participant on a draining edge migrates and keeps seeing and being seen, in the same tracks', async () => {
-    const mover = await joinRegion('Mover', 'eu', browsers[0]!);
-    const stayer = await joinRegion('Stayer', 'us', browsers[1]!);
-    expect(await harness(mover.page, 'node')).toBe('edge-eu-1');
-    expect(await harness(stayer.page, 'node')).toBe('edge-us-1');
-    await expectReceivingFrom(mover.page, stayer.id, 45_000);
-    await expectReceivingFrom(stayer.page, mover.id, 45_000);
-    const before = {
-      mover: (await harness<string[]>(mover.page, 'events')).length,
-      stayer: (await harness<string[]>(stayer.page, 'events')).length,
-    };
-    expect(await harness<string[]>(mover.page, 'keepTracks')).toHaveLength(2);
-    expect(await harness<string[]>(stayer.page, 'keepTracks')).toHaveLength(2);
+    const { mover, stayer, eventsBefore: before } = await browserMesh.joinPair(`migrate-${name}`, 'Mover');
     const meters = { mover: new FrameGapMeter(mover.page), stayer: new FrameGapMeter(stayer.page) };
 
     // The operator drains the mover's edge: it is told to migrate (to the other edge, the only one left).
-    const drained = mesh.edges.find((e) => e.nodeId === 'edge-eu-1')!;
+    const drained = browserMesh.mesh.edges.find((e) => e.nodeId === 'edge-eu-1')!;
     const exited = new Promise<number | null>((resolve) => drained.child.once('exit', resolve));
     const response = await fetch(`${drained.operatorUrl}/v1/drain`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${mesh.operatorToken}` },
+      headers: { authorization: `Bearer ${browserMesh.mesh.operatorToken}` },
     });
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ draining: true, notified: 1, unplaced: 0 });

@@ -96,3 +96,9 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 500
     }
   }
 }
+
+/** Packets keep arriving: the count grows by at least `min` within the time. */
+export async function expectFlowing(stream: { packets: number }, min = 20, timeoutMs = 5000): Promise<void> {
+  const start = stream.packets;
+  await eventually(() => expect(stream.packets - start).toBeGreaterThanOrEqual(min), timeoutMs);
+}

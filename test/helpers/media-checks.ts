@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { type DemoBackend, startDemoServer } from '@kaskade/client-sdk/dev-server';
 import type { FastifyInstance } from 'fastify';
-import type { Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import { expect } from 'vitest';
 import { eventually } from './edge.ts';
 
@@ -81,4 +81,27 @@ export async function expectReceivingFrom(
     timeoutMs,
     250,
   );
+}
+
+/**
+ * Opens the harness of the demo server at `baseUrl` in a new tab of `browser` and joins
+ * there: `call` is the harness's join ('join' with an edge URL and token, 'joinVia' through
+ * the control plane), answering the participant id.
+ */
+export async function joinInNewPage(
+  browser: Browser,
+  baseUrl: string,
+  call: 'join' | 'joinVia',
+  ...args: unknown[]
+): Promise<{ page: Page; id: string }> {
+  const page = await browser.newPage();
+  await openHarness(page, baseUrl);
+  const id = await harness<string>(page, call, ...args);
+  return { page, id };
+}
+
+/** Each page leaves its room, then each closes. */
+export async function leaveAndClose(...pages: Page[]): Promise<void> {
+  for (const page of pages) await harness(page, 'leave');
+  for (const page of pages) await page.close();
 }

@@ -1,4 +1,6 @@
 import { operatorText } from '@kaskade/local-mesh';
+import { expect } from 'vitest';
+import { eventually } from './edge.ts';
 
 /**
  * The value of a series among /metrics lines, found by name and some of its labels
@@ -30,4 +32,19 @@ export async function scrapeMetric(
   labels: Record<string, string> = {},
 ): Promise<number> {
   return metricValue(await scrapeLines(operatorUrl, operatorToken), name, labels);
+}
+
+/** Waits until every process in `nodes` shows `value` for the series `name` on its /metrics. */
+export async function expectEveryProcessReports(
+  nodes: readonly { operatorUrl: string }[],
+  operatorToken: string,
+  name: string,
+  value: number,
+  timeoutMs = 5000,
+): Promise<void> {
+  for (const node of nodes)
+    await eventually(
+      async () => expect(await scrapeMetric(node.operatorUrl, operatorToken, name)).toBe(value),
+      timeoutMs,
+    );
 }

@@ -1,48 +1,26 @@
 import { Directory } from '@kaskade/directory';
-import { type LocalMesh, operatorJson, startLocalMesh } from '@kaskade/local-mesh';
+import { operatorJson } from '@kaskade/local-mesh';
 import { pino } from 'pino';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { eventually } from '../helpers/edge.ts';
-import {
-  FAST_CONTROL_PLANE_ENV,
-  FAST_MESH_ENV,
-  joinThroughControlPlane,
-  nodeView,
-  type Placed,
-} from '../helpers/mesh.ts';
-import { scrapeMetric } from '../helpers/metrics.ts';
+import { joinThroughControlPlane, type Placed, roomLinks, useRelayMesh } from '../helpers/mesh.ts';
+import { expectEveryProcessReports, scrapeMetric } from '../helpers/metrics.ts';
 
-let mesh: LocalMesh;
-const bots: Placed[] = [];
-
-beforeAll(async () => {
-  mesh = await startLocalMesh({
-    relaysPerRegion: 1,
-    edgeEnv: {
-      ...FAST_MESH_ENV,
-      // Four participants per edge: the far region's viewers fill one edge, then the other.
-      KASKADE_NODE_CAPACITY: '4',
-    },
-    controlPlaneEnv: FAST_CONTROL_PLANE_ENV,
-  });
-}, 60_000);
-afterAll(async () => {
-  for (const { bot } of bots) await bot.close().catch(() => undefined);
-  await mesh?.stop();
-});
+// Four participants per edge: the far region's viewers fill one edge, then the other.
+const relayMesh = useRelayMesh({ KASKADE_NODE_CAPACITY: '4' });
+const { bots } = relayMesh;
 
 /** Every media node's links in the room, as its operator census shows them. */
 async function census(room: string): Promise<Record<string, string[]>> {
+  const { mesh } = relayMesh;
   const views: Record<string, string[]> = {};
   for (const node of [...mesh.edges, ...mesh.relays])
-    views[node.nodeId] = (await nodeView(node.operatorUrl, mesh.operatorToken)).links
-      .filter((l) => l.room === room)
-      .map((l) => `${l.remoteNode}:${l.copies}/${l.sends}`)
-      .sort();
+    views[node.nodeId] = await roomLinks(node.operatorUrl, mesh.operatorToken, room);
   return views;
 }
 
 it('nats-server restarted under a relay lecture: no re-homing, and media reaches every viewer throughout', async () => {
+  const { mesh } = relayMesh;
   const room = 'bus-outage-lecture';
   const presenter = await joinThroughControlPlane(mesh, 'lecturer', room, 'eu');
   bots.push(presenter);
@@ -112,12 +90,13 @@ it('nats-server restarted under a relay lecture: no re-homing, and media reaches
     expect(await scrapeMetric(node.operatorUrl, mesh.operatorToken, 'kaskade_nats_connected')).toBe(0);
 
   await mesh.nats!.restart(); // same port, certificate and users
-  for (const node of [mesh.controlPlane, ...mesh.edges, ...mesh.relays])
-    await eventually(
-      async () =>
-        expect(await scrapeMetric(node.operatorUrl, mesh.operatorToken, 'kaskade_nats_connected')).toBe(1),
-      10_000,
-    );
+  await expectEveryProcessReports(
+    [mesh.controlPlane, ...mesh.edges, ...mesh.relays],
+    mesh.operatorToken,
+    'kaskade_nats_connected',
+    1,
+    10_000,
+  );
   // Through the resyncs and re-homing checks that follow the return (every second here).
   for (let i = 0; i < 6; i++) await flowing(10, 1000);
 

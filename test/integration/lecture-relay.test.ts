@@ -1,40 +1,16 @@
-import { type LocalMesh, operatorText, startLocalMesh } from '@kaskade/local-mesh';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { operatorText } from '@kaskade/local-mesh';
+import { expect, it } from 'vitest';
 import { eventually } from '../helpers/edge.ts';
-import {
-  FAST_CONTROL_PLANE_ENV,
-  FAST_MESH_ENV,
-  joinThroughControlPlane,
-  nodeView,
-  type Placed,
-} from '../helpers/mesh.ts';
+import { joinThroughControlPlane, nodeView, roomLinks, useRelayMesh } from '../helpers/mesh.ts';
 
-let mesh: LocalMesh;
-const bots: Placed[] = [];
+const relayMesh = useRelayMesh({ KASKADE_NODE_CAPACITY: '55' });
+const { bots } = relayMesh;
 
-beforeAll(async () => {
-  mesh = await startLocalMesh({
-    relaysPerRegion: 1,
-    edgeEnv: {
-      ...FAST_MESH_ENV,
-      KASKADE_NODE_CAPACITY: '55',
-    },
-    controlPlaneEnv: FAST_CONTROL_PLANE_ENV,
-  });
-}, 60_000);
-afterAll(async () => {
-  for (const { bot } of bots) await bot.close().catch(() => undefined);
-  await mesh?.stop();
-});
-
-async function links(operatorUrl: string, room: string) {
-  return (await nodeView(operatorUrl, mesh.operatorToken)).links
-    .filter((l) => l.room === room)
-    .map((l) => `${l.remoteNode}:${l.copies}/${l.sends}`)
-    .sort();
-}
+const links = (operatorUrl: string, room: string) =>
+  roomLinks(operatorUrl, relayMesh.mesh.operatorToken, room);
 
 it('a lecture across two regions with relays: every viewer receives, one copy enters the far region, and viewers survive the relay', async () => {
+  const { mesh } = relayMesh;
   const room = 'relay-lecture';
   const presenter = await joinThroughControlPlane(mesh, 'lecturer', room, 'eu');
   bots.push(presenter);

@@ -1,63 +1,31 @@
 import { Directory } from '@kaskade/directory';
-import { joinThroughControlPlane as joinWithToken } from '@kaskade/load-tools';
-import { type LocalMesh, operatorJson, startLocalMesh, startRedis } from '@kaskade/local-mesh';
+import { type LocalMesh, operatorJson, startRedis } from '@kaskade/local-mesh';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually } from '../helpers/edge.ts';
-import {
-  FAST_CONTROL_PLANE_ENV,
-  FAST_MESH_ENV,
-  joinThroughControlPlane,
-  nodeView,
-  type Placed,
-  TEST_NODE_TIMEOUT_MS,
-} from '../helpers/mesh.ts';
+import { eventually, expectFlowing } from '../helpers/edge.ts';
+import { nodeView, TEST_NODE_TIMEOUT_MS, useMeshPerTest } from '../helpers/mesh.ts';
 import { scrapeMetric } from '../helpers/metrics.ts';
 
 // Heartbeats every 300 ms: liveness lasts 900 ms (3 heartbeats); the control plane reads it every 500 ms.
 
-let mesh: LocalMesh | undefined;
+const perTest = useMeshPerTest();
+const join = perTest.join;
 let directory: Directory | undefined;
-let bots: Placed[] = [];
 
 async function startMesh(): Promise<LocalMesh> {
-  mesh = await startLocalMesh({
-    edgeEnv: FAST_MESH_ENV,
-    controlPlaneEnv: FAST_CONTROL_PLANE_ENV,
-  });
+  const mesh = await perTest.start();
   // The test's own view of Redis, as any replica reads it.
   directory = new Directory(mesh.redisUrl, pino({ level: 'silent' }));
   return mesh;
 }
 
-async function join(identity: string, room: string, region?: string): Promise<Placed> {
-  const placed = await joinThroughControlPlane(mesh!, identity, room, region);
-  bots.push(placed);
-  return placed;
-}
-
-function joinThroughControlPlaneAvoiding(
-  m: LocalMesh,
-  identity: string,
-  room: string,
-  region: string,
-  avoid: string[],
-): Promise<Placed> {
-  return joinWithToken(m.controlPlane.url, m.appJwtSecret, identity, room, { region, avoid });
-}
-
-async function expectFlowing(stream: { packets: number }, min = 20, timeoutMs = 5000) {
-  const start = stream.packets;
-  await eventually(() => expect(stream.packets - start).toBeGreaterThanOrEqual(min), timeoutMs);
-}
-
 const declaredDead = (operatorUrl: string) =>
-  scrapeMetric(operatorUrl, mesh!.operatorToken, 'kaskade_nodes_declared_dead_total');
+  scrapeMetric(operatorUrl, perTest.mesh.operatorToken, 'kaskade_nodes_declared_dead_total');
 
 async function registryNodes(operatorUrl: string): Promise<string[]> {
   const { nodes } = await operatorJson<{ nodes: { nodeId: string }[] }>(
     operatorUrl,
-    mesh!.operatorToken,
+    perTest.mesh.operatorToken,
     '/v1/nodes',
   );
   return nodes.map((n) => n.nodeId).sort();
@@ -77,12 +45,8 @@ async function livenessInRedis(): Promise<{ lapsed: string[]; live: string[] }> 
 }
 
 afterEach(async () => {
-  for (const { bot } of bots) await bot.close().catch(() => undefined);
-  bots = [];
   await directory?.close();
   directory = undefined;
-  await mesh?.stop();
-  mesh = undefined;
 });
 
 describe('node liveness in Redis (real processes)', () => {
@@ -166,9 +130,8 @@ describe('node liveness in Redis (real processes)', () => {
       // Its participants come back at once, before its liveness lapses: saying which edge
       // they lost, they are sent elsewhere though the room is sticky there.
       const retries = await Promise.all(
-        [0, 1, 2].map((i) => joinThroughControlPlaneAvoiding(m, `retry-${i}`, room, 'us', [victim.nodeId])),
+        [0, 1, 2].map((i) => join(`retry-${i}`, room, 'us', [victim.nodeId])),
       );
-      bots.push(...retries);
       expect(retries.map((r) => r.nodeId)).toEqual(retries.map(() => usOther.nodeId));
       await eventually(() => expect(viewer.bot.seen.streamClosed).toContain(mic), 5000);
       expect(await declaredDead(m.controlPlane.operatorUrl)).toBe(1);
@@ -203,8 +166,7 @@ describe('node liveness in Redis (real processes)', () => {
       }
     }, 5000);
     // Placed on again: a join steered away from the other us edge lands on it.
-    const back = await joinThroughControlPlaneAvoiding(m, 'after', 'fresh-room', 'us', [usOther.nodeId]);
-    bots.push(back);
+    const back = await join('after', 'fresh-room', 'us', [usOther.nodeId]);
     const { nodes } = await operatorJson<{ nodes: unknown[] }>(
       m.controlPlane.operatorUrl,
       m.operatorToken,
@@ -216,11 +178,7 @@ describe('node liveness in Redis (real processes)', () => {
 
   it('redis-server frozen longer than a liveness TTL (data kept): nobody is declared dead', async () => {
     const m = await startMesh();
-    const presenter = await join('presenter', 'freeze-room', 'eu');
-    const mic = await presenter.bot.publish('microphone');
-    const viewer = await join('viewer', 'freeze-room', 'us');
-    const audio = await viewer.bot.consume({ producerId: mic });
-    await expectFlowing(audio);
+    const { viewer, audio } = await perTest.crossRegionAudio('freeze-room');
 
     m.redis!.pause();
     try {
@@ -240,11 +198,7 @@ describe('node liveness in Redis (real processes)', () => {
 
   it('redis-server restarted empty: nobody is declared dead, every node writes its liveness again', async () => {
     const m = await startMesh();
-    const presenter = await join('presenter', 'amnesia-room', 'eu');
-    const mic = await presenter.bot.publish('microphone');
-    const viewer = await join('viewer', 'amnesia-room', 'us');
-    const audio = await viewer.bot.consume({ producerId: mic });
-    await expectFlowing(audio);
+    const { viewer, audio } = await perTest.crossRegionAudio('amnesia-room');
 
     await m.redis!.stop();
     await expectFlowing(audio, 50);

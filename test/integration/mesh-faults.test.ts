@@ -1,45 +1,12 @@
-import { type LocalMesh, operatorJson, startLocalMesh, startRedis } from '@kaskade/local-mesh';
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually } from '../helpers/edge.ts';
-import {
-  FAST_CONTROL_PLANE_ENV,
-  FAST_MESH_ENV,
-  joinThroughControlPlane,
-  nodeView,
-  type Placed,
-  TEST_NODE_TIMEOUT_MS,
-} from '../helpers/mesh.ts';
-import { scrapeMetric } from '../helpers/metrics.ts';
+import { operatorJson, startRedis } from '@kaskade/local-mesh';
+import { describe, expect, it } from 'vitest';
+import { eventually, expectFlowing } from '../helpers/edge.ts';
+import { nodeView, TEST_NODE_TIMEOUT_MS, useMeshPerTest } from '../helpers/mesh.ts';
+import { expectEveryProcessReports } from '../helpers/metrics.ts';
 
-let mesh: LocalMesh | undefined;
-let bots: Placed[] = [];
-
-async function startMesh(edgeEnv: Record<string, string> = {}) {
-  mesh = await startLocalMesh({
-    edgeEnv: { ...FAST_MESH_ENV, ...edgeEnv },
-    controlPlaneEnv: FAST_CONTROL_PLANE_ENV,
-  });
-  return mesh;
-}
-
-async function join(identity: string, room: string, region?: string): Promise<Placed> {
-  const placed = await joinThroughControlPlane(mesh!, identity, room, region);
-  bots.push(placed);
-  return placed;
-}
-
-/** Packets keep arriving: the count grows by at least `min` within the time. */
-async function expectFlowing(stream: { packets: number }, min = 20, timeoutMs = 5000) {
-  const start = stream.packets;
-  await eventually(() => expect(stream.packets - start).toBeGreaterThanOrEqual(min), timeoutMs);
-}
-
-afterEach(async () => {
-  for (const { bot } of bots) await bot.close().catch(() => undefined);
-  bots = [];
-  await mesh?.stop();
-  mesh = undefined;
-});
+const perTest = useMeshPerTest();
+const startMesh = perTest.start;
+const join = perTest.join;
 
 describe('the mesh under failures (real processes)', () => {
   it('an edge killed with SIGKILL: its streams and participants are dropped, other streams keep flowing', async () => {
@@ -86,27 +53,26 @@ describe('the mesh under failures (real processes)', () => {
 
   it('nats-server restarted under a running room: media flows throughout; joins and new streams work after', async () => {
     const m = await startMesh();
-    const presenter = await join('presenter', 'nats-room', 'eu');
-    const mic = await presenter.bot.publish('microphone');
-    const viewer = await join('viewer', 'nats-room', 'us');
-    const audio = await viewer.bot.consume({ producerId: mic });
-    await expectFlowing(audio);
+    const { presenter, mic, viewer, audio } = await perTest.crossRegionAudio('nats-room');
 
     await m.nats!.halt();
     await expectFlowing(audio, 50); // one second and more with no NATS at all
     // Every process says so on /metrics (what the KaskadeNatsUnreachable alert reads).
-    for (const node of [m.controlPlane, ...m.edges])
-      await eventually(async () =>
-        expect(await scrapeMetric(node.operatorUrl, m.operatorToken, 'kaskade_nats_connected')).toBe(0),
-      );
+    await expectEveryProcessReports(
+      [m.controlPlane, ...m.edges],
+      m.operatorToken,
+      'kaskade_nats_connected',
+      0,
+    );
     await m.nats!.restart(); // same port, certificate and users
     await expectFlowing(audio);
-    for (const node of [m.controlPlane, ...m.edges])
-      await eventually(
-        async () =>
-          expect(await scrapeMetric(node.operatorUrl, m.operatorToken, 'kaskade_nats_connected')).toBe(1),
-        10_000,
-      );
+    await expectEveryProcessReports(
+      [m.controlPlane, ...m.edges],
+      m.operatorToken,
+      'kaskade_nats_connected',
+      1,
+      10_000,
+    );
 
     const late = await eventually(() => join('late-viewer', 'nats-room', 'us'), 10_000);
     const lateAudio = await late.bot.consume({ producerId: mic });
@@ -118,25 +84,24 @@ describe('the mesh under failures (real processes)', () => {
 
   it('redis-server restarted (empty) under a running room: media flows; nodes republish; joins work after', async () => {
     const m = await startMesh();
-    const presenter = await join('presenter', 'redis-room', 'eu');
-    const mic = await presenter.bot.publish('microphone');
-    const viewer = await join('viewer', 'redis-room', 'us');
-    const audio = await viewer.bot.consume({ producerId: mic });
-    await expectFlowing(audio);
+    const { mic, audio } = await perTest.crossRegionAudio('redis-room');
 
     await m.redis!.stop();
     await expectFlowing(audio, 50);
-    for (const node of [m.controlPlane, ...m.edges])
-      await eventually(async () =>
-        expect(await scrapeMetric(node.operatorUrl, m.operatorToken, 'kaskade_redis_connected')).toBe(0),
-      );
+    await expectEveryProcessReports(
+      [m.controlPlane, ...m.edges],
+      m.operatorToken,
+      'kaskade_redis_connected',
+      0,
+    );
     m.redis = await startRedis(m.redis!.port, m.redis!.password); // the nodes reconnect with the same credentials
-    for (const node of [m.controlPlane, ...m.edges])
-      await eventually(
-        async () =>
-          expect(await scrapeMetric(node.operatorUrl, m.operatorToken, 'kaskade_redis_connected')).toBe(1),
-        10_000,
-      );
+    await expectEveryProcessReports(
+      [m.controlPlane, ...m.edges],
+      m.operatorToken,
+      'kaskade_redis_connected',
+      1,
+      10_000,
+    );
     // The edges write back what they hold.
     await eventually(async () => {
       const room = await operatorJson<{ participants: unknown[]; streams: unknown[] }>(

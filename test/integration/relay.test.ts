@@ -1,62 +1,25 @@
 import { type NatsService, startNats } from '@kaskade/local-mesh';
-import { type LocalProducer, mediaCodecs, PipeMachinery } from '@kaskade/media-node';
-import { Bus, connectionOptions } from '@kaskade/node-toolkit';
+import { connectionOptions } from '@kaskade/node-toolkit';
 import { Subjects } from '@kaskade/protocol';
-import type { types } from 'mediasoup';
-import * as mediasoup from 'mediasoup';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/edge.ts';
+import { type PipeNode, startPipeNode, stopPipeNodes } from '../helpers/pipe-node.ts';
 import { PlainPeer } from '../helpers/plain-peer.ts';
 
 const ROOM = 'lecture';
 /** A small pipe port range: every link must take its port from it. */
 const PIPE_PORTS = { min: 47100, max: 47119 };
-const logger = pino({ level: process.env.KASKADE_TEST_LOG_LEVEL ?? 'warn' });
-
-/** A media node reduced to what the relay needs: a worker, a router for the room, the bus. */
-interface Node {
-  id: string;
-  worker: types.Worker;
-  router: types.Router;
-  bus: Bus;
-  relay: PipeMachinery;
-  producers: Map<string, LocalProducer>;
-  metrics: Registry;
-}
 
 let nats: NatsService;
-const nodes: Node[] = [];
+const nodes: PipeNode[] = [];
 
-async function startNode(id: string): Promise<Node> {
-  const worker = await mediasoup.createWorker({ logLevel: 'warn' });
-  const router = await worker.createRouter({ mediaCodecs });
-  const bus = await Bus.connect(nats.settingsFor(id), id, logger);
-  const producers = new Map<string, LocalProducer>();
-  const metrics = new Registry();
-  const relay = new PipeMachinery({
-    nodeId: id,
-    region: `region-of-${id}`,
-    registry: metrics,
-    bus,
-    host: {
-      routerFor: async (room) => (room === ROOM ? router : undefined),
-      producerFor: async (room, producerId) => (room === ROOM ? producers.get(producerId) : undefined),
-    },
-    listenIp: '127.0.0.1',
-    portRange: PIPE_PORTS,
-    lingerMs: 300,
-    silenceMs: 1000,
-    logger,
-  });
-  relay.start();
-  const node = { id, worker, router, bus, relay, producers, metrics };
+async function startNode(id: string): Promise<PipeNode> {
+  const node = await startPipeNode(nats, id, ROOM, { portRange: PIPE_PORTS, lingerMs: 300 });
   nodes.push(node);
   return node;
 }
 
-async function census(node: Node) {
+async function census(node: PipeNode) {
   const dump = await node.router.dump();
   return { transports: dump.transportIds.length, producers: dump.mapProducerIdConsumerIds.length };
 }
@@ -71,11 +34,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  for (const node of nodes) {
-    node.relay.close();
-    await node.bus.close();
-    node.worker.close();
-  }
+  await stopPipeNodes(nodes);
   await nats?.stop();
 });
 
@@ -95,20 +54,20 @@ describe('cross-host pipes over NATS', () => {
 
     // A join storm on B: twenty concurrent requests for each stream make one copy each.
     const copies = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => b.relay.fetch(ROOM, 'node-a', (i % 2 ? cam : mic).producer.id)),
+      Array.from({ length: 20 }, (_, i) => b.pipes.fetch(ROOM, 'node-a', (i % 2 ? cam : mic).producer.id)),
     );
     expect(new Set(copies.map((c) => c.id))).toEqual(new Set([mic.producer.id, cam.producer.id]));
-    expect(b.relay.links()).toHaveLength(1);
-    expect(a.relay.links()).toHaveLength(1);
+    expect(b.pipes.links()).toHaveLength(1);
+    expect(a.pipes.links()).toHaveLength(1);
     expect(
-      b.relay
+      b.pipes
         .copies()
         .map((c) => c.producerId)
         .sort(),
     ).toEqual([mic.producer.id, cam.producer.id].sort());
-    expect(a.relay.links()[0]!.sends).toBe(2);
+    expect(a.pipes.links()[0]!.sends).toBe(2);
     // Both ends of the link listen in the configured range (what a firewall between nodes opens).
-    for (const link of [...a.relay.links(), ...b.relay.links()]) {
+    for (const link of [...a.pipes.links(), ...b.pipes.links()]) {
       expect(link.localPort).toBeGreaterThanOrEqual(PIPE_PORTS.min);
       expect(link.localPort).toBeLessThanOrEqual(PIPE_PORTS.max);
     }
@@ -122,7 +81,7 @@ describe('cross-host pipes over NATS', () => {
     expect(metricsOfB).toMatch(/^kaskade_pipe_links\{remote_region="region-of-node-a"\} 1$/m);
     expect(metricsOfB).toMatch(/^kaskade_pipe_streams\{direction="in"\} 2$/m);
     expect(await a.metrics.metrics()).toMatch(/^kaskade_pipe_links\{remote_region="region-of-node-b"\} 1$/m);
-    await expect(b.relay.fetch(ROOM, 'node-a', 'no-such-producer')).rejects.toThrow();
+    await expect(b.pipes.fetch(ROOM, 'node-a', 'no-such-producer')).rejects.toThrow();
     expect(await b.metrics.metrics()).toMatch(
       /^kaskade_pipe_setup_failures_total\{reason="not_found",upstream_region="region-of-node-a"\} 1$/m,
     );
@@ -145,14 +104,14 @@ describe('cross-host pipes over NATS', () => {
     cam.sender.stop();
     cam.producer.close();
     expect(await closedOnB).toBe(true);
-    await eventually(() => expect(a.relay.links()[0]?.sends).toBe(1));
+    await eventually(() => expect(a.pipes.links()[0]?.sends).toBe(1));
 
     // The last viewer leaves: after the linger the copy goes, then the link on both sides.
     audio.consumer.close();
-    b.relay.release(ROOM, mic.producer.id);
+    b.pipes.release(ROOM, mic.producer.id);
     await eventually(() => {
-      expect(b.relay.links()).toHaveLength(0);
-      expect(a.relay.links()).toHaveLength(0);
+      expect(b.pipes.links()).toHaveLength(0);
+      expect(a.pipes.links()).toHaveLength(0);
     });
     viewer.close();
     publisher.close();
@@ -166,7 +125,7 @@ describe('cross-host pipes over NATS', () => {
     // This sender sends key frames only when asked (PLI/FIR), never periodically.
     const cam = await publisher.publish('video', { packetsPerSecond: 30, keyframes: 'on-request' });
     a!.producers.set(cam.producer.id, { producer: cam.producer, source: 'camera', participantId: 'p2' });
-    await b!.relay.fetch(ROOM, 'node-a', cam.producer.id);
+    await b!.pipes.fetch(ROOM, 'node-a', cam.producer.id);
     await new Promise((r) => setTimeout(r, 500)); // the first key frame is long gone
     const sentBefore = cam.sender.keyframesSent;
     const viewer = await PlainPeer.create(b!.router);
@@ -183,9 +142,9 @@ describe('cross-host pipes over NATS', () => {
     const publisher = await PlainPeer.create(a!.router);
     const mic = await publisher.publish('audio');
     a!.producers.set(mic.producer.id, { producer: mic.producer, source: 'microphone', participantId: 'p3' });
-    const first = await b!.relay.fetch(ROOM, 'node-a', mic.producer.id);
-    b!.relay.release(ROOM, mic.producer.id);
-    const again = await b!.relay.fetch(ROOM, 'node-a', mic.producer.id);
+    const first = await b!.pipes.fetch(ROOM, 'node-a', mic.producer.id);
+    b!.pipes.release(ROOM, mic.producer.id);
+    const again = await b!.pipes.fetch(ROOM, 'node-a', mic.producer.id);
     expect(again).toBe(first);
     await new Promise((r) => setTimeout(r, 500)); // past the linger: the re-fetch cancelled the release
     expect(first.closed).toBe(false);
@@ -210,13 +169,13 @@ describe('cross-host pipes over NATS', () => {
       participantId: 'pb',
     });
     const [copyOnB, copyOnA] = await Promise.all([
-      b!.relay.fetch(ROOM, 'node-a', micA.producer.id),
-      a!.relay.fetch(ROOM, 'node-b', micB.producer.id),
+      b!.pipes.fetch(ROOM, 'node-a', micA.producer.id),
+      a!.pipes.fetch(ROOM, 'node-b', micB.producer.id),
     ]);
     expect(copyOnB.id).toBe(micA.producer.id);
     expect(copyOnA.id).toBe(micB.producer.id);
-    expect(a!.relay.links()).toHaveLength(1);
-    expect(b!.relay.links()).toHaveLength(1);
+    expect(a!.pipes.links()).toHaveLength(1);
+    expect(b!.pipes.links()).toHaveLength(1);
     const viewerA = await PlainPeer.create(a!.router);
     const fromB = await viewerA.consume(micB.producer.id);
     const viewerB = await PlainPeer.create(b!.router);
@@ -252,7 +211,7 @@ describe('cross-host pipes over NATS', () => {
     const asA = await connect(connectionOptions(nats.settingsFor('node-a'), 'node-a'));
     asA.publish(Subjects.nodePipeEvents('node-b', 'node-a'), '{"event":"explode"}');
     await asA.close();
-    await expect(b!.relay.fetch(ROOM, 'node-a', 'no-such-producer')).rejects.toMatchObject({
+    await expect(b!.pipes.fetch(ROOM, 'node-a', 'no-such-producer')).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
     await eventually(async () => {
