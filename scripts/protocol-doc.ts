@@ -5,7 +5,6 @@
 // Names, fields and subjects come from the schemas and builders; what each RPC, subject,
 // error and close code means is said here, in records keyed by the protocol's own names,
 // so a method, subject or code added without a meaning does not type-check.
-import { readFileSync, writeFileSync } from 'node:fs';
 import {
   CloseCodes,
   CONTROL_QUEUE,
@@ -24,6 +23,7 @@ import {
   Subjects,
 } from '@kaskade/protocol';
 import type { TSchema } from 'typebox';
+import { tablesCommand } from './marked-tables.ts';
 
 interface JsonSchema {
   type?: string;
@@ -194,30 +194,10 @@ export const protocolTables: Record<string, string> = {
   ),
 };
 
-/** README text with every marked table replaced by the schemas'. */
-function withTables(readme: string): string {
-  let out = readme;
-  for (const [name, generated] of Object.entries(protocolTables)) {
-    const pattern = new RegExp(`(<!-- protocol:${name} -->\\n)[\\s\\S]*?(<!-- /protocol:${name} -->)`);
-    out = out.replace(pattern, (_, open: string, close: string) => `${open}${generated}\n${close}`);
-  }
-  return out;
-}
-
-if (import.meta.main) {
-  const path = new URL('../control-plane/protocol/README.md', import.meta.url);
-  const readme = readFileSync(path, 'utf8');
-  if (process.argv.includes('--write')) writeFileSync(path, withTables(readme));
-  else if (process.argv.includes('--check')) {
-    const missing = Object.keys(protocolTables).filter(
-      (name) => !readme.includes(`<!-- protocol:${name} -->`),
-    );
-    if (missing.length > 0 || withTables(readme) !== readme) {
-      console.error(
-        `control-plane/protocol/README.md's tables are out of date (missing: ${missing.join(', ') || 'none'}); run: node scripts/protocol-doc.ts --write`,
-      );
-      process.exitCode = 1;
-    } else console.log('control-plane/protocol/README.md tables match the schemas');
-  } else
-    for (const [name, generated] of Object.entries(protocolTables)) console.log(`${name}:\n${generated}\n`);
-}
+if (import.meta.main)
+  tablesCommand(
+    new URL('../control-plane/protocol/README.md', import.meta.url),
+    'protocol',
+    protocolTables,
+    'scripts/protocol-doc.ts',
+  );
