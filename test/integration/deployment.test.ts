@@ -222,8 +222,8 @@ describe('Redis', () => {
         });
         socket.on('error', reject);
       });
-    expect(await ask('GET kaskade:room-index')).toEqual([expect.stringMatching(/^-NOAUTH/)]);
-    expect(await ask('AUTH kaskade wrong-password', 'GET kaskade:room-index')).toEqual([
+    expect(await ask('GET kaskade:probe')).toEqual([expect.stringMatching(/^-NOAUTH/)]);
+    expect(await ask('AUTH kaskade wrong-password', 'GET kaskade:probe')).toEqual([
       expect.stringMatching(/^-WRONGPASS/),
       expect.stringMatching(/^-NOAUTH/),
     ]);
