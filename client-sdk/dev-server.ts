@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import { issueToken } from '@kaskade/node-toolkit';
-import { DisplayName, NodeId, RoomName, SafeName } from '@kaskade/protocol';
+import { DisplayName, NodeId, RoomName, SafeName, toSafeName } from '@kaskade/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 
@@ -62,7 +62,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<Fasti
       const claims = {
         identity:
           identity ??
-          `${name.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 24) || 'guest'}-${randomUUID().slice(0, 8)}`,
+          `${toSafeName(name, { replacement: '', maxLength: 24 }) || 'guest'}-${randomUUID().slice(0, 8)}`,
         name,
         room,
         grants: { publish: !subscribeOnly, subscribe: true },

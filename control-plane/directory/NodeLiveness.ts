@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { LIVENESS, nodeKeys } from './keys.ts';
 
 /**
  * Node liveness in Redis: a sorted set, member a node id, score when its liveness
@@ -9,10 +10,7 @@ import type { Redis } from 'ioredis';
  * expires a day after the last beat of any node: a cluster stopped for good leaves
  * nothing behind, and the set holds at most one member per node id.
  */
-const LIVENESS = 'kaskade:liveness';
 const RETENTION_S = 86_400;
-/** Held by the control-plane replica that cleans up after a dead node (SET NX). */
-const deadNodeKey = (nodeId: string) => `kaskade:node:{${nodeId}}:dead`;
 
 // One beat: the node's liveness now lasts ARGV[2] ms more, on the server's clock.
 const BEAT = `
@@ -81,7 +79,7 @@ export class NodeLiveness {
    * (SET NX), so of the replicas that all notice a death one removes its entries.
    */
   async claimDeadNode(nodeId: string, holdMs: number): Promise<boolean> {
-    return (await this.#redis.set(deadNodeKey(nodeId), '1', 'PX', holdMs, 'NX')) === 'OK';
+    return (await this.#redis.set(nodeKeys(nodeId).dead, '1', 'PX', holdMs, 'NX')) === 'OK';
   }
 
   /** Drops a dead node's liveness, unless it was refreshed after `expiry` (the node came back). */

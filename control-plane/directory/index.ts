@@ -1,4 +1,5 @@
 // @kaskade/directory: the room state every node shares, in Redis. Every key is
-// spelled in this folder and nowhere else.
+// spelled in keys.ts and nowhere else, and the Redis client is the Directory's own.
 export { Directory } from './Directory.ts';
+export type { DirectoryKey, KeyScope } from './listKeys.ts';
 export type { LivenessSnapshot } from './NodeLiveness.ts';

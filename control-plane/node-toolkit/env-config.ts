@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { hostname } from 'node:os';
-import { SafeName } from '@kaskade/protocol';
+import { SafeName, toSafeName } from '@kaskade/protocol';
 import Type, { type Static, type TInteger, type TObject, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { ConfigError } from './config-error.ts';
@@ -84,10 +84,7 @@ export function loadEnvConfig<T extends TObject>(
 }
 
 /** The host name as a node id: a FQDN's dots would split a NATS subject token. */
-const defaultNodeId = () =>
-  hostname()
-    .replace(/[^A-Za-z0-9_-]/g, '-')
-    .slice(0, 64) || 'node';
+const defaultNodeId = () => toSafeName(hostname()) || 'node';
 
 /** Options more than one process takes, defined once. */
 export const commonOptions = {

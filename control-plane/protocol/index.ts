@@ -4,6 +4,7 @@
 // and the rules for names (names.ts). Schemas here are the source of the types.
 export * from './errors.ts';
 export * from './media.ts';
+export * from './names.ts';
 export * from './nats.ts';
 export * from './rtp-types.ts';
 export * from './signaling.ts';

@@ -1,6 +1,7 @@
 import Type, { type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { Id, MediaKind, NodeId, Region, Role, RoomName, Source } from './media.ts';
+import { MediaKind, Role, Source } from './media.ts';
+import { Id, NodeId, Region, RoomName } from './names.ts';
 import { HandInfo, ParticipantInfo, RtpParametersSchema, StreamInfo } from './signaling.ts';
 import { Grants } from './token.ts';
 

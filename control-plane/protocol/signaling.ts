@@ -1,5 +1,6 @@
 import Type, { type Static, type TSchema } from 'typebox';
-import { DisplayName, Id, MediaKind, NodeId, Role, Source } from './media.ts';
+import { MediaKind, Role, Source } from './media.ts';
+import { DisplayName, Id, NodeId } from './names.ts';
 import type {
   DtlsParameters,
   IceCandidate,

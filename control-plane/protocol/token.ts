@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
-import { DisplayName, Id, NodeId, Role, RoomName, Source } from './media.ts';
+import { Role, Source } from './media.ts';
+import { DisplayName, Id, NodeId, RoomName } from './names.ts';
 
 /**
  * Grants a join token carries. The edge enforces them: a participant without

@@ -76,7 +76,7 @@ export class ControlPlane {
     try {
       const metrics = new ControlPlaneMetrics(metricsRegistry, registry);
       await app.register(healthPlugin, {
-        notReadyReason: () => (directory.redis.status === 'ready' ? null : `redis ${directory.redis.status}`),
+        notReadyReason: () => (directory.status === 'ready' ? null : `redis ${directory.status}`),
       });
       await app.register(joinPlugin, {
         appTokens,

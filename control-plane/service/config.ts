@@ -10,6 +10,7 @@ import {
   redisCaProblems,
   Type,
 } from '@kaskade/node-toolkit';
+import { SAFE_NAME_PATTERN } from '@kaskade/protocol';
 import type { Static } from 'typebox';
 
 export const ControlPlaneConfigSchema = Type.Object({
@@ -60,7 +61,7 @@ export const ControlPlaneConfigSchema = Type.Object({
   edgeUrls: Type.Optional(
     option(
       Type.String({
-        pattern: '^[A-Za-z0-9_-]{1,64}=https?://[^,\\s]+(,[A-Za-z0-9_-]{1,64}=https?://[^,\\s]+)*$',
+        pattern: `^${SAFE_NAME_PATTERN}=https?://[^,\\s]+(,${SAFE_NAME_PATTERN}=https?://[^,\\s]+)*$`,
       }),
       {
         env: 'KASKADE_EDGE_URLS',

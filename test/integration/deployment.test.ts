@@ -152,23 +152,23 @@ describe('the operator API', () => {
 
 describe('Redis', () => {
   it('every key the directory writes expires', async () => {
-    const client = new Redis(mesh.redisUrl);
+    const directory = new Directory(mesh.redisUrl, pino({ level: 'silent' }));
     try {
-      const keys = await client.keys('*');
       // The room's hashes, each node's room list and the room index, at least.
-      expect(keys).toEqual(
-        expect.arrayContaining([
-          'kaskade:room-index',
-          'kaskade:room:{ops-room}:participants',
-          'kaskade:room:{ops-room}:streams',
-          'kaskade:room:{ops-room}:nodes',
-          'kaskade:node:{edge-eu-1}:rooms',
-          'kaskade:node:{edge-eu-2}:rooms',
-        ]),
+      const room = await directory.keys({ room: 'ops-room' });
+      expect(room.map((k) => k.part)).toEqual(
+        expect.arrayContaining(['index', 'participants', 'streams', 'nodes']),
       );
-      for (const key of keys) expect(await client.ttl(key), key).toBeGreaterThan(0);
+      const nodes = [
+        ...(await directory.keys({ node: 'edge-eu-1' })),
+        ...(await directory.keys({ node: 'edge-eu-2' })),
+      ];
+      expect(nodes.filter((k) => k.part === 'rooms')).toHaveLength(2);
+      const keys = await directory.keys();
+      expect(keys.map((k) => k.key)).toEqual(expect.arrayContaining([...room, ...nodes].map((k) => k.key)));
+      for (const { key, ttlSeconds } of keys) expect(ttlSeconds, key).toBeGreaterThan(0);
     } finally {
-      client.quit();
+      await directory.close();
     }
   });
 
@@ -185,17 +185,18 @@ describe('Redis', () => {
       await directory.addParticipant('ghost-room', ghost);
       expect(await directory.rooms()).toEqual(['ghost-room', 'ops-room']);
       await eventually(async () => expect(await directory.rooms()).toEqual(['ops-room']), 5000);
-      const client = new Redis(mesh.redisUrl);
-      try {
-        await eventually(async () => expect(await client.keys('*ghost*')).toEqual([]), 3000);
-        // The short TTL never shortened the index's: the live room keeps it.
-        expect(await client.ttl('kaskade:room-index')).toBeGreaterThan(1);
-        await eventually(async () =>
-          expect(await client.zrange('kaskade:room-index', 0, -1)).toEqual(['ops-room']),
-        );
-      } finally {
-        client.quit();
-      }
+      await eventually(async () => {
+        const ghostRoom = await directory.keys({ room: 'ghost-room' });
+        expect([
+          ...ghostRoom.filter((k) => k.part !== 'index'),
+          ...(await directory.keys({ node: 'ghost-node' })),
+        ]).toEqual([]);
+      }, 3000);
+      // The short TTL never shortened the index's: the live room keeps it.
+      const index = (await directory.keys({ room: 'ops-room' })).find((k) => k.part === 'index');
+      expect(index?.ttlSeconds).toBeGreaterThan(1);
+      // The ghost room left the index itself, not only the rooms that count as live.
+      await eventually(async () => expect(await directory.keys({ room: 'ghost-room' })).toEqual([]));
     } finally {
       await directory.close();
     }
@@ -221,8 +222,8 @@ describe('Redis', () => {
         });
         socket.on('error', reject);
       });
-    expect(await ask('GET kaskade:room-index')).toEqual([expect.stringMatching(/^-NOAUTH/)]);
-    expect(await ask('AUTH kaskade wrong-password', 'GET kaskade:room-index')).toEqual([
+    expect(await ask('GET kaskade:probe')).toEqual([expect.stringMatching(/^-NOAUTH/)]);
+    expect(await ask('AUTH kaskade wrong-password', 'GET kaskade:probe')).toEqual([
       expect.stringMatching(/^-WRONGPASS/),
       expect.stringMatching(/^-NOAUTH/),
     ]);
@@ -260,7 +261,7 @@ describe('Redis over TLS', () => {
           role: 'stage',
         });
         expect(await trusted.rooms()).toEqual(['tls-room']);
-        expect(trusted.redis.status).toBe('ready');
+        expect(trusted.status).toBe('ready');
       } finally {
         await trusted.close();
       }
@@ -268,16 +269,16 @@ describe('Redis over TLS', () => {
       const untrusted = new Directory(redis.url, quiet);
       try {
         await expect(untrusted.rooms()).rejects.toThrow();
-        expect(untrusted.redis.status).not.toBe('ready');
+        expect(untrusted.status).not.toBe('ready');
       } finally {
-        untrusted.redis.disconnect();
+        await untrusted.close();
       }
       // Plain text to the TLS port gets nowhere either.
       const plain = new Directory(redis.url.replace('rediss://', 'redis://'), quiet);
       try {
         await expect(plain.rooms()).rejects.toThrow();
       } finally {
-        plain.redis.disconnect();
+        await plain.close();
       }
       // A CA file for a plain redis:// URL is a configuration mistake, said when the config loads.
       expect(redisCaProblems('redis://127.0.0.1:1', certificate.caFile)).toEqual([

@@ -1,8 +1,8 @@
+import { Directory } from '@kaskade/directory';
 import type { ReceivedStream } from '@kaskade/load-tools';
 import { type LocalMesh, operatorJson, startLocalMesh } from '@kaskade/local-mesh';
 import { Bus } from '@kaskade/node-toolkit';
 import { KaskadeError } from '@kaskade/protocol';
-import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/edge.ts';
@@ -195,16 +195,16 @@ describe('drain that moves people (real mesh)', () => {
     const empty = samples.filter((s) => s.participants === 0);
     expect(empty.length).toBeGreaterThan(0);
     expect(empty.map(participantObjects)).toContainEqual({ transports: 0, producers: 0, consumers: 0 });
-    const redis = new Redis(m.redisUrl);
+    const redisDirectory = new Directory(m.redisUrl, pino({ level: 'silent' }));
     try {
-      expect(await redis.smembers(`kaskade:node:{${victim.nodeId}}:rooms`)).toEqual([]);
-      const entries = Object.values(await redis.hgetall(`kaskade:room:{${ROOM}}:participants`));
-      expect(entries.map((e) => JSON.parse(e).node)).not.toContain(victim.nodeId);
-      const streams = Object.values(await redis.hgetall(`kaskade:room:{${ROOM}}:streams`));
-      expect(streams.map((e) => JSON.parse(e).node)).not.toContain(victim.nodeId);
-      expect(await redis.hexists(`kaskade:room:{${ROOM}}:nodes`, victim.nodeId)).toBe(0);
+      expect(await redisDirectory.roomsOfNode(victim.nodeId)).toEqual([]);
+      expect((await redisDirectory.keys({ node: victim.nodeId })).map((k) => k.part)).not.toContain('rooms');
+      const { participants, streams, nodes } = await redisDirectory.room(ROOM);
+      expect(participants.map((p) => p.node)).not.toContain(victim.nodeId);
+      expect(streams.map((s) => s.node)).not.toContain(victim.nodeId);
+      expect(nodes).not.toContain(victim.nodeId);
     } finally {
-      redis.disconnect();
+      await redisDirectory.close();
     }
   });
 });

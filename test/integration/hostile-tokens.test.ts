@@ -1,8 +1,9 @@
+import { Directory } from '@kaskade/directory';
 import type { Edge } from '@kaskade/edge';
 import { type NatsService, type Service, startNats, startRedis } from '@kaskade/local-mesh';
 import { issueToken } from '@kaskade/node-toolkit';
 import { CloseCodes } from '@kaskade/protocol';
-import { Redis } from 'ioredis';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ALL_GRANTS, edgeToken, startEdge, TEST_SECRET, token } from '../helpers/edge.ts';
@@ -109,17 +110,16 @@ describe('edge tokens in mesh mode (edges in this process, real nats-server and 
   });
 
   it('the used token ids expire with their tokens (bounded Redis memory)', async () => {
-    const client = new Redis(redis.url);
+    const directory = new Directory(redis.url, pino({ level: 'silent' }));
     try {
-      const keys = await client.keys('kaskade:token:*');
+      const keys = await directory.keys('tokens');
       expect(keys.length).toBeGreaterThanOrEqual(2);
-      for (const key of keys) {
-        const ttl = await client.ttl(key);
-        expect(ttl).toBeGreaterThan(0);
-        expect(ttl).toBeLessThanOrEqual(3600);
+      for (const { ttlSeconds } of keys) {
+        expect(ttlSeconds).toBeGreaterThan(0);
+        expect(ttlSeconds).toBeLessThanOrEqual(3600);
       }
     } finally {
-      client.disconnect();
+      await directory.close();
     }
   });
 });

@@ -1,7 +1,8 @@
+import { Directory } from '@kaskade/directory';
 import type { ReceivedStream, RtpBot } from '@kaskade/load-tools';
 import { GapMeter, joinEdge, type ViewerGaps } from '@kaskade/load-tools';
 import { type LocalMesh, type MeshEdge, operatorJson, startLocalMesh } from '@kaskade/local-mesh';
-import { Redis } from 'ioredis';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/edge.ts';
 import { FAST_CONTROL_PLANE_ENV, FAST_MESH_ENV, type NodeView, nodeView } from '../helpers/mesh.ts';
@@ -274,16 +275,15 @@ describe('make-before-break on a real mesh', () => {
         ).toEqual({ participants: 0, transports: 0, producers: 0, consumers: 0, links: [] });
       }
     }, 15_000);
-    const redis = new Redis(mesh.redisUrl);
+    const directory = new Directory(mesh.redisUrl, pino({ level: 'silent' }));
     try {
       await eventually(async () => {
-        expect(await redis.keys(`kaskade:room:{${ROOM}}:*`)).toEqual([]);
-        expect(await redis.zscore('kaskade:room-index', ROOM)).toBeNull();
-        for (const edge of mesh.edges)
-          expect(await redis.smembers(`kaskade:node:{${edge.nodeId}}:rooms`)).not.toContain(ROOM);
+        // The room's hashes and its entry in the room index.
+        expect(await directory.keys({ room: ROOM })).toEqual([]);
+        for (const edge of mesh.edges) expect(await directory.roomsOfNode(edge.nodeId)).not.toContain(ROOM);
       }, 10_000);
     } finally {
-      redis.disconnect();
+      await directory.close();
     }
   });
 });

@@ -1,7 +1,8 @@
+import { Directory } from '@kaskade/directory';
 import type { Edge } from '@kaskade/edge';
 import { RtpBot } from '@kaskade/load-tools';
 import { type NatsService, type Service, startNats, startRedis } from '@kaskade/local-mesh';
-import { Redis } from 'ioredis';
+import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { edgeToken, eventually, expectNoMediaObjects, startEdge } from '../helpers/edge.ts';
 
@@ -93,9 +94,9 @@ it('one room across three edges: remote streams reach every viewer through one p
   await presenter.close();
   for (const edge of [a, b, c]) await expectNoMediaObjects(edge);
   for (const edge of [a, b, c]) expect(edge.mesh!.pipes.links()).toEqual([]);
-  const client = new Redis(redis.url);
-  await eventually(async () => expect(await client.keys('kaskade:room:*')).toEqual([]));
-  await client.quit();
+  const directory = new Directory(redis.url, pino({ level: 'silent' }));
+  await eventually(async () => expect(await directory.keys('rooms')).toEqual([]));
+  await directory.close();
 });
 
 it('fans one publisher out to 60 viewers on three other edges in two regions: no loss, one link per edge, flat inbound', async () => {

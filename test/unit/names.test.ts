@@ -1,4 +1,4 @@
-import { cleanDisplayName, Id, RoomName, SafeName } from '@kaskade/protocol';
+import { cleanDisplayName, Id, RoomName, SAFE_NAME_PATTERN, SafeName, toSafeName } from '@kaskade/protocol';
 import { Compile } from 'typebox/compile';
 import { describe, expect, it } from 'vitest';
 
@@ -37,6 +37,26 @@ describe('names that become NATS subject tokens and Redis keys', () => {
     expect(id.Check('urn:ada')).toBe(true);
     for (const bad of ['ada@uni.edu', 'a*', 'a>', 'a b', '', 'x'.repeat(65)])
       expect(id.Check(bad)).toBe(false);
+  });
+});
+
+describe('making text a safe name', () => {
+  it('replaces or drops every other character and bounds the length', () => {
+    expect(toSafeName('edge-1.eu.example.org')).toBe('edge-1-eu-example-org');
+    expect(toSafeName('Zoë O’Neil', { replacement: '' })).toBe('ZoONeil');
+    expect(toSafeName('x'.repeat(100))).toHaveLength(64);
+    expect(toSafeName('abcdef', { maxLength: 3 })).toBe('abc');
+    expect(toSafeName('...', { replacement: '' })).toBe('');
+    for (const text of ['a b', 'é{}*>', 'node.local', 'x'.repeat(80)]) {
+      const name = toSafeName(text);
+      expect(safe.Check(name), name).toBe(true);
+    }
+  });
+
+  it('the unanchored pattern matches exactly one safe name', () => {
+    const one = new RegExp(`^${SAFE_NAME_PATTERN}$`);
+    for (const name of ['demo', 'edge-eu-1', 'x'.repeat(64)]) expect(one.test(name)).toBe(true);
+    for (const name of ['', 'a.b', 'x'.repeat(65), 'a b']) expect(one.test(name)).toBe(false);
   });
 });
 

@@ -116,7 +116,7 @@ export class Mesh {
       this.#scheduleRehome(); // a relay appeared, an edge took or left a room: the tree may change
     });
     bus.onConnectionChange({ back: () => void this.#resyncAll() });
-    directory.redis.on('ready', () => void this.#republishAll());
+    directory.onReady(() => void this.#republishAll());
     this.#timers.push(setInterval(() => this.#heartbeat(), this.#options.heartbeatMs));
     this.#timers.push(setInterval(() => void this.#resyncAll(), this.#options.resyncMs));
     this.#heartbeat();

@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Every Redis key of the directory, built here and nowhere else. Every key of a room
+ * carries the hash tag {room}, so a room lives in one Redis Cluster slot and its
+ * multi-key updates run in one MULTI; a node's keys carry {nodeId} likewise.
+ */
+const PREFIX = 'kaskade';
+
+/** The hashes of one room. */
+export const roomKeys = (room: string) => ({
+  participants: `${PREFIX}:room:{${room}}:participants`,
+  /** identity -> the participant id that holds it (the last to join with it). */
+  identities: `${PREFIX}:room:{${room}}:identities`,
+  streams: `${PREFIX}:room:{${room}}:streams`,
+  nodes: `${PREFIX}:room:{${room}}:nodes`,
+});
+
+/**
+ * The index of rooms: a sorted set scored by when each room's entry expires (ms), so
+ * a room nobody refreshes drops out of it on its own, and the key itself expires
+ * with the last room. (It was a plain set, `kaskade:rooms`, that never expired.)
+ */
+export const ROOM_INDEX = `${PREFIX}:room-index`;
+
+/** Node liveness: a sorted set, member a node id, score when its liveness expires (NodeLiveness.ts). */
+export const LIVENESS = `${PREFIX}:liveness`;
+
+export const nodeKeys = (nodeId: string) => ({
+  /** The rooms a node carries, for cleaning up after it. */
+  rooms: `${PREFIX}:node:{${nodeId}}:rooms`,
+  /** Held by the control-plane replica that cleans up after a dead node (SET NX). */
+  dead: `${PREFIX}:node:{${nodeId}}:dead`,
+});
+
+/**
+ * A used token id, under its own hash tag so token keys spread over a cluster. The jti
+ * is the application's or the control plane's string: hashed, it is key-safe and bounded.
+ */
+export const usedTokenKey = (jti: string) =>
+  `${PREFIX}:token:{${createHash('sha256').update(jti).digest('hex')}}:used`;
+
+/** SCAN patterns of the keys the directory lists (Directory.keys). */
+export const KEY_PATTERNS = {
+  all: `${PREFIX}:*`,
+  rooms: `${PREFIX}:room:*`,
+  tokens: `${PREFIX}:token:*`,
+} as const;
+
+/** What a key holds: the last part of a tagged key (participants, rooms, used...), or the index or liveness. */
+export function partOf(key: string): string {
+  if (key === ROOM_INDEX) return 'index';
+  if (key === LIVENESS) return 'liveness';
+  return key.slice(key.lastIndexOf(':') + 1);
+}
