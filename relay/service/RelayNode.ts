@@ -1,5 +1,6 @@
 import { Directory } from '@kaskade/directory';
 import {
+  Heartbeat,
   type LocalProducer,
   MediaMetrics,
   mediaCodecs,
@@ -16,7 +17,7 @@ import {
   metricsPlugin,
   OperatorListener,
 } from '@kaskade/node-toolkit';
-import { NodeDead, NodeHeartbeat, Subjects } from '@kaskade/protocol';
+import { NodeDead, Subjects } from '@kaskade/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { types } from 'mediasoup';
 import * as mediasoup from 'mediasoup';
@@ -42,11 +43,10 @@ export class RelayNode implements PipeHost {
   readonly #bus: Bus;
   readonly #app: FastifyInstance;
   readonly #routers = new Map<string, Promise<types.Router>>();
-  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #heartbeat: Heartbeat;
   #operator: OperatorListener | undefined;
   /** Where the relay's liveness goes (no room keys: a relay carries no participants). */
   #directory: Directory | undefined;
-  #state: 'serving' | 'draining' = 'serving';
 
   private constructor(
     config: RelayConfig,
@@ -84,6 +84,28 @@ export class RelayNode implements PipeHost {
       silenceMs: config.pipeSilenceMs,
       // What the edges below want passes up to the origin.
       forwardDemand: true,
+      logger,
+    });
+    this.#heartbeat = new Heartbeat({
+      nodeId: config.nodeId,
+      kind: 'relay',
+      region: config.region,
+      bus,
+      intervalMs: config.heartbeatMs,
+      media: this.media,
+      holdings: () => {
+        const links = this.pipes.links();
+        return {
+          url: '',
+          workers: 1,
+          participants: 0,
+          consumers: links.reduce((n, l) => n + l.sends, 0),
+          producers: links.reduce((n, l) => n + l.copies, 0),
+          capacity: 0,
+          rooms: [...this.#routers.keys()],
+        };
+      },
+      refreshLiveness: () => this.#directory?.refresh([], config.nodeId),
       logger,
     });
   }
@@ -132,7 +154,7 @@ export class RelayNode implements PipeHost {
       senderInSubject: false,
     });
     await app.register(healthPlugin, {
-      notReadyReason: () => (node.#state === 'serving' ? null : node.#state),
+      notReadyReason: () => (node.#heartbeat.state === 'serving' ? null : node.#heartbeat.state),
     });
     // Before the public listener: once /readyz answers, the operator API does too.
     node.#operator = await OperatorListener.start({
@@ -148,8 +170,7 @@ export class RelayNode implements PipeHost {
       },
     });
     await app.listen({ host: config.httpHost, port: config.httpPort });
-    node.#timers.push(setInterval(() => node.#heartbeat(), config.heartbeatMs));
-    node.#heartbeat();
+    node.#heartbeat.start();
     return node;
   }
 
@@ -160,12 +181,11 @@ export class RelayNode implements PipeHost {
    * here any more, or at the shutdown deadline, the links close.
    */
   async stop(): Promise<void> {
-    this.#state = 'draining';
-    this.#heartbeat();
+    this.#heartbeat.drain();
     const deadline = Date.now() + this.#config.shutdownTimeoutMs;
     while (this.pipes.links().some((l) => l.sends > 0) && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
-    for (const timer of this.#timers) clearInterval(timer);
+    this.#heartbeat.close();
     this.media.stop();
     this.pipes.close();
     await this.#app.close();
@@ -185,26 +205,5 @@ export class RelayNode implements PipeHost {
     const router = this.#routers.get(room);
     this.#routers.delete(room);
     void router?.then((r) => r.close());
-  }
-
-  #heartbeat(): void {
-    const links = this.pipes.links();
-    const heartbeat: NodeHeartbeat = {
-      kind: 'relay',
-      region: this.#config.region,
-      url: '',
-      state: this.#state,
-      workers: 1,
-      participants: 0,
-      consumers: links.reduce((n, l) => n + l.sends, 0),
-      producers: links.reduce((n, l) => n + l.copies, 0),
-      load: this.media.load,
-      bitrateBps: this.media.bitrateBps,
-      capacity: 0,
-      rooms: [...this.#routers.keys()],
-      ts: Date.now(),
-    };
-    this.#bus.publish(Subjects.heartbeat(this.#config.nodeId), NodeHeartbeat, heartbeat);
-    this.#directory?.refresh([], this.#config.nodeId).catch(() => undefined);
   }
 }

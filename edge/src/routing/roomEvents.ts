@@ -1,53 +1,126 @@
+import type { Directory } from '@kaskade/directory';
 import type { RoomEvent } from '@kaskade/protocol';
 import type { Room } from '../rtc/Room.ts';
 
 /**
- * Applies a room event from node `sender` (the subject's last token, fixed by its bus
- * credentials) to this node's mirror of the room. Anything about a participant or a
- * stream is taken only from the node hosting it, as the mirror knows it: a node cannot
- * make up, remove or pause what lives on another, nor change someone's role unless it
- * hosts the moderator who asked (it verified the grant) or, once applied, the participant.
+ * Room sync as one table: for each kind of room event, what this node writes to the
+ * directory before it tells the others, and how an event from another node changes
+ * this node's mirror of the room. Adding a kind of event is adding a row (the mapped
+ * type makes a missing row a type error); RoomSync does the rest alike for every kind.
  */
-export function applyRoomEvent(room: Room, event: RoomEvent, sender: string): void {
-  const hosts = (participantId: string) => room.remoteHostOf(participantId) === sender;
-  const originates = (producerId: string) => room.remoteOriginOf(producerId) === sender;
-  switch (event.type) {
-    case 'participantJoined':
-      // A participant of the sender's own: it lives where it says by construction. One
-      // known on another node (or here) moved to the sender; a node moves people only to
-      // itself, and the old host's later participantLeft is ignored (hosts() is the sender now).
-      room.addRemoteParticipant({ ...event.participant, node: sender });
-      break;
-    case 'participantLeft':
-      if (hosts(event.participantId)) room.removeRemoteParticipant(event.participantId);
-      break;
-    case 'streamAdded':
-      if (hosts(event.stream.participantId)) room.addRemoteStream({ ...event.stream, node: sender });
-      break;
-    case 'streamClosed':
-      if (originates(event.producerId)) room.removeRemoteStream(event.producerId);
-      break;
-    case 'streamPaused':
-    case 'streamResumed':
-      if (originates(event.producerId))
-        room.setRemoteStreamPaused(event.producerId, event.type === 'streamPaused');
-      break;
-    case 'handRaised':
-      if (hosts(event.hand.participantId)) room.addRemoteHand(event.hand);
-      break;
-    case 'handLowered':
-      // Any node may lower a hand: a moderator there lowered it (at worst a hand goes down).
-      room.removeRemoteHand(event.participantId);
-      break;
-    case 'roleChanged':
-      if (event.by !== undefined) {
+
+export type RoomEventKind = RoomEvent['type'];
+type EventOf = { [E in RoomEvent as E['type']]: E };
+
+/** What a directory write for an event this node announces is made from. */
+export interface WriteContext {
+  directory: Directory;
+  room: Room;
+  /** This node: the entries it writes are its own. */
+  nodeId: string;
+}
+
+export interface RoomEventRow<K extends RoomEventKind> {
+  /**
+   * The directory write that goes before the event is published (a reader that
+   * subscribed and then read misses neither). None, or undefined: the event lives in the
+   * rooms' memory only and goes out at once.
+   */
+  write?(context: WriteContext, event: EventOf[K]): Promise<unknown> | undefined;
+  /** Whether the event goes out once written; without, always (a failed write too: resync repairs it). */
+  publishIf?(written: unknown): boolean;
+  /**
+   * Applies the event from node `sender` (the subject's last token, fixed by its bus
+   * credentials) to this node's mirror of the room. Anything about a participant or a
+   * stream is taken only from the node hosting it, as the mirror knows it: a node cannot
+   * make up, remove or pause what lives on another, nor change someone's role unless it
+   * hosts the moderator who asked (it verified the grant) or, once applied, the participant.
+   */
+  apply(room: Room, event: EventOf[K], sender: string): void;
+}
+
+const hosts = (room: Room, sender: string, participantId: string) =>
+  room.remoteHostOf(participantId) === sender;
+const originates = (room: Room, sender: string, producerId: string) =>
+  room.remoteOriginOf(producerId) === sender;
+
+const roomEvents: { [K in RoomEventKind]: RoomEventRow<K> } = {
+  participantJoined: {
+    write: ({ directory, room, nodeId }, { participant }) =>
+      directory.addParticipant(room.name, { ...participant, node: nodeId }),
+    // A participant of the sender's own: it lives where it says by construction. One
+    // known on another node (or here) moved to the sender; a node moves people only to
+    // itself, and the old host's later participantLeft is ignored (hosts() is the sender now).
+    apply: (room, { participant }, sender) => room.addRemoteParticipant({ ...participant, node: sender }),
+  },
+  participantLeft: {
+    // Only this node's own entry goes; one that moved elsewhere (a migration, a
+    // reconnect) is the new node's, and nobody is told it left.
+    write: ({ directory, room, nodeId }, { participantId }) =>
+      directory.removeParticipant(room.name, participantId, nodeId),
+    publishIf: (removed) => removed !== false,
+    apply: (room, { participantId }, sender) => {
+      if (hosts(room, sender, participantId)) room.removeRemoteParticipant(participantId);
+    },
+  },
+  streamAdded: {
+    write: ({ directory, room, nodeId }, { stream }) =>
+      directory.addStream(room.name, { ...stream, node: nodeId }),
+    apply: (room, { stream }, sender) => {
+      if (hosts(room, sender, stream.participantId)) room.addRemoteStream({ ...stream, node: sender });
+    },
+  },
+  streamClosed: {
+    write: ({ directory, room }, { producerId }) => directory.removeStream(room.name, producerId),
+    apply: (room, { producerId }, sender) => {
+      if (originates(room, sender, producerId)) room.removeRemoteStream(producerId);
+    },
+  },
+  streamPaused: {
+    write: ({ directory, room }, { producerId }) => directory.setStreamPaused(room.name, producerId, true),
+    apply: (room, { producerId }, sender) => {
+      if (originates(room, sender, producerId)) room.setRemoteStreamPaused(producerId, true);
+    },
+  },
+  streamResumed: {
+    write: ({ directory, room }, { producerId }) => directory.setStreamPaused(room.name, producerId, false),
+    apply: (room, { producerId }, sender) => {
+      if (originates(room, sender, producerId)) room.setRemoteStreamPaused(producerId, false);
+    },
+  },
+  handRaised: {
+    apply: (room, { hand }, sender) => {
+      if (hosts(room, sender, hand.participantId)) room.addRemoteHand(hand);
+    },
+  },
+  handLowered: {
+    // Any node may lower a hand: a moderator there lowered it (at worst a hand goes down).
+    apply: (room, { participantId }) => room.removeRemoteHand(participantId),
+  },
+  roleChanged: {
+    // A request goes out as it is; an announcement (no `by`) follows the hosting node's
+    // record of the new role in the directory.
+    write: ({ directory, room, nodeId }, { participantId, by }) => {
+      if (by !== undefined) return undefined;
+      const local = [...room.participants()].find((p) => p.id === participantId);
+      return local
+        ? directory.addParticipant(room.name, { ...local.info(), node: nodeId })
+        : Promise.resolve();
+    },
+    apply: (room, { participantId, role, by }, sender) => {
+      if (by !== undefined) {
         // A request: only from the node hosting the moderator, acted on where the participant lives.
-        if (hosts(event.by) && room.hostsLocally(event.participantId))
-          room.onRemoteRoleChanged(event.participantId, event.role);
-      } else if (hosts(event.participantId)) {
+        if (hosts(room, sender, by) && room.hostsLocally(participantId))
+          room.onRemoteRoleChanged(participantId, role);
+      } else if (hosts(room, sender, participantId)) {
         // The hosting node's announcement of a change it applied.
-        room.onRemoteRoleChanged(event.participantId, event.role);
+        room.onRemoteRoleChanged(participantId, role);
       }
-      break;
-  }
+    },
+  },
+};
+
+/** The row for an event's kind (one generic lookup, so each row sees its own event type). */
+export function rowFor<K extends RoomEventKind>(event: EventOf[K] & { type: K }): RoomEventRow<K> {
+  return roomEvents[event.type];
 }
