@@ -4,7 +4,7 @@ import { type LocalMesh, type MeshEdge, startLocalMesh } from '@kaskade/local-me
 import type { BusSettings } from '@kaskade/node-toolkit';
 import { Bus, connectionOptions, issueToken } from '@kaskade/node-toolkit';
 import type { Grants } from '@kaskade/protocol';
-import { RoomEvent, Subjects } from '@kaskade/protocol';
+import { type HttpJoinReply, httpJoinPath, RoomEvent, Subjects } from '@kaskade/protocol';
 import { connect } from '@nats-io/transport-node';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -86,13 +86,13 @@ async function placements(count: number): Promise<string[]> {
       },
       { secret: mesh.appJwtSecret },
     );
-    const response = await fetch(`${mesh.controlPlane.url}/v1/rooms/probe-room-${i}/join`, {
+    const response = await fetch(`${mesh.controlPlane.url}${httpJoinPath(`probe-room-${i}`)}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ token, region: 'eu' }),
     });
     expect(response.status).toBe(200);
-    urls.push(((await response.json()) as { edgeUrl: string }).edgeUrl);
+    urls.push(((await response.json()) as HttpJoinReply).edgeUrl);
   }
   return urls;
 }
