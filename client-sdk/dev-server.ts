@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import { issueToken } from '@kaskade/node-toolkit';
-import { DisplayName, NodeId, RoomName, SafeName, toSafeName } from '@kaskade/protocol';
+import {
+  DisplayName,
+  type ErrorBody,
+  type HttpJoinReply,
+  HttpJoinRequest,
+  httpJoinPath,
+  RoomName,
+  SafeName,
+  toSafeName,
+} from '@kaskade/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 
@@ -19,7 +28,7 @@ export interface DemoServerOptions {
   extraRoot?: string;
 }
 
-const JoinRequest = Type.Object(
+const DemoJoinRequest = Type.Object(
   {
     room: RoomName,
     name: DisplayName,
@@ -33,7 +42,7 @@ const JoinRequest = Type.Object(
      */
     identity: Type.Optional(SafeName),
     /** The SDK's edges to avoid (the ticket provider's argument), passed on to the control plane. */
-    avoid: Type.Optional(Type.Array(NodeId, { maxItems: 8 })),
+    avoid: HttpJoinRequest.properties.avoid,
   },
   { additionalProperties: false },
 );
@@ -54,9 +63,9 @@ export async function startDemoServer(options: DemoServerOptions): Promise<Fasti
   }
   const { backend } = options;
   app.get('/demo/config', async () => ({ regions: backend.kind === 'control-plane' ? backend.regions : [] }));
-  app.post<{ Body: Static<typeof JoinRequest> }>(
+  app.post<{ Body: Static<typeof DemoJoinRequest> }>(
     '/demo/join',
-    { schema: { body: JoinRequest } },
+    { schema: { body: DemoJoinRequest } },
     async (request, reply) => {
       const { room, name, region, subscribeOnly, avoid, identity } = request.body;
       const claims = {
@@ -75,23 +84,20 @@ export async function startDemoServer(options: DemoServerOptions): Promise<Fasti
         };
       }
       const appToken = await issueToken(claims, { secret: backend.appJwtSecret });
-      const answer = await fetch(`${backend.url}/v1/rooms/${encodeURIComponent(room)}/join`, {
+      const joinRequest: HttpJoinRequest = { token: appToken, region: region || undefined, avoid };
+      const answer = await fetch(`${backend.url}${httpJoinPath(room)}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ token: appToken, region: region || undefined, avoid }),
+        body: JSON.stringify(joinRequest),
       });
-      const body = (await answer.json()) as {
-        edgeUrl: string;
-        edgeToken: string;
-        nodeId: string;
-        region: string;
-      };
-      if (!answer.ok) return reply.code(answer.status).send(body);
+      const body: unknown = await answer.json();
+      if (!answer.ok) return reply.code(answer.status).send(body as ErrorBody);
+      const placed = body as HttpJoinReply;
       return {
-        url: body.edgeUrl,
-        token: body.edgeToken,
-        nodeId: body.nodeId,
-        region: body.region,
+        url: placed.edgeUrl,
+        token: placed.edgeToken,
+        nodeId: placed.nodeId,
+        region: placed.region,
         identity: claims.identity,
       };
     },

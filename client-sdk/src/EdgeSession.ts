@@ -1,37 +1,16 @@
 import type { RequestData, ResponseData, Source } from '@kaskade/protocol';
 import type { Device } from 'mediasoup-client';
 import type { Producer, RtpCapabilities, RtpEncodingParameters, Transport } from 'mediasoup-client/types';
+import { restartIceWhenLost } from './iceRestart.ts';
+import type { Publication } from './Publications.ts';
 import { SignalingChannel } from './SignalingChannel.ts';
-import type { JoinTicket, LocalPublication, PublishOptions } from './types.ts';
+import type { JoinTicket } from './types.ts';
 
 const CAMERA_LAYERS: RtpEncodingParameters[] = [
   { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
   { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
   { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
 ];
-
-/**
- * A local track the application published. It outlives sessions: each session the room
- * joins produces it again, so its id is the producer of the session that speaks now.
- */
-export class Publication implements LocalPublication {
-  readonly source: Source;
-  readonly track: MediaStreamTrack;
-  readonly simulcast: boolean;
-  paused = false;
-  readonly #current: () => EdgeSession | undefined;
-
-  constructor(track: MediaStreamTrack, options: PublishOptions, current: () => EdgeSession | undefined) {
-    this.source = options.source;
-    this.track = track;
-    this.simulcast = options.simulcast ?? options.source === 'camera';
-    this.#current = current;
-  }
-
-  get id(): string | undefined {
-    return this.#current()?.producer(this.source)?.id;
-  }
-}
 
 type JoinRequest = Omit<RequestData<'join'>, 'rtpCapabilities'>;
 
@@ -199,29 +178,7 @@ export class EdgeSession {
         })
         .then(({ producerId }) => callback({ id: producerId }), errback);
     });
-    transport.on('connectionstatechange', (state) => this.#onTransportState(transport, state));
+    restartIceWhenLost(transport, channel, () => this.#closed);
     return transport;
-  }
-
-  #onTransportState(transport: Transport, state: RTCPeerConnectionState): void {
-    if (transport.closed || this.#closed) return;
-    if (state === 'failed') this.#restartIce(transport);
-    if (state === 'disconnected') {
-      // Often recovers by itself; restart only if it does not.
-      setTimeout(() => {
-        if (!transport.closed && transport.connectionState === 'disconnected') this.#restartIce(transport);
-      }, 2000);
-    }
-  }
-
-  #restartIce(transport: Transport): void {
-    if (!this.channel.open) return; // the room's reconnect replaces this session
-    this.channel
-      .request('restartIce', { transportId: transport.id })
-      .then(({ iceParameters }) => transport.restartIce({ iceParameters: iceParameters as never }))
-      .catch((error) => {
-        // A transport closed meanwhile (its session replaced) needs no restart: not worth a warning.
-        if (!transport.closed && !this.#closed) console.warn('kaskade: ICE restart failed', error);
-      });
   }
 }

@@ -3,7 +3,7 @@ import type { Consumer, Transport } from 'mediasoup-client/types';
 import type { EdgeSession } from './EdgeSession.ts';
 import { RequestError } from './SignalingChannel.ts';
 import { newestByKey, streamKey, waitUntilReceiving } from './switching.ts';
-import type { RemoteParticipant, RemoteTrack, RoomEvents } from './types.ts';
+import type { Quality, RemoteParticipant, RemoteTrack, RoomEvents } from './types.ts';
 
 /** What feeds a RemoteTrack: one consumer on one edge session. */
 interface Feed {
@@ -27,6 +27,9 @@ export interface RemoteTracksHost {
   /** The room's events (the tracks raise trackAdded, trackRemoved, trackReplaced, trackPaused, trackResumed). */
   emit<E extends keyof RoomEvents>(event: E, ...args: RoomEvents[E]): void;
 }
+
+/** The simulcast layer the edge sends for each quality the application may prefer. */
+const QUALITY_LAYER: Record<Quality, number> = { low: 0, medium: 1, high: 2 };
 
 /** A consume the edge refused for a while (its pipe moving) is tried again this often, at most. */
 const RESUBSCRIBE_ATTEMPTS = 20;
@@ -144,8 +147,29 @@ export class RemoteTracks {
     this.#streams.clear();
   }
 
+  // --- What the application asks of a track: on the consumer feeding it now, and on its edge.
+
+  async setEnabled(trackId: string, enabled: boolean): Promise<void> {
+    const { consumer, session } = this.#feedOf(trackId);
+    if (enabled) consumer.resume();
+    else consumer.pause();
+    await session.channel.request(enabled ? 'resumeConsumer' : 'pauseConsumer', { consumerId: consumer.id });
+  }
+
+  async setPreferredQuality(trackId: string, quality: Quality): Promise<void> {
+    const { consumer, session } = this.#feedOf(trackId);
+    await session.channel.request('setPreferredLayers', {
+      consumerId: consumer.id,
+      spatialLayer: QUALITY_LAYER[quality],
+    });
+  }
+
+  stats(trackId: string): Promise<RTCStatsReport> {
+    return this.#feedOf(trackId).consumer.getStats();
+  }
+
   /** The consumer feeding a track now, with the session it belongs to (for requests about it). */
-  feedOf(trackId: string): { consumer: Consumer; session: EdgeSession } {
+  #feedOf(trackId: string): Feed {
     const feed = this.#tracks.get(trackId)?.feed;
     if (!feed) throw new Error(`no remote track ${trackId}`);
     return feed;

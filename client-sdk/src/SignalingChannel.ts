@@ -5,16 +5,20 @@ import type {
   NotificationName,
   RequestData,
   ResponseData,
+  SdkErrorCode,
 } from '@kaskade/protocol';
 import { SIGNALING_PATH, SIGNALING_SUBPROTOCOL } from '@kaskade/protocol/browser';
 import { Emitter } from './Emitter.ts';
 
-/** A request the edge answered with an error; `code` is one of the protocol's error codes. */
+/**
+ * A request that failed with a code: the edge's refusal (an ErrorCode) or no answer in time
+ * (the client's own TIMEOUT). The codes are the protocol's errors.ts.
+ */
 export class RequestError extends Error {
   override readonly name = 'RequestError';
-  readonly code: string;
+  readonly code: SdkErrorCode;
   readonly method: string;
-  constructor(method: string, body: ErrorBody) {
+  constructor(method: string, body: { code: SdkErrorCode; message: string }) {
     super(`${method}: ${body.code}: ${body.message}`);
     this.code = body.code;
     this.method = method;

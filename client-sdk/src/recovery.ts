@@ -44,7 +44,8 @@ export function asTicket(given: string | JoinTicket, url: string | undefined): J
 
 /**
  * Edges a client could not reach during one recovery, newest last, bounded as the control
- * plane's join bounds `avoid` (8): a long outage of many edges keeps the latest ones.
+ * plane's join bounds `avoid` (the protocol's HTTP_JOIN_MAX_AVOID, which the bundle cannot
+ * import with its schema; a unit test keeps the two equal): a long outage keeps the latest.
  */
 export class UnreachableEdges {
   static readonly LIMIT = 8;

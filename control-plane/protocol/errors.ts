@@ -18,6 +18,25 @@ export const ErrorCodes = [
 
 export type ErrorCode = (typeof ErrorCodes)[number];
 
+/** A refusal as it travels: a signaling error frame's `error`, an HTTP API's error body. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+}
+
+/**
+ * Failures a client (the SDK) names itself because no answer came: never sent by a server.
+ * The SDK's RequestError carries one of these or an ErrorCode.
+ */
+export const ClientErrorCodes = [
+  'TIMEOUT', // a request got no answer in time
+] as const;
+
+export type ClientErrorCode = (typeof ClientErrorCodes)[number];
+
+/** What a failed SDK request is: refused by the edge (ErrorCode) or given up by the client. */
+export type SdkErrorCode = ErrorCode | ClientErrorCode;
+
 /** The HTTP status each code is answered with on the HTTP APIs (public join, operator). */
 const HTTP_STATUS: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,

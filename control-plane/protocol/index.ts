@@ -3,6 +3,7 @@
 // join (http-join.ts), the join token's claims (token.ts), error codes (errors.ts)
 // and the rules for names (names.ts). Schemas here are the source of the types.
 export * from './errors.ts';
+export * from './http-join.ts';
 export * from './media.ts';
 export * from './names.ts';
 export * from './nats.ts';

@@ -1,4 +1,5 @@
 import Type, { type Static, type TSchema } from 'typebox';
+import type { ErrorBody } from './errors.ts';
 import { MediaKind, Role, Source } from './media.ts';
 import { DisplayName, Id, NodeId } from './names.ts';
 import type {
@@ -300,10 +301,6 @@ export const RequestFrame = Type.Object(
 );
 export type RequestFrame = Static<typeof RequestFrame>;
 
-export interface ErrorBody {
-  code: string;
-  message: string;
-}
 /** id is null when the frame it answers had no readable id (not JSON, too large). */
 export type ResponseFrame =
   | { id: number; ok: true; data: unknown }

@@ -1,31 +1,18 @@
 import type { Directory } from '@kaskade/directory';
 import { addressKey, issueToken, type Rate, RateLimiter, type TokenVerifier } from '@kaskade/node-toolkit';
-import { type ErrorCode, httpStatusOf, KaskadeError, NodeId, Region, RoomName } from '@kaskade/protocol';
+import {
+  type ErrorCode,
+  HTTP_JOIN_ROUTE,
+  HttpJoinParams,
+  HttpJoinReply,
+  HttpJoinRequest,
+  httpStatusOf,
+  KaskadeError,
+} from '@kaskade/protocol';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import Type, { type Static } from 'typebox';
 import type { ControlPlaneMetrics } from './controlPlaneMetrics.ts';
 import type { NodeRegistry } from './NodeRegistry.ts';
 import { place } from './placement.ts';
-
-export const JoinParams = Type.Object({ room: RoomName });
-export const JoinBody = Type.Object(
-  {
-    token: Type.String({ minLength: 1, maxLength: 8192 }),
-    region: Type.Optional(Region),
-    /**
-     * Edges this client could not reach just now (the one it was on went away): chosen only
-     * when no other edge can take the join. It only steers the asker's own placement.
-     */
-    avoid: Type.Optional(Type.Array(NodeId, { maxItems: 8 })),
-  },
-  { additionalProperties: false },
-);
-export const JoinReply = Type.Object({
-  edgeUrl: Type.String(),
-  edgeToken: Type.String(),
-  nodeId: Type.String(),
-  region: Type.String(),
-});
 
 export interface JoinPluginOptions {
   appTokens: TokenVerifier;
@@ -56,8 +43,9 @@ function refuseRateLimited(reply: FastifyReply, waitMs: number, what: string) {
 }
 
 /**
- * POST /v1/rooms/:room/join: the participant's application token in, the edge to
- * use and a short-lived token for that edge out. Stateless: any replica answers.
+ * The public join (HTTP_JOIN_ROUTE, contract in the protocol's http-join.ts): the
+ * participant's application token in, the edge to use and a short-lived token for that
+ * edge out. Stateless: any replica answers.
  */
 export async function joinPlugin(app: FastifyInstance, opts: JoinPluginOptions): Promise<void> {
   const perAddress = new RateLimiter(opts.perAddress, { maxKeys: opts.rateLimitKeys });
@@ -87,11 +75,11 @@ export async function joinPlugin(app: FastifyInstance, opts: JoinPluginOptions):
   // Every answer is counted, whichever path produced it (handler, validation, error handler).
   app.addHook('onResponse', async (_request, reply) => opts.metrics.joinAnswered(reply.statusCode));
 
-  app.post<{ Params: Static<typeof JoinParams>; Body: Static<typeof JoinBody> }>(
-    '/v1/rooms/:room/join',
+  app.post<{ Params: HttpJoinParams; Body: HttpJoinRequest; Reply: HttpJoinReply }>(
+    HTTP_JOIN_ROUTE,
     {
       bodyLimit: opts.maxBodyBytes,
-      schema: { params: JoinParams, body: JoinBody, response: { 200: JoinReply } },
+      schema: { params: HttpJoinParams, body: HttpJoinRequest, response: { 200: HttpJoinReply } },
       // Before the body is read: a flood from one address costs no parsing or crypto.
       onRequest: async (request, reply) => {
         const waitMs = perAddress.take(addressKey(request.ip));

@@ -1,6 +1,6 @@
 // k6: a join storm against the control plane and the edges' signaling, up to the point
 // where media would start: HTTP join (placement), then over the edge's WebSocket:
-// capabilities, join, a recv transport, leave. Run through `node loadtest/k6/run.ts`,
+// capabilities, join, a recv transport, leave. Run through `node loadtest/k6-run.ts`,
 // which starts or names a mesh and hands this script pre-signed application tokens.
 import { check } from 'k6';
 import { SharedArray } from 'k6/data';
@@ -9,8 +9,10 @@ import http from 'k6/http';
 import { Counter, Trend } from 'k6/metrics';
 import { WebSocket } from 'k6/websockets';
 
-const CP_URL = __ENV.KASKADE_CP_URL;
-const ROOM = __ENV.KASKADE_ROOM ?? 'k6-storm';
+// The protocol's paths come from the runner (loadtest/lib/k6.ts), which takes them from
+// @kaskade/protocol: k6 bundles this script itself and cannot import the workspace packages.
+const JOIN_URL = __ENV.KASKADE_JOIN_URL; // the control plane's join of the storm's room
+const SIGNALING_PATH = __ENV.KASKADE_SIGNALING_PATH;
 const REGIONS = (__ENV.KASKADE_REGIONS ?? '').split(',').filter(Boolean);
 const tokens = new SharedArray('tokens', () => JSON.parse(open(__ENV.KASKADE_TOKENS_FILE)) as string[]);
 
@@ -43,21 +45,18 @@ interface Frame {
 export default function joinOnce(): void {
   const n = exec.scenario.iterationInTest;
   const region = REGIONS.length > 0 ? REGIONS[n % REGIONS.length] : undefined;
-  const placed = http.post(
-    `${CP_URL}/v1/rooms/${ROOM}/join`,
-    JSON.stringify({ token: tokens[n % tokens.length], region }),
-    {
-      headers: { 'content-type': 'application/json' },
-    },
-  );
+  const placed = http.post(JOIN_URL, JSON.stringify({ token: tokens[n % tokens.length], region }), {
+    headers: { 'content-type': 'application/json' },
+  });
   placeTime.add(placed.timings.duration);
   if (!check(placed, { 'control plane placed the join': (r) => r.status === 200 })) {
     failed.add(1);
     return;
   }
+  // The fields of the protocol's HttpJoinReply this script uses.
   const { edgeUrl, edgeToken } = placed.json() as { edgeUrl: string; edgeToken: string };
   const started = Date.now();
-  const ws = new WebSocket(`${edgeUrl.replace(/^http/, 'ws')}/v1/signal`);
+  const ws = new WebSocket(`${edgeUrl.replace(/^http/, 'ws')}${SIGNALING_PATH}`);
   const send = (id: number, method: string, data: unknown) => ws.send(JSON.stringify({ id, method, data }));
   let done = false;
   ws.onopen = () => send(1, 'getRouterRtpCapabilities', {});

@@ -1,5 +1,11 @@
 import { issueToken } from '@kaskade/node-toolkit';
-import type { Grants } from '@kaskade/protocol';
+import {
+  type ErrorBody,
+  type Grants,
+  type HttpJoinReply,
+  type HttpJoinRequest,
+  httpJoinPath,
+} from '@kaskade/protocol';
 import { RtpBot } from './rtp-bot.ts';
 
 export interface Placed {
@@ -30,19 +36,16 @@ export async function joinThroughControlPlane(
   } = {},
 ): Promise<Placed> {
   const token = await issueToken({ identity, name: identity, room, grants }, { secret: appSecret });
-  const response = await fetch(`${controlPlaneUrl}/v1/rooms/${room}/join`, {
+  const request: HttpJoinRequest = { token, region, avoid };
+  const response = await fetch(`${controlPlaneUrl}${httpJoinPath(room)}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token, region, avoid }),
+    body: JSON.stringify(request),
   });
-  const body = (await response.json()) as {
-    edgeUrl: string;
-    edgeToken: string;
-    nodeId: string;
-    message?: string;
-  };
-  if (!response.ok) throw new Error(`join refused (${response.status}): ${body.message}`);
-  onPlaced?.(body.nodeId);
+  const answer: unknown = await response.json();
+  if (!response.ok) throw new Error(`join refused (${response.status}): ${(answer as ErrorBody).message}`);
+  const placed = answer as HttpJoinReply;
+  onPlaced?.(placed.nodeId);
   const options = resume ? { resume, reconnect: true } : {};
-  return { bot: await RtpBot.join(body.edgeUrl, body.edgeToken, options), nodeId: body.nodeId };
+  return { bot: await RtpBot.join(placed.edgeUrl, placed.edgeToken, options), nodeId: placed.nodeId };
 }

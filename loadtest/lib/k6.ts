@@ -5,6 +5,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { issueToken } from '@kaskade/node-toolkit';
+import { httpJoinPath, SIGNALING_PATH } from '@kaskade/protocol';
 
 export const K6_VERSION = 'v1.8.1';
 
@@ -62,9 +63,9 @@ export async function runJoinStorm(options: {
       {
         env: {
           ...process.env,
-          KASKADE_CP_URL: options.cpUrl,
+          KASKADE_JOIN_URL: `${options.cpUrl}${httpJoinPath(room)}`,
+          KASKADE_SIGNALING_PATH: SIGNALING_PATH,
           KASKADE_TOKENS_FILE: tokensFile,
-          KASKADE_ROOM: room,
           KASKADE_REGIONS: options.regions.join(','),
           KASKADE_JOINS: String(options.joins),
           KASKADE_VUS: String(options.vus),

@@ -2,7 +2,7 @@ import { RtpBot } from '@kaskade/load-tools';
 import { type LocalMesh, type MeshEdge, startLocalMesh } from '@kaskade/local-mesh';
 import type { BusSettings } from '@kaskade/node-toolkit';
 import { connectionOptions, issueToken } from '@kaskade/node-toolkit';
-import type { Grants } from '@kaskade/protocol';
+import { type Grants, type HttpJoinReply, httpJoinPath } from '@kaskade/protocol';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { eventually } from './edge.ts';
@@ -105,13 +105,13 @@ export function useHostileBusMesh(): HostileBusMesh {
         },
         { secret: m.appJwtSecret },
       );
-      const response = await fetch(`${m.controlPlane.url}/v1/rooms/probe-room-${i}/join`, {
+      const response = await fetch(`${m.controlPlane.url}${httpJoinPath(`probe-room-${i}`)}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ token, region: 'eu' }),
       });
       expect(response.status).toBe(200);
-      urls.push(((await response.json()) as { edgeUrl: string }).edgeUrl);
+      urls.push(((await response.json()) as HttpJoinReply).edgeUrl);
     }
     return urls;
   }

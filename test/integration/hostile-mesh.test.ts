@@ -4,7 +4,7 @@ import type { ReceivedStream } from '@kaskade/load-tools';
 import { RtpBot } from '@kaskade/load-tools';
 import { type LocalMesh, startLocalMesh } from '@kaskade/local-mesh';
 import { issueToken } from '@kaskade/node-toolkit';
-import { CloseCodes } from '@kaskade/protocol';
+import { CloseCodes, type HttpJoinReply, httpJoinPath } from '@kaskade/protocol';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_GRANTS, eventually } from '../helpers/edge.ts';
@@ -34,7 +34,7 @@ describe('a local mesh of processes against hostile clients', () => {
   let directory: Directory;
   const errorLines: string[] = [];
   let bystander: { presenter: RtpBot; viewer: RtpBot; stream: ReceivedStream };
-  const join = (room: string) => `${mesh.controlPlane.url}/v1/rooms/${room}/join`;
+  const join = (room: string) => `${mesh.controlPlane.url}${httpJoinPath(room)}`;
   const appToken = (identity: string, room: string, ttlSeconds?: number) =>
     issueToken(
       { identity, name: identity, room, grants: ALL_GRANTS, ttlSeconds },
@@ -48,7 +48,7 @@ describe('a local mesh of processes against hostile clients', () => {
     });
     if (answer.status !== 200)
       throw new Error(`join refused: ${answer.status} ${JSON.stringify(answer.body)}`);
-    return answer.body as { edgeUrl: string; edgeToken: string; nodeId: string };
+    return answer.body as HttpJoinReply;
   }
 
   beforeAll(async () => {
@@ -302,7 +302,7 @@ describe('placements that never connect (a local mesh whose edge reports only ev
   it('count toward the edge only for the hold time: a burst of tickets nobody uses cannot keep it full', async () => {
     const ask = async (identity: string) =>
       post(
-        `${mesh.controlPlane.url}/v1/rooms/hold-room/join`,
+        `${mesh.controlPlane.url}${httpJoinPath('hold-room')}`,
         JSON.stringify({
           token: await issueToken(
             { identity, name: identity, room: 'hold-room', grants: ALL_GRANTS },

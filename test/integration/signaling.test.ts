@@ -1,7 +1,7 @@
 import { RequestError, SignalingChannel } from '@kaskade/client-sdk';
 import type { Edge } from '@kaskade/edge';
 import { RtpBot } from '@kaskade/load-tools';
-import { CloseCodes } from '@kaskade/protocol';
+import { CloseCodes, type SdkErrorCode } from '@kaskade/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ALL_GRANTS,
@@ -32,7 +32,7 @@ async function joinedChannel(identity: string, room: string, grants = ALL_GRANTS
   return { channel, joined, rtpCapabilities };
 }
 
-function expectCode(promise: Promise<unknown>, code: string) {
+function expectCode(promise: Promise<unknown>, code: SdkErrorCode) {
   return expect(promise).rejects.toSatisfy((e) => e instanceof RequestError && e.code === code);
 }
 
