@@ -44,9 +44,9 @@ export interface RoomOptions {
 /**
  * A room on this edge: the parent of its participants here and of the collaborators
  * that each keep one concern of the room (routers, streams, the mirror of other nodes,
- * remote feeds, stage, active speaker). The room admits participants and lets them
- * go, answers the mesh by delegating, and closes, routers and all, after it has been
- * empty for a grace period. A new meeting feature is a new collaborator beside these.
+ * remote feeds, stage, active speaker, handover). The room admits participants and lets
+ * them go, answers the mesh by delegating, and closes, routers and all, after it has
+ * been empty for a grace period. A new meeting feature is a new collaborator beside these.
  */
 export class Room {
   readonly name: string;

@@ -37,9 +37,10 @@ export interface StageOptions {
 
 /**
  * Stage and audience: who is on stage, the raised hands, moderators moving people
- * between the two, and how presence is announced. In lecture mode (any lecture token
- * turns it on) only the stage is announced one by one and everyone gets a head count,
- * so a large audience costs each participant one notification a second at most.
+ * between the two (and paging through everyone to find them), and how presence is
+ * announced. In lecture mode (any lecture token turns it on) only the stage is
+ * announced one by one; the audience comes and goes as a head count, sent at most
+ * once a second, instead of a notification to everyone per member.
  */
 export class Stage {
   readonly #options: StageOptions;
