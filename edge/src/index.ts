@@ -4,4 +4,4 @@ export { EdgeConfigSchema, loadEdgeConfig } from './config.ts';
 export { Edge } from './Edge.ts';
 export { upstreamFor } from './routing/distributionTree.ts';
 export { takeCensus } from './rtc/census.ts';
-export { STAGE_SOURCES, stageGrants } from './rtc/Participant.ts';
+export { STAGE_SOURCES, stageGrants } from './rtc/Stage.ts';

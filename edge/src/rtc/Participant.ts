@@ -9,31 +9,16 @@ import type {
   ResponseData,
   StreamInfo,
 } from '@kaskade/protocol';
-import { KaskadeError, kindOfSource, type MediaKind, type Role, type Source } from '@kaskade/protocol';
+import { KaskadeError, kindOfSource, type Role, type Source } from '@kaskade/protocol';
 import type { types } from 'mediasoup';
-import type { ViewerAppData, ViewerConsumer } from './RemoteFeeds.ts';
+import type { ViewerConsumer } from './RemoteFeeds.ts';
 import type { RoomRouter } from './RoomRouter.ts';
-
-/** A viewer holds at most this many consumers of one stream: the current one and those it moves from. */
-const MAX_CONSUMERS_PER_STREAM = 3;
+import { stageGrants } from './Stage.ts';
+import { ViewerConsumers } from './ViewerConsumers.ts';
 
 type MediaTransport =
   | types.WebRtcTransport<{ direction: Direction }>
   | types.PlainTransport<{ direction: Direction }>;
-
-/** What a promotion lets a participant publish when its token grants no publishing of its own. */
-export const STAGE_SOURCES: readonly Source[] = ['camera', 'microphone', 'screen'];
-
-/**
- * The room's stage policy, the one place it is written: on stage a participant
- * publishes what its token grants; one whose token grants no publishing, once
- * promoted, publishes the sources its token names in publishSources, or else
- * STAGE_SOURCES, never more.
- */
-export function stageGrants(token: Grants): Grants {
-  if (token.publish) return token;
-  return { ...token, publish: true, publishSources: token.publishSources ?? [...STAGE_SOURCES] };
-}
 
 /** Why a participant went away; the signaling layer maps it to a close code. */
 export type LeaveReason = 'left' | 'disconnected' | 'replaced' | 'room-closed' | 'shutdown';
@@ -66,8 +51,9 @@ export interface ParticipantInit {
 
 /**
  * One participant of a room on this edge: owns its WebRTC transports, and through
- * them its producers and consumers. close() closes the transports, which closes
- * everything else; nothing it created outlives it.
+ * them its producers and consumers (what it receives is kept by ViewerConsumers).
+ * close() closes the transports, which closes everything else; nothing it created
+ * outlives it.
  */
 export class Participant extends EventEmitter<ParticipantEvents> {
   readonly id: string;
@@ -80,13 +66,9 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     close: [reason: LeaveReason];
     newtransport: [transport: MediaTransport];
   }>();
-  readonly #rtpCapabilities: types.RtpCapabilities;
-  readonly #directory: StreamDirectory;
   readonly #transports = new Map<string, MediaTransport>();
   readonly #producers = new Map<string, types.Producer<{ source: Source }>>();
-  readonly #consumers = new Map<string, ViewerConsumer>();
-  /** Simulcast consumers started on a low layer, and the layers to give them once they forward it. */
-  readonly #layersToRestore = new Map<ViewerConsumer, types.ConsumerLayers>();
+  readonly #consumers: ViewerConsumers;
   #closed = false;
 
   constructor(init: ParticipantInit) {
@@ -97,8 +79,14 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.#tokenGrants = init.grants;
     this.#role = init.role;
     this.router = init.router;
-    this.#rtpCapabilities = init.rtpCapabilities;
-    this.#directory = init.directory;
+    this.#consumers = new ViewerConsumers({
+      participantId: init.id,
+      router: init.router,
+      rtpCapabilities: init.rtpCapabilities,
+      directory: init.directory,
+      notify: (name, data) => this.notify(name, data),
+      assertOpen: (object) => this.#assertOpen(object),
+    });
   }
 
   get closed(): boolean {
@@ -259,69 +247,23 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (!this.grants.subscribe) throw new KaskadeError('FORBIDDEN', 'this token does not grant subscribing');
     const transport = this.#transportFor('recv');
     if (!transport) throw new KaskadeError('INVALID_STATE', 'create a recv transport before consuming');
-    const stream = this.#directory.stream(producerId);
-    if (!stream || stream.info.participantId === this.id) {
-      throw new KaskadeError('NOT_FOUND', `no stream ${producerId} to consume`);
-    }
-    // While a stream moves to a new copy the viewer holds the old consumer and the new one.
-    const ofStream = [...this.#consumers.values()].filter((c) => c.appData.streamId === producerId);
-    if (ofStream.length >= MAX_CONSUMERS_PER_STREAM) {
-      throw new KaskadeError('CONFLICT', `stream ${producerId} is consumed already`);
-    }
-    const localId = await this.#directory.bringToRouter(producerId, this.router);
-    if (ofStream.some((c) => c.producerId === localId)) {
-      throw new KaskadeError('CONFLICT', `stream ${producerId} is consumed already`);
-    }
-    if (!this.router.router.canConsume({ producerId: localId, rtpCapabilities: this.#rtpCapabilities })) {
-      throw new KaskadeError('BAD_REQUEST', `the client cannot decode stream ${producerId}`);
-    }
-    // The viewer's newest consumer of the stream (it is moving to another copy).
-    const previous = ofStream.at(-1);
-    const consumer = await transport.consume<ViewerAppData>({
-      producerId: localId,
-      rtpCapabilities: this.#rtpCapabilities,
-      paused: true, // resumed by the client once its track exists, so no keyframe is lost
-      // Simulcast starts on the layer the viewer had (or the lowest): see #settleLayers.
-      preferredLayers: { spatialLayer: previous?.currentLayers?.spatialLayer ?? 0 },
-      appData: { streamId: producerId, participantId: this.id },
-    });
-    this.#assertOpen(consumer);
-    // Its producer may have gone in the same breath (a pipe moved): say so, the client retries.
-    if (consumer.closed) throw new KaskadeError('UNAVAILABLE', `stream ${producerId} is moving; try again`);
-    this.#trackConsumer(consumer);
-    this.#settleLayers(consumer, previous);
-    return {
-      consumerId: consumer.id,
-      producerId,
-      participantId: stream.info.participantId,
-      kind: consumer.kind as MediaKind,
-      source: stream.info.source,
-      rtpParameters: consumer.rtpParameters,
-      producerPaused: consumer.producerPaused,
-    };
+    return this.#consumers.consume(transport, producerId);
   }
 
-  async pauseConsumer({ consumerId }: RequestData<'pauseConsumer'>): Promise<void> {
-    await this.#consumer(consumerId).pause();
+  async pauseConsumer(data: RequestData<'pauseConsumer'>): Promise<void> {
+    await this.#consumers.pause(data);
   }
 
-  async resumeConsumer({ consumerId }: RequestData<'resumeConsumer'>): Promise<void> {
-    await this.#consumer(consumerId).resume();
+  async resumeConsumer(data: RequestData<'resumeConsumer'>): Promise<void> {
+    await this.#consumers.resume(data);
   }
 
-  closeConsumer({ consumerId }: RequestData<'closeConsumer'>): void {
-    this.#consumer(consumerId).close();
+  closeConsumer(data: RequestData<'closeConsumer'>): void {
+    this.#consumers.close(data);
   }
 
-  async setPreferredLayers({
-    consumerId,
-    spatialLayer,
-    temporalLayer,
-  }: RequestData<'setPreferredLayers'>): Promise<void> {
-    const consumer = this.#consumer(consumerId);
-    if (consumer.kind !== 'video') throw new KaskadeError('BAD_REQUEST', 'layers apply to video only');
-    this.#layersToRestore.delete(consumer); // the client's choice wins over the one restored
-    await consumer.setPreferredLayers({ spatialLayer, temporalLayer });
+  async setPreferredLayers(data: RequestData<'setPreferredLayers'>): Promise<void> {
+    await this.#consumers.setPreferredLayers(data);
   }
 
   /** Closes every transport (and so every producer and consumer) of this participant. */
@@ -332,54 +274,6 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.#transports.clear();
     this.removeAllListeners();
     this.observer.emit('close', reason);
-  }
-
-  /**
-   * A simulcast consumer fixes its RTP timestamp reference on the first layer it
-   * forwards, and may switch to another layer only once that layer's capture instants
-   * are known (from three Sender Reports of its copy's pipe: ~3 s on a new pipe link).
-   * Started on the highest layer, a consumer whose bandwidth estimate cannot carry it
-   * is left with no layer at all until then: video stops for seconds after a move.
-   * So it starts on the layer the viewer's previous consumer forwarded (or the lowest),
-   * which the estimate carries, and once it forwards that layer the layers the viewer
-   * wanted are restored: it moves up when the copy can switch, keeping the one it has.
-   */
-  #settleLayers(consumer: ViewerConsumer, previous: ViewerConsumer | undefined): void {
-    if (consumer.type !== 'simulcast') return;
-    // What the viewer wants: what it wanted of the previous consumer (restored or not yet), or the best.
-    const wanted = previous && (this.#layersToRestore.get(previous) ?? previous.preferredLayers);
-    this.#layersToRestore.set(consumer, wanted ?? { spatialLayer: 255, temporalLayer: 255 });
-    const onLayers = (layers: types.ConsumerLayers | undefined) => {
-      if (!layers) return;
-      consumer.off('layerschange', onLayers);
-      const wanted = this.#layersToRestore.get(consumer);
-      this.#layersToRestore.delete(consumer);
-      if (!wanted || consumer.closed) return;
-      consumer.setPreferredLayers(wanted).catch(() => undefined); // closed meanwhile
-    };
-    consumer.on('layerschange', onLayers);
-    consumer.observer.once('close', () => this.#layersToRestore.delete(consumer));
-  }
-
-  #trackConsumer(consumer: ViewerConsumer): void {
-    const id = consumer.id;
-    this.#consumers.set(id, consumer);
-    this.#directory.consumerOpened(consumer);
-    consumer.observer.once('close', () => {
-      this.#consumers.delete(id);
-      this.#directory.consumerClosed(consumer);
-    });
-    consumer.on('producerclose', () => this.notify('consumerClosed', { consumerId: id }));
-    consumer.on('layerschange', (layers) =>
-      this.notify('consumerLayersChanged', {
-        consumerId: id,
-        spatialLayer: layers?.spatialLayer ?? null,
-        temporalLayer: layers?.temporalLayer ?? null,
-      }),
-    );
-    consumer.on('score', ({ score, producerScore }) =>
-      this.notify('consumerScore', { consumerId: id, score, producerScore }),
-    );
   }
 
   /** A mediasoup object created while the participant was closing must not outlive it. */
@@ -434,11 +328,5 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     const producer = this.#producers.get(id);
     if (!producer) throw new KaskadeError('NOT_FOUND', `no producer ${id}`);
     return producer;
-  }
-
-  #consumer(id: string) {
-    const consumer = this.#consumers.get(id);
-    if (!consumer) throw new KaskadeError('NOT_FOUND', `no consumer ${id}`);
-    return consumer;
   }
 }

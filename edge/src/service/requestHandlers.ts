@@ -38,11 +38,11 @@ export const handlers: Handlers = {
   resumeConsumer: (s, data) => done(s.participant.resumeConsumer(data)),
   closeConsumer: (s, data) => done(s.participant.closeConsumer(data)),
   setPreferredLayers: (s, data) => done(s.participant.setPreferredLayers(data)),
-  raiseHand: (s) => done(s.room.raiseHand(s.participant)),
-  lowerHand: (s, { participantId }) => done(s.room.lowerHand(s.participant, participantId)),
-  listHands: async (s) => ({ hands: s.room.hands(s.participant) }),
-  setRole: (s, { participantId, role }) => done(s.room.setRole(s.participant, participantId, role)),
-  listParticipants: async (s, { after, limit }) => s.room.listParticipants(s.participant, after, limit),
+  raiseHand: (s) => done(s.room.stage.raiseHand(s.participant)),
+  lowerHand: (s, { participantId }) => done(s.room.stage.lowerHand(s.participant, participantId)),
+  listHands: async (s) => ({ hands: s.room.stage.hands(s.participant) }),
+  setRole: (s, { participantId, role }) => done(s.room.stage.setRole(s.participant, participantId, role)),
+  listParticipants: async (s, { after, limit }) => s.room.stage.listParticipants(s.participant, after, limit),
   leave: (s) => done(s.leave()),
 };
 
