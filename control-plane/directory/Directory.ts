@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { labelCombinations, preinitialisedCounter, preinitialisedHistogram } from '@kaskade/node-toolkit';
 import {
-  RemoteParticipant as ParticipantSchema,
-  type RemoteParticipant,
+  type MeshParticipant,
+  MeshParticipant as ParticipantSchema,
   type RemoteStream,
   RemoteStream as StreamSchema,
 } from '@kaskade/protocol';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { LIVENESS_OPERATIONS, NodeLiveness } from './NodeLiveness.ts';
@@ -21,7 +22,7 @@ import { LIVENESS_OPERATIONS, NodeLiveness } from './NodeLiveness.ts';
  * refresh it, so a crashed cluster cleans up after itself.
  */
 export interface RoomState {
-  participants: RemoteParticipant[];
+  participants: MeshParticipant[];
   streams: RemoteStream[];
   nodes: string[];
 }
@@ -170,26 +171,27 @@ export class Directory {
         this.set(redis.status === 'ready' ? 1 : 0);
       },
     });
-    const seconds = new Histogram({
+    const timedOperations = [
+      ...OPERATIONS.map((name) => ({ target: this as object, name, operation: name as string })),
+      ...LIVENESS_OPERATIONS.map((name) => ({ target: this.liveness, name, operation: `liveness.${name}` })),
+    ];
+    const zeroed = labelCombinations({ operation: timedOperations.map((t) => t.operation) });
+    const seconds = preinitialisedHistogram({
       name: 'kaskade_redis_operation_seconds',
       help: 'Duration of directory operations (one or a few Redis commands each)',
       labelNames: ['operation'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
       registers,
+      zeroed,
     });
-    const failures = new Counter({
+    const failures = preinitialisedCounter({
       name: 'kaskade_redis_operation_failures_total',
       help: 'Directory operations that failed (Redis unreachable or an error reply)',
       labelNames: ['operation'],
       registers,
+      zeroed,
     });
-    const timedOperations = [
-      ...OPERATIONS.map((name) => ({ target: this as object, name, operation: name as string })),
-      ...LIVENESS_OPERATIONS.map((name) => ({ target: this.liveness, name, operation: `liveness.${name}` })),
-    ];
     for (const { target, name, operation } of timedOperations) {
-      seconds.zero({ operation });
-      failures.inc({ operation }, 0);
       const original = (target as Record<string, (...args: unknown[]) => Promise<unknown>>)[name]!;
       const timed = async (...args: unknown[]) => {
         const end = seconds.startTimer({ operation });
@@ -207,7 +209,7 @@ export class Directory {
   }
 
   /** Adds (or updates) a participant; its identity now belongs to it, in the same transaction. */
-  async addParticipant(room: string, participant: RemoteParticipant): Promise<void> {
+  async addParticipant(room: string, participant: MeshParticipant): Promise<void> {
     const k = keys(room);
     const multi = this.redis
       .multi()
@@ -234,10 +236,10 @@ export class Directory {
   }
 
   /** One participant's entry, or null (absent or malformed). */
-  async participant(room: string, participantId: string): Promise<RemoteParticipant | null> {
+  async participant(room: string, participantId: string): Promise<MeshParticipant | null> {
     const raw = await this.redis.hget(keys(room).participants, participantId);
     if (raw === null) return null;
-    return this.#parse<RemoteParticipant>([raw], ParticipantSchema, room)[0] ?? null;
+    return this.#parse<MeshParticipant>([raw], ParticipantSchema, room)[0] ?? null;
   }
 
   /** The participant id that holds an identity in a room (the last to join with it), or null. */
@@ -303,7 +305,7 @@ export class Directory {
   async republish(
     room: string,
     nodeId: string,
-    participants: RemoteParticipant[],
+    participants: MeshParticipant[],
     streams: RemoteStream[],
   ): Promise<void> {
     const k = keys(room);
@@ -338,7 +340,7 @@ export class Directory {
   async purgeNode(
     room: string,
     nodeId: string,
-  ): Promise<{ participants: RemoteParticipant[]; streams: RemoteStream[] }> {
+  ): Promise<{ participants: MeshParticipant[]; streams: RemoteStream[] }> {
     const k = keys(room);
     const removed: string[] = await (this.redis as unknown as Scripts).purgeNode(
       k.participants,
@@ -355,7 +357,7 @@ export class Directory {
       }
     });
     return {
-      participants: entries.filter((e) => 'identity' in e) as RemoteParticipant[],
+      participants: entries.filter((e) => 'identity' in e) as MeshParticipant[],
       streams: entries.filter((e) => 'producerId' in e) as RemoteStream[],
     };
   }

@@ -4,10 +4,10 @@ import { mediaCodecs } from '@kaskade/media-node';
 import type {
   HandInfo,
   JoinClaims,
+  MeshParticipant,
   NotificationData,
   NotificationName,
   ParticipantInfo,
-  RemoteParticipant,
   RemoteStream,
   Role,
   Source,
@@ -81,7 +81,7 @@ export class Room implements StreamDirectory {
   readonly #pipes = new Map<string, Promise<void>>();
   #speakerObserver!: types.ActiveSpeakerObserver;
   #activeSpeaker: string | null = null;
-  readonly #remoteParticipants = new Map<string, RemoteParticipant>();
+  readonly #remoteParticipants = new Map<string, MeshParticipant>();
   readonly #feeds: RemoteFeeds;
   /**
    * Local participants that joined again on another node (a migration or a reconnect):
@@ -197,7 +197,7 @@ export class Room implements StreamDirectory {
   }
 
   /** Connects the room to the mesh and takes in what the directory knows of the other nodes. */
-  attach(link: RoomLink, others: { participants: RemoteParticipant[]; streams: RemoteStream[] }): void {
+  attach(link: RoomLink, others: { participants: MeshParticipant[]; streams: RemoteStream[] }): void {
     this.#link = link;
     for (const p of others.participants) this.addRemoteParticipant(p);
     for (const s of others.streams) this.addRemoteStream(s);
@@ -208,7 +208,7 @@ export class Room implements StreamDirectory {
     return [...this.#streams.values()].flatMap((s) => (s.producer ? [s.info] : []));
   }
 
-  remoteParticipants(): RemoteParticipant[] {
+  remoteParticipants(): MeshParticipant[] {
     return [...this.#remoteParticipants.values()];
   }
 
@@ -243,7 +243,7 @@ export class Room implements StreamDirectory {
    * nobody is told. Callers pass the node the news came from (the event's sender, or the
    * directory), so a node only ever moves a participant to itself.
    */
-  addRemoteParticipant(participant: RemoteParticipant): void {
+  addRemoteParticipant(participant: MeshParticipant): void {
     if (this.#participants.has(participant.id)) {
       this.#movedAway.set(participant.id, participant.node);
       return;
