@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { RemoteParticipant, RemoteStream } from '@kaskade/protocol';
+import { labelCombinations, preinitialisedCounter, preinitialisedHistogram } from '@kaskade/node-toolkit';
+import type { MeshParticipant, RemoteStream } from '@kaskade/protocol';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import { usedTokenKey } from './keys.ts';
 import { type DirectoryKey, type KeyScope, listKeys } from './listKeys.ts';
 import { LIVENESS_OPERATIONS, NodeLiveness } from './NodeLiveness.ts';
@@ -90,7 +91,7 @@ export class Directory {
   }
 
   /** Adds (or updates) a participant; its identity now belongs to it, in the same transaction. */
-  addParticipant(room: string, participant: RemoteParticipant): Promise<void> {
+  addParticipant(room: string, participant: MeshParticipant): Promise<void> {
     return this.#entries.addParticipant(room, participant);
   }
 
@@ -103,7 +104,7 @@ export class Directory {
   }
 
   /** One participant's entry, or null (absent or malformed). */
-  participant(room: string, participantId: string): Promise<RemoteParticipant | null> {
+  participant(room: string, participantId: string): Promise<MeshParticipant | null> {
     return this.#entries.participant(room, participantId);
   }
 
@@ -152,7 +153,7 @@ export class Directory {
   republish(
     room: string,
     nodeId: string,
-    participants: RemoteParticipant[],
+    participants: MeshParticipant[],
     streams: RemoteStream[],
   ): Promise<void> {
     return this.#entries.republish(room, nodeId, participants, streams);
@@ -167,7 +168,7 @@ export class Directory {
   purgeNode(
     room: string,
     nodeId: string,
-  ): Promise<{ participants: RemoteParticipant[]; streams: RemoteStream[] }> {
+  ): Promise<{ participants: MeshParticipant[]; streams: RemoteStream[] }> {
     return this.#entries.purgeNode(room, nodeId);
   }
 
@@ -215,26 +216,27 @@ export class Directory {
         this.set(redis.status === 'ready' ? 1 : 0);
       },
     });
-    const seconds = new Histogram({
+    const timedOperations = [
+      ...OPERATIONS.map((name) => ({ target: this as object, name, operation: name as string })),
+      ...LIVENESS_OPERATIONS.map((name) => ({ target: this.liveness, name, operation: `liveness.${name}` })),
+    ];
+    const zeroed = labelCombinations({ operation: timedOperations.map((t) => t.operation) });
+    const seconds = preinitialisedHistogram({
       name: 'kaskade_redis_operation_seconds',
       help: 'Duration of directory operations (one or a few Redis commands each)',
       labelNames: ['operation'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
       registers,
+      zeroed,
     });
-    const failures = new Counter({
+    const failures = preinitialisedCounter({
       name: 'kaskade_redis_operation_failures_total',
       help: 'Directory operations that failed (Redis unreachable or an error reply)',
       labelNames: ['operation'],
       registers,
+      zeroed,
     });
-    const timedOperations = [
-      ...OPERATIONS.map((name) => ({ target: this as object, name, operation: name as string })),
-      ...LIVENESS_OPERATIONS.map((name) => ({ target: this.liveness, name, operation: `liveness.${name}` })),
-    ];
     for (const { target, name, operation } of timedOperations) {
-      seconds.zero({ operation });
-      failures.inc({ operation }, 0);
       const original = (target as Record<string, (...args: unknown[]) => Promise<unknown>>)[name]!;
       const timed = async (...args: unknown[]) => {
         const end = seconds.startTimer({ operation });

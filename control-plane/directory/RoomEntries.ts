@@ -1,6 +1,6 @@
 import {
-  RemoteParticipant as ParticipantSchema,
-  type RemoteParticipant,
+  type MeshParticipant,
+  MeshParticipant as ParticipantSchema,
   type RemoteStream,
   RemoteStream as StreamSchema,
 } from '@kaskade/protocol';
@@ -13,7 +13,7 @@ import type { RoomIndex } from './RoomIndex.ts';
 
 /** Everything the directory knows about a room. */
 export interface RoomState {
-  participants: RemoteParticipant[];
+  participants: MeshParticipant[];
   streams: RemoteStream[];
   nodes: string[];
 }
@@ -90,7 +90,7 @@ export class RoomEntries {
     redis.defineCommand('setPaused', { numberOfKeys: 1, lua: SET_PAUSED });
   }
 
-  async addParticipant(room: string, participant: RemoteParticipant): Promise<void> {
+  async addParticipant(room: string, participant: MeshParticipant): Promise<void> {
     const k = roomKeys(room);
     const multi = this.#redis
       .multi()
@@ -108,10 +108,10 @@ export class RoomEntries {
     );
   }
 
-  async participant(room: string, participantId: string): Promise<RemoteParticipant | null> {
+  async participant(room: string, participantId: string): Promise<MeshParticipant | null> {
     const raw = await this.#redis.hget(roomKeys(room).participants, participantId);
     if (raw === null) return null;
-    return this.#parse<RemoteParticipant>([raw], ParticipantSchema, room)[0] ?? null;
+    return this.#parse<MeshParticipant>([raw], ParticipantSchema, room)[0] ?? null;
   }
 
   async identityOwner(room: string, identity: string): Promise<string | null> {
@@ -150,7 +150,7 @@ export class RoomEntries {
   async republish(
     room: string,
     nodeId: string,
-    participants: RemoteParticipant[],
+    participants: MeshParticipant[],
     streams: RemoteStream[],
   ): Promise<void> {
     const k = roomKeys(room);
@@ -183,7 +183,7 @@ export class RoomEntries {
   async purgeNode(
     room: string,
     nodeId: string,
-  ): Promise<{ participants: RemoteParticipant[]; streams: RemoteStream[] }> {
+  ): Promise<{ participants: MeshParticipant[]; streams: RemoteStream[] }> {
     const k = roomKeys(room);
     const removed = await this.#scripts.purgeNode(k.participants, k.streams, k.nodes, k.identities, nodeId);
     const entries = removed.flatMap((raw) => {
@@ -194,7 +194,7 @@ export class RoomEntries {
       }
     });
     return {
-      participants: entries.filter((e) => 'identity' in e) as RemoteParticipant[],
+      participants: entries.filter((e) => 'identity' in e) as MeshParticipant[],
       streams: entries.filter((e) => 'producerId' in e) as RemoteStream[],
     };
   }

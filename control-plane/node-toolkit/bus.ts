@@ -23,10 +23,11 @@ import {
   type Subscription,
 } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Histogram, type Registry } from 'prom-client';
 import type { Static, TSchema } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
-import type { BusSettings } from './env-config.ts';
+import type { BusSettings } from './config-checks.ts';
+import { labelCombinations, preinitialisedCounter, preinitialisedHistogram } from './metrics.ts';
 
 const validators = new WeakMap<TSchema, Validator>();
 function validator(schema: TSchema): Validator {
@@ -320,24 +321,22 @@ class BusMetrics {
         this.set(connected() ? 1 : 0);
       },
     });
-    this.requestSeconds = new Histogram({
+    const method = [...Object.keys(NodeRpc), ...Object.keys(ControlRpc)];
+    this.requestSeconds = preinitialisedHistogram({
       name: 'kaskade_nats_request_seconds',
       help: 'Round trip of NATS requests to other nodes, by method',
       labelNames: ['method'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5],
       registers,
+      zeroed: labelCombinations({ method }),
     });
-    this.requestFailures = new Counter({
+    this.requestFailures = preinitialisedCounter({
       name: 'kaskade_nats_request_failures_total',
       help: 'NATS requests that failed: unavailable (no reply in time), error_reply (a typed error), malformed (a reply breaking its schema)',
       labelNames: ['method', 'reason'],
       registers,
+      zeroed: labelCombinations({ method, reason: ['unavailable', 'error_reply', 'malformed'] }),
     });
-    for (const method of [...Object.keys(NodeRpc), ...Object.keys(ControlRpc)]) {
-      this.requestSeconds.zero({ method });
-      for (const reason of ['unavailable', 'error_reply', 'malformed'])
-        this.requestFailures.inc({ method, reason }, 0);
-    }
     this.malformedDropped = new Counter({
       name: 'kaskade_nats_malformed_messages_total',
       help: 'Messages received on NATS that broke their schema and were dropped',

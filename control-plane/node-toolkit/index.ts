@@ -1,29 +1,44 @@
 // @kaskade/node-toolkit: what every Kaskade process stands on. The NATS bus with its
-// trust rules, configuration from the environment, process lifecycle, the operator
-// listener, Prometheus metrics, rate limits and join tokens.
+// trust rules, configuration from the environment (the mechanism, the option groups
+// and the checks across options), process lifecycle, the HTTP listener every process
+// serves with (health routes included), the operator listener, Prometheus metrics,
+// rate limits and join tokens.
 export { Bus, connectionOptions } from './bus.ts';
-export { ConfigError } from './config-error.ts';
-export type { BusSettings } from './env-config.ts';
+export type { BusSettings, NamedPortRange } from './config-checks.ts';
 export {
   busSettingsProblems,
-  commonOptions,
-  describeEnvConfig,
   listenerProblems,
   livenessProblems,
   livenessTtlMs,
-  loadEnvConfig,
+  pipePortRange,
+  portRangeProblems,
+  redisCaProblems,
+  tokenKeyProblems,
+} from './config-checks.ts';
+export { ConfigError } from './config-error.ts';
+export { describeEnvConfig, loadEnvConfig, option, Type } from './env-config.ts';
+export { errorBody, HttpListener } from './http.ts';
+export {
+  createMetricsRegistry,
+  labelCombinations,
+  metricsPlugin,
+  preinitialisedCounter,
+  preinitialisedGauge,
+  preinitialisedHistogram,
+} from './metrics.ts';
+export { OperatorListener } from './operator.ts';
+export {
+  commonOptions,
+  httpOptions,
   logLevelOption,
   mediaMetricsOptions,
   operatorOptions,
-  option,
+  pipePortOptions,
   portRangeOptions,
-  portRangeProblems,
-  redisCaProblems,
-  Type,
-} from './env-config.ts';
-export { healthPlugin } from './health.ts';
-export { createMetricsRegistry, metricsPlugin } from './metrics.ts';
-export { OperatorListener } from './operator.ts';
+  previousPublicKeyOption,
+  rtcListenOptions,
+  tokenKeyOptions,
+} from './option-groups.ts';
 export type { Rate } from './rate-limit.ts';
 export { addressKey, RateLimiter } from './rate-limit.ts';
 export { runProcess } from './run-process.ts';

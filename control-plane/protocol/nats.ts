@@ -149,8 +149,8 @@ export const PipeEvent = Type.Object({
 export type PipeEvent = Static<typeof PipeEvent>;
 
 /** A participant or stream as the directory and other nodes know it: with the node it is on. */
-export const RemoteParticipant = Type.Object({ ...ParticipantInfo.properties, node: NodeId });
-export type RemoteParticipant = Static<typeof RemoteParticipant>;
+export const MeshParticipant = Type.Object({ ...ParticipantInfo.properties, node: NodeId });
+export type MeshParticipant = Static<typeof MeshParticipant>;
 
 export const RemoteStream = Type.Object({ ...StreamInfo.properties, node: NodeId });
 export type RemoteStream = Static<typeof RemoteStream>;

@@ -2,12 +2,11 @@ import { Directory } from '@kaskade/directory';
 import {
   Bus,
   createMetricsRegistry,
-  healthPlugin,
+  HttpListener,
   metricsPlugin,
   OperatorListener,
   TokenVerifier,
 } from '@kaskade/node-toolkit';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { adminPlugin } from './adminPlugin.ts';
 import { type ControlPlaneConfig, trustedEdgeUrls } from './config.ts';
@@ -22,13 +21,13 @@ import { NodeRegistry } from './NodeRegistry.ts';
  */
 export class ControlPlane {
   readonly registry: NodeRegistry;
-  readonly #app: FastifyInstance;
+  readonly #http: HttpListener;
   readonly #bus: Bus;
   readonly #directory: Directory;
   #operator: OperatorListener | undefined;
 
-  private constructor(app: FastifyInstance, bus: Bus, directory: Directory, registry: NodeRegistry) {
-    this.#app = app;
+  private constructor(http: HttpListener, bus: Bus, directory: Directory, registry: NodeRegistry) {
+    this.#http = http;
     this.#bus = bus;
     this.#directory = directory;
     this.registry = registry;
@@ -68,17 +67,14 @@ export class ControlPlane {
       edgeTokenTtlSeconds: config.edgeTokenTtlSeconds,
       logger,
     });
-    const app = Fastify({
-      loggerInstance: logger as FastifyBaseLogger,
-      logController: new LogController({ disableRequestLogging: true }),
+    const http = new HttpListener({
+      logger,
+      notReadyReason: () => (directory.status === 'ready' ? null : `redis ${directory.status}`),
     });
-    const cp = new ControlPlane(app, bus, directory, registry);
+    const cp = new ControlPlane(http, bus, directory, registry);
     try {
       const metrics = new ControlPlaneMetrics(metricsRegistry, registry);
-      await app.register(healthPlugin, {
-        notReadyReason: () => (directory.status === 'ready' ? null : `redis ${directory.status}`),
-      });
-      await app.register(joinPlugin, {
+      await http.app.register(joinPlugin, {
         appTokens,
         edgeJwtSecret: config.edgeJwtSecret,
         edgeTokenTtlSeconds: config.edgeTokenTtlSeconds,
@@ -99,7 +95,7 @@ export class ControlPlane {
           await operator.register(adminPlugin, { registry, directory });
         },
       });
-      await app.listen({ host: config.httpHost, port: config.httpPort });
+      await http.listen({ host: config.httpHost, port: config.httpPort });
     } catch (error) {
       await cp.stop();
       throw error;
@@ -108,9 +104,7 @@ export class ControlPlane {
   }
 
   get url(): string {
-    const address = this.#app.server.address();
-    if (!address || typeof address === 'string') throw new Error('not listening');
-    return `http://${address.address}:${address.port}`;
+    return this.#http.url;
   }
 
   /** http://host:port of the operator API. */
@@ -121,7 +115,7 @@ export class ControlPlane {
 
   async stop(): Promise<void> {
     this.registry.stop();
-    await this.#app.close();
+    await this.#http.close();
     await this.#operator?.close();
     await this.#bus.close();
     await this.#directory.close();

@@ -2,54 +2,29 @@ import {
   busSettingsProblems,
   ConfigError,
   commonOptions,
+  httpOptions,
   listenerProblems,
   loadEnvConfig,
   logLevelOption,
   operatorOptions,
   option,
+  previousPublicKeyOption,
   redisCaProblems,
   Type,
+  tokenKeyOptions,
+  tokenKeyProblems,
 } from '@kaskade/node-toolkit';
 import { SAFE_NAME_PATTERN } from '@kaskade/protocol';
 import type { Static } from 'typebox';
 
 export const ControlPlaneConfigSchema = Type.Object({
   nodeId: commonOptions.nodeId('name of this control-plane replica in metrics and logs'),
-  httpHost: option(Type.String({ minLength: 1, default: '127.0.0.1' }), {
-    env: 'KASKADE_CP_HTTP_HOST',
-    description: 'address the control-plane API listens on',
-  }),
-  httpPort: option(Type.Integer({ minimum: 0, maximum: 65535, default: 7800 }), {
-    env: 'KASKADE_CP_HTTP_PORT',
-    description: 'port of the control-plane API (0 picks a free one)',
-  }),
+  ...httpOptions(7800, 'the control-plane API', 'CP_HTTP'),
   ...commonOptions.nats(),
   redisUrl: commonOptions.redisUrl('Redis holding the room directory'),
   redisCaFile: Type.Optional(commonOptions.redisCaFile()),
-  appJwtSecret: Type.Optional(
-    option(Type.String({ minLength: 32 }), {
-      env: 'KASKADE_APP_JWT_SECRET',
-      description: "HS256 secret of the conference application's join tokens",
-    }),
-  ),
-  appJwtPublicKey: Type.Optional(
-    option(Type.String({ minLength: 1, pattern: 'BEGIN PUBLIC KEY' }), {
-      env: 'KASKADE_APP_JWT_PUBLIC_KEY',
-      description: "ES256 public key of the application's join tokens; this or the secret is required",
-    }),
-  ),
-  appJwtPreviousSecret: Type.Optional(
-    option(Type.String({ minLength: 32 }), {
-      env: 'KASKADE_APP_JWT_PREVIOUS_SECRET',
-      description: "the application's HS256 secret being rotated out, still accepted until removed",
-    }),
-  ),
-  appJwtPreviousPublicKey: Type.Optional(
-    option(Type.String({ minLength: 1, pattern: 'BEGIN PUBLIC KEY' }), {
-      env: 'KASKADE_APP_JWT_PREVIOUS_PUBLIC_KEY',
-      description: "the application's ES256 public key being rotated out, still accepted until removed",
-    }),
-  ),
+  ...tokenKeyOptions('appJwt', 'APP_JWT', "the conference application's join tokens"),
+  appJwtPreviousPublicKey: previousPublicKeyOption('APP_JWT', "the conference application's join tokens"),
   edgeJwtSecret: option(Type.String({ minLength: 32 }), {
     env: 'KASKADE_JWT_SECRET',
     description: 'HS256 secret the edge tokens are signed with (the edges verify with it)',
@@ -122,10 +97,8 @@ export function loadControlPlaneConfig(
   env: Record<string, string | undefined> = process.env,
 ): ControlPlaneConfig {
   const config = loadEnvConfig(ControlPlaneConfigSchema, env);
-  if (!config.appJwtSecret && !config.appJwtPublicKey) {
-    throw new ConfigError(['KASKADE_APP_JWT_SECRET or KASKADE_APP_JWT_PUBLIC_KEY is required']);
-  }
   const problems = [
+    ...tokenKeyProblems(config, 'appJwt', 'APP_JWT'),
     ...busSettingsProblems(config),
     ...listenerProblems(config),
     ...redisCaProblems(config.redisUrl, config.redisCaFile),

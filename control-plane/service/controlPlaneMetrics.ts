@@ -1,3 +1,4 @@
+import { labelCombinations, preinitialisedCounter } from '@kaskade/node-toolkit';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { NodeRegistry } from './NodeRegistry.ts';
 import type { Placement } from './placement.ts';
@@ -58,20 +59,20 @@ export class ControlPlaneMetrics {
           this.set({ target_node: n.nodeId, target_region: n.region, kind: n.kind }, (now - lastSeen) / 1000);
       },
     });
-    this.#placements = new Counter({
+    this.#placements = preinitialisedCounter({
       name: 'kaskade_placements_total',
       help: 'Join placements by outcome: the tier that chose the edge, or why none could',
       labelNames: ['outcome'],
       registers,
+      zeroed: labelCombinations({ outcome: OUTCOMES }),
     });
-    for (const outcome of OUTCOMES) this.#placements.inc({ outcome }, 0);
-    this.#joinRequests = new Counter({
+    this.#joinRequests = preinitialisedCounter({
       name: 'kaskade_join_requests_total',
       help: 'Join requests to the control plane by result (ok, or why refused: bad_request, unauthorized, forbidden, unavailable, internal)',
       labelNames: ['result'],
       registers,
+      zeroed: labelCombinations({ result: Object.values(JOIN_RESULTS) }),
     });
-    for (const result of Object.values(JOIN_RESULTS)) this.#joinRequests.inc({ result }, 0);
     this.#declaredDead = new Counter({
       name: 'kaskade_nodes_declared_dead_total',
       help: 'Nodes this control plane declared dead (their liveness in Redis lapsed) and cleaned up after',

@@ -1,12 +1,10 @@
 import type { Directory } from '@kaskade/directory';
 import { addressKey, issueToken, type Rate, RateLimiter, type TokenVerifier } from '@kaskade/node-toolkit';
 import {
-  type ErrorCode,
   HTTP_JOIN_ROUTE,
   HttpJoinParams,
   HttpJoinReply,
   HttpJoinRequest,
-  httpStatusOf,
   KaskadeError,
 } from '@kaskade/protocol';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -30,11 +28,6 @@ export interface JoinPluginOptions {
   rateLimitKeys: number;
 }
 
-/** Fastify's own refusals of a request (bad JSON, empty or oversized body, wrong type) as our codes. */
-function clientErrorCode(statusCode: number): ErrorCode {
-  return statusCode === 413 ? 'MESSAGE_TOO_LARGE' : 'BAD_REQUEST';
-}
-
 function refuseRateLimited(reply: FastifyReply, waitMs: number, what: string) {
   return reply
     .code(429)
@@ -51,27 +44,7 @@ export async function joinPlugin(app: FastifyInstance, opts: JoinPluginOptions):
   const perAddress = new RateLimiter(opts.perAddress, { maxKeys: opts.rateLimitKeys });
   const perIdentity = new RateLimiter(opts.perIdentity, { maxKeys: opts.rateLimitKeys });
 
-  // What a client caused is answered with its typed error and logged at debug; only
-  // our own failures are errors.
-  app.setErrorHandler((error, request, reply) => {
-    if (error instanceof KaskadeError) {
-      request.log.debug({ code: error.code, message: error.message }, 'join refused');
-      return reply.code(httpStatusOf(error.code)).send({ code: error.code, message: error.message });
-    }
-    if ((error as { validation?: unknown }).validation) {
-      request.log.debug({ message: (error as Error).message }, 'join refused: invalid request');
-      return reply.code(400).send({ code: 'BAD_REQUEST', message: (error as Error).message });
-    }
-    const statusCode = (error as { statusCode?: number }).statusCode ?? 500;
-    if (statusCode >= 400 && statusCode < 500) {
-      const code = clientErrorCode(statusCode);
-      request.log.debug({ code, message: (error as Error).message }, 'join refused: unreadable request');
-      return reply.code(statusCode).send({ code, message: (error as Error).message });
-    }
-    app.log.error({ err: error }, 'request failed');
-    return reply.code(500).send({ code: 'INTERNAL', message: 'internal error' });
-  });
-
+  // Refusals are answered by the listener's error handler (HttpListener): typed, client-caused at debug.
   // Every answer is counted, whichever path produced it (handler, validation, error handler).
   app.addHook('onResponse', async (_request, reply) => opts.metrics.joinAnswered(reply.statusCode));
 

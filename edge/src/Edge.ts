@@ -3,13 +3,12 @@ import { MediaMetrics, mediaCodecs } from '@kaskade/media-node';
 import {
   Bus,
   createMetricsRegistry,
-  healthPlugin,
+  HttpListener,
   livenessTtlMs,
   metricsPlugin,
   OperatorListener,
   TokenVerifier,
 } from '@kaskade/node-toolkit';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { EdgeConfig } from './config.ts';
 import { Mesh } from './routing/Mesh.ts';
@@ -39,7 +38,7 @@ export class Edge {
   readonly pool: WorkerPool;
   readonly rooms: RoomManager;
   readonly media: MediaMetrics;
-  readonly #app: FastifyInstance;
+  readonly #http: HttpListener;
   readonly #logger: Logger;
   /** This node's place in the mesh; undefined for a standalone edge. */
   mesh: Mesh | undefined;
@@ -54,7 +53,7 @@ export class Edge {
     config: EdgeConfig,
     pool: WorkerPool,
     rooms: RoomManager,
-    app: FastifyInstance,
+    http: HttpListener,
     logger: Logger,
     media: MediaMetrics,
   ) {
@@ -62,7 +61,7 @@ export class Edge {
     this.config = config;
     this.pool = pool;
     this.rooms = rooms;
-    this.#app = app;
+    this.#http = http;
     this.#logger = logger;
     this.#stopped.promise.catch(() => undefined); // stop()'s caller hears the failure
   }
@@ -105,11 +104,11 @@ export class Edge {
       logger,
     });
     pool.on('workerdied', (index) => media.workerDied(index));
-    const app = Fastify({
-      loggerInstance: logger as FastifyBaseLogger,
-      logController: new LogController({ disableRequestLogging: true }),
+    const http = new HttpListener({
+      logger,
+      notReadyReason: (): string | null => (edge.#draining ? 'draining' : null),
     });
-    const edge = new Edge(config, pool, rooms, app, logger, media);
+    const edge = new Edge(config, pool, rooms, http, logger, media);
     // The same codecs on every router, so any router's capabilities stand for all.
     const probe = await pool.workers[0]!.worker.createRouter({ mediaCodecs });
     const rtpCapabilities = probe.rtpCapabilities;
@@ -152,9 +151,8 @@ export class Edge {
           logger,
         });
       }
-      await app.register(healthPlugin, { notReadyReason: () => (edge.#draining ? 'draining' : null) });
       const directory = edge.#meshParts?.directory;
-      await app.register(signalingPlugin, {
+      await http.app.register(signalingPlugin, {
         accepting: () => !edge.#draining,
         maxSocketsPerAddress: config.wsMaxPerAddress,
         session: {
@@ -195,12 +193,12 @@ export class Edge {
           });
         },
       });
-      await app.listen({ host: config.httpHost, port: config.httpPort });
+      await http.listen({ host: config.httpHost, port: config.httpPort });
       media.start();
       edge.mesh?.start(config.publicUrl ?? edge.url);
     } catch (error) {
       pool.close();
-      await app.close();
+      await http.close();
       await edge.#operator?.close();
       await edge.#closeMesh();
       throw error;
@@ -211,10 +209,7 @@ export class Edge {
 
   /** http://host:port the edge listens on. */
   get url(): string {
-    const address = this.#app.server.address();
-    if (!address || typeof address === 'string') throw new Error('edge is not listening');
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return `http://${host}:${address.port}`;
+    return this.#http.url;
   }
 
   /** http://host:port of the operator API. */
@@ -278,7 +273,7 @@ export class Edge {
     }
     await this.rooms.closeAll();
     await new Promise((resolve) => setTimeout(resolve, 50)); // let the close frames (1001) go out
-    await this.#app.close();
+    await this.#http.close();
     await this.#operator?.close();
     await this.#closeMesh();
     this.media.stop();

@@ -3,6 +3,7 @@ import {
   busSettingsProblems,
   ConfigError,
   commonOptions,
+  httpOptions,
   listenerProblems,
   livenessProblems,
   loadEnvConfig,
@@ -10,10 +11,15 @@ import {
   mediaMetricsOptions,
   operatorOptions,
   option,
+  pipePortOptions,
+  pipePortRange,
   portRangeOptions,
   portRangeProblems,
   redisCaProblems,
+  rtcListenOptions,
   Type,
+  tokenKeyOptions,
+  tokenKeyProblems,
 } from '@kaskade/node-toolkit';
 import type { Static } from 'typebox';
 
@@ -25,34 +31,15 @@ function meshBusOptions() {
   return { natsUrl: Type.Optional(natsUrl), ...rest };
 }
 
-const IPv4 = Type.String({ pattern: '^(\\d{1,3}\\.){3}\\d{1,3}$' });
-
 export const EdgeConfigSchema = Type.Object({
   nodeId: commonOptions.nodeId('name of this node in logs and in the mesh'),
-  httpHost: option(Type.String({ minLength: 1, default: '127.0.0.1' }), {
-    env: 'KASKADE_HTTP_HOST',
-    description: 'address the HTTP/WebSocket server listens on',
-  }),
-  httpPort: option(Type.Integer({ minimum: 0, maximum: 65535, default: 7880 }), {
-    env: 'KASKADE_HTTP_PORT',
-    description: 'port of the HTTP/WebSocket server (0 picks a free one)',
-  }),
+  ...httpOptions(7880, 'the HTTP/WebSocket server'),
   workers: option(Type.Integer({ minimum: 1, maximum: 256, default: availableParallelism() }), {
     env: 'KASKADE_WORKERS',
     description: 'mediasoup workers',
     defaultText: 'one per core',
   }),
-  rtcListenIp: option(Type.Union([IPv4, Type.Literal('0.0.0.0')], { default: '127.0.0.1' }), {
-    env: 'KASKADE_RTC_LISTEN_IP',
-    description: 'IPv4 address the WebRTC servers listen on',
-  }),
-  rtcAnnouncedAddress: Type.Optional(
-    option(Type.String({ minLength: 1, maxLength: 253 }), {
-      env: 'KASKADE_RTC_ANNOUNCED_ADDRESS',
-      description:
-        'address announced in ICE candidates (public IP or DNS name behind NAT); defaults to the listen IP',
-    }),
-  ),
+  ...rtcListenOptions('the WebRTC servers and the pipe transports'),
   rtcPortBase: option(Type.Integer({ minimum: 1024, maximum: 65000, default: 40000 }), {
     env: 'KASKADE_RTC_PORT_BASE',
     description: 'worker i listens on UDP and TCP port base+i (one port pair per worker)',
@@ -77,25 +64,8 @@ export const EdgeConfigSchema = Type.Object({
     'plain RTP transports (with KASKADE_ALLOW_PLAIN_RTP)',
     [43000, 43999],
   ),
-  ...portRangeOptions('pipe', 'PIPE', 'pipe transports between media nodes (mesh mode)', [41000, 42999]),
-  jwtSecret: Type.Optional(
-    option(Type.String({ minLength: 32 }), {
-      env: 'KASKADE_JWT_SECRET',
-      description: 'HS256 shared secret for join tokens (at least 32 characters)',
-    }),
-  ),
-  jwtPreviousSecret: Type.Optional(
-    option(Type.String({ minLength: 32 }), {
-      env: 'KASKADE_JWT_PREVIOUS_SECRET',
-      description: 'an HS256 secret being rotated out, still accepted until removed (see SECURITY.md)',
-    }),
-  ),
-  jwtPublicKey: Type.Optional(
-    option(Type.String({ minLength: 1, pattern: 'BEGIN PUBLIC KEY' }), {
-      env: 'KASKADE_JWT_PUBLIC_KEY',
-      description: 'ES256 public key (SPKI PEM) for join tokens; either this or the secret is required',
-    }),
-  ),
+  ...pipePortOptions(),
+  ...tokenKeyOptions('jwt', 'JWT', 'join tokens'),
   workerMaxConsumers: option(Type.Integer({ minimum: 1, default: 500 }), {
     env: 'KASKADE_WORKER_MAX_CONSUMERS',
     description: "consumer budget of one worker; a room past it spreads to the node's next worker",
@@ -216,12 +186,8 @@ export function loadEdgeConfig(env: Record<string, string | undefined> = process
       'KASKADE_REDIS_URL is required with KASKADE_NATS_URL (the mesh keeps its directory in Redis)',
     ]);
   }
-  if (!config.jwtSecret && !config.jwtPublicKey) {
-    throw new ConfigError([
-      'KASKADE_JWT_SECRET or KASKADE_JWT_PUBLIC_KEY is required (join tokens must be verifiable)',
-    ]);
-  }
   const problems = [
+    ...tokenKeyProblems(config, 'jwt', 'JWT'),
     ...(config.natsUrl ? busSettingsProblems({ ...config, natsUrl: config.natsUrl }) : []),
     ...listenerProblems(config),
     ...redisCaProblems(config.redisUrl, config.redisCaFile),
@@ -232,7 +198,7 @@ export function loadEdgeConfig(env: Record<string, string | undefined> = process
         min: config.rtcPortBase,
         max: config.rtcPortBase + config.workers - 1,
       },
-      { name: 'KASKADE_PIPE_PORT_MIN/MAX', min: config.pipePortMin, max: config.pipePortMax },
+      pipePortRange(config),
       ...(config.allowPlainRtp
         ? [{ name: 'KASKADE_PLAIN_PORT_MIN/MAX', min: config.plainPortMin, max: config.plainPortMax }]
         : []),

@@ -1,6 +1,12 @@
+import {
+  labelCombinations,
+  preinitialisedCounter,
+  preinitialisedGauge,
+  preinitialisedHistogram,
+} from '@kaskade/node-toolkit';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Histogram, type Registry } from 'prom-client';
 import { pipeRemoteRegion } from './pipe/index.ts';
 import type { WorkerCensus } from './WorkerCensus.ts';
 
@@ -26,7 +32,8 @@ export interface MediaMetricsOptions {
   logger: Logger;
 }
 
-type Direction = 'in' | 'out';
+/** Media towards this node (in) or from it (out). */
+type TrafficDirection = 'in' | 'out';
 type Feedback = 'nack' | 'pli' | 'fir';
 type StreamStats = {
   type: string;
@@ -41,6 +48,7 @@ type StreamStats = {
 };
 
 const TRANSPORTS = ['webrtc', 'plain', 'pipe'] as const;
+const DIRECTIONS = ['in', 'out'] as const;
 const LOAD_COMPONENTS = ['cpu', 'bandwidth', 'consumers', 'participants'] as const;
 
 /**
@@ -101,27 +109,30 @@ export class MediaMetrics {
       'Consumers per mediasoup worker (pipe sends included)',
       (c) => c.consumers.size,
     );
-    this.#workerDeaths = new Counter({
+    // Every label value present from the start: dashboards and alerts see zeros, not gaps.
+    const everyWorker = labelCombinations({ worker: options.workers().map((w) => String(w.index)) });
+    const everyTransport = labelCombinations({ transport: TRANSPORTS });
+    const everyFlow = labelCombinations({ direction: DIRECTIONS, transport: TRANSPORTS });
+    this.#workerDeaths = preinitialisedCounter({
       name: 'kaskade_worker_deaths_total',
       help: 'mediasoup workers that died (each is replaced)',
       labelNames: ['worker'],
       registers,
+      zeroed: everyWorker,
     });
-    this.#cpuSeconds = new Counter({
+    this.#cpuSeconds = preinitialisedCounter({
       name: 'kaskade_worker_cpu_seconds_total',
       help: 'CPU time of each mediasoup worker process, user plus system (getResourceUsage)',
       labelNames: ['worker'],
       registers,
+      zeroed: everyWorker,
     });
-    for (const w of options.workers()) {
-      this.#workerDeaths.inc({ worker: String(w.index) }, 0);
-      this.#cpuSeconds.inc({ worker: String(w.index) }, 0);
-    }
-    this.#bytes = new Counter({
+    this.#bytes = preinitialisedCounter({
       name: 'kaskade_transport_bytes_total',
       help: 'Bytes received (in) and sent (out) over transports, by transport type',
       labelNames: ['direction', 'transport'],
       registers,
+      zeroed: everyFlow,
     });
     this.#pipeBytes = new Counter({
       name: 'kaskade_pipe_bytes_total',
@@ -135,62 +146,54 @@ export class MediaMetrics {
       labelNames: ['src_region', 'dst_region'],
       registers,
     });
-    this.#feedback = new Counter({
+    this.#feedback = preinitialisedCounter({
       name: 'kaskade_rtcp_feedback_total',
       help: 'RTCP feedback by type: direction in = sent by this node about streams it receives, out = received from viewers of streams it sends',
       labelNames: ['type', 'direction'],
       registers,
+      zeroed: labelCombinations({ type: ['nack', 'pli', 'fir'], direction: DIRECTIONS }),
     });
-    for (const direction of ['in', 'out'] as const) {
-      for (const transport of TRANSPORTS) this.#bytes.inc({ direction, transport }, 0);
-      for (const type of ['nack', 'pli', 'fir'] as const) this.#feedback.inc({ type, direction }, 0);
-    }
     const scoreBuckets = [2, 4, 6, 7, 8, 9, 10];
-    this.#producerScore = new Histogram({
+    this.#producerScore = preinitialisedHistogram({
       name: 'kaskade_producer_score',
       help: 'mediasoup score (0..10) of each received stream (per encoding), per sample',
       labelNames: ['transport'],
       buckets: scoreBuckets,
       registers,
+      zeroed: everyTransport,
     });
-    this.#consumerScore = new Histogram({
+    this.#consumerScore = preinitialisedHistogram({
       name: 'kaskade_consumer_score',
       help: 'mediasoup score (0..10) of each sent stream, per sample',
       labelNames: ['transport'],
       buckets: scoreBuckets,
       registers,
+      zeroed: everyTransport,
     });
-    this.#loss = new Histogram({
+    this.#loss = preinitialisedHistogram({
       name: 'kaskade_packet_loss_ratio',
       help: 'Fraction of packets lost per stream and sample: in = towards this node, out = at viewers (their receiver reports)',
       labelNames: ['direction', 'transport'],
       buckets: [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5],
       registers,
+      zeroed: everyFlow,
     });
-    this.#jitter = new Histogram({
+    this.#jitter = preinitialisedHistogram({
       name: 'kaskade_jitter_seconds',
       help: 'Interarrival jitter per stream and sample: in = measured here, out = reported by viewers',
       labelNames: ['direction', 'transport'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16],
       registers,
+      zeroed: everyFlow,
     });
-    this.#rtt = new Histogram({
+    this.#rtt = preinitialisedHistogram({
       name: 'kaskade_rtt_seconds',
       help: 'Round-trip time to viewers per sent stream and sample (from RTCP)',
       labelNames: ['transport'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6],
       registers,
+      zeroed: everyTransport,
     });
-    // Every label value present from the start: dashboards and alerts see zeros, not gaps.
-    for (const transport of TRANSPORTS) {
-      this.#producerScore.zero({ transport });
-      this.#consumerScore.zero({ transport });
-      this.#rtt.zero({ transport });
-      for (const direction of ['in', 'out'] as const) {
-        this.#loss.zero({ direction, transport });
-        this.#jitter.zero({ direction, transport });
-      }
-    }
     const metrics = this;
     new Gauge({
       name: 'kaskade_node_load_ratio',
@@ -200,13 +203,13 @@ export class MediaMetrics {
         this.set(metrics.load);
       },
     });
-    this.#loadComponents = new Gauge({
+    this.#loadComponents = preinitialisedGauge({
       name: 'kaskade_node_load_component_ratio',
       help: 'Each share the load ratio is the largest of',
       labelNames: ['component'],
       registers,
+      zeroed: labelCombinations({ component: LOAD_COMPONENTS }),
     });
-    for (const component of LOAD_COMPONENTS) this.#loadComponents.set({ component }, 0);
     new Gauge({
       name: 'kaskade_bitrate_bps',
       help: 'Bits per second received (in) and sent (out) over all transports, as of the last sampling round',
@@ -332,7 +335,7 @@ export class MediaMetrics {
   #stream(
     owner: object,
     stats: StreamStats[],
-    direction: Direction,
+    direction: TrafficDirection,
     transport: string,
     clockRate: number,
   ): number {

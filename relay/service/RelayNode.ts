@@ -12,13 +12,12 @@ import {
 import {
   Bus,
   createMetricsRegistry,
-  healthPlugin,
+  HttpListener,
   livenessTtlMs,
   metricsPlugin,
   OperatorListener,
 } from '@kaskade/node-toolkit';
 import { NodeDead, Subjects } from '@kaskade/protocol';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { types } from 'mediasoup';
 import * as mediasoup from 'mediasoup';
 import type { Logger } from 'pino';
@@ -41,7 +40,7 @@ export class RelayNode implements PipeHost {
   readonly #config: RelayConfig;
   readonly #worker: types.Worker;
   readonly #bus: Bus;
-  readonly #app: FastifyInstance;
+  readonly #http: HttpListener;
   readonly #routers = new Map<string, Promise<types.Router>>();
   readonly #heartbeat: Heartbeat;
   #operator: OperatorListener | undefined;
@@ -52,7 +51,7 @@ export class RelayNode implements PipeHost {
     config: RelayConfig,
     worker: types.Worker,
     bus: Bus,
-    app: FastifyInstance,
+    http: HttpListener,
     logger: Logger,
     registry: Registry,
   ) {
@@ -70,7 +69,7 @@ export class RelayNode implements PipeHost {
     });
     this.#worker = worker;
     this.#bus = bus;
-    this.#app = app;
+    this.#http = http;
     this.pipes = new PipeMachinery({
       nodeId: config.nodeId,
       region: config.region,
@@ -136,11 +135,12 @@ export class RelayNode implements PipeHost {
     });
     const registry = createMetricsRegistry({ node: config.nodeId, region: config.region, kind: 'relay' });
     const bus = await Bus.connect(config, config.nodeId, logger, registry);
-    const app = Fastify({
-      loggerInstance: logger as FastifyBaseLogger,
-      logController: new LogController({ disableRequestLogging: true }),
+    const http = new HttpListener({
+      logger,
+      notReadyReason: (): string | null =>
+        node.#heartbeat.state === 'serving' ? null : node.#heartbeat.state,
     });
-    const node = new RelayNode(config, worker, bus, app, logger, registry);
+    const node = new RelayNode(config, worker, bus, http, logger, registry);
     if (config.redisUrl)
       node.#directory = new Directory(config.redisUrl, logger, {
         livenessTtlMs: livenessTtlMs(config),
@@ -152,9 +152,6 @@ export class RelayNode implements PipeHost {
     node.pipes.on('roomidle', (room) => node.#closeRoom(room));
     bus.subscribe(Subjects.nodeDead, NodeDead, ({ nodeId }) => node.pipes.closeNode(nodeId), {
       senderInSubject: false,
-    });
-    await app.register(healthPlugin, {
-      notReadyReason: () => (node.#heartbeat.state === 'serving' ? null : node.#heartbeat.state),
     });
     // Before the public listener: once /readyz answers, the operator API does too.
     node.#operator = await OperatorListener.start({
@@ -169,7 +166,7 @@ export class RelayNode implements PipeHost {
         }));
       },
     });
-    await app.listen({ host: config.httpHost, port: config.httpPort });
+    await http.listen({ host: config.httpHost, port: config.httpPort });
     node.#heartbeat.start();
     return node;
   }
@@ -188,7 +185,7 @@ export class RelayNode implements PipeHost {
     this.#heartbeat.close();
     this.media.stop();
     this.pipes.close();
-    await this.#app.close();
+    await this.#http.close();
     await this.#operator?.close();
     await this.#bus.close();
     await this.#directory?.close();

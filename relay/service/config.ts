@@ -2,16 +2,18 @@ import {
   busSettingsProblems,
   ConfigError,
   commonOptions,
+  httpOptions,
   listenerProblems,
   livenessProblems,
   loadEnvConfig,
   logLevelOption,
   mediaMetricsOptions,
   operatorOptions,
-  option,
-  portRangeOptions,
+  pipePortOptions,
+  pipePortRange,
   portRangeProblems,
   redisCaProblems,
+  rtcListenOptions,
   Type,
 } from '@kaskade/node-toolkit';
 import type { Static } from 'typebox';
@@ -26,25 +28,9 @@ export const RelayConfigSchema = Type.Object({
     ),
   ),
   redisCaFile: Type.Optional(commonOptions.redisCaFile()),
-  httpHost: option(Type.String({ minLength: 1, default: '127.0.0.1' }), {
-    env: 'KASKADE_HTTP_HOST',
-    description: 'address of the health endpoints',
-  }),
-  httpPort: option(Type.Integer({ minimum: 0, maximum: 65535, default: 7890 }), {
-    env: 'KASKADE_HTTP_PORT',
-    description: 'port of the health endpoints (0 picks a free one)',
-  }),
-  rtcListenIp: option(Type.String({ pattern: '^(\\d{1,3}\\.){3}\\d{1,3}$', default: '127.0.0.1' }), {
-    env: 'KASKADE_RTC_LISTEN_IP',
-    description: 'IPv4 address pipe transports listen on',
-  }),
-  rtcAnnouncedAddress: Type.Optional(
-    option(Type.String({ minLength: 1, maxLength: 253 }), {
-      env: 'KASKADE_RTC_ANNOUNCED_ADDRESS',
-      description: 'address other nodes reach the pipe transports at',
-    }),
-  ),
-  ...portRangeOptions('pipe', 'PIPE', 'pipe transports between media nodes', [41000, 42999]),
+  ...httpOptions(7890, 'the health server'),
+  ...rtcListenOptions('the pipe transports'),
+  ...pipePortOptions(),
   heartbeatMs: commonOptions.heartbeatMs(),
   livenessTtlMs: commonOptions.livenessTtlMs(),
   pipeLingerMs: commonOptions.pipeLingerMs(),
@@ -65,9 +51,7 @@ export function loadRelayConfig(env: Record<string, string | undefined> = proces
     ...listenerProblems(config),
     ...redisCaProblems(config.redisUrl, config.redisCaFile),
     ...livenessProblems(config),
-    ...portRangeProblems([
-      { name: 'KASKADE_PIPE_PORT_MIN/MAX', min: config.pipePortMin, max: config.pipePortMax },
-    ]),
+    ...portRangeProblems([pipePortRange(config)]),
   ];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -13,7 +13,7 @@ import {
   startRedis,
 } from '@kaskade/local-mesh';
 import { redisCaProblems } from '@kaskade/node-toolkit';
-import type { RemoteParticipant } from '@kaskade/protocol';
+import type { MeshParticipant } from '@kaskade/protocol';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -175,7 +175,7 @@ describe('Redis', () => {
   it('a room whose nodes stopped refreshing it (they crashed) leaves the index by itself; others stay', async () => {
     const directory = new Directory(mesh.redisUrl, pino({ level: 'silent' }), { ttlSeconds: 1 });
     try {
-      const ghost: RemoteParticipant = {
+      const ghost: MeshParticipant = {
         id: 'ghost-1',
         identity: 'ghost',
         name: 'Ghost',

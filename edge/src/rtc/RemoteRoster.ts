@@ -1,4 +1,4 @@
-import type { ParticipantInfo, RemoteParticipant, Role } from '@kaskade/protocol';
+import type { MeshParticipant, ParticipantInfo, Role } from '@kaskade/protocol';
 
 /**
  * This node's mirror of the room's participants on other nodes, and of the local ones
@@ -7,7 +7,7 @@ import type { ParticipantInfo, RemoteParticipant, Role } from '@kaskade/protocol
  * decides who is announced).
  */
 export class RemoteRoster {
-  readonly #participants = new Map<string, RemoteParticipant>();
+  readonly #participants = new Map<string, MeshParticipant>();
   /**
    * Local participants that joined again on another node (a migration or a reconnect):
    * participant id -> that node. When the session here ends they stay in the room as
@@ -23,7 +23,7 @@ export class RemoteRoster {
     return this.#participants.has(participantId);
   }
 
-  values(): RemoteParticipant[] {
+  values(): MeshParticipant[] {
     return [...this.#participants.values()];
   }
 
@@ -41,7 +41,7 @@ export class RemoteRoster {
    * Adds a participant of another node and answers whether it is new; one known already
    * has moved to `participant.node`, and only its host changes.
    */
-  add(participant: RemoteParticipant): boolean {
+  add(participant: MeshParticipant): boolean {
     const known = this.#participants.get(participant.id);
     if (known) {
       known.node = participant.node;
@@ -51,7 +51,7 @@ export class RemoteRoster {
     return true;
   }
 
-  remove(participantId: string): RemoteParticipant | undefined {
+  remove(participantId: string): MeshParticipant | undefined {
     const participant = this.#participants.get(participantId);
     this.#participants.delete(participantId);
     return participant;
@@ -84,6 +84,6 @@ export class RemoteRoster {
   }
 }
 
-function withoutNode({ node: _node, ...info }: RemoteParticipant): ParticipantInfo {
+function withoutNode({ node: _node, ...info }: MeshParticipant): ParticipantInfo {
   return info;
 }

@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events';
 import type {
   HandInfo,
   JoinClaims,
+  MeshParticipant,
   ParticipantInfo,
-  RemoteParticipant,
   RemoteStream,
   Role,
   StreamInfo,
@@ -166,13 +166,13 @@ export class Room {
   // --- The mesh: the mirror of other nodes ---------------------------------
 
   /** Connects the room to the mesh and takes in what the directory knows of the other nodes. */
-  attach(link: RoomLink, others: { participants: RemoteParticipant[]; streams: RemoteStream[] }): void {
+  attach(link: RoomLink, others: { participants: MeshParticipant[]; streams: RemoteStream[] }): void {
     this.#link = link;
     for (const p of others.participants) this.addRemoteParticipant(p);
     for (const s of others.streams) this.addRemoteStream(s);
   }
 
-  remoteParticipants(): RemoteParticipant[] {
+  remoteParticipants(): MeshParticipant[] {
     return this.#remote.values();
   }
 
@@ -186,7 +186,7 @@ export class Room {
    * nobody is told. Callers pass the node the news came from (the event's sender, or the
    * directory), so a node only ever moves a participant to itself.
    */
-  addRemoteParticipant(participant: RemoteParticipant): void {
+  addRemoteParticipant(participant: MeshParticipant): void {
     if (this.#local.has(participant.id)) this.#remote.movedAway(participant.id, participant.node);
     else if (this.#remote.add(participant)) {
       const { node: _node, ...info } = participant;

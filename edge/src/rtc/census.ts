@@ -1,6 +1,7 @@
 import type { MediaWorker } from './WorkerPool.ts';
 
-export interface WorkerCensus {
+/** What one worker holds, by its own dump. */
+export interface WorkerCounts {
   index: number;
   pid: number;
   routers: number;
@@ -13,7 +14,7 @@ export interface WorkerCensus {
  * Counts what each worker really holds, from the worker's own dump (not from our
  * bookkeeping), so leaks in our bookkeeping show up.
  */
-export async function takeCensus(workers: readonly MediaWorker[]): Promise<WorkerCensus[]> {
+export async function takeCensus(workers: readonly MediaWorker[]): Promise<WorkerCounts[]> {
   return Promise.all(
     workers.map(async (w) => {
       const counts = { routers: 0, transports: 0, producers: 0, consumers: 0 };

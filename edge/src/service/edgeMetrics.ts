@@ -1,6 +1,7 @@
+import { labelCombinations, preinitialisedCounter, preinitialisedHistogram } from '@kaskade/node-toolkit';
 import { ErrorCodes } from '@kaskade/protocol';
 import type { types } from 'mediasoup';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { type Counter, Gauge, type Histogram, type Registry } from 'prom-client';
 import type { Participant } from '../rtc/Participant.ts';
 import type { RoomManager } from '../rtc/RoomManager.ts';
 
@@ -38,45 +39,48 @@ export class EdgeMetrics {
 
   constructor(registry: Registry, rooms: RoomManager) {
     const registers = [registry];
-    this.#joins = new Counter({
+    this.#joins = preinitialisedCounter({
       name: 'kaskade_joins_total',
       help: 'Join attempts on this edge: result ok with reason none, or failed with the error code (timeout: no join request in time)',
       labelNames: ['result', 'reason'],
       registers,
+      zeroed: [
+        { result: 'ok', reason: 'none' },
+        ...labelCombinations({
+          result: ['failed'],
+          reason: [...ErrorCodes, 'TIMEOUT'].map((code) => code.toLowerCase()),
+        }),
+      ],
     });
-    // Every label value present from the start: the series set never changes at run time.
-    this.#joins.inc({ result: 'ok', reason: 'none' }, 0);
-    for (const code of [...ErrorCodes, 'TIMEOUT'])
-      this.#joins.inc({ result: 'failed', reason: code.toLowerCase() }, 0);
-    this.#joinSeconds = new Histogram({
+    this.#joinSeconds = preinitialisedHistogram({
       name: 'kaskade_join_seconds',
       help: 'Join latency: stage joined = WebSocket open to join answered; first_media = join request to the first RTP packet to or from the participant',
       labelNames: ['stage'],
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
       registers,
+      zeroed: labelCombinations({ stage: ['joined', 'first_media'] }),
     });
-    for (const stage of ['joined', 'first_media']) this.#joinSeconds.zero({ stage });
-    this.#transportFailures = new Counter({
+    this.#transportFailures = preinitialisedCounter({
       name: 'kaskade_transport_failures_total',
       help: 'WebRTC transports that lost ICE connectivity (ice_disconnected) or failed DTLS (dtls_failed)',
       labelNames: ['reason'],
       registers,
+      zeroed: labelCombinations({ reason: ['ice_disconnected', 'dtls_failed'] }),
     });
-    for (const reason of ['ice_disconnected', 'dtls_failed']) this.#transportFailures.inc({ reason }, 0);
-    this.#reconnects = new Counter({
+    this.#reconnects = preinitialisedCounter({
       name: 'kaskade_reconnects_total',
       help: 'Clients recovering: rejoin = a join flagged as a reconnect by the SDK, ice_restart = an ICE restart',
       labelNames: ['kind'],
       registers,
+      zeroed: labelCombinations({ kind: ['rejoin', 'ice_restart'] }),
     });
-    for (const kind of ['rejoin', 'ice_restart']) this.#reconnects.inc({ kind }, 0);
-    this.#refusals = new Counter({
+    this.#refusals = preinitialisedCounter({
       name: 'kaskade_signaling_refusals_total',
       help: 'Requests or sockets refused by a limit: rate_limited, before_join (socket closed 4400), slow_reader (closed 4413), per_address (429), consumer_cap',
       labelNames: ['reason'],
       registers,
+      zeroed: labelCombinations({ reason: RefusalReasons }),
     });
-    for (const reason of RefusalReasons) this.#refusals.inc({ reason }, 0);
     this.websockets = new Gauge({
       name: 'kaskade_websocket_connections',
       help: 'Open signaling WebSockets',

@@ -1,5 +1,6 @@
+import { labelCombinations, preinitialisedCounter } from '@kaskade/node-toolkit';
 import { ErrorCodes, KaskadeError } from '@kaskade/protocol';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { type Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { LinkInfo } from './types.ts';
 
 /**
@@ -47,14 +48,16 @@ export class CascadeMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
-    this.#setupFailures = new Counter({
+    this.#setupFailures = preinitialisedCounter({
       name: 'kaskade_pipe_setup_failures_total',
       help: 'Copies of remote streams that could not be set up, by error code and the region they were to come from',
       labelNames: ['reason', 'upstream_region'],
       registers,
+      zeroed: labelCombinations({
+        reason: ErrorCodes.map((code) => code.toLowerCase()),
+        upstream_region: ['unknown'],
+      }),
     });
-    for (const code of ErrorCodes)
-      this.#setupFailures.inc({ reason: code.toLowerCase(), upstream_region: 'unknown' }, 0);
   }
 
   /**
