@@ -1,44 +1,28 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { RequestError, SignalingChannel } from '@kaskade/client-sdk';
-import type {
-  MediaKind,
-  NotificationData,
-  RequestData,
-  ResponseData,
-  Source,
-  StreamInfo,
-} from '@kaskade/protocol';
+import { RequestError, type SignalingChannel } from '@kaskade/client-sdk';
+import type { MediaKind, NotificationData, ResponseData, Source, StreamInfo } from '@kaskade/protocol';
+import {
+  BotLeg,
+  type Publication,
+  recordedPublications,
+  streamKey,
+  syntheticPublication,
+} from './bot-leg.ts';
 import { type RecordedMedia, RecordedSender } from './recorded-media.ts';
-import { type ReceivedStream, type RtcpListener, RtpCounter, rtpParametersFor, StreamSender } from './rtp.ts';
+import { type ReceivedStream, type RtcpListener, RtpCounter, StreamSender } from './rtp.ts';
 
 export type { ReceivedStream };
-
-/** The bot's session with one edge: its signaling and its plain transports there. */
-interface Leg {
-  /** The edge's URL (the one joined, or the one a migration named). */
-  url: string;
-  channel: SignalingChannel;
-  joined: ResponseData<'join'>;
-  /** The newest stream of each key (participant + source) this edge offers, by key. */
-  latest: Map<string, string>;
-  send?: { transportId: string; target: { ip: string; port: number } };
-  recvTransportId?: string;
-}
 
 /** One consumer of a stream this bot counts; `live` once its packets are the ones counted. */
 interface ConsumerEntry {
   received: ReceivedStream;
-  leg: Leg;
+  leg: BotLeg;
   ssrc: number;
   /** Order of creation: a consumer that starts receiving retires only older ones. */
   seq: number;
   live: boolean;
 }
 
-/** What this bot published, to publish it again on the edge it migrates to. */
-type Publication = Omit<RequestData<'produce'>, 'transportId'>;
-
-const streamKey = (s: Pick<StreamInfo, 'participantId' | 'source'>) => `${s.participantId}/${s.source}`;
 /** How long a switch to a new consumer may wait for its first packet before the migration goes on. */
 const SWITCH_BOUND_MS = 3000;
 
@@ -74,7 +58,7 @@ export class RtpBot {
     streamResumed: [] as string[],
     streamClosed: [] as string[],
   };
-  #leg: Leg;
+  #leg: BotLeg;
   readonly #socket: Socket;
   readonly #localIp: string;
   readonly #overlapMs: number;
@@ -91,7 +75,7 @@ export class RtpBot {
   readonly #byKey = new Map<string, ReceivedStream>();
   #migration: Promise<void> | undefined;
   /** The edge being left during a migration: its notices start no new switches. */
-  #leaving: Leg | undefined;
+  #leaving: BotLeg | undefined;
   /** Consumers taken again after the edge closed them under a live stream. */
   resubscriptions = 0;
   /** Migrations completed (joined the new edge, streams switched, old edge left). */
@@ -102,7 +86,7 @@ export class RtpBot {
   readonly senders = new Map<string, StreamSender>();
   readonly #counter = new RtpCounter(this.#senders);
 
-  private constructor(leg: Leg, socket: Socket, { localIp = '127.0.0.1', migrationOverlapMs = 1000 }) {
+  private constructor(leg: BotLeg, socket: Socket, { localIp = '127.0.0.1', migrationOverlapMs = 1000 }) {
     this.#leg = leg;
     this.#socket = socket;
     this.#localIp = localIp;
@@ -118,36 +102,9 @@ export class RtpBot {
     const socket = createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, opts.localIp ?? '127.0.0.1', resolve));
     try {
-      return new RtpBot(await RtpBot.#openLeg(edgeUrl, token, opts.resume, opts.reconnect), socket, opts);
+      return new RtpBot(await BotLeg.open(edgeUrl, token, opts.resume, opts.reconnect), socket, opts);
     } catch (error) {
       socket.close();
-      throw error;
-    }
-  }
-
-  static async #openLeg(
-    url: string,
-    token: string,
-    resume: string | undefined,
-    reconnect = false,
-  ): Promise<Leg> {
-    const channel = await SignalingChannel.open(url);
-    try {
-      const { rtpCapabilities } = await channel.request('getRouterRtpCapabilities', {});
-      const joined = await channel.request('join', {
-        token,
-        rtpCapabilities,
-        ...(resume ? { resume } : {}),
-        ...(reconnect ? { reconnect } : {}),
-      });
-      return {
-        url,
-        channel,
-        joined,
-        latest: new Map(joined.streams.map((s) => [streamKey(s), s.producerId])),
-      };
-    } catch (error) {
-      channel.close();
       throw error;
     }
   }
@@ -183,7 +140,7 @@ export class RtpBot {
     return undefined;
   }
 
-  #listen(leg: Leg): void {
+  #listen(leg: BotLeg): void {
     const { channel } = leg;
     for (const s of leg.joined.streams) this.#keys.set(s.producerId, streamKey(s));
     for (const name of ['streamAdded', 'streamPaused', 'streamResumed', 'streamClosed'] as const) {
@@ -226,7 +183,7 @@ export class RtpBot {
   }
 
   /** Notices from an edge the bot is leaving start no new switches there. */
-  #current(leg: Leg): boolean {
+  #current(leg: BotLeg): boolean {
     return leg === this.#leg && leg !== this.#leaving;
   }
 
@@ -240,9 +197,7 @@ export class RtpBot {
       stamp = false,
     } = {},
   ): Promise<string> {
-    const kind = source === 'microphone' || source === 'screen_audio' ? 'audio' : 'video';
-    const ssrc = 0x10000000 + Math.floor(Math.random() * 0x0fffffff);
-    const publication = { kind, source, paused, rtpParameters: rtpParametersFor(kind, ssrc) } as const;
+    const { kind, ssrc, publication } = syntheticPublication(source, paused);
     const producerId = await this.#produce(this.#leg, publication);
     const sender = new StreamSender({
       kind,
@@ -266,20 +221,7 @@ export class RtpBot {
     media: RecordedMedia,
     { audio = true } = {},
   ): Promise<{ camera: string; microphone: string | undefined; sender: RecordedSender }> {
-    const videoSsrcs = [1, 2, 3].map(() => 0x30000000 + Math.floor(Math.random() * 0x0fffffff));
-    const audioSsrc = 0x40000000 + Math.floor(Math.random() * 0x0fffffff);
-    const publications: Publication[] = [
-      { kind: 'video', source: 'camera', rtpParameters: rtpParametersFor('video', videoSsrcs) },
-      ...(audio
-        ? [
-            {
-              kind: 'audio',
-              source: 'microphone',
-              rtpParameters: rtpParametersFor('audio', audioSsrc),
-            } as const,
-          ]
-        : []),
-    ];
+    const { videoSsrcs, audioSsrc, publications } = recordedPublications(audio);
     const ids: string[] = [];
     for (const publication of publications) ids.push(await this.#produce(this.#leg, publication));
     const sender = new RecordedSender({
@@ -317,9 +259,14 @@ export class RtpBot {
     for (const { ip, port } of this.#targets) this.#socket.send(packet, port, ip);
   }
 
-  async #produce(leg: Leg, publication: Publication): Promise<string> {
-    const transportId = await this.#sendTransport(leg);
-    return (await leg.channel.request('produce', { transportId, ...publication })).producerId;
+  async #produce(leg: BotLeg, publication: Publication): Promise<string> {
+    const { producerId, newTarget } = await leg.produce(
+      publication,
+      this.#localIp,
+      this.#socket.address().port,
+    );
+    if (newTarget) this.#targets.push(newTarget);
+    return producerId;
   }
 
   /** Takes a stream again, retrying while it still exists (its new path may take a moment). */
@@ -339,31 +286,12 @@ export class RtpBot {
   }
 
   /** Make-before-break: a second consumer of the stream (new path or new producer), switched to on its first packet. */
-  async #swap(received: ReceivedStream, producerId: string, leg: Leg): Promise<void> {
+  async #swap(received: ReceivedStream, producerId: string, leg: BotLeg): Promise<void> {
     try {
       await this.#consumeInto(received, leg, producerId, true);
     } catch {
       // Gone meanwhile (the stream closed, the edge refused): the current consumer carries on.
     }
-  }
-
-  async #sendTransport(leg: Leg): Promise<string> {
-    if (!leg.send) {
-      const t = await leg.channel.request('createPlainTransport', { direction: 'send' });
-      const port = this.#socket.address().port;
-      await leg.channel.request('connectPlainTransport', { transportId: t.id, ip: this.#localIp, port });
-      leg.send = { transportId: t.id, target: { ip: t.ip, port: t.port } };
-      this.#targets.push(leg.send.target);
-    }
-    return leg.send.transportId;
-  }
-
-  async #recvTransport(leg: Leg): Promise<void> {
-    if (leg.recvTransportId) return;
-    const t = await leg.channel.request('createPlainTransport', { direction: 'recv' });
-    const port = this.#socket.address().port;
-    await leg.channel.request('connectPlainTransport', { transportId: t.id, ip: this.#localIp, port });
-    leg.recvTransportId = t.id;
   }
 
   #entriesOf(received: ReceivedStream): [string, ConsumerEntry][] {
@@ -377,11 +305,11 @@ export class RtpBot {
    */
   async #consumeInto(
     received: ReceivedStream,
-    leg: Leg,
+    leg: BotLeg,
     producerId: string,
     asSwitch: boolean,
   ): Promise<void> {
-    await this.#recvTransport(leg);
+    await leg.recvTransport(this.#localIp, this.#socket.address().port);
     const answer = await leg.channel.request('consume', { producerId });
     const ssrc = answer.rtpParameters.encodings?.[0]?.ssrc;
     if (ssrc === undefined) throw new Error('consumer has no ssrc');
@@ -434,7 +362,7 @@ export class RtpBot {
     const deadline = Date.now() + deadlineMs;
     const old = this.#leg;
     this.#leaving = old;
-    const leg = await RtpBot.#openLeg(url, token, this.id);
+    const leg = await BotLeg.open(url, token, this.id);
     this.#leg = leg;
     this.#listen(leg);
     for (const { publication, sender } of this.#publications) {
