@@ -16,6 +16,15 @@ export interface SpawnEdgeOptions {
   log?: (line: string) => void;
 }
 
+/** Where a media node listens: public HTTP, operator API and RTC, all on `host`. */
+const listenerEnv = (host: string, httpPort: number, operatorPort: number) => ({
+  KASKADE_HTTP_HOST: host,
+  KASKADE_HTTP_PORT: String(httpPort),
+  KASKADE_OPERATOR_HOST: host,
+  KASKADE_OPERATOR_PORT: String(operatorPort),
+  KASKADE_RTC_LISTEN_IP: host,
+});
+
 /**
  * Starts `node edge/src/main.ts` on free ports of `host` (its operator API on the same
  * host) and waits until it is ready. env must carry KASKADE_OPERATOR_TOKEN.
@@ -34,11 +43,7 @@ export async function spawnEdge(options: SpawnEdgeOptions): Promise<EdgeProcess>
     netns: options.netns,
     log: options.log,
     env: {
-      KASKADE_HTTP_HOST: host,
-      KASKADE_HTTP_PORT: String(httpPort),
-      KASKADE_OPERATOR_HOST: host,
-      KASKADE_OPERATOR_PORT: String(operatorPort),
-      KASKADE_RTC_LISTEN_IP: host,
+      ...listenerEnv(host, httpPort, operatorPort),
       KASKADE_RTC_PORT_BASE: String(rtcBase),
       KASKADE_WORKERS: String(workers),
       ...options.env,
@@ -60,13 +65,6 @@ export async function spawnRelay(options: {
     url: `http://${host}:${httpPort}`,
     operatorUrl: `http://${host}:${operatorPort}`,
     log: options.log,
-    env: {
-      KASKADE_HTTP_HOST: host,
-      KASKADE_HTTP_PORT: String(httpPort),
-      KASKADE_OPERATOR_HOST: host,
-      KASKADE_OPERATOR_PORT: String(operatorPort),
-      KASKADE_RTC_LISTEN_IP: host,
-      ...options.env,
-    },
+    env: { ...listenerEnv(host, httpPort, operatorPort), ...options.env },
   });
 }
