@@ -94,6 +94,11 @@ export class Room extends Emitter<RoomEvents> {
     return this.#roster.activeSpeakerId;
   }
 
+  /** The room's recent speakers as participant ids (ours included), most relevant first. */
+  get speakerOrder(): readonly string[] {
+    return this.#roster.speakerOrder;
+  }
+
   get role(): Role {
     return this.#self!.role;
   }
@@ -215,6 +220,7 @@ export class Room extends Emitter<RoomEvents> {
     channel.on('participantJoined', (p) => current() && roster.participantJoined(p));
     channel.on('participantLeft', ({ participantId }) => current() && roster.participantLeft(participantId));
     channel.on('activeSpeaker', ({ participantId }) => current() && roster.speaker(participantId));
+    channel.on('speakerOrder', ({ participantIds }) => current() && roster.speakersOrdered(participantIds));
     channel.on('participantCount', ({ count }) => current() && roster.countChanged(count));
     channel.on('streamAdded', (stream) => current() && tracks.streamAdded(stream));
     channel.on('streamMoved', ({ producerId }) => current() && tracks.streamMoved(producerId));

@@ -7,7 +7,7 @@ export interface RosterHost {
   selfId(): string | undefined;
   /** A participant left: its remote tracks go with it. */
   left(participantId: string): void;
-  /** The room's events (the roster raises participantJoined, participantLeft, activeSpeaker, participantCount, participantRoleChanged). */
+  /** The room's events (the roster raises participantJoined, participantLeft, activeSpeaker, speakerOrder, participantCount, participantRoleChanged). */
   emit<E extends keyof RoomEvents>(event: E, ...args: RoomEvents[E]): void;
 }
 
@@ -20,6 +20,7 @@ export class Roster {
   readonly #host: RosterHost;
   readonly #participants = new Map<string, RemoteParticipant>();
   #activeSpeakerId: string | null = null;
+  #speakerOrder: readonly string[] = [];
   #lecture = false;
   #count = 0;
 
@@ -35,6 +36,11 @@ export class Roster {
     return this.#activeSpeakerId;
   }
 
+  /** The room's recent speakers (participant ids, ours included), most relevant first. */
+  get speakerOrder(): readonly string[] {
+    return this.#speakerOrder;
+  }
+
   get lecture(): boolean {
     return this.#lecture;
   }
@@ -47,7 +53,13 @@ export class Roster {
    * A session joined: its picture of the room is the truth now. Those it does not list left
    * while we were away; those we did not know joined.
    */
-  joined({ participants, activeSpeaker, lecture, participantCount }: ResponseData<'join'>): void {
+  joined({
+    participants,
+    activeSpeaker,
+    speakerOrder,
+    lecture,
+    participantCount,
+  }: ResponseData<'join'>): void {
     this.#lecture = lecture;
     this.#count = participantCount;
     const ids = new Set(participants.map((p) => p.id));
@@ -58,6 +70,13 @@ export class Roster {
       this.#host.emit('participantJoined', p);
     }
     this.speaker(activeSpeaker);
+    if (speakerOrder) this.speakersOrdered(speakerOrder);
+  }
+
+  /** The room's speaker order changed. */
+  speakersOrdered(participantIds: string[]): void {
+    this.#speakerOrder = participantIds;
+    this.#host.emit('speakerOrder', participantIds);
   }
 
   participantJoined(p: ParticipantInfo): void {

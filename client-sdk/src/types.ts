@@ -106,6 +106,8 @@ export interface RoomEvents extends Record<string, unknown[]> {
   trackPaused: [track: RemoteTrack];
   trackResumed: [track: RemoteTrack];
   activeSpeaker: [participant: RemoteParticipant | null, isSelf: boolean];
+  /** The room's recent speakers as participant ids (ours included), most relevant first. */
+  speakerOrder: [participantIds: readonly string[]];
   /** A moderator moved this participant to the stage or the audience; grants follow at once. */
   roleChanged: [role: Role, grants: Grants];
   /** Another participant's role changed (outside lecture mode; in a lecture the roster changes instead). */

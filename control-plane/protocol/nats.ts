@@ -155,6 +155,16 @@ export type MeshParticipant = Static<typeof MeshParticipant>;
 export const RemoteStream = Type.Object({ ...StreamInfo.properties, node: NodeId });
 export type RemoteStream = Static<typeof RemoteStream>;
 
+/** Most entries one speaker-levels event carries (the loudest streams of one node). */
+export const MAX_SPEAKER_LEVELS = 16;
+
+/** One microphone's average level (dBov, -127 silence to 0 loudest) over the sender's last interval. */
+export const SpeakerLevel = Type.Object({
+  producerId: Id,
+  level: Type.Integer({ minimum: -127, maximum: 0 }),
+});
+export type SpeakerLevel = Static<typeof SpeakerLevel>;
+
 /**
  * What happened in a room on one node, told to the others carrying it. The node it
  * happened on is the sender (the subject's last token): a receiver accepts an event
@@ -175,6 +185,15 @@ export const RoomEvent = Type.Union([
    * Without: that hosting node announces the change it applied.
    */
   Type.Object({ type: Type.Literal('roleChanged'), participantId: Id, role: Role, by: Type.Optional(Id) }),
+  /**
+   * The microphones heard above the threshold on the sender in its last interval, loudest
+   * first (empty: silence there now). Sent a few times a second while someone speaks
+   * there; receivers take only streams originating on the sender.
+   */
+  Type.Object({
+    type: Type.Literal('speakerLevels'),
+    levels: Type.Array(SpeakerLevel, { maxItems: MAX_SPEAKER_LEVELS }),
+  }),
 ]);
 export type RoomEvent = Static<typeof RoomEvent>;
 

@@ -124,6 +124,8 @@ export const Requests = {
       participants: Type.Array(ParticipantInfo),
       streams: Type.Array(StreamInfo),
       activeSpeaker: Type.Union([Id, Type.Null()]),
+      /** The room's recent speakers, most relevant first (later changes: `speakerOrder`). */
+      speakerOrder: Type.Optional(Type.Array(Id, { maxItems: 64 })),
       /** Lecture mode: `participants` lists the stage only; `participantCount` counts everyone. */
       lecture: Type.Boolean(),
       participantCount: Type.Integer({ minimum: 0 }),
@@ -270,6 +272,11 @@ export const Notifications = {
   roleChanged: Type.Object({ participantId: Id, role: Role, grants: Type.Optional(Grants) }),
   /** The loudest participant of the room, or null in silence. */
   activeSpeaker: Type.Object({ participantId: Type.Union([Id, Type.Null()]) }),
+  /**
+   * The room's recent speakers, most relevant first (the dominant speaker, then those
+   * speaking now, then by how recently they spoke); the same order on every edge.
+   */
+  speakerOrder: Type.Object({ participantIds: Type.Array(Id, { maxItems: 64 }) }),
   /**
    * The stream now reaches this edge over another path (make-before-break): consume it
    * again, switch to the new consumer once it receives, then close the old one. The edge

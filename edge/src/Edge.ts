@@ -87,7 +87,19 @@ export class Edge {
       iceConsentTimeoutSeconds: config.iceConsentTimeoutSeconds,
       logger,
     });
-    const rooms = new RoomManager(pool, { emptyGraceMs: config.roomEmptyGraceMs }, logger);
+    const rooms = new RoomManager(
+      pool,
+      {
+        emptyGraceMs: config.roomEmptyGraceMs,
+        speakers: {
+          intervalMs: config.speakerIntervalMs,
+          thresholdDbov: config.speakerThresholdDbov,
+          marginDb: config.speakerMarginDb,
+          holdMs: config.speakerHoldMs,
+        },
+      },
+      logger,
+    );
     const registry = createMetricsRegistry({ node: config.nodeId, region: config.region, kind: 'edge' });
     const metrics = new EdgeMetrics(registry, rooms);
     const media = new MediaMetrics({

@@ -74,6 +74,23 @@ export const EdgeConfigSchema = Type.Object({
     env: 'KASKADE_ROOM_EMPTY_GRACE_MS',
     description: 'how long an empty room keeps its routers before it closes',
   }),
+  speakerIntervalMs: option(Type.Integer({ minimum: 250, maximum: 5000, default: 250 }), {
+    env: 'KASKADE_SPEAKER_INTERVAL_MS',
+    description:
+      'how often microphone levels are averaged and, while someone speaks, sent to the other edges of the room',
+  }),
+  speakerThresholdDbov: option(Type.Integer({ minimum: -127, maximum: 0, default: -70 }), {
+    env: 'KASKADE_SPEAKER_THRESHOLD_DBOV',
+    description: 'average microphone level (dBov) from which a participant counts as speaking',
+  }),
+  speakerMarginDb: option(Type.Integer({ minimum: 0, maximum: 127, default: 6 }), {
+    env: 'KASKADE_SPEAKER_MARGIN_DB',
+    description: 'how much louder than the dominant speaker another must be to take over (no flapping)',
+  }),
+  speakerHoldMs: option(Type.Integer({ minimum: 0, maximum: 60_000, default: 750 }), {
+    env: 'KASKADE_SPEAKER_HOLD_MS',
+    description: 'how long a dominant speaker who paused keeps the floor against quiet challengers',
+  }),
   joinTimeoutMs: option(Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }), {
     env: 'KASKADE_JOIN_TIMEOUT_MS',
     description: 'a socket that has not joined by then is closed',

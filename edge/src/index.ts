@@ -4,4 +4,6 @@ export { EdgeConfigSchema, loadEdgeConfig } from './config.ts';
 export { Edge } from './Edge.ts';
 export { upstreamFor } from './routing/distributionTree.ts';
 export { takeCensus } from './rtc/census.ts';
+export type { HeardLevel, SpeakerRules, Speakers } from './rtc/SpeakerOrder.ts';
+export { NO_SPEAKERS, nextSpeakers } from './rtc/SpeakerOrder.ts';
 export { STAGE_SOURCES, stageGrants } from './rtc/Stage.ts';

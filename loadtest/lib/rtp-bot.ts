@@ -214,6 +214,14 @@ export class RtpBot {
   }
 
   /**
+   * What this bot's synthetic microphones say their level is (dBov, -127 silence to 0),
+   * in every packet's audio level extension from now on: -20 is someone speaking.
+   */
+  setAudioLevel(dBov: number): void {
+    for (const sender of this.senders.values()) sender.audioLevel = dBov;
+  }
+
+  /**
    * Publishes the recording as a presenter would: camera as three simulcast layers
    * (one SSRC each) and microphone. Returns the producer ids and the sender.
    */

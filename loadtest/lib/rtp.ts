@@ -2,14 +2,34 @@
 export const OPUS_PT = 100;
 export const VP8_PT = 101;
 
-export function rtpPacket(pt: number, seq: number, ts: number, ssrc: number, payload: Buffer): Buffer {
+/** The RFC 6464 audio level header extension (what mediasoup's level observers read), and its id here. */
+export const AUDIO_LEVEL_URI = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level' as const;
+export const AUDIO_LEVEL_EXT_ID = 1;
+/** The level a synthetic microphone reports until told otherwise: digital silence. */
+export const SILENCE_DBOV = -127;
+
+/** A one-byte-header extension block carrying the audio level `dBov` (-127..0), voice flagged above silence. */
+export function audioLevelExtension(dBov: number): Buffer {
+  const level = Math.min(127, Math.max(0, Math.round(-dBov)));
+  const voice = level < 127 ? 0x80 : 0;
+  return Buffer.from([0xbe, 0xde, 0x00, 0x01, AUDIO_LEVEL_EXT_ID << 4, voice | level, 0x00, 0x00]);
+}
+
+export function rtpPacket(
+  pt: number,
+  seq: number,
+  ts: number,
+  ssrc: number,
+  payload: Buffer,
+  extension?: Buffer,
+): Buffer {
   const header = Buffer.alloc(12);
-  header[0] = 0x80;
+  header[0] = extension ? 0x90 : 0x80;
   header[1] = 0x80 | pt; // marker: one packet per frame
   header.writeUInt16BE(seq, 2);
   header.writeUInt32BE(ts >>> 0, 4);
   header.writeUInt32BE(ssrc, 8);
-  return Buffer.concat([header, payload]);
+  return Buffer.concat(extension ? [header, extension, payload] : [header, payload]);
 }
 
 /** VP8 payload descriptor (RFC 7741: X, S, I with a 15-bit picture id) and a tiny frame. */
@@ -81,6 +101,8 @@ export class StreamSender {
   #seq = Math.floor(Math.random() * 60000);
   #frame = 0;
   #keyframeWanted = true;
+  /** Audio only: the level (dBov) each packet's audio level extension reports. */
+  audioLevel = SILENCE_DBOV;
   keyframesSent = 0;
   packetsSent = 0;
 
@@ -111,7 +133,9 @@ export class StreamSender {
       if (key) this.keyframesSent++;
       payload = vp8Payload(this.#frame, key);
     }
-    send(rtpPacket(pt, this.#seq, this.#frame * (kind === 'audio' ? 960 : 3000), ssrc, payload));
+    const ts = this.#frame * (kind === 'audio' ? 960 : 3000);
+    const extension = kind === 'audio' ? audioLevelExtension(this.audioLevel) : undefined;
+    send(rtpPacket(pt, this.#seq, ts, ssrc, payload, extension));
     this.packetsSent++;
     this.#seq = (this.#seq + 1) & 0xffff;
     this.#frame++;
@@ -121,6 +145,7 @@ export class StreamSender {
 export function rtpParametersFor(kind: 'audio' | 'video', ssrc: number | number[]) {
   const ssrcs = Array.isArray(ssrc) ? ssrc : [ssrc];
   return {
+    ...(kind === 'audio' ? { headerExtensions: [{ uri: AUDIO_LEVEL_URI, id: AUDIO_LEVEL_EXT_ID }] } : {}),
     codecs:
       kind === 'audio'
         ? [{ mimeType: 'audio/opus', payloadType: OPUS_PT, clockRate: 48000, channels: 2 }]

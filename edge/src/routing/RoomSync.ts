@@ -114,6 +114,7 @@ export class RoomSync {
         void this.#announce(room, { type: paused ? 'streamPaused' : 'streamResumed', producerId }),
       handRaised: (hand) => void this.#announce(room, { type: 'handRaised', hand }),
       handLowered: (participantId) => void this.#announce(room, { type: 'handLowered', participantId }),
+      speakerLevels: (levels) => void this.#announce(room, { type: 'speakerLevels', levels }),
       roleChanged: (participantId, role, by) =>
         void this.#announce(
           room,

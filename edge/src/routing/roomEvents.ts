@@ -118,6 +118,10 @@ const roomEvents: { [K in RoomEventKind]: RoomEventRow<K> } = {
       }
     },
   },
+  speakerLevels: {
+    // Memory only, at once; the room keeps only levels of microphones originating on the sender.
+    apply: (room, { levels }, sender) => room.onRemoteSpeakerLevels(sender, levels),
+  },
 };
 
 /** The row for an event's kind (one generic lookup, so each row sees its own event type). */

@@ -1,63 +1,166 @@
-import type { Source } from '@kaskade/protocol';
+import type { SpeakerLevel } from '@kaskade/protocol';
+import { MAX_SPEAKER_LEVELS } from '@kaskade/protocol';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import type { LocalRoster } from './LocalRoster.ts';
+import {
+  type HeardLevel,
+  NO_SPEAKERS,
+  nextSpeakers,
+  type SpeakerRules,
+  type Speakers,
+  sameOrder,
+} from './SpeakerOrder.ts';
+
+/** What the room's speaker levels tell the other nodes. */
+export interface SpeakerLink {
+  speakerLevels(levels: SpeakerLevel[]): void;
+}
+
+/** How speakers are measured and decided (edge configuration). */
+export interface SpeakerSettings extends Omit<SpeakerRules, 'staleMs' | 'maxOrder'> {
+  /** How often each microphone's level is averaged and reported (mediasoup takes 250 ms at least). */
+  intervalMs: number;
+}
+
+/** Most participants the speaker order names (the notification's bound is larger). */
+const MAX_ORDER = 32;
 
 export interface ActiveSpeakerOptions {
   local: LocalRoster;
-  /** The participant publishing a stream of the room, if the stream is still there. */
-  participantOf: (producerId: string) => string | undefined;
+  settings: SpeakerSettings;
+  /** A stream of the room: its participant and source, and its origin node if it is remote. */
+  streamOf: (producerId: string) => { participantId: string; source: string; node?: string } | undefined;
+  /** Whether a participant still has a microphone in the room. */
+  hasMicrophone: (participantId: string) => boolean;
   /** Brings a stream to the router the observer lives on. */
   bringHome: (producerId: string) => Promise<unknown>;
+  link: () => SpeakerLink | undefined;
   logger: Logger;
 }
 
+/** Where levels measured here are kept among those of other nodes. */
+const HERE = '';
+
 /**
- * Who speaks in the room, as mediasoup's active speaker observer on the home router
- * hears it from the microphones published on this node. Every local participant is
- * told when it changes; a joining one reads `current`.
+ * Who speaks in the room, across the mesh. An audio level observer on the home router
+ * averages the microphones published here; each report goes to the other nodes (only
+ * while someone speaks here, and once when it falls silent) and joins theirs. Every node
+ * applies the same rule (SpeakerOrder.ts) to the levels it hears, so all agree on the
+ * dominant speaker and the recent-speaker order, which every local participant is told.
  */
 export class ActiveSpeaker {
   readonly #options: ActiveSpeakerOptions;
-  readonly #observer: types.ActiveSpeakerObserver;
-  #current: string | null = null;
+  readonly #rules: SpeakerRules;
+  readonly #observer: types.AudioLevelObserver;
+  /** The latest level of every microphone heard, by producer id, with the node that reported it. */
+  readonly #heard = new Map<string, HeardLevel & { node: string }>();
+  #speakers: Speakers = NO_SPEAKERS;
+  /** Re-applies the rule while levels are held, so old ones expire without news. */
+  #timer: NodeJS.Timeout | undefined;
 
-  private constructor(observer: types.ActiveSpeakerObserver, options: ActiveSpeakerOptions) {
+  private constructor(observer: types.AudioLevelObserver, options: ActiveSpeakerOptions) {
     this.#options = options;
+    const { intervalMs } = options.settings;
+    this.#rules = { ...options.settings, staleMs: 4 * intervalMs, maxOrder: MAX_ORDER };
     this.#observer = observer;
-    observer.on('dominantspeaker', ({ producer }) => this.#set(producer.id));
+    observer.on('volumes', (volumes) => {
+      const levels = volumes.map(({ producer, volume }) => ({ producerId: producer.id, level: volume }));
+      this.#report(levels.slice(0, MAX_SPEAKER_LEVELS));
+    });
+    observer.on('silence', () => this.#report([]));
   }
 
   /** An observer on `home` (it closes with that router). */
   static async create(home: types.Router, options: ActiveSpeakerOptions): Promise<ActiveSpeaker> {
-    return new ActiveSpeaker(await home.createActiveSpeakerObserver({ interval: 300 }), options);
+    const { intervalMs, thresholdDbov } = options.settings;
+    const observer = await home.createAudioLevelObserver({
+      maxEntries: MAX_SPEAKER_LEVELS,
+      threshold: thresholdDbov,
+      interval: intervalMs,
+    });
+    return new ActiveSpeaker(observer, options);
   }
 
   /** The participant who spoke last, or null. */
   get current(): string | null {
-    return this.#current;
+    return this.#speakers.dominant;
   }
 
-  /** An audio stream published here: heard from now on. */
+  /** The room's recent speakers, most relevant first. */
+  get order(): readonly string[] {
+    return this.#speakers.order;
+  }
+
+  /** A microphone published here: heard from now on. */
   observe(producerId: string): void {
     this.#options
       .bringHome(producerId)
       .then(() => this.#observer.addProducer({ producerId }))
       .catch((err) => {
-        if (this.#options.participantOf(producerId) !== undefined)
+        if (this.#options.streamOf(producerId) !== undefined)
           this.#options.logger.warn({ err, producerId }, 'active speaker: not observed');
       });
   }
 
-  /** A stream published here closed: a speaker whose microphone went is no longer speaking. */
-  streamClosed(participantId: string, source: Source): void {
-    if (this.#current === participantId && source === 'microphone') this.#set(null);
+  /**
+   * Levels another node reports: only for microphones that originate on it, as this
+   * node's mirror of the room knows them (never what the report says of itself).
+   */
+  heardOn(node: string, levels: SpeakerLevel[]): void {
+    this.#take(
+      node,
+      levels.filter(({ producerId }) => {
+        const stream = this.#options.streamOf(producerId);
+        return stream?.node === node && stream.source === 'microphone';
+      }),
+    );
   }
 
-  #set(producerId: string | null): void {
-    const participantId = producerId === null ? null : (this.#options.participantOf(producerId) ?? null);
-    if (participantId === this.#current) return;
-    this.#current = participantId;
-    this.#options.local.notifyAll('activeSpeaker', { participantId });
+  /** A stream closed (here or elsewhere): a speaker whose microphone went is no longer speaking. */
+  streamClosed(producerId: string): void {
+    if (this.#heard.delete(producerId) || this.#speakers.dominant !== null) this.#decide();
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #report(levels: SpeakerLevel[]): void {
+    this.#options.link()?.speakerLevels(levels);
+    this.#take(HERE, levels);
+  }
+
+  /** A node's report replaces what it said before: a microphone it no longer lists is silent. */
+  #take(node: string, levels: SpeakerLevel[]): void {
+    for (const [producerId, heard] of this.#heard) if (heard.node === node) this.#heard.delete(producerId);
+    const now = performance.now();
+    for (const { producerId, level } of levels) {
+      const participantId = this.#options.streamOf(producerId)?.participantId;
+      if (participantId !== undefined) this.#heard.set(producerId, { participantId, level, at: now, node });
+    }
+    this.#decide();
+  }
+
+  #decide(): void {
+    const now = performance.now();
+    for (const [producerId, heard] of this.#heard)
+      if (now - heard.at > this.#rules.staleMs) this.#heard.delete(producerId);
+    const previous = this.#speakers;
+    const next = nextSpeakers(previous, this.#heard.values(), now, this.#rules, (id) =>
+      this.#options.hasMicrophone(id),
+    );
+    this.#speakers = next;
+    if (next.dominant !== previous.dominant)
+      this.#options.local.notifyAll('activeSpeaker', { participantId: next.dominant });
+    if (!sameOrder(next.order, previous.order))
+      this.#options.local.notifyAll('speakerOrder', { participantIds: [...next.order] });
+    if (this.#heard.size > 0) {
+      this.#timer ??= setInterval(() => this.#decide(), this.#options.settings.intervalMs);
+    } else {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
   }
 }

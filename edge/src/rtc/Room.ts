@@ -6,12 +6,13 @@ import type {
   ParticipantInfo,
   RemoteStream,
   Role,
+  SpeakerLevel,
   StreamInfo,
 } from '@kaskade/protocol';
 import { KaskadeError } from '@kaskade/protocol';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
-import { ActiveSpeaker } from './ActiveSpeaker.ts';
+import { ActiveSpeaker, type SpeakerLink, type SpeakerSettings } from './ActiveSpeaker.ts';
 import { Handover, type HandoverLink } from './Handover.ts';
 import { LocalRoster } from './LocalRoster.ts';
 import { type LeaveReason, Participant } from './Participant.ts';
@@ -28,7 +29,7 @@ import type { WorkerPool } from './WorkerPool.ts';
  * of the other nodes, and presence. Implemented by the routing layer; a room on a node
  * without a mesh has none.
  */
-export interface RoomLink extends FeedSource, StreamLink, StageLink, HandoverLink {
+export interface RoomLink extends FeedSource, StreamLink, StageLink, HandoverLink, SpeakerLink {
   participantJoined(participant: ParticipantInfo): void;
   participantLeft(participantId: string): void;
   /** The room closed on this node. */
@@ -38,6 +39,7 @@ export interface RoomLink extends FeedSource, StreamLink, StageLink, HandoverLin
 export interface RoomOptions {
   pool: WorkerPool;
   emptyGraceMs: number;
+  speakers: SpeakerSettings;
   logger: Logger;
 }
 
@@ -92,10 +94,17 @@ export class Room {
   static async create(name: string, options: RoomOptions): Promise<Room> {
     const room = new Room(name, options);
     const home = await room.#routers.openHome();
+    const streams = room.#streams;
     room.#speaker = await ActiveSpeaker.create(home.router, {
       local: room.#local,
-      participantOf: (producerId) => room.#streams.stream(producerId)?.info.participantId,
-      bringHome: (producerId) => room.#streams.bringToRouter(producerId, room.#routers.home),
+      settings: options.speakers,
+      streamOf: (producerId) => {
+        const stream = streams.stream(producerId);
+        return stream && { ...stream.info, ...(stream.node === undefined ? {} : { node: stream.node }) };
+      },
+      hasMicrophone: (participantId) => streams.has(participantId, 'microphone'),
+      bringHome: (producerId) => streams.bringToRouter(producerId, room.#routers.home),
+      link: () => room.#link,
       logger: room.#logger,
     });
     return room;
@@ -126,6 +135,11 @@ export class Room {
   /** The participant who spoke last, or null. */
   get activeSpeaker(): string | null {
     return this.#speaker.current;
+  }
+
+  /** The room's recent speakers, most relevant first (the same on every node). */
+  get speakerOrder(): readonly string[] {
+    return this.#speaker.order;
   }
 
   /** The router other nodes' pipe links attach to. */
@@ -215,6 +229,12 @@ export class Room {
 
   removeRemoteStream(producerId: string): void {
     this.#streams.removeRemote(producerId);
+    this.#speaker.streamClosed(producerId);
+  }
+
+  /** Speaker levels node `sender` measured (see ActiveSpeaker.heardOn). */
+  onRemoteSpeakerLevels(sender: string, levels: SpeakerLevel[]): void {
+    this.#speaker.heardOn(sender, levels);
   }
 
   setRemoteStreamPaused(producerId: string, paused: boolean): void {
@@ -298,10 +318,10 @@ export class Room {
     this.#local.add(participant);
     this.#link?.participantJoined(participant.info());
     participant.on('newproducer', (producer, source) => {
-      // First: a speaker whose microphone closes falls silent before its stream goes.
-      producer.observer.once('close', () => this.#speaker.streamClosed(participant.id, source));
       this.#streams.publish(participant, producer, source);
-      if (producer.kind === 'audio') this.#speaker.observe(producer.id);
+      // After the stream's own close handler: a speaker whose microphone went is not in the room's streams.
+      producer.observer.once('close', () => this.#speaker.streamClosed(producer.id));
+      if (source === 'microphone') this.#speaker.observe(producer.id);
     });
     participant.observer.once('close', (reason) => this.#removeParticipant(participant, reason));
     this.#logger.info({ participant: participant.id, router: router.worker.index }, 'participant joined');
@@ -314,6 +334,7 @@ export class Room {
     this.#closed = true;
     clearTimeout(this.#emptyTimer);
     this.#stage.close();
+    this.#speaker.close();
     this.#feeds.close();
     for (const participant of [...this.#local.values()]) participant.close(reason);
     this.#link?.close();

@@ -67,6 +67,13 @@ export class RoomStreams implements StreamDirectory {
     );
   }
 
+  /** Whether a participant (of this node or another) has a stream of `source` in the room. */
+  has(participantId: string, source: Source): boolean {
+    for (const s of this.#streams.values())
+      if (s.info.participantId === participantId && s.info.source === source) return true;
+    return false;
+  }
+
   /** The node a remote stream originates on. */
   originOf(producerId: string): string | undefined {
     return this.#streams.get(producerId)?.node;

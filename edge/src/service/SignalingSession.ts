@@ -202,6 +202,7 @@ export class SignalingSession {
         participants: room.participantsFor(participant),
         streams: room.streamsFor(participant),
         activeSpeaker: room.activeSpeaker,
+        speakerOrder: [...room.speakerOrder],
         lecture: room.lecture,
         participantCount: room.participantTotal,
         node: this.context.nodeId,
