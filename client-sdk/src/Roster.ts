@@ -70,7 +70,10 @@ export class Roster {
       this.#host.emit('participantJoined', p);
     }
     this.speaker(activeSpeaker);
-    if (speakerOrder) this.speakersOrdered(speakerOrder);
+    const order = speakerOrder ?? [];
+    const same =
+      order.length === this.#speakerOrder.length && order.every((id, i) => this.#speakerOrder[i] === id);
+    if (!same) this.speakersOrdered(order);
   }
 
   /** The room's speaker order changed. */

@@ -1,4 +1,6 @@
 import { type HeardLevel, NO_SPEAKERS, nextSpeakers, type SpeakerRules, type Speakers } from '@kaskade/edge';
+import { MAX_SPEAKER_LEVELS, RoomEvent } from '@kaskade/protocol';
+import { Compile } from 'typebox/compile';
 import { describe, expect, it } from 'vitest';
 
 const rules: SpeakerRules = { thresholdDbov: -70, marginDb: 6, holdMs: 750, staleMs: 1000, maxOrder: 4 };
@@ -118,5 +120,20 @@ describe('the speaker order rule', () => {
     expect(nextSpeakers(one.speakers, shuffled, 500, rules)).toEqual(
       nextSpeakers(one.speakers, clear, 500, rules),
     );
+  });
+});
+
+describe('the speakerLevels room event', () => {
+  const check = Compile(RoomEvent);
+  const levels = (n: number, level = -30) =>
+    Array.from({ length: n }, (_, i) => ({ producerId: `mic-${i}`, level }));
+
+  it('is bounded: at most MAX_SPEAKER_LEVELS entries, levels from -127 to 0 dBov', () => {
+    expect(check.Check({ type: 'speakerLevels', levels: levels(MAX_SPEAKER_LEVELS) })).toBe(true);
+    expect(check.Check({ type: 'speakerLevels', levels: [] })).toBe(true);
+    expect(check.Check({ type: 'speakerLevels', levels: levels(MAX_SPEAKER_LEVELS + 1) })).toBe(false);
+    expect(check.Check({ type: 'speakerLevels', levels: levels(1, 3) })).toBe(false);
+    expect(check.Check({ type: 'speakerLevels', levels: levels(1, -128) })).toBe(false);
+    expect(check.Check({ type: 'speakerLevels', levels: levels(1, -20.5) })).toBe(false);
   });
 });
