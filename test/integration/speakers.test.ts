@@ -46,11 +46,13 @@ describe('one speaker order for the room, across the mesh', () => {
     // Alternate: one falls silent, the other starts. The viewer in the OTHER region than
     // the new speaker measures how long the news takes.
     const latencies: number[] = [];
-    const switches = 8;
+    const switches = 10;
     for (let i = 0; i < switches; i++) {
       const [speaker, silent, far] = i % 2 === 0 ? [alice, bob, usViewer] : [bob, alice, euViewer];
       silent.bot.setAudioLevel(SILENT_DBOV);
-      await new Promise((r) => setTimeout(r, 1000)); // the previous speaker's pause outlasts the hold
+      // The previous speaker's pause outlasts the hold; a random part samples every phase
+      // of the edges' 250 ms level intervals (a whole multiple would measure one phase only).
+      await new Promise((r) => setTimeout(r, 1000 + Math.random() * 250));
       const heard = viewers.find((v) => v.p === far)!.heard;
       const startedAt = performance.now();
       speaker.bot.setAudioLevel(SPEAKING_DBOV);
@@ -80,12 +82,33 @@ describe('one speaker order for the room, across the mesh', () => {
     for (const { heard } of viewers)
       await eventually(() => expect(heard.orders.at(-1)).toEqual([bob.bot.id, alice.bot.id]));
 
-    // A node reporting levels for a stream it does not originate is not believed: with the
-    // us viewer's edge's own credentials, on its own subject, alice's microphone "shouts".
-    bob.bot.setAudioLevel(SILENT_DBOV);
-    const forger = usViewer.nodeId === alice.nodeId ? euViewer.nodeId : usViewer.nodeId;
+    // Levels go on the bus a few times a second while someone speaks, and not in silence.
+    const forger = usViewer.nodeId;
     expect(forger).not.toBe(alice.nodeId);
     const node = await attacker(mesh.nats!.settingsFor(forger), forger);
+    const reports: string[] = [];
+    const sub = node.nc.subscribe(Subjects.roomEvents(ROOM, '*'), {
+      callback: (_err, msg) => {
+        if ((msg.json() as RoomEvent).type === 'speakerLevels') reports.push(msg.subject);
+      },
+    });
+    await node.nc.flush();
+    await new Promise((r) => setTimeout(r, 2000));
+    const whileSpeaking = reports.splice(0).filter((s) => s === Subjects.roomEvents(ROOM, bob.nodeId));
+    expect(whileSpeaking.length).toBeGreaterThanOrEqual(4); // every 250 ms: 8 in 2 s
+    expect(whileSpeaking.length).toBeLessThanOrEqual(12);
+    bob.bot.setAudioLevel(SILENT_DBOV);
+    await new Promise((r) => setTimeout(r, 750)); // the last report, then the one saying silence
+    reports.splice(0);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(reports).toEqual([]);
+    sub.unsubscribe();
+    console.log(
+      `speakerLevels reports from the speaking edge: ${whileSpeaking.length} in 2 s; in silence: 0`,
+    );
+
+    // A node reporting levels for a stream it does not originate is not believed: with the
+    // us viewer's edge's own credentials, on its own subject, alice's microphone "shouts".
     const forged: RoomEvent = {
       type: 'speakerLevels',
       levels: [
