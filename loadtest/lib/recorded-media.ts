@@ -1,7 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { keyframeRequests, OPUS_PT, type RtcpListener, rtcpSenderReport, rtpPacket, VP8_PT } from './rtp.ts';
+import {
+  audioLevelExtension,
+  keyframeRequests,
+  OPUS_PT,
+  type RtcpListener,
+  rtcpSenderReport,
+  rtpPacket,
+  SILENCE_DBOV,
+  VP8_PT,
+} from './rtp.ts';
 
 /**
  * A real presenter source: VP8 in three simulcast sizes and Opus, encoded once with
@@ -119,6 +128,8 @@ export interface RecordedSenderOptions {
  */
 export class RecordedSender implements RtcpListener {
   packetsSent = 0;
+  /** The level (dBov) each audio packet's audio level extension reports (the recording is not measured). */
+  audioLevel = SILENCE_DBOV;
   /** Key frame requests answered by jumping to the next key frame. */
   keyframeJumps = 0;
   readonly #timers: NodeJS.Timeout[] = [];
@@ -148,7 +159,8 @@ export class RecordedSender implements RtcpListener {
     const sendRtp = (pt: number, ssrc: number, ts: number, payload: Buffer, marker: boolean) => {
       const seq = seqs.get(ssrc) ?? Math.floor(Math.random() * 60000);
       seqs.set(ssrc, (seq + 1) & 0xffff);
-      const packet = rtpPacket(pt, seq, ts, ssrc, payload);
+      const extension = pt === OPUS_PT ? audioLevelExtension(this.audioLevel) : undefined;
+      const packet = rtpPacket(pt, seq, ts, ssrc, payload, extension);
       if (!marker) packet[1] = packet[1]! & 0x7f;
       send(packet);
       this.packetsSent++;

@@ -214,11 +214,11 @@ export class RtpBot {
   }
 
   /**
-   * What this bot's synthetic microphones say their level is (dBov, -127 silence to 0),
+   * What this bot's microphones (synthetic or recorded) say their level is (dBov, -127 silence to 0),
    * in every packet's audio level extension from now on: -20 is someone speaking.
    */
   setAudioLevel(dBov: number): void {
-    for (const sender of this.senders.values()) sender.audioLevel = dBov;
+    for (const { sender } of this.#publications) sender.audioLevel = dBov;
   }
 
   /**
