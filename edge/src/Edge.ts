@@ -87,7 +87,11 @@ export class Edge {
       iceConsentTimeoutSeconds: config.iceConsentTimeoutSeconds,
       logger,
     });
-    const rooms = new RoomManager(pool, { emptyGraceMs: config.roomEmptyGraceMs }, logger);
+    const rooms = new RoomManager(
+      pool,
+      { emptyGraceMs: config.roomEmptyGraceMs, keyFrameRequestDelayMs: config.keyFrameRequestDelayMs },
+      logger,
+    );
     const registry = createMetricsRegistry({ node: config.nodeId, region: config.region, kind: 'edge' });
     const metrics = new EdgeMetrics(registry, rooms);
     const media = new MediaMetrics({
@@ -139,6 +143,7 @@ export class Edge {
           pipeSilenceMs: config.pipeSilenceMs,
           pipeFirstPacketTimeoutMs: config.pipeFirstPacketTimeoutMs,
           pipeSupersededMs: config.pipeSupersededMs,
+          keyFrameRequestDelayMs: config.keyFrameRequestDelayMs,
           listenIp: config.rtcListenIp,
           announcedAddress: config.rtcAnnouncedAddress,
           pipePortRange: { min: config.pipePortMin, max: config.pipePortMax },

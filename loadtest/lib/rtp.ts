@@ -83,6 +83,8 @@ export class StreamSender {
   #keyframeWanted = true;
   keyframesSent = 0;
   packetsSent = 0;
+  /** Key-frame requests (PLI/FIR) for this stream that reached the sending socket. */
+  keyframeRequests = 0;
 
   constructor(options: StreamSenderOptions) {
     this.#options = options;
@@ -91,7 +93,9 @@ export class StreamSender {
 
   /** Feed RTCP received on the sending socket: keyframe requests are honoured. */
   onRtcp(packet: Buffer): void {
-    if (keyframeRequests(packet).includes(this.#options.ssrc)) this.#keyframeWanted = true;
+    const asked = keyframeRequests(packet).filter((ssrc) => ssrc === this.#options.ssrc).length;
+    this.keyframeRequests += asked;
+    if (asked > 0) this.#keyframeWanted = true;
   }
 
   stop(): void {

@@ -38,6 +38,8 @@ export interface RoomLink extends FeedSource, StreamLink, StageLink, HandoverLin
 export interface RoomOptions {
   pool: WorkerPool;
   emptyGraceMs: number;
+  /** Key-frame requests coalesced on the producers of this room's participants. */
+  keyFrameRequestDelayMs: number;
   logger: Logger;
 }
 
@@ -285,6 +287,7 @@ export class Room {
       rtpCapabilities,
       router,
       directory: this.#streams,
+      keyFrameRequestDelayMs: this.#options.keyFrameRequestDelayMs,
     });
     if (this.#closed) {
       participant.close('room-closed');

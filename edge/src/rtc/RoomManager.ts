@@ -7,12 +7,16 @@ export class RoomManager {
   readonly #rooms = new Map<string, Promise<Room>>();
   readonly #open = new Map<string, Room>();
   readonly #pool: WorkerPool;
-  readonly #timing: Pick<RoomOptions, 'emptyGraceMs'>;
+  readonly #timing: Pick<RoomOptions, 'emptyGraceMs' | 'keyFrameRequestDelayMs'>;
   readonly #logger: Logger;
   /** Runs on every new room before its first participant joins (the mesh attaches it). */
   onCreate: ((room: Room) => Promise<void>) | undefined;
 
-  constructor(pool: WorkerPool, timing: Pick<RoomOptions, 'emptyGraceMs'>, logger: Logger) {
+  constructor(
+    pool: WorkerPool,
+    timing: Pick<RoomOptions, 'emptyGraceMs' | 'keyFrameRequestDelayMs'>,
+    logger: Logger,
+  ) {
     this.#pool = pool;
     this.#timing = timing;
     this.#logger = logger;
