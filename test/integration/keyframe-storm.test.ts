@@ -86,8 +86,9 @@ it(`${VIEWERS} viewers joining at once over two regions reach the publisher as a
   console.log(
     `key-frame requests at the publisher, delay 1000 ms: max ${max}/s, mean ${(total / perSecond.length).toFixed(2)}/s over ${perSecond.length} s (${total} in all, ${keyframesSent} key frames sent): ${perSecond.join(' ')}`,
   );
-  // Target <= 2/s; a second-long sampling window can straddle two delay windows of each hop.
-  expect(max).toBeLessThanOrEqual(4);
+  // The publisher's producer forwards a request, then at most one per delay window (1 s):
+  // requests come >= 1 s apart, so no one-second sample holds more than two (the target).
+  expect(max).toBeLessThanOrEqual(2);
 }, 180_000);
 
 it('without the delay the same storm reaches the publisher as many more requests', async () => {
@@ -98,5 +99,5 @@ it('without the delay the same storm reaches the publisher as many more requests
     `key-frame requests at the publisher, no delay: max ${max}/s, mean ${(total / perSecond.length).toFixed(2)}/s over ${perSecond.length} s (${total} in all, ${keyframesSent} key frames sent): ${perSecond.join(' ')}`,
   );
   // What the bound above rests on: without coalescing it does not hold.
-  expect(max).toBeGreaterThan(4);
+  expect(max).toBeGreaterThan(2);
 }, 180_000);

@@ -75,6 +75,8 @@ it('viewers that ask for the top layer receive 720p, on the publisher edge and a
     expect(sameEdge!.cam.height).toBe(720);
     expect(far!.cam.height).toBe(720);
     expect(low!.cam.height).toBe(180);
+    // Without a preference the edge starts it on the lowest, then restores the best (the SDK's default).
+    expect(unasked!.cam.height).toBe(720);
   }, 20_000);
   const mixes = await mixOver(
     viewers.map((v) => v.cam),
@@ -85,7 +87,6 @@ it('viewers that ask for the top layer receive 720p, on the publisher edge and a
   expect(Object.keys(mixes[1]!)).toEqual(['720p']);
   expect(Object.keys(mixes[3]!)).toEqual(['180p']);
   expect(mixes[3]!['180p']).toBeGreaterThan(100); // 30 frames/s for 5 s: it flows, not just exists
-  // Without a preference the edge restores the best layer too (the SDK's default).
   expect(unasked!.cam.height).toBe(720);
   // The per-bot mix the benchmarks print covers every stream the bot counts.
   expect(low!.bot.layerMix['720p'] ?? 0).toBe(0);
