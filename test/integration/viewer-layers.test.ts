@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import type { PreferredLayers, ReceivedStream, RtpBot } from '@kaskade/load-tools';
 import { joinEdge, prepareRecordedMedia } from '@kaskade/load-tools';
-import { type LocalMesh, startLocalMesh } from '@kaskade/local-mesh';
+import { type LocalMesh, operatorText, startLocalMesh } from '@kaskade/local-mesh';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventually } from '../helpers/edge.ts';
 import { FAST_CONTROL_PLANE_ENV, FAST_MESH_ENV } from '../helpers/mesh.ts';
@@ -13,6 +13,7 @@ import { FAST_CONTROL_PLANE_ENV, FAST_MESH_ENV } from '../helpers/mesh.ts';
  * presenter sends 180p, 360p and 720p; viewers on its edge and on another region's
  * (over a pipe) that prefer the top layer get 720p, one that prefers the lowest gets
  * 180p only. The layer is told from the key frames that arrive (their picture height).
+ * Their receiver reports reach mediasoup: it measures their consumers' round trips by them.
  */
 
 const ROOM = 'viewer-layers';
@@ -25,7 +26,8 @@ beforeAll(async () => {
   const media = prepareRecordedMedia(mkdtempSync(joinPath(tmpdir(), 'kaskade-media-')), 4);
   mesh = await startLocalMesh({
     edgesPerRegion: 1,
-    edgeEnv: FAST_MESH_ENV,
+    // Stats sampled often, so the round-trip times the bots' receiver reports give show soon.
+    edgeEnv: { ...FAST_MESH_ENV, KASKADE_STATS_INTERVAL_MS: '500' },
     controlPlaneEnv: FAST_CONTROL_PLANE_ENV,
   });
   const presenter = await joinEdge(mesh, 'edge-eu-1', 'presenter', ROOM, { publish: true, subscribe: true });
@@ -90,4 +92,11 @@ it('viewers that ask for the top layer receive 720p, on the publisher edge and a
   expect(unasked!.cam.height).toBe(720);
   // The per-bot mix the benchmarks print covers every stream the bot counts.
   expect(low!.bot.layerMix['720p'] ?? 0).toBe(0);
+  // mediasoup computes a consumer's round-trip time only from its receiver's RTCP RR (LSR/DLSR).
+  const usEdge = mesh.edges.find((e) => e.nodeId === 'edge-us-1')!;
+  await eventually(async () => {
+    const metrics = await operatorText(usEdge.operatorUrl, mesh.operatorToken, '/metrics');
+    const rtts = /kaskade_rtt_seconds_count\{[^}]*transport="plain"[^}]*\} (\d+)/.exec(metrics);
+    expect(Number(rtts?.[1] ?? 0)).toBeGreaterThan(0);
+  }, 10_000);
 }, 90_000);
