@@ -55,6 +55,10 @@ interface PhaseResult {
   regionInboundBytes: Record<string, { bytes: number; viewers: number }>;
   /** Viewers per node, as placement put them. */
   placement: Record<string, number>;
+  /** Video packets received per simulcast layer over the measured window, all viewers. */
+  layerMix: Record<string, number>;
+  /** Viewers by the layer most of their video came in over the window. */
+  viewersByLayer: Record<string, number>;
 }
 
 async function runPhase(label: string, mesh: LocalMesh): Promise<PhaseResult> {
@@ -79,7 +83,8 @@ async function runPhase(label: string, mesh: LocalMesh): Promise<PhaseResult> {
         });
         const audio = await placed.bot.consume({ producerId: mic });
         audio.delaysUs = [];
-        const video = await placed.bot.consume({ producerId: cam });
+        // Every viewer asks for the top layer, so every run measures the same load.
+        const video = await placed.bot.consume({ producerId: cam }, { preferredLayers: { spatialLayer: 2 } });
         return { ...placed, region, joinStarted, audio, video };
       }),
     );
@@ -109,6 +114,7 @@ async function runPhase(label: string, mesh: LocalMesh): Promise<PhaseResult> {
   const senders = [presenter.bot.senders.get(mic)!, camSender];
   // Loss from each viewer's own sequence numbers: it gets one simulcast layer of three.
   const got0 = viewers.map((v) => [v.audio.packets, v.video.packets, v.audio.expected, v.video.expected]);
+  const layers0 = viewers.map((v) => ({ ...v.video.layerPackets }));
   const cpu0 = cpuSeconds(pids);
   const in0 = await inbound();
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
@@ -148,6 +154,18 @@ async function runPhase(label: string, mesh: LocalMesh): Promise<PhaseResult> {
       viewers: viewers.filter((v) => v.region === region).length,
     };
   }
+  const windowMix = viewers.map((v, i) =>
+    Object.fromEntries(
+      Object.entries(v.video.layerPackets).map(([l, n]) => [l, n - (layers0[i]![l] ?? 0)] as const),
+    ),
+  );
+  const layerMix: Record<string, number> = {};
+  const viewersByLayer: Record<string, number> = {};
+  for (const mix of windowMix) {
+    for (const [l, n] of Object.entries(mix)) layerMix[l] = (layerMix[l] ?? 0) + n;
+    const main = Object.entries(mix).sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'none';
+    viewersByLayer[main] = (viewersByLayer[main] ?? 0) + 1;
+  }
   const placement: Record<string, number> = {};
   for (const v of viewers) placement[v.nodeId] = (placement[v.nodeId] ?? 0) + 1;
   const joinTimes = viewers.map(
@@ -171,6 +189,8 @@ async function runPhase(label: string, mesh: LocalMesh): Promise<PhaseResult> {
     latencyMs,
     regionInboundBytes,
     placement,
+    layerMix,
+    viewersByLayer,
   };
 }
 
@@ -275,6 +295,11 @@ writeFileSync(
   ),
 );
 
+const mixText = (mix: Record<string, number>) =>
+  Object.entries(mix)
+    .sort()
+    .map(([layer, n]) => `${layer} ${n}`)
+    .join(', ');
 const row = (p: PhaseResult) =>
   `| ${p.label} | ${p.viewers} | ${p.completeViewers} | ${p.lossPercent.mean.toFixed(3)} / ${p.lossPercent.max.toFixed(3)} | ${p.cpuSeconds.toFixed(1)} | ${p.cpuPerViewerMinute.toFixed(4)} | ${p.viewersPerCore.toFixed(0)} | ${p.joinToFirstPacketMs.p50.toFixed(0)} / ${p.joinToFirstPacketMs.p95.toFixed(0)} |`;
 const markdown = `# Lecture benchmark, ${report.date}
@@ -287,6 +312,12 @@ Physical reference: ${reference.packetsPerSecond.toFixed(0)} UDP packets/s from 
 |---|---|---|---|---|---|---|---|
 ${row(cascade)}
 ${row(single)}
+
+## Simulcast layers received (viewers ask for the top one)
+
+| phase | video packets per layer (measured window) | viewers by main layer |
+|---|---|---|
+${phases.map((p) => `| ${p.label} | ${mixText(p.layerMix)} | ${mixText(p.viewersByLayer)} |`).join('\n')}
 
 Viewers per node (cascade): ${Object.entries(cascade.placement)
   .map(([n, c]) => `${n} ${c}`)

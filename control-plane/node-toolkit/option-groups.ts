@@ -117,6 +117,18 @@ export const commonOptions = {
       env: 'KASKADE_SHUTDOWN_TIMEOUT_MS',
       description,
     }),
+  /**
+   * mediasoup's keyFrameRequestDelay on the producers that feed viewers and pipes (an
+   * edge's client producers, every node's pipe copies): key-frame requests for a stream
+   * within this window become one, so a join storm reaches its publisher as a bounded
+   * number of requests per hop instead of one per viewer.
+   */
+  keyFrameRequestDelayMs: () =>
+    option(Type.Integer({ minimum: 0, maximum: 10_000, default: 1000 }), {
+      env: 'KASKADE_KEYFRAME_REQUEST_DELAY_MS',
+      description:
+        'key-frame requests for a stream within this window are sent upstream as one (0 forwards each); bounds what a join storm asks of a publisher',
+    }),
   pipeSilenceMs: () =>
     option(Type.Integer({ minimum: 100, maximum: 60_000, default: 1000 }), {
       env: 'KASKADE_PIPE_SILENCE_MS',

@@ -91,6 +91,7 @@ export class Edge {
       pool,
       {
         emptyGraceMs: config.roomEmptyGraceMs,
+        keyFrameRequestDelayMs: config.keyFrameRequestDelayMs,
         speakers: {
           intervalMs: config.speakerIntervalMs,
           thresholdDbov: config.speakerThresholdDbov,
@@ -151,6 +152,7 @@ export class Edge {
           pipeSilenceMs: config.pipeSilenceMs,
           pipeFirstPacketTimeoutMs: config.pipeFirstPacketTimeoutMs,
           pipeSupersededMs: config.pipeSupersededMs,
+          keyFrameRequestDelayMs: config.keyFrameRequestDelayMs,
           listenIp: config.rtcListenIp,
           announcedAddress: config.rtcAnnouncedAddress,
           pipePortRange: { min: config.pipePortMin, max: config.pipePortMax },

@@ -172,6 +172,7 @@ export const EdgeConfigSchema = Type.Object({
   }),
   pipeLingerMs: commonOptions.pipeLingerMs(),
   pipeSilenceMs: commonOptions.pipeSilenceMs(),
+  keyFrameRequestDelayMs: commonOptions.keyFrameRequestDelayMs(),
   pipeFirstPacketTimeoutMs: option(Type.Integer({ minimum: 100, maximum: 60_000, default: 2000 }), {
     env: 'KASKADE_PIPE_FIRST_PACKET_TIMEOUT_MS',
     description:

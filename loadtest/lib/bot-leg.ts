@@ -1,5 +1,8 @@
 import { SignalingChannel } from '@kaskade/client-sdk';
 import type { MediaKind, RequestData, ResponseData, Source, StreamInfo } from '@kaskade/protocol';
+
+type RtpCapabilities = ResponseData<'getRouterRtpCapabilities'>['rtpCapabilities'];
+
 import { rtpParametersFor } from './rtp.ts';
 
 /** What a bot published, to publish it again on the edge it migrates to. */
@@ -34,6 +37,27 @@ export function recordedPublications(audio: boolean) {
   return { videoSsrcs, audioSsrc, publications };
 }
 
+/**
+ * The router's capabilities as a plain-RTP bot can honour them: without transport-cc
+ * and REMB (and their header extensions). A bot sends no congestion-control feedback,
+ * and a consumer that negotiated it has its bitrate managed by an estimate that never
+ * grows past its start (600 kb/s): simulcast then stays below the 720p layer, at a
+ * different mix of 180p and 360p each run. Without it the consumer forwards the layer
+ * the bot asks for (setPreferredLayers), scored by the bot's receiver reports.
+ */
+export function botRtpCapabilities(caps: RtpCapabilities): RtpCapabilities {
+  return {
+    ...caps,
+    codecs: caps.codecs?.map((c) => ({
+      ...c,
+      rtcpFeedback: c.rtcpFeedback?.filter((f) => f.type !== 'transport-cc' && f.type !== 'goog-remb'),
+    })),
+    headerExtensions: caps.headerExtensions?.filter(
+      (h) => !h.uri.includes('transport-wide-cc') && !h.uri.includes('abs-send-time'),
+    ),
+  };
+}
+
 /** The key of a stream that outlives its producer id: its participant and source. */
 export const streamKey = (s: Pick<StreamInfo, 'participantId' | 'source'>) =>
   `${s.participantId}/${s.source}`;
@@ -50,7 +74,8 @@ export class BotLeg {
   /** The newest stream of each key (participant + source) this edge offers, by key. */
   readonly latest: Map<string, string>;
   send: { transportId: string; target: { ip: string; port: number } } | undefined;
-  #recvTransportId: string | undefined;
+  /** Where this edge's recv transport listens: the bot's receiver reports go there. */
+  recvTarget: { ip: string; port: number } | undefined;
 
   private constructor(url: string, channel: SignalingChannel, joined: ResponseData<'join'>) {
     this.url = url;
@@ -71,7 +96,7 @@ export class BotLeg {
       const { rtpCapabilities } = await channel.request('getRouterRtpCapabilities', {});
       const joined = await channel.request('join', {
         token,
-        rtpCapabilities,
+        rtpCapabilities: botRtpCapabilities(rtpCapabilities),
         ...(resume ? { resume } : {}),
         ...(reconnect ? { reconnect } : {}),
       });
@@ -107,9 +132,9 @@ export class BotLeg {
 
   /** This edge's recv transport towards the bot's socket, made on first use. */
   async recvTransport(ip: string, port: number): Promise<void> {
-    if (this.#recvTransportId) return;
+    if (this.recvTarget) return;
     const t = await this.channel.request('createPlainTransport', { direction: 'recv' });
     await this.channel.request('connectPlainTransport', { transportId: t.id, ip, port });
-    this.#recvTransportId = t.id;
+    this.recvTarget = { ip: t.ip, port: t.port };
   }
 }

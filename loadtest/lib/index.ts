@@ -14,6 +14,7 @@ export type { K6Result } from './k6.ts';
 export { ensureK6, K6_VERSION, runJoinStorm } from './k6.ts';
 export { prepareRecordedMedia } from './recorded-media.ts';
 export type { ReceivedStream } from './rtp.ts';
-export { RtpCounter, rtpParametersFor, StreamSender } from './rtp.ts';
+export { layerMix, RtpCounter, rtpParametersFor, StreamSender } from './rtp.ts';
+export type { PreferredLayers } from './rtp-bot.ts';
 export { RtpBot } from './rtp-bot.ts';
 export { udpPacketsPerSecond } from './udp-reference.ts';

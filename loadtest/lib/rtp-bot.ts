@@ -8,8 +8,9 @@ import {
   streamKey,
   syntheticPublication,
 } from './bot-leg.ts';
+import { ReceiverReports } from './receiver-reports.ts';
 import { type RecordedMedia, RecordedSender } from './recorded-media.ts';
-import { type ReceivedStream, type RtcpListener, RtpCounter, StreamSender } from './rtp.ts';
+import { layerMix, type ReceivedStream, type RtcpListener, RtpCounter, StreamSender } from './rtp.ts';
 
 export type { ReceivedStream };
 
@@ -25,6 +26,9 @@ interface ConsumerEntry {
 
 /** How long a switch to a new consumer may wait for its first packet before the migration goes on. */
 const SWITCH_BOUND_MS = 3000;
+
+/** Layers a viewer asks for: the spatial (0 = lowest simulcast encoding) and temporal layer. */
+export type PreferredLayers = { spatialLayer: number; temporalLayer?: number };
 
 export interface RtpBotOptions {
   localIp?: string;
@@ -85,6 +89,10 @@ export class RtpBot {
   /** The sender of each stream this bot publishes, by producer id (every edge's ids). */
   readonly senders = new Map<string, StreamSender>();
   readonly #counter = new RtpCounter(this.#senders);
+  readonly #reports = new ReceiverReports(
+    () => this.#receiving(),
+    (packet, to) => this.#socket.send(packet, to.port, to.ip),
+  );
 
   private constructor(leg: BotLeg, socket: Socket, { localIp = '127.0.0.1', migrationOverlapMs = 1000 }) {
     this.#leg = leg;
@@ -250,10 +258,15 @@ export class RtpBot {
    */
   async consume(
     stream: Pick<StreamInfo, 'producerId'> & Partial<StreamInfo>,
-    { onPacket }: { onPacket?: (at: number) => void } = {},
+    {
+      onPacket,
+      preferredLayers,
+    }: { onPacket?: (at: number) => void; preferredLayers?: PreferredLayers } = {},
   ): Promise<ReceivedStream> {
     const received = this.#counter.expect(stream.producerId, 'audio', -1);
     if (onPacket) received.onPacket = onPacket;
+    // Asked of every consumer of the stream (a resubscription, a switch), like a tile's size.
+    if (preferredLayers) received.preferredLayers = preferredLayers;
     const key =
       stream.participantId && stream.source
         ? streamKey(stream as StreamInfo)
@@ -335,7 +348,12 @@ export class RtpBot {
     }
     this.#consumers.set(answer.consumerId, entry);
     this.lastConsumerId = answer.consumerId;
-    await leg.channel.request('resumeConsumer', { consumerId: answer.consumerId }).catch((error: unknown) => {
+    const start = async () => {
+      // A fresh consumer takes the layers asked for at once; a switch once it receives (#switched).
+      if (!asSwitch) await this.#prefer(leg, answer.consumerId, received);
+      await leg.channel.request('resumeConsumer', { consumerId: answer.consumerId });
+    };
+    await start().catch((error: unknown) => {
       if (!(error instanceof RequestError && error.code === 'NOT_FOUND')) throw error;
       // Closed under us already (the tree moved), maybe before we knew its id.
       if (!this.#consumers.delete(answer.consumerId)) return;
@@ -347,11 +365,32 @@ export class RtpBot {
     });
   }
 
+  /** Asks the edge for the layers the stream's viewer wants (simulcast video; nothing otherwise). */
+  async #prefer(leg: BotLeg, consumerId: string, received: ReceivedStream): Promise<void> {
+    if (!received.preferredLayers || received.kind !== 'video') return;
+    await leg.channel.request('setPreferredLayers', { consumerId, ...received.preferredLayers });
+  }
+
+  /** The streams each recv transport sends the bot now (what its receiver reports cover). */
+  #receiving(): Map<{ ip: string; port: number }, ReceivedStream[]> {
+    const byTarget = new Map<{ ip: string; port: number }, ReceivedStream[]>();
+    for (const { live, received, ssrc, leg } of this.#consumers.values())
+      if (live && received.ssrc === ssrc && leg.recvTarget)
+        byTarget.set(leg.recvTarget, [...(byTarget.get(leg.recvTarget) ?? []), received]);
+    return byTarget;
+  }
+
+  /** Video packets received per layer (by key-frame height, e.g. '720p'), over every stream. */
+  get layerMix(): Record<string, number> {
+    return layerMix(this.#counter.received.values());
+  }
+
   /** The new consumer received: it is the stream now; older consumers of it are closed. */
   #switched(consumerId: string, entry: ConsumerEntry, kind: MediaKind, producerId: string): void {
     entry.live = true;
     entry.received.kind = kind;
     entry.received.producerId = producerId;
+    void this.#prefer(entry.leg, consumerId, entry.received).catch(() => undefined); // closed meanwhile
     for (const [id, other] of this.#entriesOf(entry.received)) {
       if (id === consumerId || other.seq > entry.seq) continue;
       this.#consumers.delete(id);
@@ -405,6 +444,7 @@ export class RtpBot {
   async close(): Promise<void> {
     await this.#migration?.catch(() => undefined);
     for (const sender of this.#senders.splice(0)) sender.stop();
+    this.#reports.close();
     const channel = this.#leg.channel;
     if (channel.open) await channel.request('leave', {}).catch(() => undefined);
     channel.close();

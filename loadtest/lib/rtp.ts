@@ -68,7 +68,8 @@ export function payloadOffset(packet: Buffer): number {
   return offset;
 }
 
-export function isVp8Keyframe(packet: Buffer): boolean {
+/** Where a VP8 frame starts in an RTP packet (after the RFC 7741 descriptor); -1 if it does not start here. */
+function vp8FrameStart(packet: Buffer): number {
   const offset = payloadOffset(packet);
   const x = packet[offset]! & 0x80;
   const s = packet[offset]! & 0x10;
@@ -80,7 +81,24 @@ export function isVp8Keyframe(packet: Buffer): boolean {
     if (ext & 0x40) p++;
     if (ext & 0x30) p++;
   }
-  return Boolean(s) && (packet[p]! & 0x01) === 0;
+  return s ? p : -1;
+}
+
+export function isVp8Keyframe(packet: Buffer): boolean {
+  const p = vp8FrameStart(packet);
+  return p >= 0 && (packet[p]! & 0x01) === 0;
+}
+
+/**
+ * The picture height a VP8 key frame carries (RFC 6386 9.1: after the 3-byte frame tag,
+ * the start code, then width and height, 14 bits each, little-endian); undefined for
+ * any other packet. Which simulcast layer arrives, told from the media itself.
+ */
+export function vp8KeyframeHeight(packet: Buffer): number | undefined {
+  const p = vp8FrameStart(packet);
+  if (p < 0 || (packet[p]! & 0x01) !== 0 || p + 10 > packet.length) return undefined;
+  if (packet[p + 3] !== 0x9d || packet[p + 4] !== 0x01 || packet[p + 5] !== 0x2a) return undefined;
+  return packet.readUInt16LE(p + 8) & 0x3fff;
 }
 
 export interface StreamSenderOptions {
@@ -105,6 +123,8 @@ export class StreamSender {
   audioLevel = SILENCE_DBOV;
   keyframesSent = 0;
   packetsSent = 0;
+  /** Key-frame requests (PLI/FIR) for this stream that reached the sending socket. */
+  keyframeRequests = 0;
 
   constructor(options: StreamSenderOptions) {
     this.#options = options;
@@ -113,7 +133,9 @@ export class StreamSender {
 
   /** Feed RTCP received on the sending socket: keyframe requests are honoured. */
   onRtcp(packet: Buffer): void {
-    if (keyframeRequests(packet).includes(this.#options.ssrc)) this.#keyframeWanted = true;
+    const asked = keyframeRequests(packet).filter((ssrc) => ssrc === this.#options.ssrc).length;
+    this.keyframeRequests += asked;
+    if (asked > 0) this.#keyframeWanted = true;
   }
 
   stop(): void {
@@ -186,6 +208,16 @@ export interface ReceivedStream {
   delaysUs?: number[];
   /** Told of every packet's arrival (performance.now() ms), e.g. by a gap meter; survives rebinds. */
   onPacket?: (at: number) => void;
+  /** Video: packets per layer, by the height of the key frame that started it ('?' before the first). */
+  layerPackets: Record<string, number>;
+  /** Video: the height of the last key frame, i.e. the simulcast layer arriving now. */
+  height?: number;
+  /** The last sender report of this SSRC (NTP middle 32 bits, when it came): for the receiver report's LSR/DLSR. */
+  lastSr?: { ntpMiddle: number; at: number };
+  /** What the previous receiver report covered, for its fraction lost. */
+  reported?: { expected: number; packets: number };
+  /** The layers this bot asks the edge for (simulcast video), kept across its consumers. */
+  preferredLayers?: { spatialLayer: number; temporalLayer?: number };
 }
 
 /** Counts RTP packets (and VP8 key frames) per expected SSRC; hands RTCP to senders. */
@@ -199,7 +231,15 @@ export class RtpCounter {
   }
 
   expect(producerId: string, kind: 'audio' | 'video', ssrc: number): ReceivedStream {
-    const stream: ReceivedStream = { producerId, kind, ssrc, packets: 0, keyframes: 0, expected: 0 };
+    const stream: ReceivedStream = {
+      producerId,
+      kind,
+      ssrc,
+      packets: 0,
+      keyframes: 0,
+      expected: 0,
+      layerPackets: {},
+    };
     this.received.set(ssrc, stream);
     return stream;
   }
@@ -225,12 +265,14 @@ export class RtpCounter {
     // A new consumer numbers its packets afresh: what was expected so far carries over.
     stream.seq = undefined;
     stream.expectedBefore = stream.expected;
+    stream.lastSr = undefined;
     this.received.set(ssrc, stream);
   }
 
   onPacket(packet: Buffer): void {
     if (packet.length < 12 || packet[0]! >> 6 !== 2) return;
     if (isRtcp(packet)) {
+      this.#onSenderReports(packet);
       for (const sender of this.#senders) sender.onRtcp(packet);
       return;
     }
@@ -259,8 +301,33 @@ export class RtpCounter {
       const sent = packet.readBigUInt64BE(payloadOffset(packet));
       stream.delaysUs.push(Number((process.hrtime.bigint() - sent) / 1000n));
     }
-    if (stream.kind === 'video' && isVp8Keyframe(packet)) stream.keyframes++;
+    if (stream.kind === 'video') {
+      const height = vp8KeyframeHeight(packet);
+      if (height !== undefined) stream.height = height;
+      if (height !== undefined || isVp8Keyframe(packet)) stream.keyframes++;
+      const layer = stream.height === undefined ? '?' : `${stream.height}p`;
+      stream.layerPackets[layer] = (stream.layerPackets[layer] ?? 0) + 1;
+    }
   }
+
+  /** Keeps the last sender report of each stream received, for the receiver reports. */
+  #onSenderReports(packet: Buffer): void {
+    for (let offset = 0; offset + 20 <= packet.length; ) {
+      if (packet[offset + 1] === 200) {
+        const stream = this.received.get(packet.readUInt32BE(offset + 4));
+        if (stream) stream.lastSr = { ntpMiddle: packet.readUInt32BE(offset + 10), at: performance.now() };
+      }
+      offset += (packet.readUInt16BE(offset + 2) + 1) * 4;
+    }
+  }
+}
+
+/** Video packets per layer (e.g. { '720p': 900, '360p': 12 }) over the given streams, each counted once. */
+export function layerMix(streams: Iterable<ReceivedStream>): Record<string, number> {
+  const mix: Record<string, number> = {};
+  for (const s of new Set(streams))
+    for (const [layer, packets] of Object.entries(s.layerPackets)) mix[layer] = (mix[layer] ?? 0) + packets;
+  return mix;
 }
 
 /** An RTCP sender report (RFC 3550): receivers (mediasoup's simulcast consumers) sync layers by it. */

@@ -81,6 +81,7 @@ export class RelayNode implements PipeHost {
       portRange: { min: config.pipePortMin, max: config.pipePortMax },
       lingerMs: config.pipeLingerMs,
       silenceMs: config.pipeSilenceMs,
+      keyFrameRequestDelayMs: config.keyFrameRequestDelayMs,
       // What the edges below want passes up to the origin.
       forwardDemand: true,
       logger,

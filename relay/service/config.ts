@@ -35,6 +35,7 @@ export const RelayConfigSchema = Type.Object({
   livenessTtlMs: commonOptions.livenessTtlMs(),
   pipeLingerMs: commonOptions.pipeLingerMs(),
   pipeSilenceMs: commonOptions.pipeSilenceMs(),
+  keyFrameRequestDelayMs: commonOptions.keyFrameRequestDelayMs(),
   shutdownTimeoutMs: commonOptions.shutdownTimeoutMs(
     'on SIGTERM, how long the edges have to take their streams elsewhere (make-before-break) before the relay closes its links',
   ),

@@ -27,6 +27,8 @@ export interface MeshOptions {
   pipeSilenceMs: number;
   pipeFirstPacketTimeoutMs: number;
   pipeSupersededMs: number;
+  /** Key-frame requests coalesced on pipe copies (see PipeMachineryOptions). */
+  keyFrameRequestDelayMs: number;
   listenIp: string;
   announcedAddress?: string;
   /** UDP ports pipe transports take theirs from. */
@@ -78,6 +80,7 @@ export class Mesh {
       silenceMs: options.pipeSilenceMs,
       firstPacketTimeoutMs: options.pipeFirstPacketTimeoutMs,
       supersededMs: options.pipeSupersededMs,
+      keyFrameRequestDelayMs: options.keyFrameRequestDelayMs,
       logger: options.logger,
     });
     this.#upstreams = new Upstreams({

@@ -47,6 +47,8 @@ export interface ParticipantInit {
   rtpCapabilities: types.RtpCapabilities;
   router: RoomRouter;
   directory: StreamDirectory;
+  /** mediasoup keyFrameRequestDelay of this participant's producers: its viewers' requests coalesce. */
+  keyFrameRequestDelayMs: number;
 }
 
 /**
@@ -69,6 +71,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   readonly #transports = new Map<string, MediaTransport>();
   readonly #producers = new Map<string, types.Producer<{ source: Source }>>();
   readonly #consumers: ViewerConsumers;
+  readonly #keyFrameRequestDelayMs: number;
   #closed = false;
 
   constructor(init: ParticipantInit) {
@@ -79,6 +82,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.#tokenGrants = init.grants;
     this.#role = init.role;
     this.router = init.router;
+    this.#keyFrameRequestDelayMs = init.keyFrameRequestDelayMs;
     this.#consumers = new ViewerConsumers({
       participantId: init.id,
       router: init.router,
@@ -222,6 +226,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       kind,
       rtpParameters,
       paused: paused ?? false,
+      keyFrameRequestDelay: this.#keyFrameRequestDelayMs,
       appData: { source },
     });
     this.#assertOpen(producer);

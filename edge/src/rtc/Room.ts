@@ -40,6 +40,8 @@ export interface RoomOptions {
   pool: WorkerPool;
   emptyGraceMs: number;
   speakers: SpeakerSettings;
+  /** Key-frame requests coalesced on the producers of this room's participants. */
+  keyFrameRequestDelayMs: number;
   logger: Logger;
 }
 
@@ -305,6 +307,7 @@ export class Room {
       rtpCapabilities,
       router,
       directory: this.#streams,
+      keyFrameRequestDelayMs: this.#options.keyFrameRequestDelayMs,
     });
     if (this.#closed) {
       participant.close('room-closed');

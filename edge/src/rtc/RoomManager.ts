@@ -7,12 +7,16 @@ export class RoomManager {
   readonly #rooms = new Map<string, Promise<Room>>();
   readonly #open = new Map<string, Room>();
   readonly #pool: WorkerPool;
-  readonly #timing: Pick<RoomOptions, 'emptyGraceMs' | 'speakers'>;
+  readonly #timing: Pick<RoomOptions, 'emptyGraceMs' | 'keyFrameRequestDelayMs' | 'speakers'>;
   readonly #logger: Logger;
   /** Runs on every new room before its first participant joins (the mesh attaches it). */
   onCreate: ((room: Room) => Promise<void>) | undefined;
 
-  constructor(pool: WorkerPool, timing: Pick<RoomOptions, 'emptyGraceMs' | 'speakers'>, logger: Logger) {
+  constructor(
+    pool: WorkerPool,
+    timing: Pick<RoomOptions, 'emptyGraceMs' | 'keyFrameRequestDelayMs' | 'speakers'>,
+    logger: Logger,
+  ) {
     this.#pool = pool;
     this.#timing = timing;
     this.#logger = logger;

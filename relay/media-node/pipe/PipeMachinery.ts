@@ -270,6 +270,7 @@ export class PipeMachinery {
         kind: answer.kind,
         rtpParameters: answer.rtpParameters,
         paused: answer.paused,
+        keyFrameRequestDelay: this.#options.keyFrameRequestDelayMs ?? 0,
         appData: {
           room,
           source: answer.source,

@@ -116,6 +116,8 @@ export interface PipeMachineryOptions {
   lingerMs: number;
   /** A link whose copies should flow and that received nothing for this long is suspect. */
   silenceMs: number;
+  /** Key-frame requests for a copy within this window reach its upstream as one (mediasoup keyFrameRequestDelay). */
+  keyFrameRequestDelayMs?: number;
   /** How long reroute() waits for the new copy's first packet before it gives up. */
   firstPacketTimeoutMs?: number;
   /** A copy a reroute superseded is closed this long after, if nobody retired it. */
