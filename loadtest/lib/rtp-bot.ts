@@ -1,16 +1,11 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { RequestError, type SignalingChannel } from '@kaskade/client-sdk';
 import type { MediaKind, NotificationData, ResponseData, Source, StreamInfo } from '@kaskade/protocol';
-import {
-  BotLeg,
-  type Publication,
-  recordedPublications,
-  streamKey,
-  syntheticPublication,
-} from './bot-leg.ts';
+import { BotLeg, streamKey } from './bot-leg.ts';
+import { BotPublications, type SyntheticOptions } from './bot-publications.ts';
 import { ReceiverReports } from './receiver-reports.ts';
-import { type RecordedMedia, RecordedSender } from './recorded-media.ts';
-import { layerMix, type ReceivedStream, type RtcpListener, RtpCounter, StreamSender } from './rtp.ts';
+import type { RecordedMedia, RecordedSender } from './recorded-media.ts';
+import { layerMix, type ReceivedStream, type RtcpListener, RtpCounter, type StreamSender } from './rtp.ts';
 
 export type { ReceivedStream };
 
@@ -66,11 +61,9 @@ export class RtpBot {
   readonly #socket: Socket;
   readonly #localIp: string;
   readonly #overlapMs: number;
-  /** Where this bot's RTP goes: one send transport per edge, two while migrating. */
-  readonly #targets: { ip: string; port: number }[] = [];
   /** What this bot sends: each gets the RTCP coming back and is stopped on close. */
   readonly #senders: (RtcpListener & { stop(): void })[] = [];
-  readonly #publications: { publication: Publication; sender: StreamSender | RecordedSender }[] = [];
+  readonly #publications: BotPublications;
   readonly #consumers = new Map<string, ConsumerEntry>();
   #consumerSeq = 0;
   /** The key (participant + source) of every stream heard of, by producer id. */
@@ -86,8 +79,6 @@ export class RtpBot {
   migrations = 0;
   /** The id of the consumer made last, for pausing or resuming it. */
   lastConsumerId: string | undefined;
-  /** The sender of each stream this bot publishes, by producer id (every edge's ids). */
-  readonly senders = new Map<string, StreamSender>();
   readonly #counter = new RtpCounter(this.#senders);
   readonly #reports = new ReceiverReports(
     () => this.#receiving(),
@@ -99,6 +90,7 @@ export class RtpBot {
     this.#socket = socket;
     this.#localIp = localIp;
     this.#overlapMs = migrationOverlapMs;
+    this.#publications = new BotPublications(socket, localIp, this.#senders);
     socket.on('message', (packet) => this.#counter.onPacket(packet));
     this.#listen(leg);
   }
@@ -195,30 +187,14 @@ export class RtpBot {
     return leg === this.#leg && leg !== this.#leaving;
   }
 
+  /** The sender of each stream this bot publishes, by producer id (every edge's ids). */
+  get senders(): ReadonlyMap<string, StreamSender> {
+    return this.#publications.senders;
+  }
+
   /** Starts sending a synthetic stream at the given packet rate; returns the producer id. */
-  async publish(
-    source: Source,
-    {
-      packetsPerSecond = 50,
-      paused = false,
-      keyframes = 'periodic' as 'periodic' | 'on-request',
-      stamp = false,
-    } = {},
-  ): Promise<string> {
-    const { kind, ssrc, publication } = syntheticPublication(source, paused);
-    const producerId = await this.#produce(this.#leg, publication);
-    const sender = new StreamSender({
-      kind,
-      ssrc,
-      packetsPerSecond,
-      keyframes,
-      stamp,
-      send: (packet) => this.#send(packet),
-    });
-    this.#senders.push(sender);
-    this.senders.set(producerId, sender);
-    this.#publications.push({ publication, sender });
-    return producerId;
+  publish(source: Source, options: SyntheticOptions = {}): Promise<string> {
+    return this.#publications.publish(this.#leg, source, options);
   }
 
   /**
@@ -226,29 +202,18 @@ export class RtpBot {
    * in every packet's audio level extension from now on: -20 is someone speaking.
    */
   setAudioLevel(dBov: number): void {
-    for (const { sender } of this.#publications) sender.audioLevel = dBov;
+    this.#publications.setAudioLevel(dBov);
   }
 
   /**
    * Publishes the recording as a presenter would: camera as three simulcast layers
    * (one SSRC each) and microphone. Returns the producer ids and the sender.
    */
-  async publishRecorded(
+  publishRecorded(
     media: RecordedMedia,
-    { audio = true } = {},
+    options: { audio?: boolean } = {},
   ): Promise<{ camera: string; microphone: string | undefined; sender: RecordedSender }> {
-    const { videoSsrcs, audioSsrc, publications } = recordedPublications(audio);
-    const ids: string[] = [];
-    for (const publication of publications) ids.push(await this.#produce(this.#leg, publication));
-    const sender = new RecordedSender({
-      media,
-      videoSsrcs,
-      audioSsrc: audio ? audioSsrc : undefined,
-      send: (packet) => this.#send(packet),
-    });
-    this.#senders.push(sender);
-    for (const publication of publications) this.#publications.push({ publication, sender });
-    return { camera: ids[0]!, microphone: ids[1], sender };
+    return this.#publications.publishRecorded(this.#leg, media, options);
   }
 
   /**
@@ -274,20 +239,6 @@ export class RtpBot {
     if (key) this.#byKey.set(key, received);
     await this.#consumeInto(received, this.#leg, stream.producerId, false);
     return received;
-  }
-
-  #send(packet: Buffer): void {
-    for (const { ip, port } of this.#targets) this.#socket.send(packet, port, ip);
-  }
-
-  async #produce(leg: BotLeg, publication: Publication): Promise<string> {
-    const { producerId, newTarget } = await leg.produce(
-      publication,
-      this.#localIp,
-      this.#socket.address().port,
-    );
-    if (newTarget) this.#targets.push(newTarget);
-    return producerId;
   }
 
   /** Takes a stream again, retrying while it still exists (its new path may take a moment). */
@@ -412,10 +363,7 @@ export class RtpBot {
     const leg = await BotLeg.open(url, token, this.id);
     this.#leg = leg;
     this.#listen(leg);
-    for (const { publication, sender } of this.#publications) {
-      const producerId = await this.#produce(leg, publication);
-      if (sender instanceof StreamSender) this.senders.set(producerId, sender);
-    }
+    await this.#publications.republish(leg);
     for (const received of new Set(this.#byKey.values())) {
       // Taken there already (its publisher's new stream was announced meanwhile).
       if (this.#entriesOf(received).some(([, e]) => e.leg === leg)) continue;
@@ -435,7 +383,7 @@ export class RtpBot {
       this.#consumers.delete(id);
       if (!entry.live) this.#counter.cancelSwitch(entry.ssrc);
     }
-    if (old.send) this.#targets.splice(this.#targets.indexOf(old.send.target), 1);
+    this.#publications.leave(old);
     if (old.channel.open) await old.channel.request('leave', {}).catch(() => undefined);
     old.channel.close();
     this.migrations++;
