@@ -66,6 +66,8 @@ export class RtpBot {
   readonly #publications: BotPublications;
   readonly #consumers = new Map<string, ConsumerEntry>();
   #consumerSeq = 0;
+  /** Streams a newer consumer is being made for (a switch under way): a close of the old one is expected. */
+  readonly #switching = new Map<ReceivedStream, number>();
   /** The key (participant + source) of every stream heard of, by producer id. */
   readonly #keys = new Map<string, string>();
   /** The streams this bot counts, by key: a stream back under a new producer id counts on. */
@@ -171,9 +173,12 @@ export class RtpBot {
       if (!entry) return;
       this.#consumers.delete(consumerId);
       if (!entry.live) this.#counter.cancelSwitch(entry.ssrc);
-      if (this.#entriesOf(entry.received).length > 0) return;
-      this.resubscriptions++;
-      void this.#resubscribe(entry.received);
+      // Another consumer of the stream is there or on its way (a switch): nothing to redo.
+      if (this.#entriesOf(entry.received).length > 0 || this.#switching.has(entry.received)) return;
+      // The edge being left closed it: the migration takes the stream on the new edge;
+      // only one it did not take is taken again once it is done.
+      const migration = leg === this.#leaving ? this.#migration : undefined;
+      void (migration ?? Promise.resolve()).finally(() => this.#takeAgainIfLost(entry.received));
     });
     channel.on('migrate', (notice) => {
       this.#migration ??= this.#migrate(notice).finally(() => {
@@ -241,6 +246,14 @@ export class RtpBot {
     return received;
   }
 
+  /** A stream left without any consumer while it still exists is taken again (counted). */
+  #takeAgainIfLost(received: ReceivedStream): void {
+    if (this.#entriesOf(received).length > 0 || this.#switching.has(received)) return;
+    if (this.seen.streamClosed.includes(received.producerId)) return;
+    this.resubscriptions++;
+    void this.#resubscribe(received);
+  }
+
   /** Takes a stream again, retrying while it still exists (its new path may take a moment). */
   async #resubscribe(received: ReceivedStream): Promise<void> {
     for (let attempt = 0; attempt < 20; attempt++) {
@@ -259,10 +272,18 @@ export class RtpBot {
 
   /** Make-before-break: a second consumer of the stream (new path or new producer), switched to on its first packet. */
   async #swap(received: ReceivedStream, producerId: string, leg: BotLeg): Promise<void> {
+    this.#switching.set(received, (this.#switching.get(received) ?? 0) + 1);
     try {
       await this.#consumeInto(received, leg, producerId, true);
     } catch {
-      // Gone meanwhile (the stream closed, the edge refused): the current consumer carries on.
+      // Gone meanwhile (the stream closed, the edge refused): the current consumer carries
+      // on, if it is still there; if it was closed while this switch was under way, take
+      // the stream again.
+      this.#takeAgainIfLost(received);
+    } finally {
+      const left = (this.#switching.get(received) ?? 1) - 1;
+      if (left > 0) this.#switching.set(received, left);
+      else this.#switching.delete(received);
     }
   }
 
