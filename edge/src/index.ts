@@ -4,6 +4,8 @@ export { EdgeConfigSchema, loadEdgeConfig } from './config.ts';
 export { Edge } from './Edge.ts';
 export { upstreamFor } from './routing/distributionTree.ts';
 export { takeCensus } from './rtc/census.ts';
+export type { LastNChoice, VideoCandidate } from './rtc/LastNRule.ts';
+export { ALL_VIDEO, inLastN, lastNParticipants } from './rtc/LastNRule.ts';
 export type { HeardLevel, SpeakerRules, Speakers } from './rtc/SpeakerOrder.ts';
 export { NO_SPEAKERS, nextSpeakers } from './rtc/SpeakerOrder.ts';
 export { STAGE_SOURCES, stageGrants } from './rtc/Stage.ts';
