@@ -15,3 +15,6 @@ export const CloseCodes = {
   slowReader: 4413, // did not read its messages: the edge's output buffer passed its bound
   internal: 4500,
 } as const;
+
+/** Most participants a `setLastN` request may pin. */
+export const MAX_PINNED = 16;

@@ -10,6 +10,7 @@ import type {
   RtpParameters,
   SctpParameters,
 } from './rtp-types.ts';
+import { MAX_PINNED } from './signaling-constants.ts';
 import { Grants } from './token.ts';
 
 /**
@@ -219,6 +220,22 @@ export const Requests = {
     ),
     response: Empty,
   },
+  /**
+   * Last-N: receive the cameras of only `n` remote participants (pinned ones first, then
+   * the room's recent speakers; screen shares always), the others paused at the edge.
+   * `n` is capped at the edge's maximum; the answer says the `n` in force. Until this is
+   * sent every video is forwarded. Which videos are on: `videoForwarding`.
+   */
+  setLastN: {
+    request: Type.Object(
+      {
+        n: Type.Integer({ minimum: 0, maximum: 1000 }),
+        pinned: Type.Array(Id, { maxItems: MAX_PINNED }),
+      },
+      { additionalProperties: false },
+    ),
+    response: Type.Object({ n: Type.Integer({ minimum: 0 }) }),
+  },
   /** Audience: ask to speak. */
   raiseHand: { request: Empty, response: Empty },
   /** Lower one's own hand, or (moderators) someone else's. */
@@ -277,6 +294,17 @@ export const Notifications = {
    * speaking now, then by how recently they spoke); the same order on every edge.
    */
   speakerOrder: Type.Object({ participantIds: Type.Array(Id, { maxItems: 64 }) }),
+  /**
+   * Last-N (after `setLastN`): the viewer's video consumers that the edge forwards, and
+   * those it holds paused and why (outside the last N, or the sender paused its stream).
+   * Sent whole whenever one of them changes; consumers the client paused itself are
+   * listed as the edge would have them.
+   */
+  videoForwarding: Type.Object({
+    on: Type.Array(Id, { maxItems: 100_000 }),
+    notInLastN: Type.Array(Id, { maxItems: 100_000 }),
+    pausedBySender: Type.Array(Id, { maxItems: 100_000 }),
+  }),
   /**
    * The stream now reaches this edge over another path (make-before-break): consume it
    * again, switch to the new consumer once it receives, then close the old one. The edge

@@ -182,6 +182,7 @@ export class Edge {
             requests: { perSecond: config.wsRequestsPerSecond, burst: config.wsRequestBurst },
             maxMessagesBeforeJoin: config.wsMaxMessagesBeforeJoin,
             maxConsumers: config.maxConsumersPerParticipant,
+            lastNMax: config.lastNMax,
             consumes: { perSecond: config.consumesPerSecond, burst: config.consumeBurst },
             restartIce: { perSecond: config.restartIcePerSecond, burst: config.restartIceBurst },
           },

@@ -128,6 +128,10 @@ export const EdgeConfigSchema = Type.Object({
     env: 'KASKADE_MAX_CONSUMERS_PER_PARTICIPANT',
     description: 'streams one participant may receive at once',
   }),
+  lastNMax: option(Type.Integer({ minimum: 0, maximum: 1000, default: 25 }), {
+    env: 'KASKADE_LAST_N_MAX',
+    description: 'largest last-N a participant may ask for (setLastN): the cameras the edge forwards to it',
+  }),
   consumesPerSecond: option(Type.Number({ minimum: 0.1, maximum: 100_000, default: 50 }), {
     env: 'KASKADE_CONSUMES_PER_S',
     description: 'consume requests per second per participant (RATE_LIMITED past it)',

@@ -36,6 +36,8 @@ export interface ActiveSpeakerOptions {
   /** Brings a stream to the router the observer lives on. */
   bringHome: (producerId: string) => Promise<unknown>;
   link: () => SpeakerLink | undefined;
+  /** After local participants were told a new speaker order (last-N follows it). */
+  orderChanged: () => void;
   logger: Logger;
 }
 
@@ -154,8 +156,10 @@ export class ActiveSpeaker {
     this.#speakers = next;
     if (next.dominant !== previous.dominant)
       this.#options.local.notifyAll('activeSpeaker', { participantId: next.dominant });
-    if (!sameOrder(next.order, previous.order))
+    if (!sameOrder(next.order, previous.order)) {
       this.#options.local.notifyAll('speakerOrder', { participantIds: [...next.order] });
+      this.#options.orderChanged();
+    }
     if (this.#heard.size > 0) {
       this.#timer ??= setInterval(() => this.#decide(), this.#options.settings.intervalMs);
     } else {

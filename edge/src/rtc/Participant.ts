@@ -11,6 +11,7 @@ import type {
 } from '@kaskade/protocol';
 import { KaskadeError, kindOfSource, type Role, type Source } from '@kaskade/protocol';
 import type { types } from 'mediasoup';
+import { LastN } from './LastN.ts';
 import type { ViewerConsumer } from './RemoteFeeds.ts';
 import type { RoomRouter } from './RoomRouter.ts';
 import { stageGrants } from './Stage.ts';
@@ -49,6 +50,8 @@ export interface ParticipantInit {
   directory: StreamDirectory;
   /** mediasoup keyFrameRequestDelay of this participant's producers: its viewers' requests coalesce. */
   keyFrameRequestDelayMs: number;
+  /** The room's recent speakers, most relevant first: last-N forwards their videos first. */
+  speakerOrder: () => readonly string[];
 }
 
 /**
@@ -71,6 +74,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   readonly #transports = new Map<string, MediaTransport>();
   readonly #producers = new Map<string, types.Producer<{ source: Source }>>();
   readonly #consumers: ViewerConsumers;
+  readonly #lastN: LastN;
   readonly #keyFrameRequestDelayMs: number;
   #closed = false;
 
@@ -83,7 +87,12 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.#role = init.role;
     this.router = init.router;
     this.#keyFrameRequestDelayMs = init.keyFrameRequestDelayMs;
+    this.#lastN = new LastN({
+      speakerOrder: init.speakerOrder,
+      notify: (data) => this.notify('videoForwarding', data),
+    });
     this.#consumers = new ViewerConsumers({
+      lastN: this.#lastN,
       participantId: init.id,
       router: init.router,
       rtpCapabilities: init.rtpCapabilities,
@@ -271,12 +280,23 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     await this.#consumers.setPreferredLayers(data);
   }
 
+  /** Last-N: the cameras of `n` remote participants only (`n` already within the edge's maximum). */
+  setLastN(data: RequestData<'setLastN'>): void {
+    this.#lastN.set(data);
+  }
+
+  /** The room's speaker order changed: last-N may forward other videos. */
+  speakerOrderChanged(): void {
+    this.#lastN.speakerOrderChanged();
+  }
+
   /** Closes every transport (and so every producer and consumer) of this participant. */
   close(reason: LeaveReason): void {
     if (this.#closed) return;
     this.#closed = true;
     for (const transport of this.#transports.values()) transport.close();
     this.#transports.clear();
+    this.#lastN.close();
     this.removeAllListeners();
     this.observer.emit('close', reason);
   }

@@ -107,6 +107,9 @@ export class Room {
       hasMicrophone: (participantId) => streams.has(participantId, 'microphone'),
       bringHome: (producerId) => streams.bringToRouter(producerId, room.#routers.home),
       link: () => room.#link,
+      orderChanged: () => {
+        for (const participant of room.#local.values()) participant.speakerOrderChanged();
+      },
       logger: room.#logger,
     });
     return room;
@@ -308,6 +311,7 @@ export class Room {
       router,
       directory: this.#streams,
       keyFrameRequestDelayMs: this.#options.keyFrameRequestDelayMs,
+      speakerOrder: () => this.#speaker.order,
     });
     if (this.#closed) {
       participant.close('room-closed');

@@ -7,6 +7,7 @@ import type {
 } from '@kaskade/protocol';
 import { KaskadeError } from '@kaskade/protocol';
 import type { types } from 'mediasoup';
+import type { LastN } from './LastN.ts';
 import type { StreamDirectory } from './Participant.ts';
 import type { ViewerAppData, ViewerConsumer } from './RemoteFeeds.ts';
 import type { RoomRouter } from './RoomRouter.ts';
@@ -20,6 +21,8 @@ export interface ViewerConsumersOptions {
   rtpCapabilities: types.RtpCapabilities;
   directory: StreamDirectory;
   notify: <N extends NotificationName>(name: N, data: NotificationData<N>) => void;
+  /** Which video consumers forward: the client's pause and resume of video go through it. */
+  lastN: LastN;
   /** Closes a consumer made while its participant was closing, and says so (INVALID_STATE). */
   assertOpen: (object: { close(): void }) => void;
 }
@@ -76,6 +79,7 @@ export class ViewerConsumers {
     // Its producer may have gone in the same breath (a pipe moved): say so, the client retries.
     if (consumer.closed) throw new KaskadeError('UNAVAILABLE', `stream ${producerId} is moving; try again`);
     this.#track(consumer);
+    if (consumer.kind === 'video') this.#options.lastN.add(consumer, stream.info);
     this.#settleLayers(consumer, previous);
     return {
       consumerId: consumer.id,
@@ -89,11 +93,18 @@ export class ViewerConsumers {
   }
 
   async pause({ consumerId }: RequestData<'pauseConsumer'>): Promise<void> {
-    await this.#consumer(consumerId).pause();
+    await this.#setPaused(this.#consumer(consumerId), true);
   }
 
   async resume({ consumerId }: RequestData<'resumeConsumer'>): Promise<void> {
-    await this.#consumer(consumerId).resume();
+    await this.#setPaused(this.#consumer(consumerId), false);
+  }
+
+  /** The client's pause: a video forwards only if last-N also chooses it. */
+  async #setPaused(consumer: ViewerConsumer, paused: boolean): Promise<void> {
+    const { lastN } = this.#options;
+    if (lastN.has(consumer)) await lastN.setClientPaused(consumer, paused);
+    else await (paused ? consumer.pause() : consumer.resume());
   }
 
   close({ consumerId }: RequestData<'closeConsumer'>): void {

@@ -30,6 +30,8 @@ export interface SessionLimits {
   /** Messages accepted before the join; one more closes the socket (tooManyBeforeJoin). */
   maxMessagesBeforeJoin: number;
   maxConsumers: number;
+  /** The largest last-N a participant may ask for (setLastN). */
+  lastNMax: number;
   consumes: Rate;
   restartIce: Rate;
 }

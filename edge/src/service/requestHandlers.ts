@@ -38,6 +38,11 @@ export const handlers: Handlers = {
   resumeConsumer: (s, data) => done(s.participant.resumeConsumer(data)),
   closeConsumer: (s, data) => done(s.participant.closeConsumer(data)),
   setPreferredLayers: (s, data) => done(s.participant.setPreferredLayers(data)),
+  setLastN: async (s, { n, pinned }) => {
+    const capped = Math.min(n, s.context.limits.lastNMax);
+    s.participant.setLastN({ n: capped, pinned });
+    return { n: capped };
+  },
   raiseHand: (s) => done(s.room.stage.raiseHand(s.participant)),
   lowerHand: (s, { participantId }) => done(s.room.stage.lowerHand(s.participant, participantId)),
   listHands: async (s) => ({ hands: s.room.stage.hands(s.participant) }),
