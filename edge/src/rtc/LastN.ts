@@ -46,7 +46,9 @@ export class LastN {
     });
     consumer.on('producerpause', () => this.#tell());
     consumer.on('producerresume', () => this.#tell());
-    this.#apply();
+    this.#apply(false);
+    // Told once the consume is answered, so the client knows the consumer it hears of.
+    setImmediate(() => this.#tell());
   }
 
   has(consumer: ViewerConsumer): boolean {
@@ -83,12 +85,12 @@ export class LastN {
     return lastNParticipants(candidates, this.#options.speakerOrder(), this.#choice);
   }
 
-  #apply(): void {
+  #apply(tell = true): void {
     if (this.#closed) return;
     const chosen = this.#chosen();
     for (const [consumer, video] of this.#videos)
       this.#applyTo(consumer, video, chosen).catch(() => undefined); // closed meanwhile: nothing to pause
-    this.#tell(chosen);
+    if (tell) this.#tell(chosen);
   }
 
   /** Pauses or resumes one consumer if what it should do changed (mediasoup keeps the order of requests). */
