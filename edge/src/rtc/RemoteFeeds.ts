@@ -192,13 +192,15 @@ export class RemoteFeeds {
 
   /**
    * Demand-driven pipes: when every local viewer of a remote stream has paused it
-   * (for a moment, so a quick toggle costs nothing), the stream is paused upstream;
-   * when one wants it again it is resumed there, and the viewers get a key frame.
+   * for a moment (so a quick toggle costs nothing), the stream is paused upstream;
+   * when one wants it again it is resumed there at once (a new speaker's video must
+   * not wait for the timer), and the viewers get a key frame.
    */
   #demandChanged(streamId: string, feed: Feed): void {
     const demand = feed.demand;
     clearTimeout(demand.timer);
-    demand.timer = setTimeout(() => {
+    demand.timer = undefined;
+    const decide = (): void => {
       if (this.#closed || this.#feeds.get(streamId) !== feed || feed.demand !== demand) return;
       const wanted = [...feed.consumers].some((c) => !c.paused);
       if (wanted === demand.wanted) return;
@@ -214,6 +216,8 @@ export class RemoteFeeds {
         .catch((err: unknown) =>
           this.#options.logger.warn({ err, producerId: streamId }, 'upstream demand not changed'),
         );
-    }, 500);
+    };
+    if (!demand.wanted && [...feed.consumers].some((c) => !c.paused)) decide();
+    else demand.timer = setTimeout(decide, 500);
   }
 }
