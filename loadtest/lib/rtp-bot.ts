@@ -246,23 +246,32 @@ export class RtpBot {
     return received;
   }
 
-  /** A stream left without any consumer while it still exists is taken again (counted). */
+  /**
+   * A stream left without any consumer while it still exists is taken again (counted). One
+   * whose producer closed is followed to the newest producer of the same source, if there is
+   * one (its publisher moved while this consumer was being replaced): that is a switch, not a loss.
+   */
   #takeAgainIfLost(received: ReceivedStream): void {
     if (this.#entriesOf(received).length > 0 || this.#switching.has(received)) return;
-    if (this.seen.streamClosed.includes(received.producerId)) return;
-    this.resubscriptions++;
-    void this.#resubscribe(received);
+    if (!this.seen.streamClosed.includes(received.producerId)) {
+      this.resubscriptions++;
+      void this.#resubscribe(received, received.producerId);
+      return;
+    }
+    const key = this.#keys.get(received.producerId);
+    const newest = key && this.#leg.latest.get(key);
+    if (newest && newest !== received.producerId) void this.#resubscribe(received, newest);
   }
 
   /** Takes a stream again, retrying while it still exists (its new path may take a moment). */
-  async #resubscribe(received: ReceivedStream): Promise<void> {
+  async #resubscribe(received: ReceivedStream, producerId: string): Promise<void> {
     for (let attempt = 0; attempt < 20; attempt++) {
       await new Promise((r) => setTimeout(r, 300 + attempt * 200));
       const leg = this.#leg;
-      if (this.seen.streamClosed.includes(received.producerId) || !leg.channel.open) return;
+      if (this.seen.streamClosed.includes(producerId) || !leg.channel.open) return;
       if (this.#entriesOf(received).length > 0) return; // a migration or a swap took it meanwhile
       try {
-        await this.#consumeInto(received, leg, received.producerId, false);
+        await this.#consumeInto(received, leg, producerId, false);
         return;
       } catch {
         // not there yet: try again
@@ -330,10 +339,7 @@ export class RtpBot {
       // Closed under us already (the tree moved), maybe before we knew its id.
       if (!this.#consumers.delete(answer.consumerId)) return;
       if (asSwitch) this.#counter.cancelSwitch(ssrc);
-      else if (this.#entriesOf(received).length === 0) {
-        this.resubscriptions++;
-        void this.#resubscribe(received);
-      }
+      else this.#takeAgainIfLost(received);
     });
   }
 

@@ -71,9 +71,9 @@ function presence(placed: Placed): string[] {
   return heard;
 }
 
-async function flowing(stream: ReceivedStream, min = 20) {
+async function flowing(stream: ReceivedStream, name: string, min = 20) {
   const start = stream.packets;
-  await eventually(() => expect(stream.packets - start).toBeGreaterThanOrEqual(min), 5000);
+  await eventually(() => expect(stream.packets - start, `${name} packets`).toBeGreaterThanOrEqual(min), 5000);
 }
 
 /** Objects on a node that belong to participants: the worker totals less what the pipe links hold. */
@@ -115,7 +115,7 @@ describe('drain that moves people (real mesh)', () => {
       watcherMic: await watcher.bot.consume({ producerId: mic }),
       watcherCam: await watcher.bot.consume({ producerId: cam }),
     };
-    for (const stream of Object.values(received)) await flowing(stream);
+    for (const [name, stream] of Object.entries(received)) await flowing(stream, name);
     const gaps = Object.fromEntries(Object.entries(received).map(([name, s]) => [name, new GapMeter(s)]));
     const ids = { presenter: presenter.bot.id, viewer: viewer.bot.id };
     const heardByOthers = [presence(other), presence(watcher)];
@@ -181,7 +181,7 @@ describe('drain that moves people (real mesh)', () => {
     for (const { bot } of bots) expect(bot.resubscriptions).toBe(0);
 
     // Media kept arriving in the same ReceivedStreams, with a bounded gap.
-    for (const stream of Object.values(received)) await flowing(stream);
+    for (const [name, stream] of Object.entries(received)) await flowing(stream, name);
     const maxGaps = Object.fromEntries(
       Object.entries(gaps).map(([name, g]) => [name, Math.round(g.maxGapMs)]),
     );
