@@ -238,9 +238,15 @@ export const rtcListenOptions = (transports: string) => ({
   ),
 });
 
-/** The UDP ports of the pipe transports between media nodes (edges and relays). */
-export const pipePortOptions = () =>
-  portRangeOptions('pipe', 'PIPE', 'pipe transports between media nodes', [41000, 42999]);
+/** The UDP ports of the pipe transports between media nodes (edges and relays), and their sockets' buffers. */
+export const pipePortOptions = () => ({
+  ...portRangeOptions('pipe', 'PIPE', 'pipe transports between media nodes', [41000, 42999]),
+  pipeSocketBufferBytes: option(Type.Integer({ minimum: 65_536, maximum: 67_108_864, default: 2_097_152 }), {
+    env: 'KASKADE_PIPE_SOCKET_BUFFER_BYTES',
+    description:
+      "send and receive buffer of each pipe transport's UDP socket (the kernel caps it at net.core.rmem_max and wmem_max); one link carries a room's every stream, and the system's default buffer overflows in a burst while the worker is busy",
+  }),
+});
 
 type TokenKeys<K extends string> = Record<
   `${K}Secret` | `${K}PreviousSecret` | `${K}PublicKey`,

@@ -156,6 +156,7 @@ export class Edge {
           listenIp: config.rtcListenIp,
           announcedAddress: config.rtcAnnouncedAddress,
           pipePortRange: { min: config.pipePortMin, max: config.pipePortMax },
+          pipeSocketBufferBytes: config.pipeSocketBufferBytes,
           bus,
           directory,
           registry,

@@ -79,6 +79,7 @@ export class RelayNode implements PipeHost {
       listenIp: config.rtcListenIp,
       announcedAddress: config.rtcAnnouncedAddress,
       portRange: { min: config.pipePortMin, max: config.pipePortMax },
+      socketBufferBytes: config.pipeSocketBufferBytes,
       lingerMs: config.pipeLingerMs,
       silenceMs: config.pipeSilenceMs,
       keyFrameRequestDelayMs: config.keyFrameRequestDelayMs,

@@ -33,6 +33,7 @@ export interface MeshOptions {
   announcedAddress?: string;
   /** UDP ports pipe transports take theirs from. */
   pipePortRange: { min: number; max: number };
+  pipeSocketBufferBytes: number;
   bus: Bus;
   directory: Directory;
   registry: Registry;
@@ -76,6 +77,7 @@ export class Mesh {
       listenIp: options.listenIp,
       announcedAddress: options.announcedAddress,
       portRange: options.pipePortRange,
+      socketBufferBytes: options.pipeSocketBufferBytes,
       lingerMs: options.pipeLingerMs,
       silenceMs: options.pipeSilenceMs,
       firstPacketTimeoutMs: options.pipeFirstPacketTimeoutMs,

@@ -134,6 +134,8 @@ export class LinkTable {
         ip: this.#options.listenIp,
         announcedAddress: this.#options.announcedAddress,
         portRange: this.#options.portRange,
+        sendBufferSize: this.#options.socketBufferBytes,
+        recvBufferSize: this.#options.socketBufferBytes,
       },
       enableSrtp: true,
       enableSctp: false,

@@ -112,6 +112,8 @@ export interface PipeMachineryOptions {
   announcedAddress?: string;
   /** UDP ports pipe transports take theirs from, so a firewall between nodes can name them. */
   portRange: types.TransportPortRange;
+  /** Send and receive buffer of each pipe transport's socket (mediasoup sendBufferSize/recvBufferSize). */
+  socketBufferBytes?: number;
   /** How long a copy nobody consumes is kept, so quick re-subscriptions are cheap. */
   lingerMs: number;
   /** A link whose copies should flow and that received nothing for this long is suspect. */
