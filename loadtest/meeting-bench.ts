@@ -1,5 +1,5 @@
 // The meeting benchmark, one command:
-//   node loadtest/meeting-bench.ts [--participants 100] [--seconds 20] [--baseline-n 20] [--out DIR]
+//   node loadtest/meeting-bench.ts [--participants 100] [--seconds 20] [--baseline-n 24] [--out DIR]
 // A meeting where anyone may speak, over 2 regions x 2 edges: every participant publishes
 // the recorded VP8 simulcast + Opus (muted but for a rotating few), receives everyone's
 // camera (stage: the top speaker at the high layer, thumbnails at layer 0) with last-N;
@@ -20,6 +20,7 @@ import {
   recordedByteRates,
   SpeakerRotation,
   switchLatencies,
+  type WindowResult,
   writeMeetingReport,
 } from '@kaskade/load-tools';
 import { type LocalMesh, startLocalMesh } from '@kaskade/local-mesh';
@@ -28,13 +29,15 @@ const { values: args } = parseArgs({
   options: {
     participants: { type: 'string', default: '100' },
     seconds: { type: 'string', default: '20' },
-    'baseline-n': { type: 'string', default: '20' },
+    'baseline-n': { type: 'string', default: '24' },
     'last-n': { type: 'string', default: '9' },
     'switch-ms': { type: 'string', default: '3000' },
     /** Recent speakers who stay unmuted (silent) after their turn. */
     unmuted: { type: 'string', default: '3' },
     'audio-unmuted': { type: 'string', default: '1,5,20,all' },
     'audio-seconds': { type: 'string', default: '8' },
+    /** Where the audio windows run: the baseline's room (under last-N; U = all stays within this machine) or the meeting's. */
+    'audio-in': { type: 'string', default: 'baseline' },
     /** Which phases: baseline (and last-N at its size), meeting (and the thumbnails and audio windows). */
     phases: { type: 'string', default: 'baseline,meeting' },
     out: { type: 'string', default: 'loadtest/reports' },
@@ -184,6 +187,23 @@ async function speakingWindow(
   return { label, lastN, ...window, speakerSwitchMs: { ...distribution(latenciesMs), missed } };
 }
 
+const audio: { unmuted: number; label: string; window: WindowResult }[] = [];
+
+/** The cost of audio: U unmuted (silent, so the speaker order and the video stay put), for each U asked. */
+async function audioSweep(mesh: LocalMesh, room: string, participants: MeetingParticipant[]): Promise<void> {
+  const order = interleaveRegions(participants);
+  for (const u of args['audio-unmuted'].split(',')) {
+    const unmuted = u === 'all' ? participants.length : Math.min(Number(u), participants.length);
+    await Promise.all(order.map((p, i) => p.setMuted(i >= unmuted)));
+    await sleep(2000);
+    const window = await measureWindow(mesh, room, participants, AUDIO_SECONDS);
+    console.log(
+      `audio, ${unmuted} unmuted: ${window.audioPacketsPerSecond.toFixed(0)} packets/s, SFU ${window.sfuCpuPercent.toFixed(0)} %`,
+    );
+    audio.push({ unmuted, label: u, window });
+  }
+}
+
 const report: Record<string, unknown> = {
   date: new Date().toISOString(),
   config: {
@@ -211,13 +231,17 @@ if (phases.has('baseline')) {
       phaseResults.push(
         await speakingWindow(`last-N ${LAST_N}, ${BASELINE_N}`, mesh, room, participants, LAST_N),
       );
+      if (args['audio-in'] === 'baseline') {
+        await Promise.all(participants.map((p) => p.setMuted(true)));
+        for (const p of participants) p.showOnStage(undefined);
+        await audioSweep(mesh, room, participants);
+      }
     } finally {
       await Promise.all(participants.map((p) => p.close()));
     }
   });
 }
 
-const audio: { unmuted: number; label: string; window: Awaited<ReturnType<typeof measureWindow>> }[] = [];
 let thumbnails: MeetingPhase | undefined;
 if (phases.has('meeting')) {
   await withMesh(N, async (mesh) => {
@@ -232,18 +256,7 @@ if (phases.has('meeting')) {
       await sleep(3000);
       const window = await measureWindow(mesh, room, participants, Math.min(SECONDS, 10));
       thumbnails = { label: 'thumbnails only', lastN: LAST_N, ...window };
-      // The cost of audio: U unmuted (silent, so the speaker order and the video stay put).
-      const order = interleaveRegions(participants);
-      for (const u of args['audio-unmuted'].split(',')) {
-        const unmuted = u === 'all' ? participants.length : Math.min(Number(u), participants.length);
-        await Promise.all(order.map((p, i) => p.setMuted(i >= unmuted)));
-        await sleep(2000);
-        const measured = await measureWindow(mesh, room, participants, AUDIO_SECONDS);
-        console.log(
-          `audio, ${unmuted} unmuted: ${measured.audioPacketsPerSecond.toFixed(0)} packets/s, SFU ${measured.sfuCpuPercent.toFixed(0)} %`,
-        );
-        audio.push({ unmuted, label: u, window: measured });
-      }
+      if (args['audio-in'] === 'meeting') await audioSweep(mesh, room, participants);
     } finally {
       await Promise.all(participants.map((p) => p.close()));
     }
