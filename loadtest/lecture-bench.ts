@@ -16,6 +16,7 @@ import {
   percentile,
   prepareRecordedMedia,
   processTree,
+  recordText,
   udpPacketsPerSecond,
 } from '@kaskade/load-tools';
 import { type LocalMesh, operatorJson, startLocalMesh } from '@kaskade/local-mesh';
@@ -295,11 +296,6 @@ writeFileSync(
   ),
 );
 
-const mixText = (mix: Record<string, number>) =>
-  Object.entries(mix)
-    .sort()
-    .map(([layer, n]) => `${layer} ${n}`)
-    .join(', ');
 const row = (p: PhaseResult) =>
   `| ${p.label} | ${p.viewers} | ${p.completeViewers} | ${p.lossPercent.mean.toFixed(3)} / ${p.lossPercent.max.toFixed(3)} | ${p.cpuSeconds.toFixed(1)} | ${p.cpuPerViewerMinute.toFixed(4)} | ${p.viewersPerCore.toFixed(0)} | ${p.joinToFirstPacketMs.p50.toFixed(0)} / ${p.joinToFirstPacketMs.p95.toFixed(0)} |`;
 const markdown = `# Lecture benchmark, ${report.date}
@@ -317,7 +313,7 @@ ${row(single)}
 
 | phase | video packets per layer (measured window) | viewers by main layer |
 |---|---|---|
-${phases.map((p) => `| ${p.label} | ${mixText(p.layerMix)} | ${mixText(p.viewersByLayer)} |`).join('\n')}
+${phases.map((p) => `| ${p.label} | ${recordText(p.layerMix)} | ${recordText(p.viewersByLayer)} |`).join('\n')}
 
 Viewers per node (cascade): ${Object.entries(cascade.placement)
   .map(([n, c]) => `${n} ${c}`)

@@ -11,6 +11,7 @@ import {
   SILENCE_DBOV,
   VP8_PT,
 } from './rtp.ts';
+import { everyPeriod } from './send-clock.ts';
 
 /**
  * A real presenter source: VP8 in three simulcast sizes and Opus, encoded once with
@@ -130,16 +131,22 @@ export class RecordedSender implements RtcpListener {
   packetsSent = 0;
   /** The level (dBov) each audio packet's audio level extension reports (the recording is not measured). */
   audioLevel = SILENCE_DBOV;
+  /** Muted: no audio is sent (a paused microphone sends nothing); video goes on. */
+  audioMuted = false;
   /** Key frame requests answered by jumping to the next key frame. */
   keyframeJumps = 0;
-  readonly #timers: NodeJS.Timeout[] = [];
+  /** Key-frame requests (PLI/FIR) that reached the sending socket, one per layer named. */
+  keyframeRequests = 0;
+  readonly #stops: (() => void)[] = [];
   readonly #videoSsrcs: number[];
   readonly #keyframeIndexes: number[];
   readonly #length: number;
   #cursor = 0;
 
   onRtcp(packet: Buffer): void {
-    if (!keyframeRequests(packet).some((ssrc) => this.#videoSsrcs.includes(ssrc))) return;
+    const asked = keyframeRequests(packet).filter((ssrc) => this.#videoSsrcs.includes(ssrc)).length;
+    if (asked === 0) return;
+    this.keyframeRequests += asked;
     if (this.#keyframeIndexes.length === 0) return;
     const length = this.#length;
     const position = this.#cursor % length;
@@ -168,14 +175,14 @@ export class RecordedSender implements RtcpListener {
       counts.set(ssrc, { packets: count.packets + 1, octets: count.octets + payload.length, ts });
     };
     // Sender reports every second, as any real sender: simulcast layers are synced by them.
-    this.#timers.push(
-      setInterval(() => {
+    this.#stops.push(
+      everyPeriod(1000, () => {
         for (const [ssrc, c] of counts) send(rtcpSenderReport(ssrc, c.ts, c.packets, c.octets));
-      }, 1000),
+      }),
     );
     let frame = 0;
-    this.#timers.push(
-      setInterval(() => {
+    this.#stops.push(
+      everyPeriod(1000 / 30, () => {
         for (const [layer, frames] of media.layers.entries()) {
           const packets = packetizeVp8(frames[this.#cursor % frames.length]!, frame & 0x7fff);
           for (const [i, p] of packets.entries()) {
@@ -184,20 +191,40 @@ export class RecordedSender implements RtcpListener {
         }
         frame++;
         this.#cursor++;
-      }, 1000 / 30),
+      }),
     );
     let audio = 0;
     if (audioSsrc !== undefined) {
-      this.#timers.push(
-        setInterval(() => {
-          sendRtp(OPUS_PT, audioSsrc, audio * 960, media.opus[audio % media.opus.length]!, true);
+      this.#stops.push(
+        everyPeriod(20, () => {
+          // The timestamp runs on while muted, as a browser's does.
+          if (!this.audioMuted)
+            sendRtp(OPUS_PT, audioSsrc, audio * 960, media.opus[audio % media.opus.length]!, true);
           audio++;
-        }, 20),
+        }),
       );
     }
   }
 
   stop(): void {
-    for (const timer of this.#timers) clearInterval(timer);
+    for (const stop of this.#stops.splice(0)) stop();
   }
+}
+
+/** RTP header (12) and VP8 descriptor (6) of each packet packetizeVp8 makes; RTP header and level extension of audio. */
+const VIDEO_OVERHEAD = 18;
+const AUDIO_OVERHEAD = 20;
+
+/** RTP bytes the recording sends per second (headers included): each simulcast layer, low to high, and the audio. */
+export function recordedByteRates(media: RecordedMedia): { layers: number[]; audio: number } {
+  const perSecond = (frames: Buffer[], framesPerSecond: number, overhead: (f: Buffer) => number) =>
+    frames.length === 0
+      ? 0
+      : (frames.reduce((n, f) => n + f.length + overhead(f), 0) / frames.length) * framesPerSecond;
+  return {
+    layers: media.layers.map((frames) =>
+      perSecond(frames, 30, (f) => Math.ceil(f.length / MAX_PAYLOAD) * VIDEO_OVERHEAD),
+    ),
+    audio: perSecond(media.opus, 50, () => AUDIO_OVERHEAD),
+  };
 }

@@ -196,6 +196,8 @@ export interface ReceivedStream {
   kind: 'audio' | 'video';
   ssrc: number;
   packets: number;
+  /** RTP bytes received (headers included), for bitrates. */
+  bytes: number;
   keyframes: number;
   /** When the first packet arrived (ms, performance.now()). */
   firstPacketAt?: number;
@@ -236,6 +238,7 @@ export class RtpCounter {
       kind,
       ssrc,
       packets: 0,
+      bytes: 0,
       keyframes: 0,
       expected: 0,
       layerPackets: {},
@@ -287,6 +290,7 @@ export class RtpCounter {
       stream = pending.stream;
     }
     stream.packets++;
+    stream.bytes += packet.length;
     const now = performance.now();
     stream.firstPacketAt ??= now;
     stream.onPacket?.(now);
