@@ -36,6 +36,8 @@ const { values: args } = parseArgs({
     unmuted: { type: 'string', default: '3' },
     'audio-unmuted': { type: 'string', default: '1,5,20,all' },
     'audio-seconds': { type: 'string', default: '8' },
+    /** The audio windows with silent microphones sending every frame (off), as Opus DTX does (on), or both. */
+    'audio-dtx': { type: 'string', default: 'both' },
     /** Where the audio windows run: the baseline's room (under last-N; U = all stays within this machine) or the meeting's. */
     'audio-in': { type: 'string', default: 'baseline' },
     /** Which phases: baseline (and last-N at its size), meeting (and the thumbnails and audio windows). */
@@ -187,21 +189,27 @@ async function speakingWindow(
   return { label, lastN, ...window, speakerSwitchMs: { ...distribution(latenciesMs), missed } };
 }
 
-const audio: { unmuted: number; label: string; window: WindowResult }[] = [];
+const audio: { unmuted: number; label: string; dtx: boolean; window: WindowResult }[] = [];
+const dtxModes = { off: [false], on: [true], both: [false, true] }[args['audio-dtx']];
+if (!dtxModes) throw new Error('--audio-dtx is one of off, on, both');
 
 /** The cost of audio: U unmuted (silent, so the speaker order and the video stay put), for each U asked. */
 async function audioSweep(mesh: LocalMesh, room: string, participants: MeetingParticipant[]): Promise<void> {
   const order = interleaveRegions(participants);
-  for (const u of args['audio-unmuted'].split(',')) {
-    const unmuted = u === 'all' ? participants.length : Math.min(Number(u), participants.length);
-    await Promise.all(order.map((p, i) => p.setMuted(i >= unmuted)));
-    await sleep(2000);
-    const window = await measureWindow(mesh, room, participants, AUDIO_SECONDS);
-    console.log(
-      `audio, ${unmuted} unmuted: ${window.audioPacketsPerSecond.toFixed(0)} packets/s, SFU ${window.sfuCpuPercent.toFixed(0)} %`,
-    );
-    audio.push({ unmuted, label: u, window });
+  for (const dtx of dtxModes!) {
+    for (const p of participants) p.sender.audioDtx = dtx;
+    for (const u of args['audio-unmuted'].split(',')) {
+      const unmuted = u === 'all' ? participants.length : Math.min(Number(u), participants.length);
+      await Promise.all(order.map((p, i) => p.setMuted(i >= unmuted)));
+      await sleep(2000);
+      const window = await measureWindow(mesh, room, participants, AUDIO_SECONDS);
+      console.log(
+        `audio, ${unmuted} unmuted${dtx ? ' (DTX)' : ''}: ${window.audioPacketsPerSecond.toFixed(0)} packets/s, SFU ${window.sfuCpuPercent.toFixed(0)} %`,
+      );
+      audio.push({ unmuted, label: dtx ? `${u} (DTX)` : u, dtx, window });
+    }
   }
+  for (const p of participants) p.sender.audioDtx = false;
 }
 
 const report: Record<string, unknown> = {

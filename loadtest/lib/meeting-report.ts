@@ -16,7 +16,7 @@ export interface MeetingPhase extends WindowResult {
 export interface MeetingReportData {
   phases: MeetingPhase[];
   thumbnails: MeetingPhase | undefined;
-  audio: { unmuted: number; label: string; window: WindowResult }[];
+  audio: { unmuted: number; label: string; dtx: boolean; window: WindowResult }[];
   joins: Record<string, unknown>;
   /** RTP bytes per second of the recording: each layer, low to high, and the audio. */
   rates: { layers: number[]; audio: number };
@@ -140,7 +140,7 @@ export function writeMeetingReport(
       barChart(
         'Forwarding audio: U unmuted',
         'k packets/s / % core',
-        audio.map((a) => `U = ${a.unmuted}`),
+        audio.map((a) => `U = ${a.label}`),
         [
           {
             label: 'audio k packets/s delivered',
@@ -219,7 +219,7 @@ ${windows.flatMap(perLink).join('\n')}
 
 | U unmuted | audio packets/s delivered | per participant | SFU CPU % | bot CPU % | loss % overall |
 |---|---|---|---|---|---|
-${audio.map((a) => `| ${a.unmuted} | ${f(a.window.audioPacketsPerSecond)} | ${f(a.window.audioPacketsPerSecondPerParticipant.mean)} | ${f(a.window.sfuCpuPercent)} | ${f(a.window.botCpuPercent)} | ${f(a.window.overallLossPercent, 3)} |`).join('\n')}
+${audio.map((a) => `| ${a.label} | ${f(a.window.audioPacketsPerSecond)} | ${f(a.window.audioPacketsPerSecondPerParticipant.mean)} | ${f(a.window.sfuCpuPercent)} | ${f(a.window.botCpuPercent)} | ${f(a.window.overallLossPercent, 3)} |`).join('\n')}
 
 ![CPU](cpu.png) ![received](received.png) ![links](links.png) ![speaker switch](speaker-switch.png) ![audio](audio.png)
 `;

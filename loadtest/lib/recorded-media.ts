@@ -133,6 +133,11 @@ export class RecordedSender implements RtcpListener {
   audioLevel = SILENCE_DBOV;
   /** Muted: no audio is sent (a paused microphone sends nothing); video goes on. */
   audioMuted = false;
+  /**
+   * Opus DTX, as the SDK asks browsers for: while the level says silence, one packet per
+   * 400 ms instead of one per 20 ms (the recording's own frames, not comfort noise).
+   */
+  audioDtx = false;
   /** Key frame requests answered by jumping to the next key frame. */
   keyframeJumps = 0;
   /** Key-frame requests (PLI/FIR) that reached the sending socket, one per layer named. */
@@ -198,7 +203,8 @@ export class RecordedSender implements RtcpListener {
       this.#stops.push(
         everyPeriod(20, () => {
           // The timestamp runs on while muted, as a browser's does.
-          if (!this.audioMuted)
+          const discontinued = this.audioDtx && this.audioLevel <= SILENCE_DBOV && audio % 20 !== 0;
+          if (!this.audioMuted && !discontinued)
             sendRtp(OPUS_PT, audioSsrc, audio * 960, media.opus[audio % media.opus.length]!, true);
           audio++;
         }),
