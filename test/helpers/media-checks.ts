@@ -84,6 +84,33 @@ export async function expectReceivingFrom(
 }
 
 /**
+ * Waits until `page` receives audio from `fromParticipant` and it keeps flowing: its
+ * inbound bytes are counted, then grow by a second of a bot's microphone at least.
+ */
+export async function expectAudioFrom(
+  page: Page,
+  fromParticipant: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const bytes = async () => {
+    const inbound = await harness<Inbound[]>(page, 'inbound');
+    const audio = inbound.find((i) => i.from === fromParticipant && i.kind === 'audio');
+    expect(audio, 'an audio track from the peer').toBeDefined();
+    return audio!.bytes;
+  };
+  const first = await eventually(
+    async () => {
+      const b = await bytes();
+      expect(b).toBeGreaterThan(0);
+      return b;
+    },
+    timeoutMs,
+    250,
+  );
+  await eventually(async () => expect(await bytes()).toBeGreaterThan(first + 3000), timeoutMs, 250);
+}
+
+/**
  * Opens the harness of the demo server at `baseUrl` in a new tab of `browser` and joins
  * there: `call` is the harness's join ('join' with an edge URL and token, 'joinVia' through
  * the control plane), answering the participant id.

@@ -7,10 +7,28 @@ const speakers = [];
 const tickets = [];
 let room;
 let stream;
+/** The tone microphone's context and gain (join with `tone`). */
+const toneSource = { context: undefined, volume: undefined };
+/** A tone loud enough to count as speech (about -20 dBov), far above the edge's threshold. */
+const TONE_GAIN = 0.2;
+
+/** A microphone track that carries a 440 Hz tone while `speak(true)`, silence otherwise. */
+async function toneMicrophone() {
+  toneSource.context = new AudioContext();
+  await toneSource.context.resume();
+  const oscillator = toneSource.context.createOscillator();
+  oscillator.frequency.value = 440;
+  toneSource.volume = toneSource.context.createGain();
+  toneSource.volume.gain.value = 0;
+  const destination = toneSource.context.createMediaStreamDestination();
+  oscillator.connect(toneSource.volume).connect(destination);
+  oscillator.start();
+  return destination.stream.getAudioTracks()[0];
+}
 
 window.harness = {
-  /** Joins through the demo server's /demo/join (an app backend asking the control plane). */
-  async joinVia(roomName, name, region) {
+  /** Joins through the demo server's /demo/join (an app backend asking the control plane); `options` as join's. */
+  async joinVia(roomName, name, region, options = {}) {
     // The SDK names the edges it could not reach; they go to the control plane's join as `avoid`.
     // Asking again (a reconnect) under the identity of the first answer: the same person.
     let identity;
@@ -19,7 +37,14 @@ window.harness = {
       const response = await fetch('/demo/join', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ room: roomName, name, region, avoid, identity }),
+        body: JSON.stringify({
+          room: roomName,
+          name,
+          region,
+          avoid,
+          identity,
+          subscribeOnly: options.publish === false,
+        }),
       });
       const body = await response.json();
       if (!response.ok) throw new Error(body.message ?? `join failed (${response.status})`);
@@ -27,12 +52,22 @@ window.harness = {
       window.harnessNode = body.nodeId;
       return { url: body.url, token: body.token, node: body.nodeId };
     };
-    return window.harness.join(undefined, ticket);
+    return window.harness.join(undefined, ticket, options);
   },
   node: () => window.harnessNode,
-  async join(url, token, { publish = true, forceTcp = false } = {}) {
-    if (publish)
-      stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
+  /**
+   * Joins and publishes camera and microphone (unless `publish` is false). `video`: the
+   * camera's constraints; `tone`: the microphone is a Web Audio tone, silent until `speak`.
+   */
+  async join(
+    url,
+    token,
+    { publish = true, forceTcp = false, video = { width: 640, height: 360 }, tone = false } = {},
+  ) {
+    if (publish) {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: !tone, video });
+      if (tone) stream.addTrack(await toneMicrophone());
+    }
     room = await Room.connect({ url, token, forceTcp });
     speakers.push(room.activeSpeakerId); // as of the join; changes arrive as events
     room.on('activeSpeaker', (p, isSelf) => speakers.push(isSelf ? room.self.id : (p?.id ?? null)));
@@ -118,12 +153,17 @@ window.harness = {
     return room.publications.map((p) => p.id);
   },
   speakers: () => speakers.slice(),
+  /** The tone microphone (join with `tone`) speaks or falls silent. */
+  speak(on) {
+    toneSource.volume.gain.value = on ? TONE_GAIN : 0;
+  },
   setQuality: (trackId, quality) => room.setPreferredQuality(trackId, quality),
   state: () => room?.state,
   dropSignaling: () => room.simulateSignalingDrop(),
   async leave() {
     await room.leave();
     for (const t of stream?.getTracks() ?? []) t.stop();
+    await toneSource.context?.close();
   },
 };
 window.harnessReady = true;
