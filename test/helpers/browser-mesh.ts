@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { type BrowserName, launchBrowser } from './browsers.ts';
-import { expectReceivingFrom, harness, joinInNewPage, startHarnessServer } from './media-checks.ts';
+import { expectReceivingFrom, harness, joinInNewPage, startMeshHarness } from './media-checks.ts';
 import { createMediaHosts, type MediaHosts } from './netns.ts';
 
 /** Events an application must not see when someone's edge goes away (drained or crashed). */
@@ -65,12 +65,7 @@ export function useBrowserMesh(
       edgeEnvFor: media.envFor,
       controlPlaneEnv: { KASKADE_LOG_LEVEL: 'warn' },
     });
-    web = await startHarnessServer({
-      kind: 'control-plane',
-      url: mesh.controlPlane.url,
-      appJwtSecret: mesh.appJwtSecret,
-      regions: mesh.regions,
-    });
+    web = await startMeshHarness(mesh);
     for (const name of names) browsers.push(await launchBrowser(name));
   }, 120_000);
 
