@@ -157,22 +157,21 @@ it('six browsers, Chromium and Firefox in two regions, last-N 2: each receives t
   await speak(tabs, b, [b.id, a.id]);
   for (const tab of tabs) await expectReceiving(tab, wantedBy(tab, [b.id, a.id]));
 
-  const report: string[] = [];
   for (const [speaker, order] of [
     [c, [c.id, b.id, a.id]],
     [d, [d.id, c.id, b.id]],
   ] as const) {
     const times = await speak(tabs, speaker, order);
-    for (const t of times)
-      report.push(
-        `${speaker.name} speaks, ${t.tab}: order +${t.order} ms, videoForwarding +${t.forwarding} ms, ` +
-          `first frame +${t.firstFrame} ms, last frame of the dropped +${t.lastFrame} ms`,
-      );
+    const lines = times.map(
+      (t) =>
+        `${t.tab}: order +${t.order} ms, videoForwarding +${t.forwarding} ms, ` +
+        `first frame +${t.firstFrame} ms, last frame of the dropped +${t.lastFrame} ms`,
+    );
+    console.log(`${speaker.name} speaks; switch times from the tone's start:\n${lines.join('\n')}`);
     for (const t of times)
       for (const ms of [t.order, t.forwarding, t.firstFrame, t.lastFrame])
         expect(ms, t.tab).toBeLessThanOrEqual(SWITCH_BOUND_MS);
     for (const tab of tabs) await expectReceiving(tab, wantedBy(tab, order));
   }
-  console.log(`last-N switch times (from the tone's start):\n${report.join('\n')}`);
   for (const tab of tabs) await harness(tab.page, 'leave');
 }, 240_000);
