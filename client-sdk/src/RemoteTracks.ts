@@ -1,9 +1,17 @@
-import type { StreamInfo } from '@kaskade/protocol';
+import type { NotificationData, StreamInfo } from '@kaskade/protocol';
 import type { Consumer, Transport } from 'mediasoup-client/types';
 import type { EdgeSession } from './EdgeSession.ts';
+import { ForwardingTracker } from './forwarding.ts';
 import { RequestError } from './SignalingChannel.ts';
 import { newestByKey, streamKey, waitUntilReceiving } from './switching.ts';
-import type { Quality, RemoteParticipant, RemoteTrack, RoomEvents } from './types.ts';
+import type {
+  DisplaySize,
+  Quality,
+  RemoteParticipant,
+  RemoteTrack,
+  RoomEvents,
+  VideoForwarding,
+} from './types.ts';
 
 /** What feeds a RemoteTrack: one consumer on one edge session. */
 interface Feed {
@@ -12,7 +20,11 @@ interface Feed {
   producerId: string;
 }
 
-interface Track extends RemoteTrack {
+interface Track extends Omit<RemoteTrack, 'forwarding' | 'displaySize'> {
+  forwarding: VideoForwarding;
+  displaySize: DisplaySize | undefined;
+  /** The spatial layer the application wants (a quality or a display size), given to each new consumer. */
+  wantedLayer?: number;
   feed: Feed;
   /** A newer feed being switched to, once it receives. */
   pending?: Feed;
@@ -24,12 +36,15 @@ export interface RemoteTracksHost {
   current(): EdgeSession | undefined;
   participant(id: string): RemoteParticipant | undefined;
   readonly autoSubscribe: boolean;
-  /** The room's events (the tracks raise trackAdded, trackRemoved, trackReplaced, trackPaused, trackResumed). */
+  /** The room's events (the tracks raise trackAdded, trackRemoved, trackReplaced, trackPaused, trackResumed, videoForwarding). */
   emit<E extends keyof RoomEvents>(event: E, ...args: RoomEvents[E]): void;
 }
 
 /** The simulcast layer the edge sends for each quality the application may prefer. */
 const QUALITY_LAYER: Record<Quality, number> = { low: 0, medium: 1, high: 2 };
+
+/** The layer for each display size: the stage asks for the top (the edge caps it at the highest the stream has). */
+const DISPLAY_LAYER: Record<DisplaySize, number> = { thumbnail: 0, stage: 3 };
 
 /** A consume the edge refused for a while (its pipe moving) is tried again this often, at most. */
 const RESUBSCRIBE_ATTEMPTS = 20;
@@ -45,6 +60,7 @@ export class RemoteTracks {
   readonly #tracks = new Map<string, Track>();
   /** Streams the current session offers, by producer id. */
   readonly #streams = new Map<string, StreamInfo>();
+  readonly #forwarding = new ForwardingTracker<EdgeSession>();
 
   constructor(host: RemoteTracksHost) {
     this.#host = host;
@@ -121,6 +137,13 @@ export class RemoteTracks {
     if (!track || track.paused === paused) return;
     track.paused = paused;
     this.#host.emit(paused ? 'trackPaused' : 'trackResumed', track);
+    this.#refreshForwarding();
+  }
+
+  /** A session's edge says which of our video consumers it forwards (the whole picture). */
+  videoForwarding(session: EdgeSession, news: NotificationData<'videoForwarding'>): void {
+    this.#forwarding.told(session, news);
+    this.#refreshForwarding();
   }
 
   setScore(consumerId: string, score: number): void {
@@ -140,6 +163,7 @@ export class RemoteTracks {
     this.#cancelPending(track);
     this.#tracks.delete(trackId);
     this.#host.emit('trackRemoved', track);
+    this.#refreshForwarding();
   }
 
   dropAll(): void {
@@ -156,12 +180,38 @@ export class RemoteTracks {
     await session.channel.request(enabled ? 'resumeConsumer' : 'pauseConsumer', { consumerId: consumer.id });
   }
 
-  async setPreferredQuality(trackId: string, quality: Quality): Promise<void> {
+  setPreferredQuality(trackId: string, quality: Quality): Promise<void> {
+    return this.#want(trackId, QUALITY_LAYER[quality]);
+  }
+
+  setDisplaySize(trackId: string, size: DisplaySize): Promise<void> {
+    const track = this.#tracks.get(trackId);
+    if (track?.kind !== 'video') throw new Error(`no remote video ${trackId}`);
+    track.displaySize = size;
+    return this.#want(trackId, DISPLAY_LAYER[size]);
+  }
+
+  /** The layer the application wants: asked of the consumer now, and of each that feeds the track later. */
+  async #want(trackId: string, spatialLayer: number): Promise<void> {
     const { consumer, session } = this.#feedOf(trackId);
-    await session.channel.request('setPreferredLayers', {
-      consumerId: consumer.id,
-      spatialLayer: QUALITY_LAYER[quality],
-    });
+    this.#tracks.get(trackId)!.wantedLayer = spatialLayer;
+    await session.channel.request('setPreferredLayers', { consumerId: consumer.id, spatialLayer });
+  }
+
+  /** A new consumer feeds the track: it gets the layer the application wanted of the one before. */
+  #reapplyLayer(track: Track): void {
+    const { wantedLayer, feed } = track;
+    if (wantedLayer === undefined || track.kind !== 'video' || !feed.session.channel.open) return;
+    void feed.session.channel
+      .request('setPreferredLayers', { consumerId: feed.consumer.id, spatialLayer: wantedLayer })
+      .catch(() => undefined); // gone meanwhile: its successor gets it
+  }
+
+  /** Recomputes each track's forwarding state; the room hears when one changed. */
+  #refreshForwarding(): void {
+    for (const track of this.#tracks.values()) track.forwarding = this.#forwarding.stateOf(track);
+    const changed = this.#forwarding.update(this.#tracks.values());
+    if (changed) this.#host.emit('videoForwarding', changed);
   }
 
   stats(trackId: string): Promise<RTCStatsReport> {
@@ -225,10 +275,15 @@ export class RemoteTracks {
         stream: new MediaStream([consumer.track]),
         paused: answer.producerPaused,
         score: 10,
+        forwarding: { on: true },
+        displaySize: undefined,
+        setDisplaySize: (size) => this.setDisplaySize(key, size),
         feed,
       };
+      created.forwarding = this.#forwarding.stateOf(created);
       this.#tracks.set(key, created);
       this.#host.emit('trackAdded', created);
+      this.#refreshForwarding();
       return;
     }
     const superseded = () => track.pending !== feed || this.#tracks.get(key) !== track;
@@ -244,7 +299,9 @@ export class RemoteTracks {
     track.stream.addTrack(consumer.track);
     track.track = consumer.track;
     this.#retire(previous);
+    this.#reapplyLayer(track);
     this.#host.emit('trackReplaced', track, old);
+    this.#refreshForwarding();
   }
 
   /** Closes a feed that was switched away from (on its edge too, if that session is still open). */

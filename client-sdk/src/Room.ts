@@ -2,6 +2,7 @@ import type { Grants, HandInfo, ParticipantInfo, ResponseData, Role, Source } fr
 import { Connection } from './Connection.ts';
 import type { EdgeSession } from './EdgeSession.ts';
 import { Emitter } from './Emitter.ts';
+import { LastNChoice } from './LastNChoice.ts';
 import { Moderation } from './Moderation.ts';
 import { Publications } from './Publications.ts';
 import { RemoteTracks } from './RemoteTracks.ts';
@@ -33,6 +34,7 @@ export class Room extends Emitter<RoomEvents> {
   readonly #tracks: RemoteTracks;
   readonly #publications: Publications;
   readonly #moderation: Moderation;
+  readonly #lastN: LastNChoice;
   #self: ParticipantInfo | undefined;
   #grants: Grants | undefined;
 
@@ -69,6 +71,7 @@ export class Room extends Emitter<RoomEvents> {
     });
     this.#publications = new Publications(current);
     this.#moderation = new Moderation(current);
+    this.#lastN = new LastNChoice(current);
   }
 
   static async connect(options: ConnectOptions): Promise<Room> {
@@ -110,6 +113,35 @@ export class Room extends Emitter<RoomEvents> {
 
   get participantCount(): number {
     return this.#roster.count;
+  }
+
+  /**
+   * Last-N: receive the cameras of only `n` remote participants, the most relevant ones
+   * (pinned first, then the room's recent speakers; screen shares always); the edge pauses
+   * the others. Answers the n in force (the edge caps it at its maximum). Until this is
+   * called every video is forwarded. Which videos are on: `videoForwarding`, `track.forwarding`.
+   */
+  setLastN(n: number): Promise<number> {
+    return this.#lastN.set(n);
+  }
+
+  /** The last-N in force (as the edge answered), or null before `setLastN`. */
+  get lastN(): number | null {
+    return this.#lastN.n;
+  }
+
+  /** Always receive this participant's camera under last-N (it takes one of the N places first). */
+  pin(participantId: string): Promise<void> {
+    return this.#lastN.pin(participantId);
+  }
+
+  unpin(participantId: string): Promise<void> {
+    return this.#lastN.unpin(participantId);
+  }
+
+  /** The participants pinned, in the order pinned. */
+  get pinned(): readonly string[] {
+    return this.#lastN.pinned;
   }
 
   /** Audience: ask to speak. */
@@ -203,6 +235,7 @@ export class Room extends Emitter<RoomEvents> {
     this.#roster.joined(joined);
     this.#tracks.offer(joined.streams);
     if (joined.grants.subscribe) await session.openRecv();
+    await this.#lastN.resend(session); // before consuming: no video flows that last-N would pause
     await this.#publications.produceAll(session);
     await this.#tracks.subscribe();
   }
@@ -228,6 +261,7 @@ export class Room extends Emitter<RoomEvents> {
     channel.on('consumerClosed', ({ consumerId }) => tracks.consumerClosed(session, consumerId));
     channel.on('streamPaused', ({ producerId }) => current() && tracks.setPaused(producerId, true));
     channel.on('streamResumed', ({ producerId }) => current() && tracks.setPaused(producerId, false));
+    channel.on('videoForwarding', (news) => tracks.videoForwarding(session, news));
     channel.on('consumerScore', ({ consumerId, score }) => tracks.setScore(consumerId, score));
     channel.on('handRaised', (hand) => current() && this.emit('handRaised', hand));
     channel.on('handLowered', ({ participantId }) => current() && this.emit('handLowered', participantId));

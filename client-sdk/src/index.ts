@@ -4,6 +4,8 @@ export { ConnectionClosedError, RequestError, SignalingChannel } from './Signali
 export type {
   ConnectionState,
   ConnectOptions,
+  DisplaySize,
+  ForwardingReason,
   JoinTicket,
   LocalPublication,
   PublishOptions,
@@ -12,4 +14,5 @@ export type {
   RemoteTrack,
   TicketProvider,
   TicketRequest,
+  VideoForwarding,
 } from './types.ts';

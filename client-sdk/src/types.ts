@@ -5,6 +5,27 @@ import type { Grants, HandInfo, ParticipantInfo, Role, Source } from '@kaskade/p
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 export type Quality = 'low' | 'medium' | 'high';
 
+/**
+ * The size a remote video is shown at, which picks the simulcast layer the edge sends:
+ * a thumbnail gets the lowest layer, the stage the highest.
+ */
+export type DisplaySize = 'thumbnail' | 'stage';
+
+/** Why the edge does not forward a remote video. */
+export type ForwardingReason =
+  /** Outside this client's last N (see `Room.setLastN`); pinned participants are always in. */
+  | 'notInLastN'
+  /** Its sender paused it (a muted camera). */
+  | 'pausedBySender'
+  /** Forwarded, but no layer fits the bandwidth to this client right now. */
+  | 'noBandwidth';
+
+/** Whether the edge forwards a remote video to this client, and if not why. */
+export interface VideoForwarding {
+  readonly on: boolean;
+  readonly reason?: ForwardingReason;
+}
+
 /** Where to join: an edge and a token for it (from the control plane's join, or minted by hand). */
 export interface JoinTicket {
   url: string;
@@ -71,6 +92,20 @@ export interface RemoteTrack {
   paused: boolean;
   /** The edge's score of what reaches us, 0-10. */
   score: number;
+  /**
+   * Whether the edge forwards it to us now, and if not why (last-N, the sender's pause, no
+   * bandwidth). Until `Room.setLastN` every video is forwarded unless its sender paused it.
+   * Changes come with the room's `videoForwarding` event.
+   */
+  readonly forwarding: VideoForwarding;
+  /** The size the application last said it shows this video at (`setDisplaySize`). */
+  readonly displaySize: DisplaySize | undefined;
+  /**
+   * Video: the size this track is shown at picks the layer the edge sends (thumbnail: the
+   * lowest, stage: the highest). Kept for the track: its next consumers (a move, a
+   * migration, a reconnect) get the same.
+   */
+  setDisplaySize(size: DisplaySize): Promise<void>;
 }
 
 export interface PublishOptions {
@@ -108,6 +143,11 @@ export interface RoomEvents extends Record<string, unknown[]> {
   activeSpeaker: [participant: RemoteParticipant | null, isSelf: boolean];
   /** The room's recent speakers as participant ids (ours included), most relevant first. */
   speakerOrder: [participantIds: readonly string[]];
+  /**
+   * Which remote videos the edge forwards now, by RemoteTrack id (every remote video
+   * track of the room), whenever one of them changes; also `RemoteTrack.forwarding`.
+   */
+  videoForwarding: [state: ReadonlyMap<string, VideoForwarding>];
   /** A moderator moved this participant to the stage or the audience; grants follow at once. */
   roleChanged: [role: Role, grants: Grants];
   /** Another participant's role changed (outside lecture mode; in a lecture the roster changes instead). */

@@ -296,7 +296,10 @@ export const Notifications = {
   speakerOrder: Type.Object({ participantIds: Type.Array(Id, { maxItems: 64 }) }),
   /**
    * Last-N (after `setLastN`): the viewer's video consumers that the edge forwards, and
-   * those it holds paused and why (outside the last N, or the sender paused its stream).
+   * those it holds paused and why (outside the last N, or the sender paused its stream),
+   * and those it would forward but cannot: `noBandwidth`, a simulcast consumer that
+   * forwarded a layer and has none now (no layer fits the estimate to the viewer, or none
+   * arrives from the sender) while neither side paused it.
    * Sent whole whenever one of them changes; consumers the client paused itself are
    * listed as the edge would have them.
    */
@@ -304,6 +307,7 @@ export const Notifications = {
     on: Type.Array(Id, { maxItems: 100_000 }),
     notInLastN: Type.Array(Id, { maxItems: 100_000 }),
     pausedBySender: Type.Array(Id, { maxItems: 100_000 }),
+    noBandwidth: Type.Array(Id, { maxItems: 100_000 }),
   }),
   /**
    * The stream now reaches this edge over another path (make-before-break): consume it

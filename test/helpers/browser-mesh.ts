@@ -4,8 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { type BrowserName, launchBrowser } from './browsers.ts';
-import { expectReceivingFrom, harness, joinInNewPage, startHarnessServer } from './media-checks.ts';
-import { createTestHost, type TestHost } from './netns.ts';
+import { expectReceivingFrom, harness, joinInNewPage, startMeshHarness } from './media-checks.ts';
+import { createMediaHosts, type MediaHosts } from './netns.ts';
 
 /** Events an application must not see when someone's edge goes away (drained or crashed). */
 export const DISRUPTIONS = [
@@ -19,6 +19,8 @@ export const DISRUPTIONS = [
 /** A local mesh of one edge per region (eu, us), with a browser per participant and the harness server. */
 export interface BrowserMesh {
   readonly mesh: LocalMesh;
+  /** Joins `room` through the control plane in `region`, in a new tab of browser number `browser`. */
+  join(who: string, room: string, region: string, browser: number, options?: JoinOptions): Promise<Joined>;
   /**
    * The call the edge-loss tests start from: `mover` joins `room` in eu (browser 0) and
    * `stayer` in us (browser 1), each is on its region's edge, receives the other and keeps
@@ -30,6 +32,9 @@ export interface BrowserMesh {
   ): Promise<{ mover: Joined; stayer: Joined; eventsBefore: { mover: number; stayer: number } }>;
 }
 
+/** The harness's join options (what to publish, and how). */
+export type JoinOptions = Record<string, unknown>;
+
 export interface Joined {
   page: Page;
   id: string;
@@ -37,48 +42,50 @@ export interface Joined {
 
 /**
  * Starts a BrowserMesh before the tests of the calling suite and stops it after them.
+ * `browsers` names the browser of each participant (one name: two of that kind);
  * `edgeEnv` adds to the edges' environment.
  */
-export function useBrowserMesh(name: BrowserName, edgeEnv: Record<string, string> = {}): BrowserMesh {
+export function useBrowserMesh(
+  browserNames: BrowserName | readonly BrowserName[],
+  edgeEnv: Record<string, string> = {},
+): BrowserMesh {
   let mesh: LocalMesh | undefined;
   let web: FastifyInstance | undefined;
   /** One browser per participant: each page is in the foreground (a background tab's timers are throttled). */
   const browsers: Browser[] = [];
-  const hosts: TestHost[] = [];
+  let media: MediaHosts | undefined;
+  const names = typeof browserNames === 'string' ? [browserNames, browserNames] : browserNames;
 
   beforeAll(async () => {
-    // Firefox will not do ICE with 127.0.0.1: each edge's media takes a non-loopback address
-    // of this machine (the host side of a veth pair of its own), its HTTP stays on loopback.
-    for (let i = 0; i < 2; i++) hosts.push(await createTestHost());
-    const rtcHost = new Map([
-      ['edge-eu-1', hosts[0]!.gateway],
-      ['edge-us-1', hosts[1]!.gateway],
-    ]);
+    // Firefox will not do ICE with 127.0.0.1: each edge's media takes a non-loopback address.
+    media = await createMediaHosts(2);
     mesh = await startLocalMesh({
       edgesPerRegion: 1,
       edgeEnv: { KASKADE_LOG_LEVEL: 'warn', KASKADE_ROOM_EMPTY_GRACE_MS: '300', ...edgeEnv },
-      edgeEnvFor: (nodeId) => ({ KASKADE_RTC_LISTEN_IP: rtcHost.get(nodeId)! }),
+      edgeEnvFor: media.envFor,
       controlPlaneEnv: { KASKADE_LOG_LEVEL: 'warn' },
     });
-    web = await startHarnessServer({
-      kind: 'control-plane',
-      url: mesh.controlPlane.url,
-      appJwtSecret: mesh.appJwtSecret,
-      regions: mesh.regions,
-    });
-    for (let i = 0; i < 2; i++) browsers.push(await launchBrowser(name));
+    web = await startMeshHarness(mesh);
+    for (const name of names) browsers.push(await launchBrowser(name));
   }, 120_000);
 
   afterAll(async () => {
     for (const browser of browsers.splice(0)) await browser.close();
     await web?.close();
     await mesh?.stop();
-    for (const host of hosts.splice(0)) await host.destroy();
+    await media?.destroy();
   });
 
-  /** Joins `room` through the control plane in `region`, in browser number `browser`. */
-  const join = (who: string, room: string, region: string, browser: number): Promise<Joined> =>
-    joinInNewPage(browsers[browser]!, serverUrl(web!), 'joinVia', room, who, region);
+  const join = (who: string, room: string, region: string, browser: number, options?: JoinOptions) =>
+    joinInNewPage(
+      browsers[browser]!,
+      serverUrl(web!),
+      'joinVia',
+      room,
+      who,
+      region,
+      ...(options === undefined ? [] : [options]),
+    );
 
   async function joinPair(room: string, moverName: string) {
     const mover = await join(moverName, room, 'eu', 0);
@@ -101,6 +108,7 @@ export function useBrowserMesh(name: BrowserName, edgeEnv: Record<string, string
       if (!mesh) throw new Error('the browser mesh is not started (use it inside a test)');
       return mesh;
     },
+    join,
     joinPair,
   };
 }

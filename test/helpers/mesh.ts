@@ -8,6 +8,7 @@ import { operatorJson, startLocalMesh } from '@kaskade/local-mesh';
 import type { LinkCensus } from '@kaskade/media-node';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { expectFlowing } from './edge.ts';
+import { createMediaHosts, type MediaHosts } from './netns.ts';
 
 export type { Placed };
 
@@ -119,20 +120,33 @@ export interface RelayMesh {
   readonly bots: Placed[];
 }
 
-/** Starts a RelayMesh before the calling file's tests (FAST_MESH_ENV and `edgeEnv` on the edges), stops it after. */
-export function useRelayMesh(edgeEnv: Record<string, string> = {}): RelayMesh {
+/**
+ * Starts a RelayMesh before the calling file's tests (FAST_MESH_ENV and `edgeEnv` on the
+ * edges), stops it after. `browserMedia`: each edge's media is on a non-loopback address
+ * (createMediaHosts), so that Firefox can join it too.
+ */
+export function useRelayMesh(
+  edgeEnv: Record<string, string> = {},
+  { browserMedia = false }: { browserMedia?: boolean } = {},
+): RelayMesh {
   let mesh: LocalMesh | undefined;
+  let media: MediaHosts | undefined;
   const bots: Placed[] = [];
   beforeAll(async () => {
+    const edgesPerRegion = 2;
+    media = browserMedia ? await createMediaHosts(2 * edgesPerRegion) : undefined;
     mesh = await startLocalMesh({
+      edgesPerRegion,
       relaysPerRegion: 1,
       edgeEnv: { ...FAST_MESH_ENV, ...edgeEnv },
+      edgeEnvFor: media?.envFor,
       controlPlaneEnv: FAST_CONTROL_PLANE_ENV,
     });
   }, 60_000);
   afterAll(async () => {
     for (const { bot } of bots) await bot.close().catch(() => undefined);
     await mesh?.stop();
+    await media?.destroy();
   });
   return {
     get mesh() {

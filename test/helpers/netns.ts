@@ -50,3 +50,44 @@ export async function createTestHost(): Promise<TestHost> {
   }
   return { name, address, gateway, hostInterface: hostIf, destroy };
 }
+
+/**
+ * Non-loopback media addresses for the edges of a local mesh: each edge that asks gets a
+ * TestHost of its own and takes its host side (the gateway, an address of this machine)
+ * as KASKADE_RTC_LISTEN_IP, while its HTTP stays on loopback. Firefox will not do ICE
+ * with 127.0.0.1, so a mesh that Firefox joins gives its edges these.
+ */
+export interface MediaHosts {
+  /** The environment for `nodeId` (a local mesh's edgeEnvFor): the same address on every call. */
+  envFor(nodeId: string): Record<string, string>;
+  destroy(): Promise<void>;
+}
+
+/** Creates `count` TestHosts, handed to edges in the order they ask. */
+export async function createMediaHosts(count: number): Promise<MediaHosts> {
+  const free: TestHost[] = [];
+  const all: TestHost[] = [];
+  const destroy = async () => {
+    for (const host of all.splice(0)) await host.destroy();
+  };
+  try {
+    for (let i = 0; i < count; i++) all.push(await createTestHost());
+  } catch (error) {
+    await destroy();
+    throw error;
+  }
+  free.push(...all);
+  const taken = new Map<string, TestHost>();
+  return {
+    envFor(nodeId) {
+      let host = taken.get(nodeId);
+      if (!host) {
+        host = free.shift();
+        if (!host) throw new Error(`no media host left for ${nodeId} (${count} were made)`);
+        taken.set(nodeId, host);
+      }
+      return { KASKADE_RTC_LISTEN_IP: host.gateway };
+    },
+    destroy,
+  };
+}

@@ -1,4 +1,5 @@
 import type { NotificationData, RequestData } from '@kaskade/protocol';
+import type { types } from 'mediasoup';
 import { ALL_VIDEO, inLastN, type LastNChoice, lastNParticipants, type VideoCandidate } from './LastNRule.ts';
 import type { ViewerConsumer } from './RemoteFeeds.ts';
 
@@ -15,6 +16,10 @@ interface Video {
   clientPaused: boolean;
   /** Whether the consumer was last told to forward: pause/resume are sent only on a change. */
   forwarding: boolean;
+  /** It forwarded a layer since it last began forwarding (a resumed consumer has none until a key frame). */
+  layered: boolean;
+  /** It forwarded a layer, then lost every layer while nobody paused it: no bandwidth (or no media) for it. */
+  starved: boolean;
 }
 
 /**
@@ -39,13 +44,25 @@ export class LastN {
 
   /** A new video consumer (created paused): the client resumes it, last-N decides whether it forwards. */
   add(consumer: ViewerConsumer, candidate: VideoCandidate): void {
-    this.#videos.set(consumer, { candidate, clientPaused: true, forwarding: !consumer.paused });
+    const video: Video = {
+      candidate,
+      clientPaused: true,
+      forwarding: !consumer.paused,
+      layered: false,
+      starved: false,
+    };
+    this.#videos.set(consumer, video);
     consumer.observer.once('close', () => {
       this.#videos.delete(consumer);
       this.#tell();
     });
-    consumer.on('producerpause', () => this.#tell());
-    consumer.on('producerresume', () => this.#tell());
+    const senderPausedOrResumed = () => {
+      video.layered = video.starved = false;
+      this.#tell();
+    };
+    consumer.on('producerpause', senderPausedOrResumed);
+    consumer.on('producerresume', senderPausedOrResumed);
+    consumer.on('layerschange', (layers) => this.#layersChanged(consumer, video, layers));
     this.#apply(false);
     // Told once the consume is answered, so the client knows the consumer it hears of.
     setImmediate(() => this.#tell());
@@ -80,6 +97,13 @@ export class LastN {
     this.#videos.clear();
   }
 
+  /** Simulcast only: layers lost while forwarding, and neither side paused it, is a want of bandwidth. */
+  #layersChanged(consumer: ViewerConsumer, video: Video, layers: types.ConsumerLayers | undefined): void {
+    if (layers) video.layered = true;
+    video.starved = !layers && video.layered && video.forwarding && !consumer.producerPaused;
+    this.#tell();
+  }
+
   #chosen(): Set<string> {
     const candidates = [...this.#videos.values()].map((v) => v.candidate);
     return lastNParticipants(candidates, this.#options.speakerOrder(), this.#choice);
@@ -98,15 +122,22 @@ export class LastN {
     const forward = !video.clientPaused && inLastN(video.candidate, chosen);
     if (forward === video.forwarding || consumer.closed) return;
     video.forwarding = forward;
+    video.layered = video.starved = false;
     await (forward ? consumer.resume() : consumer.pause());
   }
 
   #tell(chosen = this.#chosen()): void {
     if (this.#closed || this.#choice === ALL_VIDEO) return;
-    const news: NotificationData<'videoForwarding'> = { on: [], notInLastN: [], pausedBySender: [] };
+    const news: NotificationData<'videoForwarding'> = {
+      on: [],
+      notInLastN: [],
+      pausedBySender: [],
+      noBandwidth: [],
+    };
     for (const [consumer, video] of this.#videos) {
       if (!inLastN(video.candidate, chosen)) news.notInLastN.push(consumer.id);
       else if (consumer.producerPaused) news.pausedBySender.push(consumer.id);
+      else if (video.starved) news.noBandwidth.push(consumer.id);
       else news.on.push(consumer.id);
     }
     const text = JSON.stringify(news);

@@ -1,15 +1,32 @@
+import { serverUrl } from '@kaskade/client-sdk/dev-server';
 import { operatorText } from '@kaskade/local-mesh';
-import { expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import type { Browser } from 'puppeteer-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { launchBrowser } from '../helpers/browsers.ts';
 import { eventually } from '../helpers/edge.ts';
+import { expectReceivingFrom, harness, joinInNewPage, startMeshHarness } from '../helpers/media-checks.ts';
 import { joinThroughControlPlane, nodeView, roomLinks, useRelayMesh } from '../helpers/mesh.ts';
 
-const relayMesh = useRelayMesh({ KASKADE_NODE_CAPACITY: '55' });
+// 200 bots and one Firefox viewer: the edges' media on non-loopback addresses, for Firefox.
+const relayMesh = useRelayMesh({ KASKADE_NODE_CAPACITY: '55' }, { browserMedia: true });
 const { bots } = relayMesh;
+let web: FastifyInstance;
+let firefox: Browser;
+
+beforeAll(async () => {
+  web = await startMeshHarness(relayMesh.mesh);
+  firefox = await launchBrowser('firefox');
+}, 60_000);
+afterAll(async () => {
+  await firefox?.close();
+  await web?.close();
+});
 
 const links = (operatorUrl: string, room: string) =>
   roomLinks(operatorUrl, relayMesh.mesh.operatorToken, room);
 
-it('a lecture across two regions with relays: every viewer receives, one copy enters the far region, and viewers survive the relay', async () => {
+it('a lecture across two regions with relays: every viewer receives (a Firefox one too), one copy enters the far region, and viewers survive the relay', async () => {
   const { mesh } = relayMesh;
   const room = 'relay-lecture';
   const presenter = await joinThroughControlPlane(mesh, 'lecturer', room, 'eu');
@@ -43,6 +60,12 @@ it('a lecture across two regions with relays: every viewer receives, one copy en
       [`${euOther.nodeId}:0/1`, `${usRelay.nodeId}:0/1`].sort(),
     );
   }, 15_000);
+  // A Firefox viewer in the far region hears the lecture through the relay tree, on a us
+  // edge whose single copy of the stream the bots' assertions above already pin down.
+  const fox = await joinInNewPage(firefox, serverUrl(web), 'joinVia', room, 'Fox', 'us', { publish: false });
+  expect(await harness(fox.page, 'node')).toMatch(/^edge-us-/);
+  await expectReceivingFrom(fox.page, presenter.bot.id, 45_000, { video: false });
+  for (const edge of usEdges) expect(await links(edge.operatorUrl, room)).toEqual([`${usRelay.nodeId}:1/0`]);
   const flowing = async (min: number) => {
     const before = streams.map((s) => s.packets);
     await eventually(async () => {
@@ -74,6 +97,7 @@ it('a lecture across two regions with relays: every viewer receives, one copy en
     for (const edge of usEdges) expect(await links(edge.operatorUrl, room)).toEqual([`${origin.nodeId}:1/0`]);
   }, 15_000);
   await flowing(20);
+  await expectReceivingFrom(fox.page, presenter.bot.id, 15_000, { video: false });
   // The us edges may fall back (their view of the relay's heartbeats went stale) before the
   // control plane declares it dead; the origin drops its link to it then.
   await eventually(
@@ -83,4 +107,6 @@ it('a lecture across two regions with relays: every viewer receives, one copy en
       ),
     10_000,
   );
-});
+  await harness(fox.page, 'leave');
+  await fox.page.close();
+}, 120_000);
