@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import type { PreferredLayers, ReceivedStream, RtpBot } from '@kaskade/load-tools';
 import { joinEdge, prepareRecordedMedia } from '@kaskade/load-tools';
-import { type LocalMesh, operatorText, startLocalMesh } from '@kaskade/local-mesh';
+import { type LocalMesh, operatorText } from '@kaskade/local-mesh';
 import type { LinkCensus } from '@kaskade/media-node';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { eventually } from '../helpers/edge.ts';
-import { FAST_CONTROL_PLANE_ENV, FAST_MESH_ENV, nodeView } from '../helpers/mesh.ts';
+import { nodeView, useMeshPerTest } from '../helpers/mesh.ts';
 
 /**
  * A pipe link carries only the simulcast layers some viewer behind it wants. A
@@ -20,25 +20,13 @@ import { FAST_CONTROL_PLANE_ENV, FAST_MESH_ENV, nodeView } from '../helpers/mesh
 
 const ROOM = 'link-layers';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-let mesh: LocalMesh;
+const meshes = useMeshPerTest();
 const bots: RtpBot[] = [];
 let camera: string;
+let mesh: LocalMesh;
 
-beforeAll(async () => {
-  const media = prepareRecordedMedia(mkdtempSync(joinPath(tmpdir(), 'kaskade-media-')), 4);
-  mesh = await startLocalMesh({
-    edgesPerRegion: 1,
-    edgeEnv: FAST_MESH_ENV,
-    controlPlaneEnv: FAST_CONTROL_PLANE_ENV,
-  });
-  const presenter = await joinEdge(mesh, 'edge-eu-1', 'presenter', ROOM, { publish: true, subscribe: true });
-  bots.push(presenter);
-  camera = (await presenter.publishRecorded(media, { audio: false })).camera;
-}, 90_000);
-
-afterAll(async () => {
-  for (const bot of bots) await bot.close().catch(() => undefined);
-  await mesh?.stop();
+afterEach(async () => {
+  for (const bot of bots.splice(0)) await bot.close().catch(() => undefined);
 });
 
 const edge = (nodeId: string) => mesh.edges.find((e) => e.nodeId === nodeId)!;
@@ -87,6 +75,11 @@ async function shapedLayersMetric(): Promise<Record<string, number>> {
 }
 
 it('thumbnail viewers get only the low layer over the link (<= 20 % of the bytes a stage viewer makes cross); the stage viewer gets 720p; paused, nothing crosses; nothing is left', async () => {
+  mesh = await meshes.start();
+  const media = prepareRecordedMedia(mkdtempSync(joinPath(tmpdir(), 'kaskade-media-')), 4);
+  const presenter = await joinEdge(mesh, 'edge-eu-1', 'presenter', ROOM, { publish: true, subscribe: true });
+  bots.push(presenter);
+  camera = (await presenter.publishRecorded(media, { audio: false })).camera;
   const thumbs = [await viewer('thumb-1', { spatialLayer: 0 }), await viewer('thumb-2', { spatialLayer: 0 })];
   await eventually(() => {
     for (const t of thumbs) expect(t.cam.height).toBe(180);
