@@ -1,6 +1,19 @@
 import type { StreamDemand } from '@kaskade/protocol';
 import type { types } from 'mediasoup';
-import { demandedLayers } from './demand.ts';
+import { ALL_LAYERS, demandedLayers } from './demand.ts';
+
+/**
+ * How long a shaper forwards every layer it may (the stream wanted), after it starts
+ * and after its source resumes. A mediasoup SimulcastConsumer switches to a layer only
+ * once that layer's capture instants are known (from a sender report, then a packet),
+ * and it looks again only on the layer's score or first sender report: a layer that
+ * first reaches the receiving node long after the others can have its first report
+ * come before it is known, and its viewers stay below it for good (seen: a stage
+ * viewer kept on 180p). Once a receiving copy knew a layer it does not forget, so
+ * every layer crosses once at the start; the sender reports of the slowest layer
+ * come about every second.
+ */
+const WARM_UP_MS = 3000;
 
 /** The loopback pair a link's shapers share: layer consumers send on `out`, shaped producers receive on `in`. */
 export interface LoopbackPair {
@@ -43,6 +56,11 @@ function layerCapabilities(router: types.RtpCapabilities): types.RtpCapabilities
 export class LayerShaper {
   readonly producer: types.Producer;
   readonly #layers: types.Consumer[];
+  #demand: StreamDemand = ALL_LAYERS;
+  #warmUntil = 0;
+  #warmTimer: NodeJS.Timeout | undefined;
+  /** Demand changes apply one after the other, each with the latest demand. */
+  #applied: Promise<void> = Promise.resolve();
 
   private constructor(producer: types.Producer, layers: types.Consumer[]) {
     this.producer = producer;
@@ -91,6 +109,7 @@ export class LayerShaper {
       });
       const shaper = new LayerShaper(producer, layers);
       shaper.#follow(layers[0]!);
+      if (!producer.paused) shaper.#warmUp();
       return shaper;
     } catch (error) {
       for (const layer of layers) layer.close();
@@ -113,25 +132,47 @@ export class LayerShaper {
 
   /**
    * Forwards the layers the demand asks for and pauses the others (all, when not
-   * wanted). Layers that start are resumed before those that stop are paused, so
-   * what flows never stops while the set changes.
+   * wanted; every layer while warming up). Layers that start are resumed before those
+   * that stop are paused, so what flows never stops while the set changes.
    */
-  async setDemand(demand: StreamDemand): Promise<void> {
-    const wanted = demandedLayers(demand, this.#layers.length);
+  setDemand(demand: StreamDemand): Promise<void> {
+    this.#demand = demand;
+    const applied = this.#applied.then(() => this.#apply());
+    this.#applied = applied.catch(() => undefined);
+    return applied;
+  }
+
+  async #apply(): Promise<void> {
+    const warming = this.#demand.wanted && performance.now() < this.#warmUntil;
+    const wanted = demandedLayers(warming ? ALL_LAYERS : this.#demand, this.#layers.length);
     const layers = [...this.#layers.entries()].filter(([, c]) => !c.closed);
     await Promise.all(layers.map(([l, c]) => (wanted.has(l) && c.paused ? c.resume() : undefined)));
     await Promise.all(layers.map(([l, c]) => (!wanted.has(l) && !c.paused ? c.pause() : undefined)));
   }
 
   close(): void {
+    clearTimeout(this.#warmTimer);
     for (const layer of this.#layers) layer.close();
     this.producer.close();
+  }
+
+  /** Every layer for WARM_UP_MS, then the demand again. */
+  #warmUp(): void {
+    this.#warmUntil = performance.now() + WARM_UP_MS;
+    clearTimeout(this.#warmTimer);
+    this.#warmTimer = setTimeout(() => {
+      if (!this.closed) this.setDemand(this.#demand).catch(() => undefined);
+    }, WARM_UP_MS + 50); // after warmUntil, whatever the timer's precision
+    this.setDemand(this.#demand).catch(() => undefined);
   }
 
   /** The source's pause, resume and close, as its pipe consumer would have seen them. */
   #follow(layer: types.Consumer): void {
     layer.on('producerpause', () => void this.producer.pause().catch(() => undefined));
-    layer.on('producerresume', () => void this.producer.resume().catch(() => undefined));
+    layer.on('producerresume', () => {
+      void this.producer.resume().catch(() => undefined);
+      this.#warmUp();
+    });
     layer.observer.once('close', () => this.close());
   }
 }
