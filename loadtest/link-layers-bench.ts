@@ -38,6 +38,8 @@ interface LinkView {
 interface PhaseResult {
   label: string;
   originCpuPercent: number;
+  /** The edge the viewers are on (it receives the link). */
+  receivingCpuPercent: number;
   linkKbps: number;
   cameraKbps: number | null;
   spatialLayers: number[] | null;
@@ -77,14 +79,17 @@ try {
     return { bot, cam };
   };
   const pids = processTree(origin.child.pid!);
+  const receiving = processTree(mesh.edges.find((e) => e.nodeId === 'edge-us-1')!.child.pid!);
   const measure = async (label: string, thumbs: ReceivedStream[], stage: ReceivedStream[]) => {
     await sleep(4000); // demand and layers settle
     const mix0 = [layerMix(thumbs), layerMix(stage)];
     const l0 = await link();
     const cpu0 = cpuSeconds(pids);
+    const rcpu0 = cpuSeconds(receiving);
     const t0 = performance.now();
     await sleep(SECONDS * 1000);
     const cpu = cpuSeconds(pids) - cpu0;
+    const rcpu = cpuSeconds(receiving) - rcpu0;
     const l1 = await link();
     const seconds = (performance.now() - t0) / 1000;
     const diff = (after: Record<string, number>, before: Record<string, number>) =>
@@ -97,6 +102,7 @@ try {
     const result: PhaseResult = {
       label,
       originCpuPercent: (100 * cpu) / seconds,
+      receivingCpuPercent: (100 * rcpu) / seconds,
       linkKbps: (((l1?.bytesOut ?? 0) - (l0?.bytesOut ?? 0)) * 8) / seconds / 1000,
       cameraKbps: cam(l1)
         ? (((cam(l1)?.bytesOut ?? 0) - (cam(l0)?.bytesOut ?? 0)) * 8) / seconds / 1000
@@ -143,12 +149,12 @@ const markdown = `# Link layers benchmark, ${date}
 
 A recorded presenter on edge-eu-1 (VP8 simulcast 180p at 150 kb/s, 360p at 500 kb/s, 720p at 1.2 Mb/s, 30 frames/s, no audio); ${VIEWERS} thumbnail viewers (spatial layer 0) on edge-us-1, then one stage viewer (layer 2) too, then all paused; ${SECONDS} s measured per phase. All processes on this machine.
 
-| phase | origin edge CPU % | link kb/s (transport) | camera kb/s over the link | layers crossing | thumbnail viewers received | stage viewer received |
-|---|---|---|---|---|---|---|
+| phase | origin edge CPU % | receiving edge CPU % | link kb/s (transport) | camera kb/s over the link | layers crossing | thumbnail viewers received | stage viewer received |
+|---|---|---|---|---|---|---|---|
 ${phases
   .map(
     (p) =>
-      `| ${p.label} | ${p.originCpuPercent.toFixed(1)} | ${p.linkKbps.toFixed(0)} | ${p.cameraKbps?.toFixed(0) ?? 'n/a'} | ${p.spatialLayers?.join(', ') ?? 'n/a'} | ${mixText(p.thumbnailMix)} | ${mixText(p.stageMix)} |`,
+      `| ${p.label} | ${p.originCpuPercent.toFixed(1)} | ${p.receivingCpuPercent.toFixed(1)} | ${p.linkKbps.toFixed(0)} | ${p.cameraKbps?.toFixed(0) ?? 'n/a'} | ${p.spatialLayers?.join(', ') ?? 'n/a'} | ${mixText(p.thumbnailMix)} | ${mixText(p.stageMix)} |`,
   )
   .join('\n')}
 `;
