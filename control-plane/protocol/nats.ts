@@ -74,6 +74,22 @@ export const LinkEndpoint = Type.Object({
 });
 export type LinkEndpoint = Static<typeof LinkEndpoint>;
 
+/** Spatial layers a demand may name: simulcast senders have 3; the bound only limits input. */
+const MAX_SPATIAL_LAYER = 15;
+
+/**
+ * What a node wants of a stream it takes over a link: nothing (wanted false), all of
+ * it (no spatialLayers: also what a node that knows no layers says), or only these
+ * simulcast spatial layers (0 = lowest), which the sender forwards over that link alone.
+ */
+export const StreamDemand = Type.Object({
+  wanted: Type.Boolean(),
+  spatialLayers: Type.Optional(
+    Type.Array(Type.Integer({ minimum: 0, maximum: MAX_SPATIAL_LAYER }), { minItems: 1, maxItems: 16 }),
+  ),
+});
+export type StreamDemand = Static<typeof StreamDemand>;
+
 const Empty = Type.Object({});
 
 export const NodeRpc = {
@@ -100,9 +116,12 @@ export const NodeRpc = {
     request: Type.Object({ room: RoomName, producerId: Id }),
     response: Empty,
   },
-  /** Whether the caller wants the producer now (all its viewers paused it: no). */
+  /**
+   * What the caller wants of the producer now: nothing (all its viewers paused it), or
+   * the simulcast spatial layers its viewers want (absent: all of them, as before layers).
+   */
   'pipe.demand': {
-    request: Type.Object({ room: RoomName, producerId: Id, wanted: Type.Boolean() }),
+    request: Type.Object({ room: RoomName, producerId: Id, ...StreamDemand.properties }),
     response: Empty,
   },
   /** The caller closed its end of the link. */

@@ -7,7 +7,7 @@ import {
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Histogram, type Registry } from 'prom-client';
-import { pipeRemoteRegion } from './pipe/index.ts';
+import { isLoopback, pipeRemoteRegion } from './pipe/index.ts';
 import type { WorkerCensus } from './WorkerCensus.ts';
 
 /** A worker as the metrics see it: its index on the node and what it carries. */
@@ -282,10 +282,12 @@ export class MediaMetrics {
   async #visit(workers: readonly MeteredWorker[]): Promise<{ in: number; out: number }> {
     const items: (() => Promise<void>)[] = [];
     const bytes = { in: 0, out: 0 };
+    // A link's layer shaping loops media through 127.0.0.1: neither traffic nor a viewer's quality.
+    const counted = (t: types.Transport) => !isLoopback(t);
     for (const { census } of workers) {
-      for (const t of census.transports) items.push(() => this.#transport(t, bytes));
-      for (const [p, t] of census.producers) items.push(() => this.#producer(p, t));
-      for (const [c, t] of census.consumers) items.push(() => this.#consumer(c, t));
+      for (const t of census.transports) if (counted(t)) items.push(() => this.#transport(t, bytes));
+      for (const [p, t] of census.producers) if (counted(t)) items.push(() => this.#producer(p, t));
+      for (const [c, t] of census.consumers) if (counted(t)) items.push(() => this.#consumer(c, t));
     }
     const count = Math.min(items.length, this.#options.maxStatsPerRound);
     if (this.#cursor >= items.length) this.#cursor = 0;

@@ -6,6 +6,15 @@ export type { HeartbeatOptions, NodeHoldings } from './Heartbeat.ts';
 export { Heartbeat } from './Heartbeat.ts';
 export { MediaMetrics } from './MediaMetrics.ts';
 export type { CopyAppData, LinkCensus, LocalProducer, PipeHost, PipeMachineryOptions } from './pipe/index.ts';
-export { PipeMachinery, SilenceDetector } from './pipe/index.ts';
+export {
+  ALL_LAYERS,
+  demandGrows,
+  layersDemand,
+  NOTHING,
+  PipeMachinery,
+  SilenceDetector,
+  sameDemand,
+  unionDemand,
+} from './pipe/index.ts';
 export { WorkerCensus } from './WorkerCensus.ts';
 export { withoutSignalHandlers } from './workers.ts';

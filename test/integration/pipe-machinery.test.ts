@@ -235,7 +235,7 @@ describe('pipe machinery: silent links', () => {
     expect(whilePaused).toBeGreaterThan(QUIET_SILENCE_MS);
     await cam.producer.resume();
     await eventually(() => expect(copy.paused).toBe(false));
-    await q.pipes.setDemand(ROOM, cam.producer.id, false);
+    await q.pipes.setDemand(ROOM, cam.producer.id, { wanted: false });
     expect(a.pipes.sends().find((s) => s.producerId === cam.producer.id)?.paused).toBe(true);
     // Only RTCP now, with gaps beyond silenceMs between reports.
     const whileUnwanted = await longestSilenceMs(q, 2500);
@@ -243,7 +243,7 @@ describe('pipe machinery: silent links', () => {
     console.log(
       `silent links: longest silence ${Math.round(whilePaused)} ms paused, ${Math.round(whileUnwanted)} ms unwanted (silenceMs ${QUIET_SILENCE_MS})`,
     );
-    await q.pipes.setDemand(ROOM, cam.producer.id, true);
+    await q.pipes.setDemand(ROOM, cam.producer.id, { wanted: true });
     await new Promise((r) => setTimeout(r, 500));
     expect(q.events).toEqual([]);
     q.pipes.release(ROOM, cam.producer.id);

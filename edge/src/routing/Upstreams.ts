@@ -72,7 +72,7 @@ export class Upstreams {
       },
       release: (producerId) => pipes.release(room, producerId),
       retire: (copy) => pipes.retire(copy),
-      setDemand: (producerId, wanted) => pipes.setDemand(room, producerId, wanted),
+      setDemand: (producerId, demand) => pipes.setDemand(room, producerId, demand),
     };
   }
 

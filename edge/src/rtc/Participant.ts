@@ -31,6 +31,8 @@ export interface StreamDirectory {
   bringToRouter(producerId: string, router: RoomRouter): Promise<string>;
   consumerOpened(consumer: ViewerConsumer): void;
   consumerClosed(consumer: ViewerConsumer): void;
+  /** A consumer's preferred layers changed (what crosses a pipe link follows them). */
+  consumerLayersChanged(consumer: ViewerConsumer): void;
 }
 
 interface ParticipantEvents {

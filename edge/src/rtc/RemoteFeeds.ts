@@ -1,4 +1,6 @@
 import type { CopyAppData } from '@kaskade/media-node';
+import { ALL_LAYERS, demandGrows, layersDemand, NOTHING, sameDemand } from '@kaskade/media-node';
+import type { StreamDemand } from '@kaskade/protocol';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 
@@ -18,8 +20,8 @@ export interface FeedSource {
   fetch(streamId: string, originNode: string): Promise<StreamCopy>;
   /** Nobody here consumes the stream any more (the copy may linger). */
   release(streamId: string): void;
-  /** Whether anyone here watches (all paused: pause it upstream). */
-  setDemand(streamId: string, wanted: boolean): Promise<void>;
+  /** What the viewers here want of it: nothing (all paused: pause it upstream), or which layers. */
+  setDemand(streamId: string, demand: StreamDemand): Promise<void>;
   /** A copy superseded by a move, now unwatched: close it. */
   retire(copy: StreamCopy): void;
 }
@@ -38,7 +40,8 @@ interface Feed {
   fetching: Promise<StreamCopy> | undefined;
   /** Local viewers' consumers, of the current copy or of one being retired. */
   consumers: Set<ViewerConsumer>;
-  demand: { wanted: boolean; timer: NodeJS.Timeout | undefined };
+  /** What was last told upstream (a new copy starts with everything), and a decision waiting. */
+  demand: { told: StreamDemand; timer: NodeJS.Timeout | undefined };
   /**
    * Superseded copies whose viewers are moving. Retired as soon as the last one moved;
    * viewers that never do lose it at the machinery's superseded deadline.
@@ -70,7 +73,7 @@ export class RemoteFeeds {
       current: undefined,
       fetching: undefined,
       consumers: new Set(),
-      demand: { wanted: true, timer: undefined },
+      demand: { told: ALL_LAYERS, timer: undefined },
       retiring: new Set(),
     });
   }
@@ -132,7 +135,7 @@ export class RemoteFeeds {
     const previous = feed.current;
     this.#makeCurrent(feed, copy);
     // The new upstream sends until told otherwise: what the viewers want is asked again.
-    feed.demand.wanted = true;
+    feed.demand.told = ALL_LAYERS;
     if (feed.consumers.size > 0) this.#demandChanged(streamId, feed);
     if (!previous || previous.closed) return;
     const viewers = [...feed.consumers].filter((c) => c.producerId === previous.id);
@@ -151,6 +154,13 @@ export class RemoteFeeds {
     feed.consumers.add(consumer);
     consumer.observer.on('pause', () => this.#demandChanged(consumer.appData.streamId, feed));
     consumer.observer.on('resume', () => this.#demandChanged(consumer.appData.streamId, feed));
+    consumer.observer.on('layerschange', () => this.#demandChanged(consumer.appData.streamId, feed));
+  }
+
+  /** A viewer here prefers other layers of its stream: what crosses the link follows. */
+  layersChanged(consumer: ViewerConsumer): void {
+    const feed = this.#feeds.get(consumer.appData.streamId);
+    if (feed?.consumers.has(consumer)) this.#demandChanged(consumer.appData.streamId, feed);
   }
 
   consumerClosed(consumer: ViewerConsumer): void {
@@ -167,7 +177,7 @@ export class RemoteFeeds {
     }
     // A pending decision about the old viewers must not act on the next ones.
     clearTimeout(feed.demand.timer);
-    feed.demand = { wanted: true, timer: undefined };
+    feed.demand = { told: ALL_LAYERS, timer: undefined };
     this.#options.source()?.release(streamId);
   }
 
@@ -191,10 +201,11 @@ export class RemoteFeeds {
   }
 
   /**
-   * Demand-driven pipes: when every local viewer of a remote stream has paused it
-   * for a moment (so a quick toggle costs nothing), the stream is paused upstream;
-   * when one wants it again it is resumed there at once (a new speaker's video must
-   * not wait for the timer), and the viewers get a key frame.
+   * Demand-driven pipes: when every local viewer of a remote stream has paused it, or
+   * none wants some of its layers any more, for a moment (so a quick toggle costs
+   * nothing), the stream or those layers are paused upstream; when a viewer wants
+   * something not coming it is asked for at once (a new speaker's video must not wait
+   * for the timer), and when the stream was off the viewers get a key frame.
    */
   #demandChanged(streamId: string, feed: Feed): void {
     const demand = feed.demand;
@@ -202,14 +213,15 @@ export class RemoteFeeds {
     demand.timer = undefined;
     const decide = (): void => {
       if (this.#closed || this.#feeds.get(streamId) !== feed || feed.demand !== demand) return;
-      const wanted = [...feed.consumers].some((c) => !c.paused);
-      if (wanted === demand.wanted) return;
-      demand.wanted = wanted;
+      const wanted = RemoteFeeds.#wants(feed);
+      if (sameDemand(wanted, demand.told)) return;
+      const was = demand.told;
+      demand.told = wanted;
       this.#options
         .source()
         ?.setDemand(streamId, wanted)
         .then(() => {
-          if (!wanted) return;
+          if (was.wanted || !wanted.wanted) return;
           for (const c of feed.consumers)
             if (!c.paused && !c.closed && c.kind === 'video') void c.requestKeyFrame();
         })
@@ -217,7 +229,27 @@ export class RemoteFeeds {
           this.#options.logger.warn({ err, producerId: streamId }, 'upstream demand not changed'),
         );
     };
-    if (!demand.wanted && [...feed.consumers].some((c) => !c.paused)) decide();
+    if (demandGrows(demand.told, RemoteFeeds.#wants(feed))) decide();
     else demand.timer = setTimeout(decide, 500);
+  }
+
+  /**
+   * What the viewers here want of a stream: nothing if all paused it; of simulcast, the
+   * spatial layer each prefers (none said: the best), and every layer up to it for a
+   * viewer that does not receive it yet (its bandwidth may hold it below, on whichever
+   * layer it can take). Layer 0 always comes along: mediasoup falls back to it.
+   */
+  static #wants(feed: Feed): StreamDemand {
+    const viewing = [...feed.consumers].filter((c) => !c.paused && !c.closed);
+    if (viewing.length === 0) return NOTHING;
+    const count = feed.current?.rtpParameters.encodings?.length ?? 1;
+    if (count < 2 || viewing.some((c) => c.type !== 'simulcast')) return ALL_LAYERS;
+    const layers: number[] = [];
+    for (const c of viewing) {
+      const preferred = Math.min(c.preferredLayers?.spatialLayer ?? count - 1, count - 1);
+      const current = c.currentLayers?.spatialLayer ?? -1;
+      for (let l = current >= preferred ? preferred : 0; l <= preferred; l++) layers.push(l);
+    }
+    return layersDemand(layers);
   }
 }

@@ -117,6 +117,10 @@ export class RoomStreams implements StreamDirectory {
     this.#options.feeds.consumerClosed(consumer);
   }
 
+  consumerLayersChanged(consumer: ViewerConsumer): void {
+    this.#options.feeds.layersChanged(consumer);
+  }
+
   /** A stream a participant here published; it stays listed until its producer closes. */
   publish(owner: Participant, producer: types.Producer, source: Source): void {
     const { local, link } = this.#options;

@@ -120,6 +120,7 @@ export class ViewerConsumers {
     if (consumer.kind !== 'video') throw new KaskadeError('BAD_REQUEST', 'layers apply to video only');
     this.#layersToRestore.delete(consumer); // the client's choice wins over the one restored
     await consumer.setPreferredLayers({ spatialLayer, temporalLayer });
+    this.#options.directory.consumerLayersChanged(consumer);
   }
 
   /**
@@ -143,7 +144,10 @@ export class ViewerConsumers {
       const wanted = this.#layersToRestore.get(consumer);
       this.#layersToRestore.delete(consumer);
       if (!wanted || consumer.closed) return;
-      consumer.setPreferredLayers(wanted).catch(() => undefined); // closed meanwhile
+      consumer
+        .setPreferredLayers(wanted)
+        .then(() => this.#options.directory.consumerLayersChanged(consumer))
+        .catch(() => undefined); // closed meanwhile
     };
     consumer.on('layerschange', onLayers);
     consumer.observer.once('close', () => this.#layersToRestore.delete(consumer));

@@ -5,7 +5,7 @@ import type { LinkInfo } from './types.ts';
 
 /**
  * Metrics of the pipe machinery (edges and relays): links open by remote region,
- * streams piped, how long a new copy takes to set up and why setups fail. Bytes and
+ * streams piped, simulcast layers they forward or hold back, how long a new copy takes to set up and why setups fail. Bytes and
  * packets over links are counted by MediaMetrics' sampling loop.
  */
 export class CascadeMetrics {
@@ -38,6 +38,23 @@ export class CascadeMetrics {
         this.set(
           { direction: 'out' },
           all.reduce((n, l) => n + l.sends, 0),
+        );
+      },
+    });
+    new Gauge({
+      name: 'kaskade_pipe_shaped_layers',
+      help: 'Simulcast layers of streams sent over pipe links: forwarding = some viewer downstream wants them, paused = held back',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const all = links();
+        this.set(
+          { state: 'forwarding' },
+          all.reduce((n, l) => n + l.shapedLayers.forwarding, 0),
+        );
+        this.set(
+          { state: 'paused' },
+          all.reduce((n, l) => n + l.shapedLayers.paused, 0),
         );
       },
     });

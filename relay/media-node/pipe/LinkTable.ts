@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { LinkEndpoint } from '@kaskade/protocol';
 import { KaskadeError } from '@kaskade/protocol';
+import { LinkShaping } from './LinkShaping.ts';
 import { PipeLink } from './PipeLink.ts';
 import type { LinkAppData, PipeMachineryOptions } from './types.ts';
 
@@ -141,7 +142,7 @@ export class LinkTable {
       enableSctp: false,
       appData: { room, remoteNode, remoteRegion: '' },
     });
-    const link = new PipeLink(transport);
+    const link = new PipeLink(transport, new LinkShaping(router, this.#options.keyFrameRequestDelayMs ?? 0));
     const k = key(room, remoteNode);
     this.#links.set(k, link);
     link.onClose(() => {

@@ -1,6 +1,18 @@
-import type { LinkEndpoint } from '@kaskade/protocol';
+import type { LinkEndpoint, StreamDemand } from '@kaskade/protocol';
 import type { types } from 'mediasoup';
-import type { CopyAppData, LinkAppData, LinkInfo, SendAppData } from './types.ts';
+import { ALL_LAYERS } from './demand.ts';
+import { LayerShaper } from './LayerShaper.ts';
+import type { LinkShaping } from './LinkShaping.ts';
+import type { CopyAppData, LinkAppData, LinkInfo, SendAppData, SendCensus } from './types.ts';
+
+/** A local stream carried to the remote: its pipe consumer, the shaper it consumes (simulcast) and the demand it serves. */
+interface Send {
+  consumer: types.Consumer<SendAppData>;
+  shaper: LayerShaper | undefined;
+  demand: StreamDemand;
+  /** The demand being applied: changes apply one after the other, the latest last. */
+  applied: Promise<void>;
+}
 
 /** Pipe transports made by the machinery, so the stats sampler can name a link's remote region. */
 const linkOfTransport = new WeakMap<types.Transport, PipeLink>();
@@ -15,22 +27,27 @@ export function pipeRemoteRegion(transport: types.Transport): string | undefined
  * room between the two nodes crosses it: copies are producers this node receives
  * from the remote, sends are pipe consumers carrying local producers to it. Both are
  * keyed by the origin's producer id: a link carries a stream at most once each way
- * (the remote keys its sends the same way). Only the machinery holds a PipeLink.
+ * (the remote keys its sends the same way). A simulcast send crosses the link's
+ * layer shaping, so it carries only the layers its demand names. Only the machinery
+ * holds a PipeLink.
  */
 export class PipeLink {
   readonly room: string;
   readonly remoteNode: string;
   readonly #transport: types.PipeTransport<LinkAppData>;
   readonly #copies = new Map<string, types.Producer<CopyAppData>>();
-  readonly #sends = new Map<string, types.Consumer<SendAppData>>();
+  readonly #sends = new Map<string, Send>();
+  readonly #shaping: LinkShaping;
   /** Copies being set up right now: the link is not idle while any is. */
   #pending = 0;
 
-  constructor(transport: types.PipeTransport<LinkAppData>) {
+  constructor(transport: types.PipeTransport<LinkAppData>, shaping: LinkShaping) {
     this.room = transport.appData.room;
     this.remoteNode = transport.appData.remoteNode;
     this.#transport = transport;
+    this.#shaping = shaping;
     linkOfTransport.set(transport, this);
+    transport.observer.once('close', () => shaping.close());
   }
 
   get remoteRegion(): string {
@@ -71,7 +88,21 @@ export class PipeLink {
     return { bytesIn: stats?.bytesReceived ?? 0, bytesOut: stats?.bytesSent ?? 0 };
   }
 
+  /** Each send's bytes so far and the layers it forwards, for census endpoints and benchmarks. */
+  async sendCensus(): Promise<SendCensus[]> {
+    return Promise.all(
+      [...this.#sends.entries()].map(async ([producerId, { consumer }]) => {
+        const stats = await consumer.getStats().catch(() => []);
+        const bytesOut = stats.reduce((n, s) => n + (s.type === 'outbound-rtp' ? s.byteCount : 0), 0);
+        return { producerId, bytesOut, spatialLayers: this.forwardedLayers(producerId) };
+      }),
+    );
+  }
+
   info(): LinkInfo {
+    const shapers = [...this.#sends.values()].flatMap((s) => (s.shaper ? [s] : []));
+    const forwarding = shapers.reduce((n, s) => n + (s.consumer.paused ? 0 : s.shaper!.forwarding.length), 0);
+    const layers = shapers.reduce((n, s) => n + s.shaper!.layerCount, 0);
     return {
       room: this.room,
       remoteNode: this.remoteNode,
@@ -79,6 +110,7 @@ export class PipeLink {
       copies: this.#copies.size,
       sends: this.#sends.size,
       localPort: this.#transport.tuple.localPort,
+      shapedLayers: { forwarding, paused: layers - forwarding },
     };
   }
 
@@ -115,21 +147,72 @@ export class PipeLink {
 
   // Sends (this node sends).
 
-  async send(producerId: string, appData: SendAppData): Promise<types.Consumer<SendAppData>> {
-    const consumer = await this.#transport.consume({ producerId, appData });
-    this.#sends.set(appData.streamId, consumer);
+  /**
+   * Carries `producer` to the remote: a pipe consumer of it, or for simulcast of a
+   * shaper of it on this link. Starts with every layer, as a send without layers did.
+   */
+  async send(producer: types.Producer, appData: SendAppData): Promise<types.Consumer<SendAppData>> {
+    const shaper = LayerShaper.shapes(producer) ? await this.#shaping.shape(producer) : undefined;
+    let consumer: types.Consumer<SendAppData>;
+    try {
+      consumer = await this.#transport.consume({ producerId: shaper?.producer.id ?? producer.id, appData });
+    } catch (error) {
+      shaper?.close();
+      throw error;
+    }
+    const send: Send = { consumer, shaper, demand: ALL_LAYERS, applied: Promise.resolve() };
+    this.#sends.set(appData.streamId, send);
     consumer.observer.once('close', () => {
-      if (this.#sends.get(appData.streamId) === consumer) this.#sends.delete(appData.streamId);
+      shaper?.close();
+      if (this.#sends.get(appData.streamId) === send) this.#sends.delete(appData.streamId);
     });
     return consumer;
   }
 
   sends(): types.Consumer<SendAppData>[] {
-    return [...this.#sends.values()];
+    return [...this.#sends.values()].map((s) => s.consumer);
   }
 
   sendOf(streamId: string): types.Consumer<SendAppData> | undefined {
-    return this.#sends.get(streamId);
+    return this.#sends.get(streamId)?.consumer;
+  }
+
+  /** The spatial layers a simulcast send forwards now (none while paused); null for other streams. */
+  forwardedLayers(streamId: string): number[] | null {
+    const send = this.#sends.get(streamId);
+    if (!send?.shaper) return null;
+    return send.consumer.paused ? [] : send.shaper.forwarding;
+  }
+
+  /** What the remote last asked of a stream this link carries. */
+  demandOf(streamId: string): StreamDemand | undefined {
+    return this.#sends.get(streamId)?.demand;
+  }
+
+  /**
+   * Gives a send what the remote asks: nothing (its pipe consumer and layers paused)
+   * or the layers named. Layers start before the pipe consumer resumes and stop after
+   * it paused, so a key frame requested on resume finds them flowing.
+   */
+  async setDemand(streamId: string, demand: StreamDemand): Promise<boolean> {
+    const send = this.#sends.get(streamId);
+    if (!send) return false;
+    send.demand = demand;
+    const applied = send.applied.then(() => PipeLink.#apply(send));
+    send.applied = applied.catch(() => undefined);
+    await applied;
+    return true;
+  }
+
+  static async #apply({ consumer, shaper, demand }: Send): Promise<void> {
+    if (consumer.closed) return;
+    if (demand.wanted) {
+      await shaper?.setDemand(demand);
+      await consumer.resume();
+    } else {
+      await consumer.pause();
+      await shaper?.setDemand(demand);
+    }
   }
 
   /** Closing the transport closes every copy and send on it. */

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { KaskadeError, PipeEvent, Subjects } from '@kaskade/protocol';
+import { KaskadeError, PipeEvent, type StreamDemand, Subjects } from '@kaskade/protocol';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import { CascadeMetrics } from './CascadeMetrics.ts';
+import { sameDemand } from './demand.ts';
 import { key, LinkTable } from './LinkTable.ts';
 import { LinkWatch } from './LinkWatch.ts';
 import type { PipeLink } from './PipeLink.ts';
@@ -50,8 +51,11 @@ export class PipeMachinery {
   readonly #superseded = new Map<Copy, NodeJS.Timeout>();
   readonly #reroutes = new Map<string, { via: string; copy: Promise<Copy> }>();
   readonly #lingers = new Map<string, NodeJS.Timeout>();
-  /** Streams this node told its upstream it does not want now (all viewers paused). */
-  readonly #unwanted = new Set<string>();
+  /**
+   * What this node last told its upstream it wants of a stream (nothing: all viewers
+   * paused; or some layers only). Absent: everything, as a new send starts.
+   */
+  readonly #demands = new Map<string, StreamDemand>();
   readonly #watch: LinkWatch;
   /** closeNode() calls waiting out their delay. */
   readonly #deadLinkTimers = new Set<NodeJS.Timeout>();
@@ -68,7 +72,9 @@ export class PipeMachinery {
       links: () => this.#links.all().filter((l) => l.copies().length > 0),
       // Due: a copy neither paused at its origin nor unwanted here, so its upstream should be sending.
       due: (link) =>
-        link.copies().some((c) => !c.paused && !this.#unwanted.has(key(link.room, c.appData.streamId))),
+        link
+          .copies()
+          .some((c) => !c.paused && this.#demands.get(key(link.room, c.appData.streamId))?.wanted !== false),
       tell: (verdict, link) => {
         this.#logger.info({ room: link.room, remoteNode: link.remoteNode, verdict }, 'pipe link silence');
         this.#events.emit(verdict, link.remoteNode, link.room);
@@ -107,7 +113,7 @@ export class PipeMachinery {
       copy: this.#timed(this.#copy(room, via, producerId, originNode, producerId), via),
     };
     this.#current.set(k, entry);
-    this.#unwanted.delete(k); // a new send upstream starts wanted
+    this.#demands.delete(k); // a new send upstream starts with everything
     entry.copy.then(
       (copy) => {
         entry.resolved = copy;
@@ -166,13 +172,15 @@ export class PipeMachinery {
     );
   }
 
-  /** Tells the nodes copies of this stream come from whether anyone here wants it now. */
-  async setDemand(room: string, producerId: string, wanted: boolean): Promise<void> {
+  /**
+   * Tells the nodes copies of this stream come from what anyone here wants of it now:
+   * nothing, or the simulcast layers its viewers want (the links carry only those).
+   */
+  async setDemand(room: string, producerId: string, demand: StreamDemand): Promise<void> {
     const holders = this.#links.all().filter((l) => l.room === room && l.copy(producerId));
     if (holders.length === 0) return;
-    if (wanted) this.#unwanted.delete(key(room, producerId));
-    else this.#unwanted.add(key(room, producerId));
-    await Promise.all(holders.map((l) => this.#tellDemand(room, producerId, l.remoteNode, wanted)));
+    this.#demands.set(key(room, producerId), demand);
+    await Promise.all(holders.map((l) => this.#tellDemand(room, producerId, l.remoteNode, demand)));
   }
 
   /** Every copy on this node, current and superseded. */
@@ -198,6 +206,7 @@ export class PipeMachinery {
         remoteNode: link.remoteNode,
         producerId: send.appData.streamId,
         paused: send.paused,
+        spatialLayers: link.forwardedLayers(send.appData.streamId),
       })),
     );
   }
@@ -211,7 +220,7 @@ export class PipeMachinery {
     return Promise.all(
       this.#links.all().map(async (l) => {
         const { room, remoteNode, copies, sends } = l.info();
-        return { room, remoteNode, copies, sends, ...(await l.census()) };
+        return { room, remoteNode, copies, sends, ...(await l.census()), streams: await l.sendCensus() };
       }),
     );
   }
@@ -314,8 +323,10 @@ export class PipeMachinery {
       },
       () => undefined,
     );
-    // The new upstream sends from the start; tell it if nobody here wants the stream now.
-    if (this.#unwanted.has(k)) await this.#tellDemand(room, producerId, via, false).catch(() => undefined);
+    // The new upstream sends everything from the start; tell it if less is wanted here now.
+    const demand = this.#demands.get(k);
+    if (demand && !sameDemand(demand, { wanted: true }))
+      await this.#tellDemand(room, producerId, via, demand).catch(() => undefined);
     return fresh;
   }
 
@@ -326,7 +337,7 @@ export class PipeMachinery {
     this.#superseded.delete(copy);
     if (this.#current.get(k)?.resolved === copy) {
       this.#current.delete(k);
-      this.#unwanted.delete(k);
+      this.#demands.delete(k);
     }
     if (link.closed) return;
     this.#options.bus
@@ -365,8 +376,8 @@ export class PipeMachinery {
     );
   }
 
-  #tellDemand(room: string, producerId: string, upstream: string, wanted: boolean) {
-    return this.#options.bus.rpc(upstream, 'pipe.demand', { room, producerId, wanted });
+  #tellDemand(room: string, producerId: string, upstream: string, demand: StreamDemand) {
+    return this.#options.bus.rpc(upstream, 'pipe.demand', { room, producerId, ...demand });
   }
 
   /** Setup time by the upstream's region, asked at the end: a new link learns it during the setup. */

@@ -1,5 +1,6 @@
-import { KaskadeError, PipeEvent, Subjects } from '@kaskade/protocol';
+import { KaskadeError, PipeEvent, type StreamDemand, Subjects } from '@kaskade/protocol';
 import type { types } from 'mediasoup';
+import { NOTHING, unionDemand } from './demand.ts';
 import type { LinkTable } from './LinkTable.ts';
 import type { PipeLink } from './PipeLink.ts';
 import type { PipeMachineryOptions, SendAppData } from './types.ts';
@@ -7,7 +8,7 @@ import type { PipeMachineryOptions, SendAppData } from './types.ts';
 /** What the send side asks of the receiving side when it forwards demand (relay nodes). */
 export interface DemandSink {
   release(room: string, producerId: string): void;
-  setDemand(room: string, producerId: string, wanted: boolean): Promise<void>;
+  setDemand(room: string, producerId: string, demand: StreamDemand): Promise<void>;
 }
 
 /**
@@ -52,11 +53,10 @@ export class SendSide {
       this.#links.get(room, fromNode)?.sendOf(producerId)?.close();
       return {};
     });
-    bus.serveRpc('pipe.demand', async ({ room, producerId, wanted }, fromNode) => {
-      const send = this.#links.get(room, fromNode)?.sendOf(producerId);
-      if (!send) throw new KaskadeError('NOT_FOUND', `${producerId} is not sent to ${fromNode}`);
-      if (wanted) await send.resume();
-      else await send.pause();
+    bus.serveRpc('pipe.demand', async ({ room, producerId, wanted, spatialLayers }, fromNode) => {
+      const demand: StreamDemand = spatialLayers && wanted ? { wanted, spatialLayers } : { wanted };
+      const sent = await this.#links.get(room, fromNode)?.setDemand(producerId, demand);
+      if (!sent) throw new KaskadeError('NOT_FOUND', `${producerId} is not sent to ${fromNode}`);
       this.#demandChanged(room, producerId);
       return {};
     });
@@ -66,9 +66,11 @@ export class SendSide {
     });
   }
 
-  /** Whether any downstream link wants the stream (takes it and has not paused it). */
-  wanted(room: string, streamId: string): boolean {
-    return this.#links.all().some((l) => l.room === room && l.sendOf(streamId)?.paused === false);
+  /** What the downstream links want of the stream together: what any of them wants. */
+  demand(room: string, streamId: string): StreamDemand {
+    return unionDemand(
+      this.#links.all().flatMap((l) => (l.room === room ? [l.demandOf(streamId) ?? NOTHING] : [])),
+    );
   }
 
   /** Whether any link still carries the stream downstream. */
@@ -82,7 +84,7 @@ export class SendSide {
     streamId: string,
   ): Promise<types.Consumer<SendAppData>> {
     const { room, remoteNode } = link;
-    const send = await link.send(producer.id, { room, remoteNode, streamId });
+    const send = await link.send(producer, { room, remoteNode, streamId });
     const tell = (event: PipeEvent['event']) =>
       this.#options.bus.publish(Subjects.nodePipeEvents(remoteNode, this.#options.nodeId), PipeEvent, {
         room,
@@ -99,12 +101,12 @@ export class SendSide {
   }
 
   /**
-   * Relay nodes pass demand up the tree: the relay wants a stream while any node below
-   * wants it, and lets its copy go (after the linger) once none takes it.
+   * Relay nodes pass demand up the tree: the relay wants of a stream every layer any
+   * node below wants, and lets its copy go (after the linger) once none takes it.
    */
   #demandChanged(room: string, streamId: string): void {
     if (!this.#options.forwardDemand) return;
     if (!this.sending(room, streamId)) this.#demand.release(room, streamId);
-    else this.#demand.setDemand(room, streamId, this.wanted(room, streamId)).catch(() => undefined);
+    else this.#demand.setDemand(room, streamId, this.demand(room, streamId)).catch(() => undefined);
   }
 }

@@ -4,6 +4,8 @@
  * this folder imports from here.
  */
 
+export { ALL_LAYERS, demandGrows, layersDemand, NOTHING, sameDemand, unionDemand } from './demand.ts';
+export { isLoopback } from './LinkShaping.ts';
 export { pipeRemoteRegion } from './PipeLink.ts';
 export { PipeMachinery } from './PipeMachinery.ts';
 export { SilenceDetector } from './SilenceDetector.ts';
@@ -18,5 +20,6 @@ export type {
   PipeHost,
   PipeMachineryOptions,
   SendAppData,
+  SendCensus,
   SendInfo,
 } from './types.ts';

@@ -79,6 +79,18 @@ export interface SendInfo {
   producerId: string;
   /** Paused by the remote node's demand (nobody there wants it now). */
   paused: boolean;
+  /** Simulcast: the spatial layers the link carries now (what the remote's demand names); null for other streams. */
+  spatialLayers: number[] | null;
+}
+
+/** One stream a link carries, for census endpoints and benchmarks. */
+export interface SendCensus {
+  /** The origin's producer id. */
+  producerId: string;
+  /** Bytes of its RTP sent over the link so far. */
+  bytesOut: number;
+  /** Simulcast layers forwarded now (none while paused); null for a stream without layers. */
+  spatialLayers: number[] | null;
 }
 
 /** What each link carries, for census endpoints and benchmarks (bytes from the transports' stats). */
@@ -89,6 +101,8 @@ export interface LinkCensus {
   sends: number;
   bytesIn: number;
   bytesOut: number;
+  /** The streams this node sends over the link. */
+  streams: SendCensus[];
 }
 
 /** A link as the machinery reports it. */
@@ -100,6 +114,8 @@ export interface LinkInfo {
   sends: number;
   /** UDP port the link listens on here. */
   localPort: number;
+  /** Simulcast layers of the link's sends: forwarded now, and held back (nobody there wants them). */
+  shapedLayers: { forwarding: number; paused: number };
 }
 
 export interface PipeMachineryOptions {
