@@ -1,9 +1,11 @@
 // The demo page: plain JavaScript on the SDK bundle, as an application would use it.
+// This module joins and leaves; meeting.js lays out the room, tile.js draws one participant.
 import { Room } from '/sdk/kaskade.js';
+import { Meeting } from './meeting.js';
 
 const $ = (id) => document.getElementById(id);
-const tiles = new Map(); // participant id -> tile element
 let room;
+let meeting;
 let localStream;
 
 $('name').value = localStorage.getItem('kaskade.name') ?? '';
@@ -57,20 +59,27 @@ $('join-form').addEventListener('submit', async (event) => {
     room = await Room.connect({ token: ticket });
     window.kaskadeRoom = room; // for poking at from the console
     wireRoom(room);
-    showStage(roomName);
-    addTile(room.self, { self: true });
+    showMeeting(roomName);
+    meeting = new Meeting(room, {
+      stage: $('stage'),
+      gallery: $('gallery'),
+      self: $('self-view'),
+      audio: $('audio-sink'),
+      pager: $('pager'),
+      prev: $('page-prev'),
+      next: $('page-next'),
+      lastN: $('last-n'),
+    });
+    window.kaskadeMeeting = meeting;
     if (localStream) {
       const [audio] = localStream.getAudioTracks();
       const [video] = localStream.getVideoTracks();
       if (video) {
-        setTileTrack(room.self.id, video);
+        meeting.selfTile.setVideo(video);
         await room.publish(video, { source: 'camera' });
       }
       if (audio) await room.publish(audio, { source: 'microphone' });
     }
-    for (const participant of room.participants.values()) addTile(participant);
-    for (const track of room.tracks.values()) onTrack(track);
-    tiles.get(room.activeSpeakerId)?.classList.add('speaking');
   } catch (error) {
     console.error(error);
     $('join-error').textContent = error.message ?? String(error);
@@ -81,18 +90,6 @@ $('join-form').addEventListener('submit', async (event) => {
 });
 
 function wireRoom(r) {
-  r.on('participantJoined', (p) => addTile(p));
-  r.on('participantLeft', (p) => removeTile(p.id));
-  r.on('trackAdded', onTrack);
-  r.on('trackRemoved', (t) => {
-    if (t.kind === 'video') setTileTrack(t.participant.id, null);
-  });
-  r.on('trackPaused', (t) => setBadge(t.participant.id, t.kind, true));
-  r.on('trackResumed', (t) => setBadge(t.participant.id, t.kind, false));
-  r.on('activeSpeaker', (p, isSelf) => {
-    const id = isSelf ? r.self.id : p?.id;
-    for (const [pid, tile] of tiles) tile.classList.toggle('speaking', pid === id);
-  });
   r.on('connectionStateChanged', (state) => {
     const status = $('status');
     status.hidden = state === 'connected';
@@ -104,73 +101,9 @@ function wireRoom(r) {
   });
 }
 
-function onTrack(track) {
-  addTile(track.participant);
-  if (track.kind === 'video') {
-    setTileTrack(track.participant.id, track.track);
-    // Small tiles do not need the top layer; the edge sends the one asked for.
-    if (track.source === 'camera')
-      room.setPreferredQuality(track.id, tiles.size > 4 ? 'medium' : 'high').catch(() => {});
-  } else {
-    let audio = tiles.get(track.participant.id)?.querySelector('audio');
-    if (!audio) {
-      audio = document.createElement('audio');
-      audio.autoplay = true;
-      tiles.get(track.participant.id)?.append(audio);
-    }
-    audio.srcObject = new MediaStream([track.track]);
-  }
-  setBadge(track.participant.id, track.kind, track.paused);
-}
-
-function addTile(participant, { self = false } = {}) {
-  if (tiles.has(participant.id)) return;
-  const tile = $('tile-template').content.firstElementChild.cloneNode(true);
-  tile.dataset.participant = participant.id;
-  tile.classList.toggle('self', self);
-  tile.classList.add('no-video');
-  tile.querySelector('.name').textContent = self ? `${participant.name} (you)` : participant.name;
-  tile.querySelector('.avatar').textContent = initials(participant.name);
-  tiles.set(participant.id, tile);
-  $('grid').append(tile);
-}
-
-function removeTile(id) {
-  tiles.get(id)?.remove();
-  tiles.delete(id);
-}
-
-function setTileTrack(id, track) {
-  const tile = tiles.get(id);
-  if (!tile) return;
-  const video = tile.querySelector('video');
-  video.srcObject = track ? new MediaStream([track]) : null;
-  tile.classList.toggle('no-video', !track);
-}
-
-function setBadge(id, kind, paused) {
-  const tile = tiles.get(id);
-  if (!tile) return;
-  tile.dataset[`${kind}Paused`] = paused ? '1' : '';
-  const badges = [];
-  if (tile.dataset.audioPaused) badges.push('mic off');
-  if (tile.dataset.videoPaused) badges.push('video off');
-  tile.querySelector('.badges').textContent = badges.join(' · ');
-  if (kind === 'video') tile.classList.toggle('no-video', paused);
-}
-
-function initials(name) {
-  return name
-    .split(/\s+/)
-    .map((w) => w[0] ?? '')
-    .join('')
-    .slice(0, 2)
-    .toUpperCase();
-}
-
-function showStage(roomName) {
+function showMeeting(roomName) {
   $('join-form').hidden = true;
-  $('stage').hidden = false;
+  $('meeting').hidden = false;
   const edge = $('room-label').dataset.edge;
   $('room-label').textContent = edge ? `room ${roomName} · edge ${edge}` : `room ${roomName}`;
   const mic = $('toggle-mic');
@@ -190,14 +123,15 @@ function showStage(roomName) {
     await room.setPublicationPaused('camera', stopped);
     cam.classList.toggle('off', stopped);
     cam.textContent = stopped ? 'Start video' : 'Stop video';
-    tiles.get(room.self.id)?.classList.toggle('no-video', stopped);
+    meeting.selfTile.setSelfPaused(stopped);
   };
   $('leave').onclick = () => room.leave();
 }
 
 function showJoinForm(message) {
-  for (const id of [...tiles.keys()]) removeTile(id);
-  $('stage').hidden = true;
+  meeting?.close();
+  meeting = undefined;
+  $('meeting').hidden = true;
   $('join-form').hidden = false;
   $('room-label').textContent = '';
   $('status').hidden = true;

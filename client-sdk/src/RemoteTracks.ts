@@ -184,11 +184,11 @@ export class RemoteTracks {
     return this.#want(trackId, QUALITY_LAYER[quality]);
   }
 
-  setDisplaySize(trackId: string, size: DisplaySize): Promise<void> {
+  async setDisplaySize(trackId: string, size: DisplaySize): Promise<void> {
     const track = this.#tracks.get(trackId);
     if (track?.kind !== 'video') throw new Error(`no remote video ${trackId}`);
     track.displaySize = size;
-    return this.#want(trackId, DISPLAY_LAYER[size]);
+    await this.#want(trackId, DISPLAY_LAYER[size]);
   }
 
   /** The layer the application wants: asked of the consumer now, and of each that feeds the track later. */

@@ -9,15 +9,13 @@ import type { ForwardingReason, VideoForwarding } from './types.ts';
  * the session that consumer belongs to. Pure apart from remembering the latest news.
  */
 
-const ON: VideoForwarding = Object.freeze({ on: true });
-
 /** The state of each consumer the notification names. */
 export function consumerStates(news: NotificationData<'videoForwarding'>): Map<string, VideoForwarding> {
   const states = new Map<string, VideoForwarding>();
   const off = (ids: readonly string[], reason: ForwardingReason) => {
-    for (const id of ids) states.set(id, Object.freeze({ on: false, reason }));
+    for (const id of ids) states.set(id, { on: false, reason });
   };
-  for (const id of news.on) states.set(id, ON);
+  for (const id of news.on) states.set(id, { on: true });
   off(news.noBandwidth, 'noBandwidth');
   off(news.pausedBySender, 'pausedBySender');
   off(news.notInLastN, 'notInLastN');
@@ -33,7 +31,8 @@ export function forwardingOf(
   consumerId: string,
   senderPaused: boolean,
 ): VideoForwarding {
-  return told?.get(consumerId) ?? (senderPaused ? { on: false, reason: 'pausedBySender' } : ON);
+  // Fresh objects, never one shared: WebDriver BiDi (Firefox tests) reads a repeated object back as undefined.
+  return told?.get(consumerId) ?? (senderPaused ? { on: false, reason: 'pausedBySender' } : { on: true });
 }
 
 export function sameForwarding(a: VideoForwarding | undefined, b: VideoForwarding): boolean {

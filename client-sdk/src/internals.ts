@@ -2,5 +2,6 @@
 // and free to change without notice.
 
 export { consumerStates, ForwardingTracker, forwardingOf } from './forwarding.ts';
+export { LastNChoice } from './LastNChoice.ts';
 export { asTicket, backoffMs, edgeGone, isFinalClose, UnreachableEdges } from './recovery.ts';
 export { isReceiving, newestByKey, streamKey, waitUntilReceiving } from './switching.ts';

@@ -1,7 +1,10 @@
-import type { ReceivedStream } from '@kaskade/load-tools';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { prepareRecordedMedia, type ReceivedStream, RtpBot } from '@kaskade/load-tools';
 import { MAX_PINNED, type NotificationData } from '@kaskade/protocol';
 import { describe, expect, it } from 'vitest';
-import { eventually, expectFlowing } from '../helpers/edge.ts';
+import { eventually, expectFlowing, expectNoMediaObjects, startEdge, token } from '../helpers/edge.ts';
 import { type Placed, useMeshPerTest } from '../helpers/mesh.ts';
 
 const ROOM = 'last-n';
@@ -138,5 +141,45 @@ describe('server-driven last-N', () => {
     expect(received.get(bob)!.packets).toBe(paused);
     await viewer.bot.channel.request('resumeConsumer', { consumerId: bobConsumer });
     await expectFlowing(received.get(bob)!, 20, 5000);
+  });
+
+  it('a forwarded camera that loses every layer while nobody paused it is reported as noBandwidth; the viewer’s own pause is not', async () => {
+    const edge = await startEdge();
+    const bots: RtpBot[] = [];
+    try {
+      const room = 'last-n-bandwidth';
+      const media = prepareRecordedMedia(mkdtempSync(join(tmpdir(), 'kaskade-media-')), 4);
+      const publisher = await RtpBot.join(edge.url, await token('publisher', room));
+      const viewer = await RtpBot.join(edge.url, await token('viewer', room));
+      bots.push(publisher, viewer);
+      const { camera, sender } = await publisher.publishRecorded(media, { audio: false });
+      const news: NotificationData<'videoForwarding'>[] = [];
+      viewer.channel.on('videoForwarding', (data) => news.push(data));
+      const stream = await viewer.consume({ producerId: camera });
+      const consumerId = viewer.consumerIdOf(camera)!;
+      expect(await viewer.channel.request('setLastN', { n: 1, pinned: [] })).toEqual({ n: 1 });
+      const forwarded = { on: [consumerId], notInLastN: [], pausedBySender: [], noBandwidth: [] };
+      await eventually(() => expect(news.at(-1)).toEqual(forwarded));
+      await expectFlowing(stream, 20, 5000);
+
+      // The viewer pauses it: its layers go, but that is the viewer's choice, not a want of bandwidth.
+      await viewer.channel.request('pauseConsumer', { consumerId });
+      await sleep(1500);
+      expect(news.at(-1)).toEqual(forwarded);
+      await viewer.channel.request('resumeConsumer', { consumerId });
+      await expectFlowing(stream, 20, 5000);
+
+      // The camera's packets stop without a pause (as when nothing fits the link): no layer left to forward.
+      sender.stop();
+      await eventually(
+        () => expect(news.at(-1)).toEqual({ ...forwarded, on: [], noBandwidth: [consumerId] }),
+        10_000,
+      );
+      for (const bot of bots.splice(0)) await bot.close();
+      await expectNoMediaObjects(edge);
+    } finally {
+      for (const bot of bots) await bot.close();
+      await edge.stop();
+    }
   });
 });
