@@ -1,8 +1,8 @@
 import type { SpeakerLevel } from '@kaskade/protocol';
-import { MAX_SPEAKER_LEVELS } from '@kaskade/protocol';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import type { LocalRoster } from './LocalRoster.ts';
+import { MicrophoneLevels } from './MicrophoneLevels.ts';
 import {
   type HeardLevel,
   NO_SPEAKERS,
@@ -45,8 +45,8 @@ export interface ActiveSpeakerOptions {
 const HERE = '';
 
 /**
- * Who speaks in the room, across the mesh. An audio level observer on the home router
- * averages the microphones published here; each report goes to the other nodes (only
+ * Who speaks in the room, across the mesh. Level meters on the home router
+ * (MicrophoneLevels) average the microphones published here; each report goes to the other nodes (only
  * while someone speaks here, and once when it falls silent) and joins theirs. Every node
  * applies the same rule (SpeakerOrder.ts) to the levels it hears, so all agree on the
  * dominant speaker and the recent-speaker order, which every local participant is told.
@@ -54,34 +54,28 @@ const HERE = '';
 export class ActiveSpeaker {
   readonly #options: ActiveSpeakerOptions;
   readonly #rules: SpeakerRules;
-  readonly #observer: types.AudioLevelObserver;
+  #levels!: MicrophoneLevels;
   /** The latest level of every microphone heard, by producer id, with the node that reported it. */
   readonly #heard = new Map<string, HeardLevel & { node: string }>();
   #speakers: Speakers = NO_SPEAKERS;
   /** Re-applies the rule while levels are held, so old ones expire without news. */
   #timer: NodeJS.Timeout | undefined;
 
-  private constructor(observer: types.AudioLevelObserver, options: ActiveSpeakerOptions) {
+  private constructor(options: ActiveSpeakerOptions) {
     this.#options = options;
     const { intervalMs } = options.settings;
-    this.#rules = { ...options.settings, staleMs: 4 * intervalMs, maxOrder: MAX_ORDER };
-    this.#observer = observer;
-    observer.on('volumes', (volumes) => {
-      const levels = volumes.map(({ producer, volume }) => ({ producerId: producer.id, level: volume }));
-      this.#report(levels.slice(0, MAX_SPEAKER_LEVELS));
-    });
-    observer.on('silence', () => this.#report([]));
+    // A reading lives past the sparse meter's window, so one renewed only by it does not lapse between reports.
+    const staleMs = MicrophoneLevels.windowMs(intervalMs) + intervalMs;
+    this.#rules = { ...options.settings, staleMs, maxOrder: MAX_ORDER };
   }
 
-  /** An observer on `home` (it closes with that router). */
+  /** Level meters on `home` (they close with that router). */
   static async create(home: types.Router, options: ActiveSpeakerOptions): Promise<ActiveSpeaker> {
-    const { intervalMs, thresholdDbov } = options.settings;
-    const observer = await home.createAudioLevelObserver({
-      maxEntries: MAX_SPEAKER_LEVELS,
-      threshold: thresholdDbov,
-      interval: intervalMs,
-    });
-    return new ActiveSpeaker(observer, options);
+    const speaker = new ActiveSpeaker(options);
+    speaker.#levels = await MicrophoneLevels.create(home, options.settings, (levels) =>
+      speaker.#report(levels),
+    );
+    return speaker;
   }
 
   /** The participant who spoke last, or null. */
@@ -98,7 +92,7 @@ export class ActiveSpeaker {
   observe(producerId: string): void {
     this.#options
       .bringHome(producerId)
-      .then(() => this.#observer.addProducer({ producerId }))
+      .then(() => this.#levels.add(producerId))
       .catch((err) => {
         if (this.#options.streamOf(producerId) !== undefined)
           this.#options.logger.warn({ err, producerId }, 'active speaker: not observed');
