@@ -64,6 +64,18 @@ async function expectReceiving(tab: Tab, wanted: readonly string[]): Promise<str
     expect(now, tab.name).toEqual(expect.arrayContaining([...wanted]));
     return now;
   }, 10_000);
+  // A camera just resumed waits for a key frame, coalesced at every hop (up to a second
+  // each): first until every forwarded camera decodes, then the window that must show it.
+  await eventually(async () => {
+    const first = await framesBy(tab);
+    await new Promise((r) => setTimeout(r, 300));
+    const next = await framesBy(tab);
+    for (const from of on)
+      expect(
+        (next.get(from)?.frames ?? 0) - (first.get(from)?.frames ?? 0),
+        `${tab.name}: ${from} decodes`,
+      ).toBeGreaterThan(0);
+  }, 10_000);
   const before = await framesBy(tab);
   await new Promise((r) => setTimeout(r, 1500));
   const after = await framesBy(tab);
