@@ -126,8 +126,10 @@ export class LastN {
     await (forward ? consumer.resume() : consumer.pause());
   }
 
-  #tell(chosen = this.#chosen()): void {
+  /** `chosen` when the caller has it; else computed, only once the viewer has chosen (layer changes call this often). */
+  #tell(given?: ReadonlySet<string>): void {
     if (this.#closed || this.#choice === ALL_VIDEO) return;
+    const chosen = given ?? this.#chosen();
     const news: NotificationData<'videoForwarding'> = {
       on: [],
       notInLastN: [],

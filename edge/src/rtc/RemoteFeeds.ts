@@ -211,9 +211,8 @@ export class RemoteFeeds {
     const demand = feed.demand;
     clearTimeout(demand.timer);
     demand.timer = undefined;
-    const decide = (): void => {
+    const decide = (wanted = RemoteFeeds.#wants(feed)): void => {
       if (this.#closed || this.#feeds.get(streamId) !== feed || feed.demand !== demand) return;
-      const wanted = RemoteFeeds.#wants(feed);
       if (sameDemand(wanted, demand.told)) return;
       const was = demand.told;
       demand.told = wanted;
@@ -229,8 +228,9 @@ export class RemoteFeeds {
           this.#options.logger.warn({ err, producerId: streamId }, 'upstream demand not changed'),
         );
     };
-    if (demandGrows(demand.told, RemoteFeeds.#wants(feed))) decide();
-    else demand.timer = setTimeout(decide, 500);
+    const now = RemoteFeeds.#wants(feed);
+    if (demandGrows(demand.told, now)) decide(now);
+    else demand.timer = setTimeout(() => decide(), 500); // what they want by then
   }
 
   /**
