@@ -65,26 +65,26 @@ async function expectReceiving(tab: Tab, wanted: readonly string[]): Promise<str
     return now;
   }, 10_000);
   // A camera just resumed waits for a key frame, coalesced at every hop (up to a second
-  // each): first until every forwarded camera decodes, then the window that must show it.
+  // each), and six browsers on two cores decode unevenly: a window of 1.5 s is measured
+  // again until every forwarded camera shows its frames in one. A camera not forwarded
+  // must show none in ANY window measured: those are kept and checked after.
+  const leaks: string[] = [];
   await eventually(async () => {
-    const first = await framesBy(tab);
-    await new Promise((r) => setTimeout(r, 300));
-    const next = await framesBy(tab);
-    for (const from of on)
-      expect(
-        (next.get(from)?.frames ?? 0) - (first.get(from)?.frames ?? 0),
-        `${tab.name}: ${from} decodes`,
-      ).toBeGreaterThan(0);
-  }, 10_000);
-  const before = await framesBy(tab);
-  await new Promise((r) => setTimeout(r, 1500));
-  const after = await framesBy(tab);
-  expect(after.size, `${tab.name}: a video from each other participant`).toBe(PEOPLE.length - 1);
-  for (const [from, { frames }] of after) {
-    const grew = frames - (before.get(from)?.frames ?? 0);
-    if (on.includes(from)) expect(grew, `${tab.name}: frames from ${from}`).toBeGreaterThanOrEqual(5);
-    else expect(grew, `${tab.name}: frames from ${from}, not in its last ${N}`).toBe(0);
-  }
+    const before = await framesBy(tab);
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = await framesBy(tab);
+    if (after.size !== PEOPLE.length - 1) leaks.push(`${tab.name}: videos from ${after.size} participants`);
+    for (const [from, { frames }] of after) {
+      const grew = frames - (before.get(from)?.frames ?? 0);
+      if (!on.includes(from) && grew !== 0)
+        leaks.push(`${tab.name}: ${grew} frames from ${from}, not in its last ${N}`);
+    }
+    for (const from of on) {
+      const grew = (after.get(from)?.frames ?? 0) - (before.get(from)?.frames ?? 0);
+      expect(grew, `${tab.name}: frames from ${from}`).toBeGreaterThanOrEqual(5);
+    }
+  }, 12_000);
+  expect(leaks).toEqual([]);
   return on;
 }
 
