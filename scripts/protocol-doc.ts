@@ -89,6 +89,11 @@ const subjects: { [K in keyof typeof Subjects]: { subject: string; route: string
     route: 'an edge → every edge carrying the room',
     payload: `\`RoomEvent\` ${fields(RoomEvent)}`,
   },
+  roomControl: {
+    subject: Subjects.roomControl('<room>', '<from>'),
+    route: 'control plane only → every edge carrying the room (the room actions it executed)',
+    payload: '`RoomEvent` (the moderation, chat and breakout members)',
+  },
   heartbeat: {
     subject: Subjects.heartbeat('<from>'),
     route: 'every node, every `KASKADE_HEARTBEAT_MS`',
@@ -120,6 +125,8 @@ const nodeRpcMeanings: Record<NodeRpcMethod, string> = {
 const controlRpcMeanings: Record<ControlRpcMethod, string> = {
   'migration.place':
     'a draining edge asks where one of its participants goes on; answered only for a participant the directory has on the asking node, with a single-use edge token for another edge',
+  'room.act':
+    "a moderator of the asking edge performs a room action; the control plane checks the directory hosts `by` on the sender, validates `params` against the action's schema, executes it and answers its result",
 };
 
 const errorMeanings: Record<ErrorCode, string> = {

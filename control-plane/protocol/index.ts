@@ -2,11 +2,15 @@
 // WebSocket (signaling.ts), the NATS subjects and their payloads (nats.ts), the HTTP
 // join (http-join.ts), the join token's claims (token.ts), error codes (errors.ts)
 // and the rules for names (names.ts). Schemas here are the source of the types.
+export * from './breakouts.ts';
+export * from './chat.ts';
 export * from './errors.ts';
 export * from './http-join.ts';
 export * from './media.ts';
+export * from './moderation.ts';
 export * from './names.ts';
 export * from './nats.ts';
+export * from './room-actions.ts';
 export * from './rtp-types.ts';
 export * from './signaling.ts';
 export * from './signaling-constants.ts';

@@ -1,7 +1,11 @@
 import Type, { type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { BreakoutEvents } from './breakouts.ts';
+import { ChatEvents } from './chat.ts';
 import { MediaKind, Role, Source } from './media.ts';
+import { ModerationEvents } from './moderation.ts';
 import { Id, NodeId, Region, RoomName } from './names.ts';
+import { ROOM_ACTION_NAMES } from './room-actions.ts';
 import { HandInfo, ParticipantInfo, RtpParametersSchema, StreamInfo } from './signaling.ts';
 import { Grants } from './token.ts';
 
@@ -30,6 +34,12 @@ export const Subjects = {
   nodePipeEvents: (to: string, from: string) => `${V}.node.${to}.pipe-events.${from}`,
   /** Room events, from node `from` to every node carrying the room. */
   roomEvents: (room: string, from: string) => `${V}.room.${room}.events.${from}`,
+  /**
+   * Room events from the control plane `from` (the room actions it executed): only
+   * control-plane credentials may publish here, so an edge applies what arrives on it
+   * as the control plane's word.
+   */
+  roomControl: (room: string, from: string) => `${V}.room.${room}.control.${from}`,
   /** Every node reports itself here every few seconds. */
   heartbeat: (from: string) => `${V}.nodes.heartbeat.${from}`,
   /** The control plane declares a node dead here (only control-plane credentials may publish it). */
@@ -157,6 +167,20 @@ export const ControlRpc = {
       nodeId: NodeId,
     }),
   },
+  /**
+   * A moderator of the asking edge (`by`, hosted there: checked against the directory;
+   * the edge verified its `moderate` grant) performs a room action (room-actions.ts);
+   * `params` is validated against the action's schema by the control plane.
+   */
+  'room.act': {
+    request: Type.Object({
+      room: RoomName,
+      by: Id,
+      action: Type.Union(ROOM_ACTION_NAMES.map((name) => Type.Literal(name))),
+      params: Type.Unknown(),
+    }),
+    response: Type.Unknown(),
+  },
 } as const satisfies Record<string, { request: TSchema; response: TSchema }>;
 export type ControlRpcMethod = keyof typeof ControlRpc;
 
@@ -213,6 +237,10 @@ export const RoomEvent = Type.Union([
     type: Type.Literal('speakerLevels'),
     levels: Type.Array(SpeakerLevel, { maxItems: MAX_SPEAKER_LEVELS }),
   }),
+  // Issue 13's features, each in its own module.
+  ...ModerationEvents,
+  ...ChatEvents,
+  ...BreakoutEvents,
 ]);
 export type RoomEvent = Static<typeof RoomEvent>;
 

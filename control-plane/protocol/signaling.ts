@@ -1,7 +1,11 @@
 import Type, { type Static, type TSchema } from 'typebox';
+import { BreakoutNotifications, BreakoutRequests } from './breakouts.ts';
+import { ChatNotifications, ChatRequests } from './chat.ts';
 import type { ErrorBody } from './errors.ts';
 import { MediaKind, Role, Source } from './media.ts';
+import { ModerationNotifications, ModerationRequests } from './moderation.ts';
 import { DisplayName, Id, NodeId } from './names.ts';
+import { RoomActions } from './room-actions.ts';
 import type {
   DtlsParameters,
   IceCandidate,
@@ -259,6 +263,11 @@ export const Requests = {
     response: Type.Object({ participants: Type.Array(ParticipantInfo), next: Type.Union([Id, Type.Null()]) }),
   },
   leave: { request: Empty, response: Empty },
+  // Issue 13's features, each in its own module; every room action is a request too (moderators).
+  ...ModerationRequests,
+  ...ChatRequests,
+  ...BreakoutRequests,
+  ...RoomActions,
 } as const satisfies Record<string, { request: TSchema; response: TSchema }>;
 
 export type Method = keyof typeof Requests;
@@ -325,6 +334,9 @@ export const Notifications = {
     token: Type.String({ minLength: 1, maxLength: 8192 }),
     deadlineMs: Type.Integer({ minimum: 0 }),
   }),
+  ...ModerationNotifications,
+  ...ChatNotifications,
+  ...BreakoutNotifications,
 } as const satisfies Record<string, TSchema>;
 
 export type NotificationName = keyof typeof Notifications;

@@ -36,7 +36,7 @@ export function busPermissions({ id, role }: BusIdentity): BusPermissions {
     // Hears every node, declares nodes dead, answers the control methods (migrations);
     // speaks no node protocol. Its answers go only to the asking node's inbox (allow_responses).
     return {
-      publish: [Subjects.nodeDead],
+      publish: [Subjects.nodeDead, Subjects.roomControl('*', id)],
       subscribe: [Subjects.heartbeat('*'), ...controlMethods.map((m) => Subjects.controlRpc(m, '*'))],
       allowResponses: true,
     };
@@ -56,7 +56,7 @@ export function busPermissions({ id, role }: BusIdentity): BusPermissions {
   // Relays carry no participants: they neither tell nor hear room events, nor migrate anyone.
   if (role === 'edge') {
     publish.push(Subjects.roomEvents('*', id), ...controlMethods.map((m) => Subjects.controlRpc(m, id)));
-    subscribe.push(Subjects.roomEvents('*', '*'));
+    subscribe.push(Subjects.roomEvents('*', '*'), Subjects.roomControl('*', '*'));
   }
   return { publish, subscribe, allowResponses: true };
 }

@@ -5,7 +5,7 @@ import { RoomEvent, Subjects } from '@kaskade/protocol';
 import type { Logger } from 'pino';
 import type { FeedSource } from '../rtc/RemoteFeeds.ts';
 import type { Room, RoomLink } from '../rtc/Room.ts';
-import { rowFor } from './roomEvents.ts';
+import { type EventOrigin, rowFor } from './roomEvents.ts';
 
 export interface RoomSyncOptions {
   nodeId: string;
@@ -46,12 +46,16 @@ export class RoomSync {
   async attach(room: Room): Promise<void> {
     const { bus, directory, nodeId, logger } = this.#options;
     // Subscribe before reading the directory: whatever happens in between is seen once or twice, never missed.
-    this.#unsubscribe.set(
-      room.name,
-      bus.subscribe(Subjects.roomEvents(room.name, '*'), RoomEvent, (event, sender) =>
-        this.#onRoomEvent(room, event, sender),
-      ),
+    const fromNodes = bus.subscribe(Subjects.roomEvents(room.name, '*'), RoomEvent, (event, sender) =>
+      this.#onRoomEvent(room, event, sender, 'node'),
     );
+    const fromControlPlane = bus.subscribe(Subjects.roomControl(room.name, '*'), RoomEvent, (event, sender) =>
+      this.#onRoomEvent(room, event, sender, 'control-plane'),
+    );
+    this.#unsubscribe.set(room.name, () => {
+      fromNodes();
+      fromControlPlane();
+    });
     const state = await directory.room(room.name).catch((err: unknown) => {
       logger.warn({ err, room: room.name }, 'directory unavailable; the resync loop will fill in the room');
       return { participants: [], streams: [], nodes: [] };
@@ -177,9 +181,9 @@ export class RoomSync {
     return done;
   }
 
-  #onRoomEvent(room: Room, event: RoomEvent, sender: string): void {
+  #onRoomEvent(room: Room, event: RoomEvent, sender: string, origin: EventOrigin): void {
     if (sender === this.#options.nodeId || room.closed) return;
-    rowFor(event).apply(room, event, sender);
+    rowFor(event).apply(room, event, sender, origin);
     if (event.type === 'participantJoined') this.checkIdentity(room, event.participant);
   }
 }

@@ -1,6 +1,9 @@
 import type { Directory } from '@kaskade/directory';
 import type { RoomEvent } from '@kaskade/protocol';
 import type { Room } from '../rtc/Room.ts';
+import { breakoutEventRows } from './breakoutEvents.ts';
+import { chatEventRows } from './chatEvents.ts';
+import { moderationEventRows } from './moderationEvents.ts';
 
 /**
  * Room sync as one table: for each kind of room event, what this node writes to the
@@ -10,7 +13,17 @@ import type { Room } from '../rtc/Room.ts';
  */
 
 export type RoomEventKind = RoomEvent['type'];
-type EventOf = { [E in RoomEvent as E['type']]: E };
+export type EventOf = { [E in RoomEvent as E['type']]: E };
+
+/**
+ * Where an event came from: a node of the mesh (on Subjects.roomEvents), or the control
+ * plane (on Subjects.roomControl, which only control-plane credentials may publish: the
+ * room actions it executed, so a row may take such an event as the control plane's word).
+ */
+export type EventOrigin = 'node' | 'control-plane';
+
+/** The rows of one feature's events, kept in that feature's module beside this table. */
+export type RoomEventRows<K extends RoomEventKind> = { [Kind in K]: RoomEventRow<Kind> };
 
 /** What a directory write for an event this node announces is made from. */
 export interface WriteContext {
@@ -36,7 +49,7 @@ export interface RoomEventRow<K extends RoomEventKind> {
    * make up, remove or pause what lives on another, nor change someone's role unless it
    * hosts the moderator who asked (it verified the grant) or, once applied, the participant.
    */
-  apply(room: Room, event: EventOf[K], sender: string): void;
+  apply(room: Room, event: EventOf[K], sender: string, origin: EventOrigin): void;
 }
 
 const hosts = (room: Room, sender: string, participantId: string) =>
@@ -44,7 +57,7 @@ const hosts = (room: Room, sender: string, participantId: string) =>
 const originates = (room: Room, sender: string, producerId: string) =>
   room.remoteOriginOf(producerId) === sender;
 
-const roomEvents: { [K in RoomEventKind]: RoomEventRow<K> } = {
+const coreRows = {
   participantJoined: {
     write: ({ directory, room, nodeId }, { participant }) =>
       directory.addParticipant(room.name, { ...participant, node: nodeId }),
@@ -122,6 +135,13 @@ const roomEvents: { [K in RoomEventKind]: RoomEventRow<K> } = {
     // Memory only, at once; the room keeps only levels of microphones originating on the sender.
     apply: (room, { levels }, sender) => room.onRemoteSpeakerLevels(sender, levels),
   },
+} satisfies Partial<RoomEventRows<RoomEventKind>>;
+
+const roomEvents: RoomEventRows<RoomEventKind> = {
+  ...coreRows,
+  ...moderationEventRows,
+  ...chatEventRows,
+  ...breakoutEventRows,
 };
 
 /** The row for an event's kind (one generic lookup, so each row sees its own event type). */
