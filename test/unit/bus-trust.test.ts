@@ -79,7 +79,13 @@ describe('nats-server permissions from the subject builders', () => {
     expect(allowed(edge.subscribe, Subjects.nodeDead)).toBe(true);
     expect(allowed(relay.publish, Subjects.roomEvents('r', 'relay-a'))).toBe(false);
     expect(allowed(relay.subscribe, Subjects.roomEvents('r', 'edge-a'))).toBe(false);
-    expect(cp.publish).toEqual([Subjects.nodeDead]);
+    expect(cp.publish).toEqual([Subjects.nodeDead, Subjects.roomControl('*', 'control-plane')]);
+    // Room control is the control plane's word: it speaks there as itself, edges only hear it.
+    expect(allowed(cp.publish, Subjects.roomControl('r', 'control-plane'))).toBe(true);
+    expect(allowed(cp.publish, Subjects.roomControl('r', 'edge-a'))).toBe(false);
+    expect(allowed(edge.publish, Subjects.roomControl('r', 'edge-a'))).toBe(false);
+    expect(allowed(edge.subscribe, Subjects.roomControl('r', 'control-plane'))).toBe(true);
+    expect(allowed(relay.subscribe, Subjects.roomControl('r', 'control-plane'))).toBe(false);
     expect(allowed(cp.subscribe, Subjects.heartbeat('edge-a'))).toBe(true);
     expect(allowed(cp.publish, Subjects.nodeRpc('edge-a', 'pipe.openLink', 'control-plane'))).toBe(false);
   });
