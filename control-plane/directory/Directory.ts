@@ -9,6 +9,7 @@ import { type DirectoryKey, type KeyScope, listKeys } from './listKeys.ts';
 import { LIVENESS_OPERATIONS, NodeLiveness } from './NodeLiveness.ts';
 import { RoomEntries, type RoomState } from './RoomEntries.ts';
 import { RoomIndex } from './RoomIndex.ts';
+import { RoomLifecycle } from './RoomLifecycle.ts';
 
 export interface DirectoryOptions {
   /** Directory keys expire unless refreshed within this time. */
@@ -19,6 +20,8 @@ export interface DirectoryOptions {
   caFile?: string;
   /** Where to report operation latency, failures and connectivity. */
   registry?: Registry;
+  /** How long a room's state (issue 13: under `state:`) lives after its last write. */
+  roomStateTtlSeconds?: number;
 }
 
 /** The operations timed by the metrics, each a method of Directory. */
@@ -53,6 +56,8 @@ export class Directory {
   readonly #redis: Redis;
   /** Which nodes are alive, in the same Redis (NodeLiveness.ts). */
   readonly liveness: NodeLiveness;
+  /** When each room starts and ends, for the webhooks (RoomLifecycle.ts). */
+  readonly lifecycle: RoomLifecycle;
   readonly #entries: RoomEntries;
   readonly #index: RoomIndex;
   readonly #livenessTtlMs: number;
@@ -60,7 +65,13 @@ export class Directory {
   constructor(
     url: string,
     logger: Logger,
-    { ttlSeconds = 60, livenessTtlMs = 6000, registry, caFile }: DirectoryOptions = {},
+    {
+      ttlSeconds = 60,
+      livenessTtlMs = 6000,
+      registry,
+      caFile,
+      roomStateTtlSeconds = 86_400,
+    }: DirectoryOptions = {},
   ) {
     // Commands wait while Redis is away (offline queue) and the client reconnects forever;
     // callers treat a failed command as "directory unavailable", never as fatal.
@@ -75,6 +86,7 @@ export class Directory {
     this.#redis.on('error', (err) => logger.debug({ err }, 'redis error'));
     this.#livenessTtlMs = livenessTtlMs;
     this.liveness = new NodeLiveness(this.#redis);
+    this.lifecycle = new RoomLifecycle(this.#redis, roomStateTtlSeconds);
     this.#index = new RoomIndex(this.#redis, ttlSeconds);
     this.#entries = new RoomEntries(this.#redis, this.#index, ttlSeconds, logger);
     if (registry) this.#instrument(registry);
