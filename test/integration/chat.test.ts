@@ -9,7 +9,6 @@ import {
   type ChatMessage,
   type Grants,
   type NotificationData,
-  type NotificationName,
   RoomEvent,
   type SdkErrorCode,
   Subjects,
@@ -86,8 +85,8 @@ async function join(
     channelsChanged: [] as NotificationData<'channelsChanged'>[],
     questionUpdated: [] as NotificationData<'questionUpdated'>[],
   };
-  for (const name of Object.keys(heard) as (keyof typeof heard & NotificationName)[])
-    bot.channel.on(name, (data: never) => (heard[name] as unknown[]).push(data));
+  for (const name of Object.keys(heard) as (keyof typeof heard)[])
+    bot.channel.on(name, ((data: unknown) => (heard[name] as unknown[]).push(data)) as never);
   const texts = () => heard.chatMessage.map((m) => m.text);
   return { bot, heard, texts, id: bot.id, request: bot.channel.request.bind(bot.channel) };
 }
@@ -336,6 +335,48 @@ describe('lecture Q&A', () => {
     await expect(
       act(room, 'markAnswered', { channel: 'general', messageId: q2.id, answered: true }),
     ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('chat and the bus', () => {
+  it('an edge speaks only for its own participants; deletions and channel lists only the control plane', async () => {
+    const room = 'chat-trust';
+    const a = await join('edge-eu-1', 'trusted', room, SPEAKER);
+    const b = await join('edge-eu-2', 'reader', room, SPEAKER);
+    const { message } = await a.request('sendChat', { text: 'the real one' });
+    await eventually(() => expect(b.texts()).toContain('the real one'));
+
+    // edge-us-2's own credentials: it may publish room events, but it hosts neither of them.
+    const forger = await Bus.connect(mesh.nats!.settingsFor('edge-us-2'), 'edge-us-2', logger);
+    try {
+      const forge = (event: RoomEvent) =>
+        forger.publish(Subjects.roomEvents(room, 'edge-us-2'), RoomEvent, event);
+      forge({ type: 'chatMessage', message: { ...message, id: '99999', text: 'forged in her name' } });
+      forge({ type: 'chatDeleted', channel: 'general', messageId: message.id });
+      forge({
+        type: 'chatChannels',
+        channels: [
+          { id: 'general', name: 'General', kind: 'chat' },
+          { id: 'fake', name: 'Fake', kind: 'chat' },
+        ],
+      });
+      forge({
+        type: 'chatQuestion',
+        channel: 'general',
+        messageId: message.id,
+        votes: 42,
+        answered: true,
+        by: a.id,
+      });
+    } finally {
+      await forger.close();
+    }
+    await marker(a, [b]);
+    expect(b.texts()).not.toContain('forged in her name');
+    expect(b.heard.chatDeleted).toEqual([]);
+    expect(b.heard.channelsChanged).toEqual([]);
+    expect(b.heard.questionUpdated).toEqual([]);
+    expect((await b.request('listChannels', {})).channels.map((c) => c.id)).toEqual(['general']);
   });
 });
 
