@@ -4,6 +4,7 @@ import type { MeshParticipant, RemoteStream } from '@kaskade/protocol';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
+import { CHAT_OPERATIONS, ChatHistory } from './ChatHistory.ts';
 import { usedTokenKey } from './keys.ts';
 import { type DirectoryKey, type KeyScope, listKeys } from './listKeys.ts';
 import { LIVENESS_OPERATIONS, NodeLiveness } from './NodeLiveness.ts';
@@ -20,7 +21,10 @@ export interface DirectoryOptions {
   caFile?: string;
   /** Where to report operation latency, failures and connectivity. */
   registry?: Registry;
-  /** How long a room's state (issue 13: under `state:`) lives after its last write. */
+  /**
+   * The lifetime every write gives a room's state keys (chat, moderation, breakouts):
+   * KASKADE_ROOM_STATE_TTL_SECONDS, default a day.
+   */
   roomStateTtlSeconds?: number;
 }
 
@@ -56,6 +60,8 @@ export class Directory {
   readonly #redis: Redis;
   /** Which nodes are alive, in the same Redis (NodeLiveness.ts). */
   readonly liveness: NodeLiveness;
+  /** The rooms' chat: channels, bounded histories, votes (ChatHistory.ts). */
+  readonly chat: ChatHistory;
   /** When each room starts and ends, for the webhooks (RoomLifecycle.ts). */
   readonly lifecycle: RoomLifecycle;
   readonly #entries: RoomEntries;
@@ -87,6 +93,7 @@ export class Directory {
     this.#livenessTtlMs = livenessTtlMs;
     this.liveness = new NodeLiveness(this.#redis);
     this.lifecycle = new RoomLifecycle(this.#redis, roomStateTtlSeconds);
+    this.chat = new ChatHistory(this.#redis, { ttlSeconds: roomStateTtlSeconds, logger });
     this.#index = new RoomIndex(this.#redis, ttlSeconds);
     this.#entries = new RoomEntries(this.#redis, this.#index, ttlSeconds, logger);
     if (registry) this.#instrument(registry);
@@ -231,6 +238,7 @@ export class Directory {
     const timedOperations = [
       ...OPERATIONS.map((name) => ({ target: this as object, name, operation: name as string })),
       ...LIVENESS_OPERATIONS.map((name) => ({ target: this.liveness, name, operation: `liveness.${name}` })),
+      ...CHAT_OPERATIONS.map((name) => ({ target: this.chat, name, operation: `chat.${name}` })),
     ];
     const zeroed = labelCombinations({ operation: timedOperations.map((t) => t.operation) });
     const seconds = preinitialisedHistogram({

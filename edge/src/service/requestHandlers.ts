@@ -51,6 +51,11 @@ export const handlers: Handlers = {
   setRole: (s, { participantId, role }) => done(s.room.stage.setRole(s.participant, participantId, role)),
   listParticipants: async (s, { after, limit }) => s.room.stage.listParticipants(s.participant, after, limit),
   leave: (s) => done(s.leave()),
+  sendChat: (s, data) => s.room.chat.send(s.participant, data),
+  chatHistory: (s, data) => s.room.chat.history(s.participant, data),
+  listChannels: (s) => s.room.chat.channelsFor(s.participant),
+  upvoteQuestion: (s, data) => s.room.chat.upvote(s.participant, data),
+  listQuestions: (s, data) => s.room.chat.questions(s.participant, data),
   ...actionForwarders(),
 };
 
