@@ -59,24 +59,14 @@ export function useBrowserMesh(
   beforeAll(async () => {
     // Firefox will not do ICE with 127.0.0.1: each edge's media takes a non-loopback address.
     media = await createMediaHosts(2);
-    // The browsers start (one after another) while the mesh does: a mesh start mostly
-    // waits on its processes. afterAll closes every browser started, also after a failure.
-    const launching = (async () => {
-      for (const name of names) browsers.push(await launchBrowser(name));
-    })();
-    try {
-      mesh = await startLocalMesh({
-        edgesPerRegion: 1,
-        edgeEnv: { KASKADE_LOG_LEVEL: 'warn', KASKADE_ROOM_EMPTY_GRACE_MS: '300', ...edgeEnv },
-        edgeEnvFor: media.envFor,
-        controlPlaneEnv: { KASKADE_LOG_LEVEL: 'warn' },
-      });
-      web = await startMeshHarness(mesh);
-    } catch (error) {
-      await launching.catch(() => undefined);
-      throw error;
-    }
-    await launching;
+    mesh = await startLocalMesh({
+      edgesPerRegion: 1,
+      edgeEnv: { KASKADE_LOG_LEVEL: 'warn', KASKADE_ROOM_EMPTY_GRACE_MS: '300', ...edgeEnv },
+      edgeEnvFor: media.envFor,
+      controlPlaneEnv: { KASKADE_LOG_LEVEL: 'warn' },
+    });
+    web = await startMeshHarness(mesh);
+    for (const name of names) browsers.push(await launchBrowser(name));
   }, 120_000);
 
   afterAll(async () => {
