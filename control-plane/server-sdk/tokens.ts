@@ -69,6 +69,9 @@ export class JoinTokenIssuer {
   #signingKey: Promise<Uint8Array | CryptoKey> | undefined;
 
   constructor(key: JoinTokenKey, options: JoinTokenIssuerOptions = {}) {
+    if (key.algorithm === 'HS256' ? !key.secret : !key.privateKeyPem) {
+      throw new TypeError(`JoinTokenIssuer: the ${key.algorithm} key is empty`);
+    }
     this.#key = key;
     this.#ttlSeconds = options.ttlSeconds ?? 600;
     this.#issuer = options.issuer;
