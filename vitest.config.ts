@@ -1,6 +1,9 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // The monorepo runs the packages from their sources; an application gets their builds.
+  ssr: { resolve: { conditions: [...defaultServerConditions, 'kaskade-source'] } },
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
