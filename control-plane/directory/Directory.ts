@@ -8,6 +8,7 @@ import { usedTokenKey } from './keys.ts';
 import { type DirectoryKey, type KeyScope, listKeys } from './listKeys.ts';
 import { LIVENESS_OPERATIONS, NodeLiveness } from './NodeLiveness.ts';
 import { RoomEntries, type RoomState } from './RoomEntries.ts';
+import { RoomGovernance } from './RoomGovernance.ts';
 import { RoomIndex } from './RoomIndex.ts';
 
 export interface DirectoryOptions {
@@ -19,6 +20,10 @@ export interface DirectoryOptions {
   caFile?: string;
   /** Where to report operation latency, failures and connectivity. */
   registry?: Registry;
+  /** How long a room's state (settings, bans, lobby, chat...) lives after each write. */
+  stateTtlSeconds?: number;
+  /** How long a room's state lives once the last node left the room. */
+  stateGraceSeconds?: number;
 }
 
 /** The operations timed by the metrics, each a method of Directory. */
@@ -53,6 +58,8 @@ export class Directory {
   readonly #redis: Redis;
   /** Which nodes are alive, in the same Redis (NodeLiveness.ts). */
   readonly liveness: NodeLiveness;
+  /** Moderation's room state: lock, policies, bans, admitted identities, lobby, mutes (RoomGovernance.ts). */
+  readonly governance: RoomGovernance;
   readonly #entries: RoomEntries;
   readonly #index: RoomIndex;
   readonly #livenessTtlMs: number;
@@ -60,7 +67,14 @@ export class Directory {
   constructor(
     url: string,
     logger: Logger,
-    { ttlSeconds = 60, livenessTtlMs = 6000, registry, caFile }: DirectoryOptions = {},
+    {
+      ttlSeconds = 60,
+      livenessTtlMs = 6000,
+      registry,
+      caFile,
+      stateTtlSeconds = 86_400,
+      stateGraceSeconds = 120,
+    }: DirectoryOptions = {},
   ) {
     // Commands wait while Redis is away (offline queue) and the client reconnects forever;
     // callers treat a failed command as "directory unavailable", never as fatal.
@@ -75,6 +89,10 @@ export class Directory {
     this.#redis.on('error', (err) => logger.debug({ err }, 'redis error'));
     this.#livenessTtlMs = livenessTtlMs;
     this.liveness = new NodeLiveness(this.#redis);
+    this.governance = new RoomGovernance(this.#redis, {
+      ttlSeconds: stateTtlSeconds,
+      graceSeconds: stateGraceSeconds,
+    });
     this.#index = new RoomIndex(this.#redis, ttlSeconds);
     this.#entries = new RoomEntries(this.#redis, this.#index, ttlSeconds, logger);
     if (registry) this.#instrument(registry);
@@ -159,9 +177,13 @@ export class Directory {
     return this.#entries.republish(room, nodeId, participants, streams);
   }
 
-  /** This node no longer carries the room; the last node out removes the room's keys. */
-  leaveRoom(room: string, nodeId: string): Promise<void> {
-    return this.#entries.leaveRoom(room, nodeId);
+  /**
+   * This node no longer carries the room; the last node out removes the room's keys and
+   * leaves its state (governance, chat, breakouts) the grace to live: an edge restarting
+   * finds it, an empty room's goes soon.
+   */
+  async leaveRoom(room: string, nodeId: string): Promise<void> {
+    if (await this.#entries.leaveRoom(room, nodeId)) await this.governance.graceRoom(room);
   }
 
   /** Removes a node's participants and streams from one room; returns them. */

@@ -3,3 +3,5 @@
 export { Directory } from './Directory.ts';
 export type { DirectoryKey, KeyScope } from './listKeys.ts';
 export type { LivenessSnapshot } from './NodeLiveness.ts';
+export type { Admission, RoomGovernance, WaitingEntry } from './RoomGovernance.ts';
+export { refusalOf, waitsInLobby } from './RoomGovernance.ts';
