@@ -51,6 +51,8 @@ export class ControlPlane {
     const directory = new Directory(config.redisUrl, logger, {
       registry: metricsRegistry,
       caFile: config.redisCaFile,
+      stateTtlSeconds: config.roomStateTtlSeconds,
+      stateGraceSeconds: config.roomStateGraceSeconds,
     });
     const registry = new NodeRegistry(bus, directory, logger, {
       timeoutMs: config.nodeTimeoutMs,
