@@ -139,6 +139,8 @@ export class Edge {
           livenessTtlMs: livenessTtlMs(config),
           caFile: config.redisCaFile,
           registry,
+          stateTtlSeconds: config.roomStateTtlSeconds,
+          stateGraceSeconds: config.roomStateGraceSeconds,
         });
         edge.#meshParts = { bus, directory };
         edge.mesh = new Mesh({
@@ -177,6 +179,7 @@ export class Edge {
           verifier,
           rtpCapabilities,
           joinTimeoutMs: config.joinTimeoutMs,
+          lobbyWaitMaxMs: config.lobbyWaitMaxSeconds * 1000,
           maxMessageBytes: config.maxMessageBytes,
           limits: {
             maxBufferedBytes: config.wsMaxBufferedBytes,

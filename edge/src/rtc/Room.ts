@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Admission } from '@kaskade/directory';
 import type {
   HandInfo,
   JoinClaims,
@@ -6,6 +7,7 @@ import type {
   ParticipantInfo,
   RemoteStream,
   Role,
+  RoomSettings,
   SpeakerLevel,
   StreamInfo,
 } from '@kaskade/protocol';
@@ -14,12 +16,14 @@ import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import { ActiveSpeaker, type SpeakerLink, type SpeakerSettings } from './ActiveSpeaker.ts';
 import { Handover, type HandoverLink } from './Handover.ts';
+import { Lobby, type LobbyLink } from './Lobby.ts';
 import { LocalRoster } from './LocalRoster.ts';
 import { type LeaveReason, Participant } from './Participant.ts';
 import { type FeedSource, RemoteFeeds, type StreamCopy } from './RemoteFeeds.ts';
 import { RemoteRoster } from './RemoteRoster.ts';
 import type { RoomRouter } from './RoomRouter.ts';
 import { RoomRouters } from './RoomRouters.ts';
+import { RoomRules, type RulesLink } from './RoomRules.ts';
 import { RoomStreams, type StreamLink } from './RoomStreams.ts';
 import { Stage, type StageLink } from './Stage.ts';
 import type { WorkerPool } from './WorkerPool.ts';
@@ -29,7 +33,14 @@ import type { WorkerPool } from './WorkerPool.ts';
  * of the other nodes, and presence. Implemented by the routing layer; a room on a node
  * without a mesh has none.
  */
-export interface RoomLink extends FeedSource, StreamLink, StageLink, HandoverLink, SpeakerLink {
+export interface RoomLink
+  extends FeedSource,
+    StreamLink,
+    StageLink,
+    HandoverLink,
+    SpeakerLink,
+    RulesLink,
+    LobbyLink {
   participantJoined(participant: ParticipantInfo): void;
   participantLeft(participantId: string): void;
   /** The room closed on this node. */
@@ -64,6 +75,8 @@ export class Room {
   readonly #streams: RoomStreams;
   readonly #stage: Stage;
   readonly #handover: Handover;
+  readonly #rules: RoomRules;
+  readonly #lobby: Lobby;
   #speaker!: ActiveSpeaker;
   #link: RoomLink | undefined;
   #emptyTimer: NodeJS.Timeout | undefined;
@@ -91,6 +104,15 @@ export class Room {
     this.#streams = new RoomStreams({ local: this.#local, feeds: this.#feeds, routers: this.#routers, link });
     this.#stage = new Stage({ local: this.#local, remote: this.#remote, link });
     this.#handover = new Handover({ local: this.#local, link });
+    const onError = (err: unknown, what: string) =>
+      this.#logger.warn({ err, what }, 'room state unavailable in the directory');
+    this.#rules = new RoomRules({ local: this.#local, link, onError });
+    this.#lobby = new Lobby({
+      local: this.#local,
+      link,
+      onLeft: () => this.closeWhenIdle(),
+      onError,
+    });
   }
 
   static async create(name: string, options: RoomOptions): Promise<Room> {
@@ -131,6 +153,16 @@ export class Room {
   /** Stage and audience: hands, roles, lecture mode (the moderator and audience requests). */
   get stage(): Stage {
     return this.#stage;
+  }
+
+  /** Lock, policies, bans and the moderators' mutes (RoomRules): `rules.settings` is in force. */
+  get rules(): RoomRules {
+    return this.#rules;
+  }
+
+  /** The joins waiting here for a moderator's admission. */
+  get lobby(): Lobby {
+    return this.#lobby;
   }
 
   get lecture(): boolean {
@@ -185,8 +217,12 @@ export class Room {
   // --- The mesh: the mirror of other nodes ---------------------------------
 
   /** Connects the room to the mesh and takes in what the directory knows of the other nodes. */
-  attach(link: RoomLink, others: { participants: MeshParticipant[]; streams: RemoteStream[] }): void {
+  attach(
+    link: RoomLink,
+    others: { participants: MeshParticipant[]; streams: RemoteStream[]; settings: RoomSettings },
+  ): void {
     this.#link = link;
+    this.#rules.attached(others.settings);
     for (const p of others.participants) this.addRemoteParticipant(p);
     for (const s of others.streams) this.addRemoteStream(s);
   }
@@ -279,12 +315,14 @@ export class Room {
   /**
    * Adds a participant; a participant with the same identity is replaced. With `resume`
    * (the id it had, see Handover) it carries on under that id: nobody is told it
-   * joined, and the session it replaces leaves without a word.
+   * joined, and the session it replaces leaves without a word. `admission` is what
+   * rules.admission answered for it (its mutes and forbids come along).
    */
   async join(
     claims: JoinClaims,
     rtpCapabilities: types.RtpCapabilities,
-    resume?: string,
+    resume: string | undefined,
+    admission: Admission,
   ): Promise<Participant> {
     if (this.#closed) throw new KaskadeError('UNAVAILABLE', 'the room closed; join again');
     clearTimeout(this.#emptyTimer);
@@ -312,6 +350,7 @@ export class Room {
       directory: this.#streams,
       keyFrameRequestDelayMs: this.#options.keyFrameRequestDelayMs,
       speakerOrder: () => this.#speaker.order,
+      rules: this.#rules,
     });
     if (this.#closed) {
       participant.close('room-closed');
@@ -323,6 +362,7 @@ export class Room {
     if (carriesOn) this.#stage.headCountChanged();
     else this.#stage.arrived(participant.info());
     this.#local.add(participant);
+    this.#rules.joined(participant, admission);
     this.#link?.participantJoined(participant.info());
     participant.on('newproducer', (producer, source) => {
       this.#streams.publish(participant, producer, source);
@@ -343,6 +383,7 @@ export class Room {
     this.#stage.close();
     this.#speaker.close();
     this.#feeds.close();
+    this.#lobby.close();
     for (const participant of [...this.#local.values()]) participant.close(reason);
     this.#link?.close();
     this.#routers.close();
@@ -362,12 +403,13 @@ export class Room {
   }
 
   get #idle(): boolean {
-    return this.#local.size === 0 && this.#joinsUnderWay === 0 && !this.#closed;
+    return this.#local.size === 0 && this.#joinsUnderWay === 0 && this.#lobby.size === 0 && !this.#closed;
   }
 
   #removeParticipant(participant: Participant, reason: LeaveReason): void {
     const { id } = participant;
     if (!this.#local.remove(participant)) return;
+    this.#rules.left(participant.id);
     const movedTo = this.#remote.takeMovedAway(id);
     this.#logger.info({ participant: id, reason, moved: movedTo !== undefined }, 'participant left');
     if (this.#handover.isHandedOver(id)) {

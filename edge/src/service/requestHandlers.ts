@@ -1,5 +1,5 @@
-import type { Method, RequestData, ResponseData } from '@kaskade/protocol';
-import { KaskadeError } from '@kaskade/protocol';
+import type { Method, RequestData, ResponseData, RoomActionName } from '@kaskade/protocol';
+import { KaskadeError, ROOM_ACTION_NAMES } from '@kaskade/protocol';
 import type { SignalingSession } from './SignalingSession.ts';
 
 export type Handler<M extends Method> = (
@@ -49,6 +49,21 @@ export const handlers: Handlers = {
   setRole: (s, { participantId, role }) => done(s.room.stage.setRole(s.participant, participantId, role)),
   listParticipants: async (s, { after, limit }) => s.room.stage.listParticipants(s.participant, after, limit),
   leave: (s) => done(s.leave()),
+  roomSettings: async (s) => s.room.rules.settings,
+  listLobby: async (s) => {
+    if (!s.participant.grants.moderate) throw new KaskadeError('FORBIDDEN', 'only moderators see the lobby');
+    return { waiting: await s.room.lobby.list() };
+  },
+  // Until the forwarding to the control plane (ControlRpc 'room.act', branch i13-plumbing) is merged.
+  ...(Object.fromEntries(
+    ROOM_ACTION_NAMES.map((name) => [
+      name,
+      async (s: SignalingSession) => {
+        if (!s.participant.grants.moderate) throw new KaskadeError('FORBIDDEN', `only moderators ${name}`);
+        throw new KaskadeError('UNAVAILABLE', `${name}: room actions are not forwarded yet`);
+      },
+    ]),
+  ) as unknown as { [M in RoomActionName]: Handler<M> }),
 };
 
 /** Waits for a request's work and answers it with an empty object. */
