@@ -10,6 +10,7 @@ import { LIVENESS_OPERATIONS, NodeLiveness } from './NodeLiveness.ts';
 import { RoomEntries, type RoomState } from './RoomEntries.ts';
 import { RoomGovernance } from './RoomGovernance.ts';
 import { RoomIndex } from './RoomIndex.ts';
+import { RoomLifecycle } from './RoomLifecycle.ts';
 
 export interface DirectoryOptions {
   /** Directory keys expire unless refreshed within this time. */
@@ -20,10 +21,10 @@ export interface DirectoryOptions {
   caFile?: string;
   /** Where to report operation latency, failures and connectivity. */
   registry?: Registry;
-  /** How long a room's state (settings, bans, lobby, chat...) lives after each write. */
-  stateTtlSeconds?: number;
+  /** How long a room's state (issue 13: under `state:`) lives after its last write. */
+  roomStateTtlSeconds?: number;
   /** How long a room's state lives once the last node left the room. */
-  stateGraceSeconds?: number;
+  roomStateGraceSeconds?: number;
 }
 
 /** The operations timed by the metrics, each a method of Directory. */
@@ -60,6 +61,8 @@ export class Directory {
   readonly liveness: NodeLiveness;
   /** Moderation's room state: lock, policies, bans, admitted identities, lobby, mutes (RoomGovernance.ts). */
   readonly governance: RoomGovernance;
+  /** When each room starts and ends, for the webhooks (RoomLifecycle.ts). */
+  readonly lifecycle: RoomLifecycle;
   readonly #entries: RoomEntries;
   readonly #index: RoomIndex;
   readonly #livenessTtlMs: number;
@@ -72,8 +75,8 @@ export class Directory {
       livenessTtlMs = 6000,
       registry,
       caFile,
-      stateTtlSeconds = 86_400,
-      stateGraceSeconds = 120,
+      roomStateTtlSeconds = 86_400,
+      roomStateGraceSeconds = 120,
     }: DirectoryOptions = {},
   ) {
     // Commands wait while Redis is away (offline queue) and the client reconnects forever;
@@ -90,9 +93,10 @@ export class Directory {
     this.#livenessTtlMs = livenessTtlMs;
     this.liveness = new NodeLiveness(this.#redis);
     this.governance = new RoomGovernance(this.#redis, {
-      ttlSeconds: stateTtlSeconds,
-      graceSeconds: stateGraceSeconds,
+      ttlSeconds: roomStateTtlSeconds,
+      graceSeconds: roomStateGraceSeconds,
     });
+    this.lifecycle = new RoomLifecycle(this.#redis, roomStateTtlSeconds);
     this.#index = new RoomIndex(this.#redis, ttlSeconds);
     this.#entries = new RoomEntries(this.#redis, this.#index, ttlSeconds, logger);
     if (registry) this.#instrument(registry);

@@ -17,9 +17,9 @@ export const roomKeys = (room: string) => ({
 });
 
 /**
- * A key of a room's state (issue 13's features: moderation, chat, breakouts): what a
- * room keeps for as long as it lives, apart from who is in it. Every one of them is
- * under one prefix per room, so one pattern lists them, ends them (endRoom) and
+ * A key of a room's state (issue 13's features: moderation, chat, breakouts, webhooks):
+ * what a room keeps for as long as it lives, apart from who is in it. Every one of them
+ * is under one prefix per room, so one pattern lists them, ends them (endRoom) and
  * shortens their lifetime when the room empties. `feature` and `part` are constants
  * of the feature's module (letters and '-'), never input.
  */
@@ -43,6 +43,15 @@ export const governanceKeys = (room: string) => ({
   forbidden: roomStateKey(room, 'moderation', 'forbidden'),
   /** hash: `<identity>|<source>` -> 1: the sources a moderator muted (selfUnmute off keeps them muted). */
   muted: roomStateKey(room, 'moderation', 'muted'),
+});
+
+/**
+ * The webhooks' state of one room (issue 13's room state, under `state:`): `started` is
+ * set (NX) when the room gets its first participant and deleted when it has none left,
+ * so each start and end is told to the application once whichever replica hears it.
+ */
+export const webhookStateKeys = (room: string) => ({
+  started: roomStateKey(room, 'webhooks', 'started'),
 });
 
 /**

@@ -139,8 +139,8 @@ export class Edge {
           livenessTtlMs: livenessTtlMs(config),
           caFile: config.redisCaFile,
           registry,
-          stateTtlSeconds: config.roomStateTtlSeconds,
-          stateGraceSeconds: config.roomStateGraceSeconds,
+          roomStateTtlSeconds: config.roomStateTtlSeconds,
+          roomStateGraceSeconds: config.roomStateGraceSeconds,
         });
         edge.#meshParts = { bus, directory };
         edge.mesh = new Mesh({
