@@ -7,6 +7,7 @@ import {
   joinEdgeDirectly,
   MODERATOR,
   placeJoin,
+  TEST_JOIN_TIMEOUT_MS,
   TEST_STATE_GRACE_SECONDS,
   useModerationMesh,
   Waiter,
@@ -162,6 +163,9 @@ describe('moderation across two regions (actions over the application API, effec
     await eventually(() => expect(lobbies.at(-1)).toMatchObject([{ identity: 'visitor', name: 'visitor' }]));
     const [entry] = (await host.bot.channel.request('listLobby', {})).waiting;
     expect(entry?.identity).toBe('visitor');
+    // Held past the join timeout, alone in the room on its edge (whose empty grace is 300 ms).
+    await new Promise((r) => setTimeout(r, TEST_JOIN_TIMEOUT_MS + 1000));
+    expect(w.closeCode).toBeUndefined();
     await m.act(room, 'admitFromLobby', { participantId: entry!.participantId });
     const joined = await w.answer;
     expect(joined.self.id).toBe(entry!.participantId); // the id the moderators saw
