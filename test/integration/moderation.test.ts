@@ -216,11 +216,9 @@ describe('moderation across two regions (actions over the application API, effec
     const host = await m.join('host', room, 'eu', MODERATOR);
     const a = await m.join('end-a', room, 'us');
     await a.bot.publish('microphone');
-    await m.act(room, 'lockRoom', { locked: false });
-    await m.act(room, 'removeParticipant', {
-      participantId: (await m.join('end-b', room, 'eu')).bot.id,
-      ban: true,
-    });
+    const banned = await m.join('end-b', room, 'eu');
+    await m.act(room, 'lockRoom', { locked: true });
+    await m.act(room, 'removeParticipant', { participantId: banned.bot.id, ban: true });
     const parts = async () => (await m.directory.keys({ room })).map((k) => k.part);
     expect(await parts()).toEqual(expect.arrayContaining(['settings', 'bans', 'admitted']));
     const codes: number[] = [];
@@ -234,7 +232,7 @@ describe('moderation across two regions (actions over the application API, effec
     expect(ended).toHaveLength(2);
     const stateParts = ['settings', 'bans', 'admitted', 'lobby', 'forbidden', 'muted'];
     expect((await parts()).filter((p) => stateParts.includes(p))).toEqual([]);
-    await m.join('end-b', room, 'eu'); // a new meeting: the ban went with the old one
+    await m.join('end-b', room, 'eu'); // a new meeting: the ban and the lock went with the old one
   });
 
   it('after everyone leaves: no mediasoup objects remain and the state keys expire within the grace', async () => {
