@@ -48,7 +48,8 @@ describe('moderation across two regions (actions over the application API, effec
       (e) => code(e) === 'FORBIDDEN',
     );
 
-    await m.act(room, 'askToUnmute', { participantId: guest.bot.id, source: 'microphone' });
+    // A moderator in eu over its signaling, for a participant in us.
+    await host.bot.channel.request('askToUnmute', { participantId: guest.bot.id, source: 'microphone' });
     await eventually(() => expect(told.at(-1)).toEqual({ source: 'microphone' }));
     await guest.bot.channel.request('resumeProducer', { producerId: mic });
     await eventually(() => expect(host.bot.seen.streamResumed).toContain(mic));
@@ -150,7 +151,7 @@ describe('moderation across two regions (actions over the application API, effec
     expect(host.bot.joined.settings.locked).toBe(false); // it joined before the lock
   });
 
-  it('lobby: a waiter on a us edge is held, a moderator in eu hears of it, the API admits it or denies another', async () => {
+  it('lobby: a waiter on a us edge is held, a moderator in eu hears of it and admits it over signaling, the API denies another', async () => {
     const room = 'mod-lobby';
     const host = await m.join('host', room, 'eu', MODERATOR);
     const lobbies: unknown[][] = [];
@@ -166,7 +167,8 @@ describe('moderation across two regions (actions over the application API, effec
     // Held past the join timeout, alone in the room on its edge (whose empty grace is 300 ms).
     await new Promise((r) => setTimeout(r, TEST_JOIN_TIMEOUT_MS + 1000));
     expect(w.closeCode).toBeUndefined();
-    await m.act(room, 'admitFromLobby', { participantId: entry!.participantId });
+    // The moderator on the eu edge admits over its own signaling the waiter on the us edge.
+    await host.bot.channel.request('admitFromLobby', { participantId: entry!.participantId });
     const joined = await w.answer;
     expect(joined.self.id).toBe(entry!.participantId); // the id the moderators saw
     await eventually(() => expect(lobbies.at(-1)).toEqual([]));
