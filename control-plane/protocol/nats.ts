@@ -176,7 +176,7 @@ export const ControlRpc = {
     request: Type.Object({
       room: RoomName,
       by: Id,
-      // Typed as the names: a union built from an array infers nothing useful.
+      // Typed as the names' union (a union built from an array has no static type of its own).
       action: Type.Unsafe<RoomActionName>(Type.Union(ROOM_ACTION_NAMES.map((name) => Type.Literal(name)))),
       params: Type.Unknown(),
     }),
