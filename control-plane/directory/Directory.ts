@@ -4,6 +4,7 @@ import type { MeshParticipant, RemoteStream } from '@kaskade/protocol';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
+import { BreakoutPlan } from './BreakoutPlan.ts';
 import { usedTokenKey } from './keys.ts';
 import { type DirectoryKey, type KeyScope, listKeys } from './listKeys.ts';
 import { LIVENESS_OPERATIONS, NodeLiveness } from './NodeLiveness.ts';
@@ -19,6 +20,8 @@ export interface DirectoryOptions {
   caFile?: string;
   /** Where to report operation latency, failures and connectivity. */
   registry?: Registry;
+  /** How long room state (issue 13: breakouts...) lasts after each write. */
+  roomStateTtlSeconds?: number;
 }
 
 /** The operations timed by the metrics, each a method of Directory. */
@@ -53,6 +56,8 @@ export class Directory {
   readonly #redis: Redis;
   /** Which nodes are alive, in the same Redis (NodeLiveness.ts). */
   readonly liveness: NodeLiveness;
+  /** Main rooms' breakout plans and the breakout rooms' parents (BreakoutPlan.ts). */
+  readonly breakouts: BreakoutPlan;
   readonly #entries: RoomEntries;
   readonly #index: RoomIndex;
   readonly #livenessTtlMs: number;
@@ -60,7 +65,7 @@ export class Directory {
   constructor(
     url: string,
     logger: Logger,
-    { ttlSeconds = 60, livenessTtlMs = 6000, registry, caFile }: DirectoryOptions = {},
+    { ttlSeconds = 60, livenessTtlMs = 6000, registry, caFile, roomStateTtlSeconds }: DirectoryOptions = {},
   ) {
     // Commands wait while Redis is away (offline queue) and the client reconnects forever;
     // callers treat a failed command as "directory unavailable", never as fatal.
@@ -75,6 +80,7 @@ export class Directory {
     this.#redis.on('error', (err) => logger.debug({ err }, 'redis error'));
     this.#livenessTtlMs = livenessTtlMs;
     this.liveness = new NodeLiveness(this.#redis);
+    this.breakouts = new BreakoutPlan(this.#redis, { ttlSeconds: roomStateTtlSeconds });
     this.#index = new RoomIndex(this.#redis, ttlSeconds);
     this.#entries = new RoomEntries(this.#redis, this.#index, ttlSeconds, logger);
     if (registry) this.#instrument(registry);

@@ -17,6 +17,16 @@ export const roomKeys = (room: string) => ({
 });
 
 /**
+ * A room's breakout state (issue 13's room state: `kaskade:room:{room}:state:<feature>:…`).
+ * `plan`: a main room's breakouts (BreakoutPlan.ts); `parent`: in a breakout room, the
+ * main room it belongs to.
+ */
+export const breakoutKeys = (room: string) => ({
+  plan: `${PREFIX}:room:{${room}}:state:breakouts:plan`,
+  parent: `${PREFIX}:room:{${room}}:state:breakouts:parent`,
+});
+
+/**
  * The index of rooms: a sorted set scored by when each room's entry expires (ms), so
  * a room nobody refreshes drops out of it on its own, and the key itself expires
  * with the last room. (It was a plain set, `kaskade:rooms`, that never expired.)

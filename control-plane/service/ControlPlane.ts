@@ -9,6 +9,7 @@ import {
 } from '@kaskade/node-toolkit';
 import type { Logger } from 'pino';
 import { adminPlugin } from './adminPlugin.ts';
+import { serveBreakoutMoves } from './breakoutMoves.ts';
 import { type ControlPlaneConfig, trustedEdgeUrls } from './config.ts';
 import { ControlPlaneMetrics } from './controlPlaneMetrics.ts';
 import { joinPlugin } from './joinPlugin.ts';
@@ -59,14 +60,16 @@ export class ControlPlane {
       placementHoldMs: config.placementHoldMs,
     });
     registry.start();
-    serveMigrations({
+    const tickets = {
       bus,
       registry,
       directory,
       edgeJwtSecret: config.edgeJwtSecret,
       edgeTokenTtlSeconds: config.edgeTokenTtlSeconds,
       logger,
-    });
+    };
+    serveMigrations(tickets);
+    serveBreakoutMoves(tickets);
     const http = new HttpListener({
       logger,
       notReadyReason: () => (directory.status === 'ready' ? null : `redis ${directory.status}`),

@@ -1,17 +1,9 @@
-import type { Directory } from '@kaskade/directory';
 import type { Bus } from '@kaskade/node-toolkit';
-import { issueToken } from '@kaskade/node-toolkit';
-import { KaskadeError } from '@kaskade/protocol';
 import type { Logger } from 'pino';
-import type { NodeRegistry } from './NodeRegistry.ts';
-import { place } from './placement.ts';
+import { hostedParticipant, issueTicket, type TicketIssuer } from './edgeTickets.ts';
 
-export interface MigrationOptions {
+export interface MigrationOptions extends TicketIssuer {
   bus: Bus;
-  registry: NodeRegistry;
-  directory: Directory;
-  edgeJwtSecret: string;
-  edgeTokenTtlSeconds: number;
   logger: Logger;
 }
 
@@ -24,40 +16,11 @@ export interface MigrationOptions {
  * edge token like the join's: bound to the target edge, single use, short-lived.
  */
 export function serveMigrations(opts: MigrationOptions): void {
-  const { bus, registry, directory } = opts;
-  bus.serveControlRpc('migration.place', async ({ room, participantId, grants, lecture }, sender) => {
-    const unavailable = (error: unknown) => {
-      throw new KaskadeError('UNAVAILABLE', 'the directory cannot be read now; retry', { cause: error });
-    };
-    const entry = await directory.participant(room, participantId).catch(unavailable);
-    if (!entry || entry.node !== sender)
-      throw new KaskadeError('FORBIDDEN', `participant ${participantId} is not hosted by ${sender}`);
-    const owner = await directory.identityOwner(room, entry.identity).catch(unavailable);
-    if (owner !== participantId)
-      throw new KaskadeError('FORBIDDEN', `participant ${participantId} no longer holds its identity`);
-    const roomNodes = new Set((await directory.room(room).catch(unavailable)).nodes);
-    const nodes = registry.nodes();
-    const region = nodes.find((n) => n.nodeId === sender)?.region;
+  opts.bus.serveControlRpc('migration.place', async ({ room, participantId, grants, lecture }, sender) => {
+    const entry = await hostedParticipant(opts.directory, room, participantId, sender);
     // Same region first (placement's order), never back to the asking edge.
-    const placement = place({ nodes: nodes.filter((n) => n.nodeId !== sender), roomNodes, region });
-    if (!placement.ok)
-      throw new KaskadeError('UNAVAILABLE', `no edge can take the participant (${placement.reason})`);
-    const { node } = placement;
-    registry.placed(node.nodeId);
-    const token = await issueToken(
-      {
-        identity: entry.identity,
-        name: entry.name,
-        room,
-        grants,
-        role: entry.role,
-        lecture,
-        node: node.nodeId,
-        ttlSeconds: opts.edgeTokenTtlSeconds,
-      },
-      { secret: opts.edgeJwtSecret },
-    );
-    opts.logger.debug({ room, from: sender, to: node.nodeId }, 'migration placed');
-    return { url: node.url, token, nodeId: node.nodeId };
+    const ticket = await issueTicket(opts, { sender, target: room, entry, grants, lecture, leaveSender: true });
+    opts.logger.debug({ room, from: sender, to: ticket.nodeId }, 'migration placed');
+    return ticket;
   });
 }
