@@ -24,7 +24,11 @@ export const BreakoutRoom = Type.Object({
 });
 export type BreakoutRoom = Static<typeof BreakoutRoom>;
 
-export const BreakoutStatus = Type.Union([Type.Literal('none'), Type.Literal('created'), Type.Literal('open')]);
+export const BreakoutStatus = Type.Union([
+  Type.Literal('none'),
+  Type.Literal('created'),
+  Type.Literal('open'),
+]);
 export type BreakoutStatus = Static<typeof BreakoutStatus>;
 
 /** A main room's breakouts: none, created (being assigned), or open (people are in them until endsAt, if set). */

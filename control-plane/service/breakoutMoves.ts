@@ -2,8 +2,8 @@ import type { Directory } from '@kaskade/directory';
 import type { Bus } from '@kaskade/node-toolkit';
 import { KaskadeError, RoomEvent, Subjects } from '@kaskade/protocol';
 import type { Logger } from 'pino';
-import type { ActionContext } from './actions/types.ts';
 import { closeBreakouts } from './actions/breakouts.ts';
+import type { ActionContext } from './actions/types.ts';
 import { hostedParticipant, issueTicket, type TicketIssuer } from './edgeTickets.ts';
 
 export interface BreakoutMoveOptions extends TicketIssuer {
@@ -26,7 +26,10 @@ export function serveBreakoutMoves(opts: BreakoutMoveOptions): void {
   bus.serveControlRpc('breakout.place', async ({ room, participantId, target, grants, lecture }, sender) => {
     const entry = await hostedParticipant(directory, room, participantId, sender);
     if (!(await mayMove(directory, room, target, entry.identity)))
-      throw new KaskadeError('FORBIDDEN', `the breakouts of ${room} send ${participantId} nowhere near ${target}`);
+      throw new KaskadeError(
+        'FORBIDDEN',
+        `the breakouts of ${room} send ${participantId} nowhere near ${target}`,
+      );
     const ticket = await issueTicket(opts, { sender, target, entry, grants, lecture, leaveSender: false });
     opts.logger.debug({ room, target, to: ticket.nodeId }, 'breakout move placed');
     return ticket;
@@ -53,13 +56,17 @@ export function serveBreakoutMoves(opts: BreakoutMoveOptions): void {
  * one of its breakouts (always: closed or not, everyone may go back), or into the
  * breakout room it is assigned to while they are open.
  */
-async function mayMove(directory: Directory, room: string, target: string, identity: string): Promise<boolean> {
+async function mayMove(
+  directory: Directory,
+  room: string,
+  target: string,
+  identity: string,
+): Promise<boolean> {
   try {
     if ((await directory.breakouts.parentOf(room)) === target) return true;
     const plan = await directory.breakouts.state(room);
     return (
-      plan?.status === 'open' &&
-      plan.rooms.some((r) => r.room === target && r.identities.includes(identity))
+      plan?.status === 'open' && plan.rooms.some((r) => r.room === target && r.identities.includes(identity))
     );
   } catch (error) {
     throw new KaskadeError('UNAVAILABLE', 'the directory cannot be read now; retry', { cause: error });

@@ -66,7 +66,8 @@ export async function issueTicket(
     roomNodes,
     region,
   });
-  if (!placement.ok) throw new KaskadeError('UNAVAILABLE', `no edge can take the participant (${placement.reason})`);
+  if (!placement.ok)
+    throw new KaskadeError('UNAVAILABLE', `no edge can take the participant (${placement.reason})`);
   const { node } = placement;
   registry.placed(node.nodeId);
   const token = await issueToken(

@@ -19,7 +19,14 @@ export function serveMigrations(opts: MigrationOptions): void {
   opts.bus.serveControlRpc('migration.place', async ({ room, participantId, grants, lecture }, sender) => {
     const entry = await hostedParticipant(opts.directory, room, participantId, sender);
     // Same region first (placement's order), never back to the asking edge.
-    const ticket = await issueTicket(opts, { sender, target: room, entry, grants, lecture, leaveSender: true });
+    const ticket = await issueTicket(opts, {
+      sender,
+      target: room,
+      entry,
+      grants,
+      lecture,
+      leaveSender: true,
+    });
     opts.logger.debug({ room, from: sender, to: ticket.nodeId }, 'migration placed');
     return ticket;
   });

@@ -22,7 +22,8 @@ export const breakoutActionHandlers: ActionHandlers<keyof typeof BreakoutActions
       throw new KaskadeError('INVALID_STATE', 'a breakout room has no breakouts of its own');
     const session = randomBytes(3).toString('hex');
     const { after } = await ctx.directory.breakouts.change(ctx.room, (current) => {
-      if (current?.status === 'open') throw new KaskadeError('INVALID_STATE', 'the breakouts are open; close them first');
+      if (current?.status === 'open')
+        throw new KaskadeError('INVALID_STATE', 'the breakouts are open; close them first');
       return {
         status: 'created',
         session,
@@ -44,12 +45,15 @@ export const breakoutActionHandlers: ActionHandlers<keyof typeof BreakoutActions
     if ('random' in params) {
       // Everyone but the moderator who asks (the directory does not hold grants).
       const acting = ctx.actor.kind === 'moderator' ? identityOf.get(ctx.actor.participantId) : undefined;
-      wanted = new Map(shuffled(participants.map((p) => p.identity).filter((i) => i !== acting)).map((i) => [i, '']));
+      wanted = new Map(
+        shuffled(participants.map((p) => p.identity).filter((i) => i !== acting)).map((i) => [i, '']),
+      );
     } else {
       wanted = new Map();
       for (const { participantId, room } of params.assignments) {
         const identity = identityOf.get(participantId);
-        if (identity === undefined) throw new KaskadeError('NOT_FOUND', `no participant ${participantId} in ${ctx.room}`);
+        if (identity === undefined)
+          throw new KaskadeError('NOT_FOUND', `no participant ${participantId} in ${ctx.room}`);
         wanted.set(identity, room);
       }
     }
@@ -62,8 +66,7 @@ export const breakoutActionHandlers: ActionHandlers<keyof typeof BreakoutActions
         if (!target) throw new KaskadeError('NOT_FOUND', `no breakout room ${room} in ${ctx.room}`);
         target.identities.push(identity);
       });
-      if ('random' in params)
-        for (const r of rooms) r.identities = r.identities.filter((i) => wanted.has(i));
+      if ('random' in params) for (const r of rooms) r.identities = r.identities.filter((i) => wanted.has(i));
       return { ...plan, rooms };
     });
     return { state: announce(ctx, after) };
@@ -107,7 +110,10 @@ export const breakoutActionHandlers: ActionHandlers<keyof typeof BreakoutActions
  * them open and moves everyone back. Created breakouts are discarded; true when open
  * breakouts closed here.
  */
-export async function closeBreakouts(ctx: ActionContext, when: (plan: StoredBreakouts) => boolean): Promise<boolean> {
+export async function closeBreakouts(
+  ctx: ActionContext,
+  when: (plan: StoredBreakouts) => boolean,
+): Promise<boolean> {
   const { before, changed } = await ctx.directory.breakouts.change(ctx.room, (current) =>
     current && when(current) ? null : undefined,
   );
@@ -116,7 +122,11 @@ export async function closeBreakouts(ctx: ActionContext, when: (plan: StoredBrea
   if (before.status !== 'open') return false;
   for (const { room } of before.rooms) {
     const { participants } = await readable(ctx.directory.room(room));
-    const moves = participants.map((p) => ({ participantId: p.id, room: ctx.room, reason: 'return' as MoveReason }));
+    const moves = participants.map((p) => ({
+      participantId: p.id,
+      room: ctx.room,
+      reason: 'return' as MoveReason,
+    }));
     if (moves.length > 0) ctx.publish({ type: 'breakoutMoves', moves }, room);
   }
   ctx.logger.debug({ room: ctx.room, rooms: before.rooms.length }, 'breakouts closed');
@@ -124,8 +134,14 @@ export async function closeBreakouts(ctx: ActionContext, when: (plan: StoredBrea
 }
 
 /** Tells the main room and every breakout room of the plan now (none: NO_BREAKOUTS); returns the state. */
-function announce(ctx: ActionContext, plan: StoredBreakouts | null, rooms = plan?.rooms ?? []): BreakoutState {
-  const state: BreakoutState = plan ? { status: plan.status, rooms: plan.rooms, endsAt: plan.endsAt } : NO_BREAKOUTS;
+function announce(
+  ctx: ActionContext,
+  plan: StoredBreakouts | null,
+  rooms = plan?.rooms ?? [],
+): BreakoutState {
+  const state: BreakoutState = plan
+    ? { status: plan.status, rooms: plan.rooms, endsAt: plan.endsAt }
+    : NO_BREAKOUTS;
   const event = { type: 'breakoutsChanged', main: ctx.room, state } as const;
   ctx.publish(event);
   for (const { room } of rooms) ctx.publish(event, room);

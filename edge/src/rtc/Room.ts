@@ -13,6 +13,7 @@ import { KaskadeError } from '@kaskade/protocol';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import { ActiveSpeaker, type SpeakerLink, type SpeakerSettings } from './ActiveSpeaker.ts';
+import { type BreakoutLink, Breakouts } from './Breakouts.ts';
 import { Handover, type HandoverLink } from './Handover.ts';
 import { LocalRoster } from './LocalRoster.ts';
 import { type LeaveReason, Participant } from './Participant.ts';
@@ -29,7 +30,7 @@ import type { WorkerPool } from './WorkerPool.ts';
  * of the other nodes, and presence. Implemented by the routing layer; a room on a node
  * without a mesh has none.
  */
-export interface RoomLink extends FeedSource, StreamLink, StageLink, HandoverLink, SpeakerLink {
+export interface RoomLink extends FeedSource, StreamLink, StageLink, HandoverLink, SpeakerLink, BreakoutLink {
   participantJoined(participant: ParticipantInfo): void;
   participantLeft(participantId: string): void;
   /** The room closed on this node. */
@@ -64,6 +65,7 @@ export class Room {
   readonly #streams: RoomStreams;
   readonly #stage: Stage;
   readonly #handover: Handover;
+  readonly #breakouts: Breakouts;
   #speaker!: ActiveSpeaker;
   #link: RoomLink | undefined;
   #emptyTimer: NodeJS.Timeout | undefined;
@@ -91,6 +93,7 @@ export class Room {
     this.#streams = new RoomStreams({ local: this.#local, feeds: this.#feeds, routers: this.#routers, link });
     this.#stage = new Stage({ local: this.#local, remote: this.#remote, link });
     this.#handover = new Handover({ local: this.#local, link });
+    this.#breakouts = new Breakouts({ room: name, local: this.#local, link, logger: this.#logger });
   }
 
   static async create(name: string, options: RoomOptions): Promise<Room> {
@@ -131,6 +134,11 @@ export class Room {
   /** Stage and audience: hands, roles, lecture mode (the moderator and audience requests). */
   get stage(): Stage {
     return this.#stage;
+  }
+
+  /** The breakout rooms of this room, or of the main room this one is a breakout of. */
+  get breakouts(): Breakouts {
+    return this.#breakouts;
   }
 
   get lecture(): boolean {
@@ -189,6 +197,7 @@ export class Room {
     this.#link = link;
     for (const p of others.participants) this.addRemoteParticipant(p);
     for (const s of others.streams) this.addRemoteStream(s);
+    this.#breakouts.load();
   }
 
   remoteParticipants(): MeshParticipant[] {
@@ -324,6 +333,7 @@ export class Room {
     else this.#stage.arrived(participant.info());
     this.#local.add(participant);
     this.#link?.participantJoined(participant.info());
+    this.#breakouts.joined(participant);
     participant.on('newproducer', (producer, source) => {
       this.#streams.publish(participant, producer, source);
       // After the stream's own close handler: a speaker whose microphone went is not in the room's streams.
@@ -341,6 +351,7 @@ export class Room {
     this.#closed = true;
     clearTimeout(this.#emptyTimer);
     this.#stage.close();
+    this.#breakouts.close();
     this.#speaker.close();
     this.#feeds.close();
     for (const participant of [...this.#local.values()]) participant.close(reason);

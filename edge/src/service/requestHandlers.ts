@@ -1,5 +1,6 @@
 import type { Method, RequestData, ResponseData } from '@kaskade/protocol';
 import { KaskadeError } from '@kaskade/protocol';
+import { interimBreakoutActions } from './interimActions.ts';
 import type { SignalingSession } from './SignalingSession.ts';
 
 export type Handler<M extends Method> = (
@@ -49,6 +50,9 @@ export const handlers: Handlers = {
   setRole: (s, { participantId, role }) => done(s.room.stage.setRole(s.participant, participantId, role)),
   listParticipants: async (s, { after, limit }) => s.room.stage.listParticipants(s.participant, after, limit),
   leave: (s) => done(s.leave()),
+  breakoutState: (s) => s.room.breakouts.state(s.participant),
+  askForHelp: (s) => done(s.room.breakouts.askForHelp(s.participant)),
+  ...interimBreakoutActions,
 };
 
 /** Waits for a request's work and answers it with an empty object. */
