@@ -1,5 +1,7 @@
 // @kaskade/control-plane: the control-plane service (public join, placement, node
 // registry, migrations). Started by main.ts.
+export { breakoutActionHandlers, closeBreakouts } from './actions/breakouts.ts';
+export type { ActionContext, ActionHandler, ActionHandlers } from './actions/types.ts';
 export { ControlPlaneConfigSchema, loadControlPlaneConfig, trustedEdgeUrls } from './config.ts';
 export type { LivenessView, PlacementInput } from './placement.ts';
 export { place } from './placement.ts';
