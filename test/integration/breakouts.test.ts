@@ -199,8 +199,11 @@ describe('breakout rooms over two edges in two regions', () => {
     );
 
     // Trust: an edge cannot make up a help request for someone it does not host, nor get tickets for others.
-    const otherNode = mesh.edges.find((e) => e.nodeId !== cleo2.bot.joined.node)!.nodeId;
+    // dan (us) and cleo (eu) are in one breakout on two edges: dan's edge hosts dan, not cleo.
+    const otherNode = dan2.bot.joined.node;
+    expect(otherNode).not.toBe(cleo2.bot.joined.node);
     const intruder = await Bus.connect(mesh.nats!.settingsFor(otherNode), otherNode, silent);
+    const hostEdge = await Bus.connect(mesh.nats!.settingsFor(hostNode), hostNode, silent);
     try {
       intruder.publish(Subjects.roomEvents(main, otherNode), RoomEvent, {
         type: 'breakoutHelp',
@@ -216,30 +219,38 @@ describe('breakout rooms over two edges in two regions', () => {
       });
       await expect(notHosted).rejects.toBeInstanceOf(KaskadeError);
       await expect(notHosted).rejects.toMatchObject({ code: 'FORBIDDEN' });
-      // One it hosts, to a room the plan does not give it: the other breakout, or one the host was never assigned to.
-      const hosted = moved.find((m) => m.bot.joined.node === otherNode)!;
-      const elsewhere = hosted.bot.joined.room === red ? blue : red;
+      // One it hosts, to a room the plan does not give it: the other breakout.
       await expect(
         intruder.controlRpc('breakout.place', {
-          room: hosted.bot.joined.room,
-          participantId: hosted.bot.id,
-          target: elsewhere,
+          room: blue,
+          participantId: dan2.bot.id,
+          target: red,
           grants: PARTICIPANT,
           lecture: false,
         }),
       ).rejects.toMatchObject({ code: 'FORBIDDEN' });
-      if (hostNode === otherNode)
-        await expect(
-          intruder.controlRpc('breakout.place', {
-            room: main,
-            participantId: host.bot.id,
-            target: red,
-            grants: MODERATOR,
-            lecture: false,
-          }),
-        ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      // The moderator's edge, for the moderator, into a breakout nobody assigned it to.
+      await expect(
+        hostEdge.controlRpc('breakout.place', {
+          room: main,
+          participantId: host.bot.id,
+          target: red,
+          grants: MODERATOR,
+          lecture: false,
+        }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      // What the plan allows is granted: dan's way back to the main room.
+      const back = await intruder.controlRpc('breakout.place', {
+        room: blue,
+        participantId: dan2.bot.id,
+        target: main,
+        grants: PARTICIPANT,
+        lecture: false,
+      });
+      expect(back.token.length).toBeGreaterThan(0);
     } finally {
       await intruder.close();
+      await hostEdge.close();
     }
     await new Promise((r) => setTimeout(r, 500));
     expect(host.help).toHaveLength(1);
