@@ -10,6 +10,7 @@ import { type DirectoryKey, type KeyScope, listKeys } from './listKeys.ts';
 import { LIVENESS_OPERATIONS, NodeLiveness } from './NodeLiveness.ts';
 import { RoomEntries, type RoomState } from './RoomEntries.ts';
 import { RoomIndex } from './RoomIndex.ts';
+import { RoomLifecycle } from './RoomLifecycle.ts';
 
 export interface DirectoryOptions {
   /** Directory keys expire unless refreshed within this time. */
@@ -20,7 +21,7 @@ export interface DirectoryOptions {
   caFile?: string;
   /** Where to report operation latency, failures and connectivity. */
   registry?: Registry;
-  /** How long room state (issue 13: breakouts...) lasts after each write. */
+  /** How long a room's state (issue 13: under `state:`) lives after its last write. */
   roomStateTtlSeconds?: number;
 }
 
@@ -56,6 +57,8 @@ export class Directory {
   readonly #redis: Redis;
   /** Which nodes are alive, in the same Redis (NodeLiveness.ts). */
   readonly liveness: NodeLiveness;
+  /** When each room starts and ends, for the webhooks (RoomLifecycle.ts). */
+  readonly lifecycle: RoomLifecycle;
   /** Main rooms' breakout plans and the breakout rooms' parents (BreakoutPlan.ts). */
   readonly breakouts: BreakoutPlan;
   readonly #entries: RoomEntries;
@@ -65,7 +68,13 @@ export class Directory {
   constructor(
     url: string,
     logger: Logger,
-    { ttlSeconds = 60, livenessTtlMs = 6000, registry, caFile, roomStateTtlSeconds }: DirectoryOptions = {},
+    {
+      ttlSeconds = 60,
+      livenessTtlMs = 6000,
+      registry,
+      caFile,
+      roomStateTtlSeconds = 86_400,
+    }: DirectoryOptions = {},
   ) {
     // Commands wait while Redis is away (offline queue) and the client reconnects forever;
     // callers treat a failed command as "directory unavailable", never as fatal.
@@ -80,6 +89,7 @@ export class Directory {
     this.#redis.on('error', (err) => logger.debug({ err }, 'redis error'));
     this.#livenessTtlMs = livenessTtlMs;
     this.liveness = new NodeLiveness(this.#redis);
+    this.lifecycle = new RoomLifecycle(this.#redis, roomStateTtlSeconds);
     this.breakouts = new BreakoutPlan(this.#redis, { ttlSeconds: roomStateTtlSeconds });
     this.#index = new RoomIndex(this.#redis, ttlSeconds);
     this.#entries = new RoomEntries(this.#redis, this.#index, ttlSeconds, logger);

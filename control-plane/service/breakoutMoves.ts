@@ -1,13 +1,18 @@
 import type { Directory } from '@kaskade/directory';
 import type { Bus } from '@kaskade/node-toolkit';
-import { KaskadeError, RoomEvent, Subjects } from '@kaskade/protocol';
+import { KaskadeError } from '@kaskade/protocol';
 import type { Logger } from 'pino';
 import { closeBreakouts } from './actions/breakouts.ts';
-import type { ActionContext } from './actions/types.ts';
-import { hostedParticipant, issueTicket, type TicketIssuer } from './edgeTickets.ts';
+import type { RoomActionExecutor } from './actions/RoomActionExecutor.ts';
+import { type EdgeTickets, hostedParticipant } from './edgeTickets.ts';
+import type { NodeRegistry } from './NodeRegistry.ts';
 
-export interface BreakoutMoveOptions extends TicketIssuer {
+export interface BreakoutMoveOptions {
   bus: Bus;
+  registry: NodeRegistry;
+  directory: Directory;
+  tickets: EdgeTickets;
+  executor: RoomActionExecutor;
   logger: Logger;
 }
 
@@ -22,27 +27,29 @@ export interface BreakoutMoveOptions extends TicketIssuer {
  * compare-and-set of the plan, so it happens once.
  */
 export function serveBreakoutMoves(opts: BreakoutMoveOptions): void {
-  const { bus, directory } = opts;
+  const { bus, directory, registry } = opts;
   bus.serveControlRpc('breakout.place', async ({ room, participantId, target, grants, lecture }, sender) => {
     const entry = await hostedParticipant(directory, room, participantId, sender);
     if (!(await mayMove(directory, room, target, entry.identity)))
       throw new KaskadeError(
         'FORBIDDEN',
-        `the breakouts of ${room} send ${participantId} nowhere near ${target}`,
+        `the breakouts of ${room} do not send ${participantId} to ${target}`,
       );
-    const ticket = await issueTicket(opts, { sender, target, entry, grants, lecture, leaveSender: false });
+    const ticket = await opts.tickets.issue({
+      room: target,
+      identity: entry.identity,
+      name: entry.name,
+      role: entry.role,
+      grants,
+      lecture,
+      // Same region as the edge it is on first; the same edge is fine (no pipe to set up).
+      region: registry.nodes().find((n) => n.nodeId === sender)?.region,
+    });
     opts.logger.debug({ room, target, to: ticket.nodeId }, 'breakout move placed');
     return ticket;
   });
   bus.serveControlRpc('breakout.due', async ({ main }) => {
-    const ctx: ActionContext = {
-      room: main,
-      actor: { kind: 'application' },
-      directory,
-      controlPlaneId: bus.nodeId,
-      publish: (event, room = main) => bus.publish(Subjects.roomControl(room, bus.nodeId), RoomEvent, event),
-      logger: opts.logger,
-    };
+    const ctx = opts.executor.contextFor(main, { kind: 'application' });
     const closed = await closeBreakouts(
       ctx,
       (plan) => plan.status === 'open' && plan.endsAt !== null && plan.endsAt <= Date.now(),

@@ -1,16 +1,79 @@
 import type { Directory } from '@kaskade/directory';
 import { issueToken } from '@kaskade/node-toolkit';
-import type { Grants, MeshParticipant } from '@kaskade/protocol';
-import { KaskadeError } from '@kaskade/protocol';
+import { type Grants, KaskadeError, type MeshParticipant, type Role } from '@kaskade/protocol';
 import type { NodeRegistry } from './NodeRegistry.ts';
 import { place } from './placement.ts';
 
-/** What issuing a ticket takes: the nodes, and the key and lifetime of edge tokens. */
-export interface TicketIssuer {
+/** Who is to be placed, as the caller has verified it (the directory, a verified token). */
+export interface TicketRequest {
+  room: string;
+  identity: string;
+  name: string;
+  role: Role;
+  grants: Grants;
+  lecture: boolean;
+  /** The region to place in first (placement's order); absent: anywhere. */
+  region?: string;
+  /** An edge never to place on (the one a participant leaves). */
+  except?: string;
+}
+
+/** Where to go and the single-use edge token to get in there. */
+export interface EdgeTicket {
+  url: string;
+  token: string;
+  nodeId: string;
+}
+
+export interface EdgeTicketOptions {
   registry: NodeRegistry;
   directory: Directory;
   edgeJwtSecret: string;
   edgeTokenTtlSeconds: number;
+}
+
+/**
+ * Places someone on an edge for a room and issues the edge token for it: what a
+ * migration (migration.place) and a move to a breakout room need. The token is bound
+ * to the chosen edge, single use and short-lived, like the join's.
+ */
+export class EdgeTickets {
+  readonly #options: EdgeTicketOptions;
+
+  constructor(options: EdgeTicketOptions) {
+    this.#options = options;
+  }
+
+  async issue(request: TicketRequest): Promise<EdgeTicket> {
+    const { registry, directory } = this.#options;
+    const roomNodes = new Set(
+      (
+        await directory.room(request.room).catch((error: unknown) => {
+          throw new KaskadeError('UNAVAILABLE', 'the directory cannot be read now; retry', { cause: error });
+        })
+      ).nodes,
+    );
+    const nodes = registry.nodes().filter((n) => n.nodeId !== request.except);
+    const placement = place({ nodes, liveness: registry.liveness(), roomNodes, region: request.region });
+    if (!placement.ok)
+      throw new KaskadeError('UNAVAILABLE', `no edge can take the participant (${placement.reason})`);
+    const { node } = placement;
+    registry.placed(node.nodeId);
+    const token = await issueToken(
+      {
+        identity: request.identity,
+        name: request.name,
+        room: request.room,
+        grants: request.grants,
+        role: request.role,
+        lecture: request.lecture,
+        node: node.nodeId,
+        ttlSeconds: this.#options.edgeTokenTtlSeconds,
+      },
+      { secret: this.#options.edgeJwtSecret },
+    );
+    return { url: node.url, token, nodeId: node.nodeId };
+  }
 }
 
 const unavailable = (error: unknown): never => {
@@ -19,8 +82,8 @@ const unavailable = (error: unknown): never => {
 
 /**
  * The directory's entry of a participant that node `sender` (from the bus subject) hosts
- * in `room` and that still holds its identity there; FORBIDDEN otherwise, so no edge
- * can move, rename or impersonate anyone it does not host.
+ * in `room` and that still holds its identity there; FORBIDDEN otherwise, so no edge can
+ * get a ticket to move, rename or impersonate anyone it does not host.
  */
 export async function hostedParticipant(
   directory: Directory,
@@ -35,53 +98,4 @@ export async function hostedParticipant(
   if (owner !== participantId)
     throw new KaskadeError('FORBIDDEN', `participant ${participantId} no longer holds its identity`);
   return entry;
-}
-
-/**
- * A place in room `target` for a participant (its directory entry) of node `sender`, and
- * a ticket to get in there: an edge token like the join's (bound to the chosen edge,
- * single use, short-lived) with the entry's identity, name and role. Same region as the
- * sender first, then placement's order; `leaveSender` never places on the sender (a
- * draining edge).
- */
-export async function issueTicket(
-  issuer: TicketIssuer,
-  ticket: {
-    sender: string;
-    target: string;
-    entry: MeshParticipant;
-    grants: Grants;
-    lecture: boolean;
-    leaveSender: boolean;
-  },
-): Promise<{ url: string; token: string; nodeId: string }> {
-  const { registry } = issuer;
-  const { sender, target, entry } = ticket;
-  const roomNodes = new Set((await issuer.directory.room(target).catch(unavailable)).nodes);
-  const nodes = registry.nodes();
-  const region = nodes.find((n) => n.nodeId === sender)?.region;
-  const placement = place({
-    nodes: ticket.leaveSender ? nodes.filter((n) => n.nodeId !== sender) : nodes,
-    liveness: registry.liveness(),
-    roomNodes,
-    region,
-  });
-  if (!placement.ok)
-    throw new KaskadeError('UNAVAILABLE', `no edge can take the participant (${placement.reason})`);
-  const { node } = placement;
-  registry.placed(node.nodeId);
-  const token = await issueToken(
-    {
-      identity: entry.identity,
-      name: entry.name,
-      room: target,
-      grants: ticket.grants,
-      role: entry.role,
-      lecture: ticket.lecture,
-      node: node.nodeId,
-      ttlSeconds: issuer.edgeTokenTtlSeconds,
-    },
-    { secret: issuer.edgeJwtSecret },
-  );
-  return { url: node.url, token, nodeId: node.nodeId };
 }

@@ -1,9 +1,14 @@
+import type { Directory } from '@kaskade/directory';
 import type { Bus } from '@kaskade/node-toolkit';
 import type { Logger } from 'pino';
-import { hostedParticipant, issueTicket, type TicketIssuer } from './edgeTickets.ts';
+import { type EdgeTickets, hostedParticipant } from './edgeTickets.ts';
+import type { NodeRegistry } from './NodeRegistry.ts';
 
-export interface MigrationOptions extends TicketIssuer {
+export interface MigrationOptions {
   bus: Bus;
+  registry: NodeRegistry;
+  directory: Directory;
+  tickets: EdgeTickets;
   logger: Logger;
 }
 
@@ -16,16 +21,20 @@ export interface MigrationOptions extends TicketIssuer {
  * edge token like the join's: bound to the target edge, single use, short-lived.
  */
 export function serveMigrations(opts: MigrationOptions): void {
-  opts.bus.serveControlRpc('migration.place', async ({ room, participantId, grants, lecture }, sender) => {
-    const entry = await hostedParticipant(opts.directory, room, participantId, sender);
+  const { bus, registry, directory, tickets } = opts;
+  bus.serveControlRpc('migration.place', async ({ room, participantId, grants, lecture }, sender) => {
+    const entry = await hostedParticipant(directory, room, participantId, sender);
     // Same region first (placement's order), never back to the asking edge.
-    const ticket = await issueTicket(opts, {
-      sender,
-      target: room,
-      entry,
+    const region = registry.nodes().find((n) => n.nodeId === sender)?.region;
+    const ticket = await tickets.issue({
+      room,
+      identity: entry.identity,
+      name: entry.name,
+      role: entry.role,
       grants,
       lecture,
-      leaveSender: true,
+      region,
+      except: sender,
     });
     opts.logger.debug({ room, from: sender, to: ticket.nodeId }, 'migration placed');
     return ticket;

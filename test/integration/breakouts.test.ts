@@ -1,5 +1,4 @@
 import { RequestError } from '@kaskade/client-sdk';
-import { type ActionContext, breakoutActionHandlers as act } from '@kaskade/control-plane';
 import { Directory } from '@kaskade/directory';
 import { joinThroughControlPlane, type Placed, RtpBot } from '@kaskade/load-tools';
 import { type LocalMesh, startLocalMesh } from '@kaskade/local-mesh';
@@ -17,23 +16,20 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/edge.ts';
 import { FAST_CONTROL_PLANE_ENV, FAST_MESH_ENV } from '../helpers/mesh.ts';
 
-// Until the action plumbing (edge -> ControlRpc 'room.act' -> executor) is merged, the
-// moderator's actions run the control plane's handlers here, against the mesh's Redis,
-// publishing on room control with the control plane's own bus credentials: what the
-// executor will do with them. Everything the edges and the control plane do is real.
+// The moderator's actions go as signaling requests to its edge, which forwards them over
+// ControlRpc 'room.act' to the control plane's executor; the edges hear the effects on
+// room control. Everything is a real process.
 
 const MODERATOR: Grants = { publish: true, subscribe: true, moderate: true };
 const PARTICIPANT: Grants = { publish: true, subscribe: true };
 const silent = pino({ level: 'silent' });
 
 let mesh: LocalMesh;
-let controlBus: Bus;
 let directory: Directory;
 let bots: RtpBot[] = [];
 
 beforeAll(async () => {
   mesh = await startLocalMesh({ edgeEnv: FAST_MESH_ENV, controlPlaneEnv: FAST_CONTROL_PLANE_ENV });
-  controlBus = await Bus.connect(mesh.nats!.settingsFor('control-plane'), 'control-plane', silent);
   directory = new Directory(mesh.redisUrl, silent);
 }, 60_000);
 afterEach(async () => {
@@ -42,22 +38,8 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await directory?.close();
-  await controlBus?.close();
   await mesh?.stop();
 });
-
-/** The handlers' context, as the executor gives it for a moderator of `room`. */
-function contextFor(room: string, moderator: RtpBot, node: string): ActionContext {
-  return {
-    room,
-    actor: { kind: 'moderator', participantId: moderator.id, node },
-    directory,
-    controlPlaneId: 'control-plane',
-    publish: (event, to = room) =>
-      controlBus.publish(Subjects.roomControl(to, 'control-plane'), RoomEvent, event),
-    logger: silent,
-  };
-}
 
 /** A participant of `room` with everything the breakouts tell it recorded. */
 interface Member {
@@ -110,9 +92,11 @@ describe('breakout rooms over two edges in two regions', () => {
       await join('dan', main, 'us'),
     ];
     const hostNode = host.placed.nodeId;
-    const ctx = contextFor(main, host.bot, hostNode);
 
-    const { state: created } = await act.createBreakouts(ctx, { count: 2, names: ['Red', 'Blue'] });
+    const { state: created } = await host.bot.channel.request('createBreakouts', {
+      count: 2,
+      names: ['Red', 'Blue'],
+    });
     expect(created.status).toBe('created');
     expect(created.rooms.map((r) => r.name)).toEqual(['Red', 'Blue']);
     const [red, blue] = created.rooms.map((r) => r.room) as [string, string];
@@ -123,12 +107,12 @@ describe('breakout rooms over two edges in two regions', () => {
     await eventually(() => expect(host.states.at(-1)?.status).toBe('created'));
 
     // At random: everyone but the moderator, balanced.
-    const { state: random } = await act.assignBreakouts(ctx, { random: true });
+    const { state: random } = await host.bot.channel.request('assignBreakouts', { random: true });
     expect(random.rooms.map((r) => r.identities.length).sort()).toEqual([2, 2]);
     expect(random.rooms.flatMap((r) => r.identities).sort()).toEqual(['ana', 'ben', 'cleo', 'dan']);
     // By hand: one from each region in each room.
     const [ana, ben, cleo, dan] = people as [Member, Member, Member, Member];
-    const { state: assigned } = await act.assignBreakouts(ctx, {
+    const { state: assigned } = await host.bot.channel.request('assignBreakouts', {
       assignments: [
         { participantId: ana.bot.id, room: red },
         { participantId: ben.bot.id, room: red },
@@ -141,7 +125,9 @@ describe('breakout rooms over two edges in two regions', () => {
       ['cleo', 'dan'],
     ]);
     await expect(
-      act.assignBreakouts(ctx, { assignments: [{ participantId: 'nobody-here', room: red }] }),
+      host.bot.channel.request('assignBreakouts', {
+        assignments: [{ participantId: 'nobody-here', room: red }],
+      }),
     ).rejects.toMatchObject({ code: 'NOT_FOUND' });
     // A participant sees only its own breakout room.
     expect(await ana.bot.channel.request('breakoutState', {})).toMatchObject({
@@ -151,7 +137,7 @@ describe('breakout rooms over two edges in two regions', () => {
     expect((await host.bot.channel.request('breakoutState', {})).rooms).toHaveLength(2);
 
     // Open: each assigned participant is told to go to its breakout; the moderator stays.
-    const { state: opened } = await act.openBreakouts(ctx, {});
+    const { state: opened } = await host.bot.channel.request('openBreakouts', {});
     expect(opened.status).toBe('open');
     await eventually(() => {
       for (const m of people) expect(m.moves).toHaveLength(1);
@@ -163,7 +149,9 @@ describe('breakout rooms over two edges in two regions', () => {
       [blue, 'breakout'],
       [blue, 'breakout'],
     ]);
-    await expect(act.openBreakouts(ctx, {})).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    await expect(host.bot.channel.request('openBreakouts', {})).rejects.toMatchObject({
+      code: 'INVALID_STATE',
+    });
     const moved = await Promise.all(people.map(follow));
     const [ana2, ben2, cleo2, dan2] = moved as [Member, Member, Member, Member];
     // In the breakout: the roster is the breakout's, media flows there across regions.
@@ -180,7 +168,7 @@ describe('breakout rooms over two edges in two regions', () => {
     await expect(RtpBot.join(people[0]!.moves[0]!.url, people[0]!.moves[0]!.token)).rejects.toThrow();
 
     // Broadcast reaches every breakout, not the main room.
-    await act.broadcastToBreakouts(ctx, { text: 'five minutes left' });
+    await host.bot.channel.request('broadcastToBreakouts', { text: 'five minutes left' });
     await eventually(() => {
       for (const m of moved) expect(m.broadcasts).toEqual(['five minutes left']);
     });
@@ -264,7 +252,7 @@ describe('breakout rooms over two edges in two regions', () => {
     }
 
     // Close: everyone comes back to the main room.
-    await act.closeBreakouts(ctx, {});
+    await host.bot.channel.request('closeBreakouts', {});
     await eventually(() => {
       for (const m of moved) expect(m.moves.map((x) => [x.room, x.reason])).toEqual([[main, 'return']]);
     });
@@ -280,7 +268,7 @@ describe('breakout rooms over two edges in two regions', () => {
     );
     await eventually(() => expect(host.states.at(-1)).toEqual({ status: 'none', rooms: [], endsAt: null }));
     expect(await directory.breakouts.state(main)).toBeNull();
-    await expect(act.broadcastToBreakouts(ctx, { text: 'late' })).rejects.toMatchObject({
+    await expect(host.bot.channel.request('broadcastToBreakouts', { text: 'late' })).rejects.toMatchObject({
       code: 'INVALID_STATE',
     });
     for (const m of back) expect(m.bot.joined.room).toBe(main);
@@ -290,10 +278,9 @@ describe('breakout rooms over two edges in two regions', () => {
     const main = 'bo-timer';
     const host = await join('host', main, 'eu', MODERATOR);
     const people = [await join('eve', main, 'eu'), await join('finn', main, 'us')];
-    const ctx = contextFor(main, host.bot, host.placed.nodeId);
-    await act.createBreakouts(ctx, { count: 1 });
-    await act.assignBreakouts(ctx, { random: true });
-    const { state } = await act.openBreakouts(ctx, { durationSeconds: 3 });
+    await host.bot.channel.request('createBreakouts', { count: 1 });
+    await host.bot.channel.request('assignBreakouts', { random: true });
+    const { state } = await host.bot.channel.request('openBreakouts', { durationSeconds: 3 });
     expect(state.endsAt).toBeGreaterThan(Date.now());
     await eventually(() => {
       for (const m of people) expect(m.moves).toHaveLength(1);
@@ -308,7 +295,7 @@ describe('breakout rooms over two edges in two regions', () => {
     for (const m of moved) expect(m.moves).toHaveLength(1);
     expect(await directory.breakouts.state(main)).toBeNull();
     // A moderator's close after the timer finds nothing to close.
-    await act.closeBreakouts(ctx, {});
+    await host.bot.channel.request('closeBreakouts', {});
     await new Promise((r) => setTimeout(r, 300));
     for (const m of moved) expect(m.moves).toHaveLength(1);
   }, 40_000);
@@ -325,9 +312,12 @@ describe('breakout rooms over two edges in two regions', () => {
         (e) => e instanceof RequestError && e.code === 'FORBIDDEN',
       );
     }
-    const ctx = contextFor(main, host.bot, host.placed.nodeId);
-    await expect(act.openBreakouts(ctx, {})).rejects.toMatchObject({ code: 'INVALID_STATE' });
-    await expect(act.assignBreakouts(ctx, { random: true })).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    await expect(host.bot.channel.request('openBreakouts', {})).rejects.toMatchObject({
+      code: 'INVALID_STATE',
+    });
+    await expect(host.bot.channel.request('assignBreakouts', { random: true })).rejects.toMatchObject({
+      code: 'INVALID_STATE',
+    });
     expect(await directory.breakouts.state(main)).toBeNull();
     expect(guest.states).toEqual([]);
   }, 30_000);
