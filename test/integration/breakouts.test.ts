@@ -333,15 +333,23 @@ describe('breakout rooms over two edges in two regions', () => {
     const people = [await join('eve', main, 'eu'), await join('finn', main, 'us')];
     await host.bot.channel.request('createBreakouts', { count: 1 });
     await host.bot.channel.request('assignBreakouts', { random: true });
-    const { state } = await host.bot.channel.request('openBreakouts', { durationSeconds: 3 });
+    const { state } = await host.bot.channel.request('openBreakouts', { durationSeconds: 5 });
     expect(state.endsAt).toBeGreaterThan(Date.now());
     await eventually(() => {
       for (const m of people) expect(m.moves).toHaveLength(1);
     });
     const moved = await Promise.all(people.map(follow));
+    // Someone who comes back through the main room (a reconnect with the application's
+    // token, as the SDK's) is sent on to its breakout while they are open.
+    await moved[1]!.bot.close();
+    const again = await join('finn', main, 'us');
+    await eventually(() =>
+      expect(again.moves.map((m) => [m.room, m.reason])).toEqual([[state.rooms[0]!.room, 'breakout']]),
+    );
+    moved[1] = await follow(again);
     await eventually(() => {
       for (const m of moved) expect(m.moves.map((x) => x.reason)).toEqual(['return']);
-    }, 8000);
+    }, 10_000);
     expect(Date.now()).toBeGreaterThanOrEqual(state.endsAt!);
     // Both edges carry the rooms and asked; a second round of moves never comes.
     await new Promise((r) => setTimeout(r, 2500));
