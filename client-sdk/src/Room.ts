@@ -1,4 +1,5 @@
 import type { Grants, HandInfo, ParticipantInfo, ResponseData, Role, Source } from '@kaskade/protocol';
+import { Breakouts } from './Breakouts.ts';
 import { Connection } from './Connection.ts';
 import type { EdgeSession } from './EdgeSession.ts';
 import { Emitter } from './Emitter.ts';
@@ -35,6 +36,9 @@ export class Room extends Emitter<RoomEvents> {
   readonly #publications: Publications;
   readonly #moderation: Moderation;
   readonly #lastN: LastNChoice;
+  /** Breakout rooms: the moderators' calls, and the state (see Breakouts.ts). */
+  readonly breakouts: Breakouts;
+  #name = '';
   #self: ParticipantInfo | undefined;
   #grants: Grants | undefined;
 
@@ -72,6 +76,7 @@ export class Room extends Emitter<RoomEvents> {
     this.#publications = new Publications(current);
     this.#moderation = new Moderation(current);
     this.#lastN = new LastNChoice(current);
+    this.breakouts = new Breakouts(current);
   }
 
   static async connect(options: ConnectOptions): Promise<Room> {
@@ -82,6 +87,11 @@ export class Room extends Emitter<RoomEvents> {
 
   get state(): ConnectionState {
     return this.#connection.state;
+  }
+
+  /** The room we are in now: it changes when we move to a breakout room and back (`roomSwitched`). */
+  get name(): string {
+    return this.#name;
   }
 
   get self(): ParticipantInfo {
@@ -215,6 +225,11 @@ export class Room extends Emitter<RoomEvents> {
     return this.#publications.stats(source);
   }
 
+  /** From inside a breakout room: the main room's moderators get `helpRequested`. */
+  askForHelp(): Promise<void> {
+    return this.breakouts.askForHelp();
+  }
+
   /** Leaves the room; local tracks are left running (the application owns them). */
   leave(): Promise<void> {
     return this.#connection.leave();
@@ -230,6 +245,7 @@ export class Room extends Emitter<RoomEvents> {
    * notifications arriving while we set up build on the join's picture, not before it.
    */
   async #adopt(session: EdgeSession, joined: ResponseData<'join'>): Promise<void> {
+    this.#name = joined.room;
     this.#self = joined.self;
     this.#grants = joined.grants;
     this.#roster.joined(joined);
@@ -265,6 +281,9 @@ export class Room extends Emitter<RoomEvents> {
     channel.on('consumerScore', ({ consumerId, score }) => tracks.setScore(consumerId, score));
     channel.on('handRaised', (hand) => current() && this.emit('handRaised', hand));
     channel.on('handLowered', ({ participantId }) => current() && this.emit('handLowered', participantId));
+    channel.on('breakoutsChanged', (state) => current() && this.emit('breakoutsChanged', state));
+    channel.on('breakoutBroadcast', ({ text }) => current() && this.emit('breakoutBroadcast', text));
+    channel.on('helpRequested', (help) => current() && this.emit('helpRequested', help));
     channel.on('roleChanged', ({ participantId, role, grants }) => {
       if (current()) this.#onRoleChanged(participantId, role, grants);
     });

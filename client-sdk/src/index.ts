@@ -1,4 +1,5 @@
-export type { Grants, HandInfo, Role, Source } from '@kaskade/protocol';
+export type { BreakoutRoom, BreakoutState, Grants, HandInfo, Role, Source } from '@kaskade/protocol';
+export type { BreakoutAssignment, Breakouts } from './Breakouts.ts';
 export { type MeetingLayout, type MeetingLayoutInput, meetingLayout } from './layout.ts';
 export { Room } from './Room.ts';
 export { ConnectionClosedError, RequestError, SignalingChannel } from './SignalingChannel.ts';

@@ -1,4 +1,4 @@
-import type { Grants, HandInfo, ParticipantInfo, Role, Source } from '@kaskade/protocol';
+import type { BreakoutState, Grants, HandInfo, ParticipantInfo, Role, Source } from '@kaskade/protocol';
 
 /** The public shapes of the SDK (Room's options, events and objects), apart from Room itself. */
 
@@ -157,4 +157,16 @@ export interface RoomEvents extends Record<string, unknown[]> {
   /** To moderators: someone raised or lowered a hand. */
   handRaised: [hand: HandInfo];
   handLowered: [participantId: string];
+  /**
+   * We are in another room now (a breakout, or back in the main room): `room.name` is it;
+   * the roster and the tracks became that room's (participantLeft/Joined, trackRemoved/Added
+   * told the difference), our publications are there, the old room is left.
+   */
+  roomSwitched: [room: string];
+  /** The breakouts changed (a participant sees only its own breakout room). */
+  breakoutsChanged: [state: BreakoutState];
+  /** A moderator's message to every breakout room. */
+  breakoutBroadcast: [text: string];
+  /** To the main room's moderators: someone in a breakout asks for help. */
+  helpRequested: [help: { room: string; participantId: string; name: string }];
 }
