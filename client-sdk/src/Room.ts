@@ -1,4 +1,17 @@
-import type { Grants, HandInfo, ParticipantInfo, ResponseData, Role, Source } from '@kaskade/protocol';
+import type {
+  Grants,
+  HandInfo,
+  LobbyEntry,
+  ParticipantInfo,
+  RequestData,
+  ResponseData,
+  Role,
+  RoomActionName,
+  RoomPolicies,
+  RoomSettings,
+  Source,
+} from '@kaskade/protocol';
+import { type Act, actOn, channelOf } from './act.ts';
 import { Connection } from './Connection.ts';
 import type { EdgeSession } from './EdgeSession.ts';
 import { Emitter } from './Emitter.ts';
@@ -6,6 +19,8 @@ import { LastNChoice } from './LastNChoice.ts';
 import { Moderation } from './Moderation.ts';
 import { Publications } from './Publications.ts';
 import { RemoteTracks } from './RemoteTracks.ts';
+import { RoomChat } from './RoomChat.ts';
+import { RoomModeration } from './RoomModeration.ts';
 import { Roster } from './Roster.ts';
 import type {
   ConnectionState,
@@ -35,12 +50,16 @@ export class Room extends Emitter<RoomEvents> {
   readonly #publications: Publications;
   readonly #moderation: Moderation;
   readonly #lastN: LastNChoice;
+  readonly #act: Act;
+  readonly #host: RoomModeration;
+  /** The room's chat: channels, messages, Q&A votes; its events are its own. */
+  readonly chat: RoomChat;
   #self: ParticipantInfo | undefined;
   #grants: Grants | undefined;
 
   private constructor(options: ConnectOptions) {
     super();
-    const { autoSubscribe, forceTcp, reconnectTimeoutMs, token, url } = {
+    const { autoSubscribe, forceTcp, reconnectTimeoutMs, token, url, onLobby } = {
       autoSubscribe: true,
       forceTcp: false,
       reconnectTimeoutMs: 60_000,
@@ -56,7 +75,7 @@ export class Room extends Emitter<RoomEvents> {
         ended: () => this.#tracks.dropAll(),
         emit,
       },
-      { token, url, forceTcp, reconnectTimeoutMs },
+      { token, url, forceTcp, reconnectTimeoutMs, onLobby },
     );
     this.#roster = new Roster({
       selfId: () => this.#self?.id,
@@ -72,6 +91,16 @@ export class Room extends Emitter<RoomEvents> {
     this.#publications = new Publications(current);
     this.#moderation = new Moderation(current);
     this.#lastN = new LastNChoice(current);
+    this.#act = actOn(current);
+    const channel = () => channelOf(current);
+    this.#host = new RoomModeration({
+      act: this.#act,
+      channel,
+      heldByModerator: (source) => this.#publications.heldByModerator(source),
+      finish: (reason) => this.#connection.finish(reason),
+      emit,
+    });
+    this.chat = new RoomChat(channel, this.#act);
   }
 
   static async connect(options: ConnectOptions): Promise<Room> {
@@ -169,6 +198,81 @@ export class Room extends Emitter<RoomEvents> {
     return this.#moderation.listParticipants(after, limit);
   }
 
+  /** Any room action by name (moderators; see RoomActions): the named calls below wrap it. */
+  act<N extends RoomActionName>(name: N, params: RequestData<N>): Promise<ResponseData<N>> {
+    return this.#act(name, params);
+  }
+
+  /** The room's lock and policies (from the join, kept up to date by `settingsChanged`). */
+  get settings(): RoomSettings {
+    return this.#host.settings!;
+  }
+
+  /** What a moderator muted and forbade us to unmute; `unmuteRequested` lifts it. */
+  get forbidden(): readonly Source[] {
+    return this.#host.forbidden;
+  }
+
+  /** Moderators: who waits in the lobby (kept up to date by `lobbyChanged`). */
+  get lobby(): readonly LobbyEntry[] {
+    return this.#host.lobby;
+  }
+
+  /** Moderators: mute someone's microphone or camera (paused) or stop their screen share. */
+  muteParticipant(
+    participantId: string,
+    source: Source,
+    options?: { forbidUnmute?: boolean },
+  ): Promise<void> {
+    return this.#host.muteParticipant(participantId, source, options);
+  }
+
+  /** Moderators: mute everyone but the moderators. */
+  muteEveryone(source: 'microphone' | 'camera', options?: { forbidUnmute?: boolean }): Promise<void> {
+    return this.#host.muteEveryone(source, options);
+  }
+
+  /** Moderators: lift a forbid and ask the participant to unmute. */
+  askToUnmute(participantId: string, source: Source): Promise<void> {
+    return this.#host.askToUnmute(participantId, source);
+  }
+
+  /** Moderators: remove someone, optionally banning the identity for the room's life. */
+  removeParticipant(participantId: string, options?: { reason?: string; ban?: boolean }): Promise<void> {
+    return this.#host.removeParticipant(participantId, options);
+  }
+
+  unbanIdentity(identity: string): Promise<void> {
+    return this.#host.unbanIdentity(identity);
+  }
+
+  /** Moderators: a locked room lets only moderators (and those admitted before) in. */
+  lockRoom(locked: boolean): Promise<void> {
+    return this.#host.lockRoom(locked);
+  }
+
+  setPolicies(policies: Partial<RoomPolicies>): Promise<RoomSettings> {
+    return this.#host.setPolicies(policies);
+  }
+
+  listLobby(): Promise<LobbyEntry[]> {
+    return this.#host.listLobby();
+  }
+
+  /** Moderators: let someone in from the lobby (whichever edge they wait on). */
+  admit(participantId: string): Promise<void> {
+    return this.#host.admit(participantId);
+  }
+
+  deny(participantId: string, reason?: string): Promise<void> {
+    return this.#host.deny(participantId, reason);
+  }
+
+  /** Moderators: ends the meeting for everyone. */
+  endMeeting(): Promise<void> {
+    return this.#host.endMeeting();
+  }
+
   get participants(): ReadonlyMap<string, RemoteParticipant> {
     return this.#roster.participants;
   }
@@ -182,7 +286,8 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   /** Publishes a track (camera with simulcast, microphone, screen...). */
-  publish(track: MediaStreamTrack, options: PublishOptions): Promise<LocalPublication> {
+  async publish(track: MediaStreamTrack, options: PublishOptions): Promise<LocalPublication> {
+    this.#host.assertMayUnmute(options.source, 'produce');
     return this.#publications.publish(track, options);
   }
 
@@ -191,7 +296,9 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   /** Mutes (pauses) or unmutes a published track for everyone. */
-  setPublicationPaused(source: Source, paused: boolean): Promise<void> {
+  /** Unmuting what a moderator forbade us to unmute fails FORBIDDEN (`forbidden` lists it). */
+  async setPublicationPaused(source: Source, paused: boolean): Promise<void> {
+    if (!paused) this.#host.assertMayUnmute(source, 'resumeProducer');
     return this.#publications.setPaused(source, paused);
   }
 
@@ -232,12 +339,15 @@ export class Room extends Emitter<RoomEvents> {
   async #adopt(session: EdgeSession, joined: ResponseData<'join'>): Promise<void> {
     this.#self = joined.self;
     this.#grants = joined.grants;
+    this.#host.joined(joined);
     this.#roster.joined(joined);
     this.#tracks.offer(joined.streams);
     if (joined.grants.subscribe) await session.openRecv();
     await this.#lastN.resend(session); // before consuming: no video flows that last-N would pause
     await this.#publications.produceAll(session);
     await this.#tracks.subscribe();
+    // The channels a moderator opened before we came (or while we moved): not worth failing the join over.
+    this.chat.refreshChannels().catch((error) => console.warn('kaskade: listChannels failed', error));
   }
 
   /**
@@ -263,6 +373,8 @@ export class Room extends Emitter<RoomEvents> {
     channel.on('streamResumed', ({ producerId }) => current() && tracks.setPaused(producerId, false));
     channel.on('videoForwarding', (news) => tracks.videoForwarding(session, news));
     channel.on('consumerScore', ({ consumerId, score }) => tracks.setScore(consumerId, score));
+    this.#host.wire(channel, current);
+    this.chat.wire(channel, current);
     channel.on('handRaised', (hand) => current() && this.emit('handRaised', hand));
     channel.on('handLowered', ({ participantId }) => current() && this.emit('handLowered', participantId));
     channel.on('roleChanged', ({ participantId, role, grants }) => {

@@ -1,7 +1,25 @@
-export type { Grants, HandInfo, Role, Source } from '@kaskade/protocol';
+export type {
+  ChatChannel,
+  ChatMessage,
+  Grants,
+  HandInfo,
+  LobbyEntry,
+  Role,
+  RoomActionName,
+  RoomPolicies,
+  RoomSettings,
+  Source,
+} from '@kaskade/protocol';
+export type { Act } from './act.ts';
 export { type MeetingLayout, type MeetingLayoutInput, meetingLayout } from './layout.ts';
 export { Room } from './Room.ts';
-export { ConnectionClosedError, RequestError, SignalingChannel } from './SignalingChannel.ts';
+export { GENERAL, type QuestionUpdate, RoomChat, type RoomChatEvents, type SendOptions } from './RoomChat.ts';
+export {
+  ConnectionClosedError,
+  RequestError,
+  type RequestOptions,
+  SignalingChannel,
+} from './SignalingChannel.ts';
 export type {
   ConnectionState,
   ConnectOptions,

@@ -3,5 +3,6 @@
 
 export { consumerStates, ForwardingTracker, forwardingOf } from './forwarding.ts';
 export { LastNChoice } from './LastNChoice.ts';
+export { RoomModeration } from './RoomModeration.ts';
 export { asTicket, backoffMs, edgeGone, isFinalClose, UnreachableEdges } from './recovery.ts';
 export { isReceiving, newestByKey, streamKey, waitUntilReceiving } from './switching.ts';
