@@ -4,6 +4,7 @@ import type { MeshParticipant, RemoteStream } from '@kaskade/protocol';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
+import { CHAT_OPERATIONS, ChatHistory } from './ChatHistory.ts';
 import { usedTokenKey } from './keys.ts';
 import { type DirectoryKey, type KeyScope, listKeys } from './listKeys.ts';
 import { LIVENESS_OPERATIONS, NodeLiveness } from './NodeLiveness.ts';
@@ -19,6 +20,11 @@ export interface DirectoryOptions {
   caFile?: string;
   /** Where to report operation latency, failures and connectivity. */
   registry?: Registry;
+  /**
+   * The lifetime every write gives a room's state keys (chat, moderation, breakouts):
+   * KASKADE_ROOM_STATE_TTL_SECONDS, default a day.
+   */
+  roomStateTtlSeconds?: number;
 }
 
 /** The operations timed by the metrics, each a method of Directory. */
@@ -53,6 +59,8 @@ export class Directory {
   readonly #redis: Redis;
   /** Which nodes are alive, in the same Redis (NodeLiveness.ts). */
   readonly liveness: NodeLiveness;
+  /** The rooms' chat: channels, bounded histories, votes (ChatHistory.ts). */
+  readonly chat: ChatHistory;
   readonly #entries: RoomEntries;
   readonly #index: RoomIndex;
   readonly #livenessTtlMs: number;
@@ -60,7 +68,13 @@ export class Directory {
   constructor(
     url: string,
     logger: Logger,
-    { ttlSeconds = 60, livenessTtlMs = 6000, registry, caFile }: DirectoryOptions = {},
+    {
+      ttlSeconds = 60,
+      livenessTtlMs = 6000,
+      registry,
+      caFile,
+      roomStateTtlSeconds = 86_400,
+    }: DirectoryOptions = {},
   ) {
     // Commands wait while Redis is away (offline queue) and the client reconnects forever;
     // callers treat a failed command as "directory unavailable", never as fatal.
@@ -75,6 +89,7 @@ export class Directory {
     this.#redis.on('error', (err) => logger.debug({ err }, 'redis error'));
     this.#livenessTtlMs = livenessTtlMs;
     this.liveness = new NodeLiveness(this.#redis);
+    this.chat = new ChatHistory(this.#redis, { ttlSeconds: roomStateTtlSeconds, logger });
     this.#index = new RoomIndex(this.#redis, ttlSeconds);
     this.#entries = new RoomEntries(this.#redis, this.#index, ttlSeconds, logger);
     if (registry) this.#instrument(registry);
@@ -219,6 +234,7 @@ export class Directory {
     const timedOperations = [
       ...OPERATIONS.map((name) => ({ target: this as object, name, operation: name as string })),
       ...LIVENESS_OPERATIONS.map((name) => ({ target: this.liveness, name, operation: `liveness.${name}` })),
+      ...CHAT_OPERATIONS.map((name) => ({ target: this.chat, name, operation: `chat.${name}` })),
     ];
     const zeroed = labelCombinations({ operation: timedOperations.map((t) => t.operation) });
     const seconds = preinitialisedHistogram({

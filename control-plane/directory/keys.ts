@@ -17,6 +17,24 @@ export const roomKeys = (room: string) => ({
 });
 
 /**
+ * A room's chat (ChatHistory.ts), under the room's state prefix: the message counter
+ * (ids grow per room), the channels opened besides `general`, and per channel its
+ * bounded history (a list, newest first), the questions marked answered (a set of
+ * message ids) and one set of voting identities per question.
+ */
+export const chatKeys = (room: string) => {
+  const chat = `${PREFIX}:room:{${room}}:state:chat`;
+  return {
+    seq: `${chat}:seq`,
+    channels: `${chat}:channels`,
+    messages: (channel: string) => `${chat}:channel:${channel}:messages`,
+    answered: (channel: string) => `${chat}:channel:${channel}:answered`,
+    /** The identities that upvoted one question. */
+    votes: (channel: string, messageId: string) => `${chat}:channel:${channel}:question:${messageId}:votes`,
+  };
+};
+
+/**
  * The index of rooms: a sorted set scored by when each room's entry expires (ms), so
  * a room nobody refreshes drops out of it on its own, and the key itself expires
  * with the last room. (It was a plain set, `kaskade:rooms`, that never expired.)

@@ -92,6 +92,11 @@ export class Edge {
       {
         emptyGraceMs: config.roomEmptyGraceMs,
         keyFrameRequestDelayMs: config.keyFrameRequestDelayMs,
+        chat: {
+          maxChars: config.chatMaxChars,
+          historyMessages: config.chatHistoryMessages,
+          rate: { perSecond: config.chatMessagesPerSecond, burst: config.chatMessageBurst },
+        },
         speakers: {
           intervalMs: config.speakerIntervalMs,
           thresholdDbov: config.speakerThresholdDbov,

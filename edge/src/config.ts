@@ -21,6 +21,7 @@ import {
   tokenKeyOptions,
   tokenKeyProblems,
 } from '@kaskade/node-toolkit';
+import { MAX_CHAT_TEXT } from '@kaskade/protocol';
 import type { Static } from 'typebox';
 
 /** The edge joins the mesh only when given a NATS URL, so the URL is optional here. */
@@ -147,6 +148,22 @@ export const EdgeConfigSchema = Type.Object({
   restartIceBurst: option(Type.Integer({ minimum: 1, maximum: 1000, default: 10 }), {
     env: 'KASKADE_RESTART_ICE_BURST',
     description: 'ICE restarts one participant may make at once',
+  }),
+  chatMaxChars: option(Type.Integer({ minimum: 1, maximum: MAX_CHAT_TEXT, default: MAX_CHAT_TEXT }), {
+    env: 'KASKADE_CHAT_MAX_CHARS',
+    description: 'longest chat message taken (characters); longer ones get MESSAGE_TOO_LARGE',
+  }),
+  chatHistoryMessages: option(Type.Integer({ minimum: 1, maximum: 10_000, default: 200 }), {
+    env: 'KASKADE_CHAT_HISTORY_MESSAGES',
+    description: 'messages each chat channel keeps in Redis for late joiners (older ones drop out)',
+  }),
+  chatMessagesPerSecond: option(Type.Number({ minimum: 0.01, maximum: 1000, default: 1 }), {
+    env: 'KASKADE_CHAT_MESSAGES_PER_S',
+    description: 'chat messages per second one participant may send (RATE_LIMITED past it)',
+  }),
+  chatMessageBurst: option(Type.Integer({ minimum: 1, maximum: 1000, default: 5 }), {
+    env: 'KASKADE_CHAT_MESSAGE_BURST',
+    description: 'chat messages one participant may send at once above its rate',
   }),
   shutdownTimeoutMs: commonOptions.shutdownTimeoutMs(
     'on SIGTERM or POST /v1/drain, how long participants have to migrate or leave before the rest are closed',

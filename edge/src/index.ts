@@ -4,6 +4,15 @@ export { EdgeConfigSchema, loadEdgeConfig } from './config.ts';
 export { Edge } from './Edge.ts';
 export { upstreamFor } from './routing/distributionTree.ts';
 export { takeCensus } from './rtc/census.ts';
+export type { ChatPolicies, Chatter } from './rtc/chatRules.ts';
+export {
+  chatRefusal,
+  DEFAULT_CHAT_POLICIES,
+  historyPage,
+  maySeeChannel,
+  maySeeMessage,
+  rankQuestions,
+} from './rtc/chatRules.ts';
 export type { LastNChoice, VideoCandidate } from './rtc/LastNRule.ts';
 export { ALL_VIDEO, inLastN, lastNParticipants } from './rtc/LastNRule.ts';
 export type { HeardLevel, SpeakerRules, Speakers } from './rtc/SpeakerOrder.ts';

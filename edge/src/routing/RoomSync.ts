@@ -137,6 +137,9 @@ export class RoomSync {
           return false; // directory away: a fresh id, as a plain join
         }
       },
+      chatStore: directory.chat,
+      chatSent: (message) => void this.#announce(room, { type: 'chatMessage', message }),
+      chatVoted: (update) => void this.#announce(room, { type: 'chatQuestion', ...update }),
       ...feeds(name),
       close: () => {
         this.#unsubscribe.get(name)?.();

@@ -32,6 +32,11 @@ export class RemoteRoster {
     return [...this.#participants.values()].map(withoutNode);
   }
 
+  /** The identity of a participant of another node. */
+  identityOf(participantId: string): string | undefined {
+    return this.#participants.get(participantId)?.identity;
+  }
+
   /** The node hosting a participant of another node, or the one a local participant moved to. */
   hostOf(participantId: string): string | undefined {
     return this.#participants.get(participantId)?.node ?? this.#movedAway.get(participantId);

@@ -13,11 +13,13 @@ import { KaskadeError } from '@kaskade/protocol';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import { ActiveSpeaker, type SpeakerLink, type SpeakerSettings } from './ActiveSpeaker.ts';
+import { DEFAULT_CHAT_POLICIES } from './chatRules.ts';
 import { Handover, type HandoverLink } from './Handover.ts';
 import { LocalRoster } from './LocalRoster.ts';
 import { type LeaveReason, Participant } from './Participant.ts';
 import { type FeedSource, RemoteFeeds, type StreamCopy } from './RemoteFeeds.ts';
 import { RemoteRoster } from './RemoteRoster.ts';
+import { type ChatLimits, type ChatLink, RoomChat } from './RoomChat.ts';
 import type { RoomRouter } from './RoomRouter.ts';
 import { RoomRouters } from './RoomRouters.ts';
 import { RoomStreams, type StreamLink } from './RoomStreams.ts';
@@ -29,7 +31,7 @@ import type { WorkerPool } from './WorkerPool.ts';
  * of the other nodes, and presence. Implemented by the routing layer; a room on a node
  * without a mesh has none.
  */
-export interface RoomLink extends FeedSource, StreamLink, StageLink, HandoverLink, SpeakerLink {
+export interface RoomLink extends FeedSource, StreamLink, StageLink, HandoverLink, SpeakerLink, ChatLink {
   participantJoined(participant: ParticipantInfo): void;
   participantLeft(participantId: string): void;
   /** The room closed on this node. */
@@ -42,6 +44,7 @@ export interface RoomOptions {
   speakers: SpeakerSettings;
   /** Key-frame requests coalesced on the producers of this room's participants. */
   keyFrameRequestDelayMs: number;
+  chat: ChatLimits;
   logger: Logger;
 }
 
@@ -64,6 +67,7 @@ export class Room {
   readonly #streams: RoomStreams;
   readonly #stage: Stage;
   readonly #handover: Handover;
+  readonly #chat: RoomChat;
   #speaker!: ActiveSpeaker;
   #link: RoomLink | undefined;
   #emptyTimer: NodeJS.Timeout | undefined;
@@ -91,6 +95,17 @@ export class Room {
     this.#streams = new RoomStreams({ local: this.#local, feeds: this.#feeds, routers: this.#routers, link });
     this.#stage = new Stage({ local: this.#local, remote: this.#remote, link });
     this.#handover = new Handover({ local: this.#local, link });
+    this.#chat = new RoomChat({
+      room: name,
+      local: this.#local,
+      remoteIdentity: (id) => this.#remote.identityOf(id),
+      link,
+      // The room's settings once RoomRules is in: () => this.#rules.settings.policies
+      policies: () => DEFAULT_CHAT_POLICIES,
+      lecture: () => this.#stage.lecture,
+      limits: options.chat,
+      logger: this.#logger,
+    });
   }
 
   static async create(name: string, options: RoomOptions): Promise<Room> {
@@ -131,6 +146,11 @@ export class Room {
   /** Stage and audience: hands, roles, lecture mode (the moderator and audience requests). */
   get stage(): Stage {
     return this.#stage;
+  }
+
+  /** Room chat, private messages, channels and Q&A. */
+  get chat(): RoomChat {
+    return this.#chat;
   }
 
   get lecture(): boolean {
@@ -341,6 +361,7 @@ export class Room {
     this.#closed = true;
     clearTimeout(this.#emptyTimer);
     this.#stage.close();
+    this.#chat.close();
     this.#speaker.close();
     this.#feeds.close();
     for (const participant of [...this.#local.values()]) participant.close(reason);

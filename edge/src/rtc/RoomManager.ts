@@ -7,14 +7,14 @@ export class RoomManager {
   readonly #rooms = new Map<string, Promise<Room>>();
   readonly #open = new Map<string, Room>();
   readonly #pool: WorkerPool;
-  readonly #timing: Pick<RoomOptions, 'emptyGraceMs' | 'keyFrameRequestDelayMs' | 'speakers'>;
+  readonly #timing: Pick<RoomOptions, 'emptyGraceMs' | 'keyFrameRequestDelayMs' | 'speakers' | 'chat'>;
   readonly #logger: Logger;
   /** Runs on every new room before its first participant joins (the mesh attaches it). */
   onCreate: ((room: Room) => Promise<void>) | undefined;
 
   constructor(
     pool: WorkerPool,
-    timing: Pick<RoomOptions, 'emptyGraceMs' | 'keyFrameRequestDelayMs' | 'speakers'>,
+    timing: Pick<RoomOptions, 'emptyGraceMs' | 'keyFrameRequestDelayMs' | 'speakers' | 'chat'>,
     logger: Logger,
   ) {
     this.#pool = pool;

@@ -49,7 +49,22 @@ export const handlers: Handlers = {
   setRole: (s, { participantId, role }) => done(s.room.stage.setRole(s.participant, participantId, role)),
   listParticipants: async (s, { after, limit }) => s.room.stage.listParticipants(s.participant, after, limit),
   leave: (s) => done(s.leave()),
+  sendChat: (s, data) => s.room.chat.send(s.participant, data),
+  chatHistory: (s, data) => s.room.chat.history(s.participant, data),
+  listChannels: (s) => s.room.chat.channelsFor(s.participant),
+  upvoteQuestion: (s, data) => s.room.chat.upvote(s.participant, data),
+  listQuestions: (s, data) => s.room.chat.questions(s.participant, data),
+  // The chat's room actions: forwarded to the control plane by the generic entry per
+  // action (helper A1's, branch i13-plumbing), which replaces these four.
+  openChannel: actionNotForwarded,
+  closeChannel: actionNotForwarded,
+  deleteMessage: actionNotForwarded,
+  markAnswered: actionNotForwarded,
 };
+
+async function actionNotForwarded(): Promise<never> {
+  throw new KaskadeError('UNAVAILABLE', 'room actions are not forwarded to the control plane yet');
+}
 
 /** Waits for a request's work and answers it with an empty object. */
 async function done(work: unknown): Promise<Record<string, never>> {
