@@ -34,6 +34,8 @@ const DemoJoinRequest = Type.Object(
     name: DisplayName,
     region: Type.Optional(Type.String({ maxLength: 64 })),
     subscribeOnly: Type.Optional(Type.Boolean()),
+    /** Join as the room's host: the `moderate` grant (mute, remove, the lobby, breakouts). A demo gives it to anyone who asks. */
+    host: Type.Optional(Type.Boolean()),
     /**
      * Stands in for the application's login: a page asking again (a reconnect) names the
      * identity it got the first time, so the edge lets it keep its participant id. Without
@@ -67,14 +69,14 @@ export async function startDemoServer(options: DemoServerOptions): Promise<Fasti
     '/demo/join',
     { schema: { body: DemoJoinRequest } },
     async (request, reply) => {
-      const { room, name, region, subscribeOnly, avoid, identity } = request.body;
+      const { room, name, region, subscribeOnly, host, avoid, identity } = request.body;
       const claims = {
         identity:
           identity ??
           `${toSafeName(name, { replacement: '', maxLength: 24 }) || 'guest'}-${randomUUID().slice(0, 8)}`,
         name,
         room,
-        grants: { publish: !subscribeOnly, subscribe: true },
+        grants: { publish: !subscribeOnly, subscribe: true, ...(host ? { moderate: true } : {}) },
       };
       if (backend.kind === 'edge') {
         return {

@@ -16,6 +16,8 @@ export class Meeting {
   #selfTile;
   /** Audio plays whatever the layout: one element per remote audio track, by track id. */
   #audio = new Map();
+  /** Remote screen shares, shown above the stage at full size, by track id. */
+  #screens = new Map();
   #page = 0;
   /** The last-N selector: 'auto' (follow the gallery) or a cap. */
   #cap = 'auto';
@@ -28,7 +30,7 @@ export class Meeting {
   /** Unsubscribes from the room's events. */
   #unsubscribe = [];
 
-  /** `elements`: stage, gallery, self, audio (containers), pager, prev, next, lastN (the selector). */
+  /** `elements`: stage, screens, gallery, self, audio (containers), pager, prev, next, lastN (the selector). */
   constructor(room, elements) {
     this.#room = room;
     this.#elements = elements;
@@ -69,6 +71,8 @@ export class Meeting {
   close() {
     for (const off of this.#unsubscribe) off();
     for (const audio of this.#audio.values()) audio.remove();
+    for (const screen of this.#screens.values()) screen.remove();
+    this.#screens.clear();
     for (const tile of [...this.#tiles.values(), this.#selfTile]) tile.el.remove();
     this.#tiles.clear();
     this.#audio.clear();
@@ -92,7 +96,10 @@ export class Meeting {
       }),
       r.on('trackAdded', (t) => this.#trackAdded(t)),
       r.on('trackRemoved', (t) => {
-        if (t.kind === 'video') this.#tiles.get(t.participant.id)?.setVideo(null);
+        if (t.source === 'screen') {
+          this.#screens.get(t.id)?.remove();
+          this.#screens.delete(t.id);
+        } else if (t.kind === 'video') this.#tiles.get(t.participant.id)?.setVideo(null);
         else {
           this.#audio.get(t.id)?.remove();
           this.#audio.delete(t.id);
@@ -119,6 +126,7 @@ export class Meeting {
     const tile = this.#tiles.get(track.participant.id);
     if (track.kind === 'video') {
       if (track.source === 'camera') tile.setVideo(track);
+      else if (track.source === 'screen') this.#addScreen(track);
     } else if (!this.#audio.has(track.id)) {
       const audio = document.createElement('audio');
       audio.autoplay = true;
@@ -128,6 +136,21 @@ export class Meeting {
     }
     this.#trackPausedOrResumed(track);
     this.render();
+  }
+
+  #addScreen(track) {
+    if (this.#screens.has(track.id)) return;
+    const figure = document.createElement('figure');
+    figure.className = 'screen-share';
+    figure.dataset.participant = track.participant.id;
+    const video = document.createElement('video');
+    Object.assign(video, { autoplay: true, playsInline: true, muted: true, srcObject: track.stream });
+    const caption = document.createElement('figcaption');
+    caption.textContent = `${track.participant.name} is sharing their screen`;
+    figure.append(video, caption);
+    this.#elements.screens.append(figure);
+    this.#screens.set(track.id, figure);
+    track.setDisplaySize('stage').catch(() => {});
   }
 
   #trackPausedOrResumed(track) {
