@@ -10,6 +10,7 @@ import { type DirectoryKey, type KeyScope, listKeys } from './listKeys.ts';
 import { LIVENESS_OPERATIONS, NodeLiveness } from './NodeLiveness.ts';
 import { RoomEntries, type RoomState } from './RoomEntries.ts';
 import { RoomIndex } from './RoomIndex.ts';
+import { RoomLifecycle } from './RoomLifecycle.ts';
 
 export interface DirectoryOptions {
   /** Directory keys expire unless refreshed within this time. */
@@ -61,6 +62,8 @@ export class Directory {
   readonly liveness: NodeLiveness;
   /** The rooms' chat: channels, bounded histories, votes (ChatHistory.ts). */
   readonly chat: ChatHistory;
+  /** When each room starts and ends, for the webhooks (RoomLifecycle.ts). */
+  readonly lifecycle: RoomLifecycle;
   readonly #entries: RoomEntries;
   readonly #index: RoomIndex;
   readonly #livenessTtlMs: number;
@@ -89,6 +92,7 @@ export class Directory {
     this.#redis.on('error', (err) => logger.debug({ err }, 'redis error'));
     this.#livenessTtlMs = livenessTtlMs;
     this.liveness = new NodeLiveness(this.#redis);
+    this.lifecycle = new RoomLifecycle(this.#redis, roomStateTtlSeconds);
     this.chat = new ChatHistory(this.#redis, { ttlSeconds: roomStateTtlSeconds, logger });
     this.#index = new RoomIndex(this.#redis, ttlSeconds);
     this.#entries = new RoomEntries(this.#redis, this.#index, ttlSeconds, logger);

@@ -35,6 +35,15 @@ export const chatKeys = (room: string) => {
 };
 
 /**
+ * The webhooks' state of one room (issue 13's room state, under `state:`): `started` is
+ * set (NX) when the room gets its first participant and deleted when it has none left,
+ * so each start and end is told to the application once whichever replica hears it.
+ */
+export const webhookStateKeys = (room: string) => ({
+  started: `${PREFIX}:room:{${room}}:state:webhooks:started`,
+});
+
+/**
  * The index of rooms: a sorted set scored by when each room's entry expires (ms), so
  * a room nobody refreshes drops out of it on its own, and the key itself expires
  * with the last room. (It was a plain set, `kaskade:rooms`, that never expired.)

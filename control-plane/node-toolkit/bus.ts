@@ -250,17 +250,19 @@ export class Bus {
 
   /**
    * Subscribes with validation: malformed messages are counted and dropped. The handler
-   * gets the sender from the subject's last token; a subject that carries none (node-dead,
+   * gets the sender from the subject's last token (and the subject itself); a subject that carries none (node-dead,
    * which only the control plane's credentials may publish) is read with
-   * `senderInSubject: false` and gives ''.
+   * `senderInSubject: false` and gives ''. With a `queue`, each message goes to one
+   * subscriber of that queue group (one control-plane replica handles it).
    */
   subscribe<S extends TSchema>(
     subject: string,
     schema: S,
-    handler: (message: Static<S>, sender: string) => void,
-    { senderInSubject = true }: { senderInSubject?: boolean } = {},
+    handler: (message: Static<S>, sender: string, subject: string) => void,
+    { senderInSubject = true, queue }: { senderInSubject?: boolean; queue?: string } = {},
   ): () => void {
     const sub = this.#nc.subscribe(subject, {
+      ...(queue ? { queue } : {}),
       callback: (err, msg) => {
         if (err) return this.#subscriptionFailed(err, subject);
         const sender = senderInSubject ? senderOf(msg.subject) : '';
@@ -281,7 +283,7 @@ export class Bus {
           );
           return;
         }
-        handler(payload as Static<S>, sender);
+        handler(payload as Static<S>, sender, msg.subject);
       },
     });
     this.#subscriptions.push(sub);

@@ -2,7 +2,7 @@
 // trust rules, configuration from the environment (the mechanism, the option groups
 // and the checks across options), process lifecycle, the HTTP listener every process
 // serves with (health routes included), the operator listener, Prometheus metrics,
-// rate limits and join tokens.
+// rate limits, join tokens and webhook signatures.
 export { Bus, connectionOptions } from './bus.ts';
 export type { BusSettings, NamedPortRange } from './config-checks.ts';
 export {
@@ -43,3 +43,5 @@ export type { Rate } from './rate-limit.ts';
 export { addressKey, RateLimiter } from './rate-limit.ts';
 export { runProcess } from './run-process.ts';
 export { issueToken, TokenVerifier } from './tokens.ts';
+export type { WebhookCheck } from './webhook-signature.ts';
+export { constantTimeEqual, signWebhook, verifyWebhook } from './webhook-signature.ts';

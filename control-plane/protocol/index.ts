@@ -1,10 +1,12 @@
 // @kaskade/protocol: every contract that crosses a process boundary. The signaling
 // WebSocket (signaling.ts), the NATS subjects and their payloads (nats.ts), the HTTP
-// join (http-join.ts), the join token's claims (token.ts), error codes (errors.ts)
-// and the rules for names (names.ts). Schemas here are the source of the types.
+// join (http-join.ts) and the application's API (http-api.ts), the webhooks
+// (webhooks.ts), the join token's claims (token.ts), error codes (errors.ts) and the
+// rules for names (names.ts). Schemas here are the source of the types.
 export * from './breakouts.ts';
 export * from './chat.ts';
 export * from './errors.ts';
+export * from './http-api.ts';
 export * from './http-join.ts';
 export * from './media.ts';
 export * from './moderation.ts';
@@ -15,3 +17,4 @@ export * from './rtp-types.ts';
 export * from './signaling.ts';
 export * from './signaling-constants.ts';
 export * from './token.ts';
+export * from './webhooks.ts';

@@ -8,29 +8,46 @@ import {
   TokenVerifier,
 } from '@kaskade/node-toolkit';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { RoomActionExecutor } from './actions/RoomActionExecutor.ts';
+import { serveRoomActions } from './actions/serveRoomActions.ts';
 import { adminPlugin } from './adminPlugin.ts';
+import { apiPlugin } from './apiPlugin.ts';
 import { type ControlPlaneConfig, trustedEdgeUrls } from './config.ts';
 import { ControlPlaneMetrics } from './controlPlaneMetrics.ts';
+import { EdgeTickets } from './edgeTickets.ts';
 import { joinPlugin } from './joinPlugin.ts';
 import { serveMigrations } from './migrations.ts';
 import { NodeRegistry } from './NodeRegistry.ts';
+import { RoomEventWebhooks } from './webhooks/RoomEventWebhooks.ts';
+import { noWebhooks, WebhookSender } from './webhooks/WebhookSender.ts';
 
 /**
- * The control-plane service: join and placement on its public listener, node registry,
- * and the operator views (nodes, rooms, metrics) on the operator API. Stateless; run any number.
+ * The control-plane service: join, placement and the application's room API on its
+ * public listener, node registry, room actions (from moderators over the bus and from
+ * the application), webhooks, and the operator views (nodes, rooms, metrics) on the
+ * operator API. Stateless; run any number.
  */
 export class ControlPlane {
   readonly registry: NodeRegistry;
   readonly #http: HttpListener;
   readonly #bus: Bus;
   readonly #directory: Directory;
+  readonly #webhooks: { sender: WebhookSender; source: RoomEventWebhooks } | undefined;
   #operator: OperatorListener | undefined;
 
-  private constructor(http: HttpListener, bus: Bus, directory: Directory, registry: NodeRegistry) {
+  private constructor(
+    http: HttpListener,
+    bus: Bus,
+    directory: Directory,
+    registry: NodeRegistry,
+    webhooks: { sender: WebhookSender; source: RoomEventWebhooks } | undefined,
+  ) {
     this.#http = http;
     this.#bus = bus;
     this.#directory = directory;
     this.registry = registry;
+    this.#webhooks = webhooks;
   }
 
   static async start(config: ControlPlaneConfig, logger: Logger): Promise<ControlPlane> {
@@ -59,19 +76,29 @@ export class ControlPlane {
       placementHoldMs: config.placementHoldMs,
     });
     registry.start();
-    serveMigrations({
-      bus,
+    const tickets = new EdgeTickets({
       registry,
       directory,
       edgeJwtSecret: config.edgeJwtSecret,
       edgeTokenTtlSeconds: config.edgeTokenTtlSeconds,
-      logger,
     });
+    serveMigrations({ bus, registry, directory, tickets, logger });
+    const webhooks = startWebhooks(config, bus, directory, logger, metricsRegistry);
+    const executor = new RoomActionExecutor({
+      controlPlaneId: config.nodeId,
+      bus,
+      directory,
+      tickets,
+      webhooks: webhooks?.sender ?? noWebhooks,
+      logger,
+      registry: metricsRegistry,
+    });
+    serveRoomActions({ bus, directory, executor });
     const http = new HttpListener({
       logger,
       notReadyReason: () => (directory.status === 'ready' ? null : `redis ${directory.status}`),
     });
-    const cp = new ControlPlane(http, bus, directory, registry);
+    const cp = new ControlPlane(http, bus, directory, registry, webhooks);
     try {
       const metrics = new ControlPlaneMetrics(metricsRegistry, registry);
       await http.app.register(joinPlugin, {
@@ -85,6 +112,14 @@ export class ControlPlane {
         perAddress: { perSecond: config.joinsPerSecondPerAddress, burst: config.joinBurstPerAddress },
         perIdentity: { perSecond: config.joinsPerSecondPerIdentity, burst: config.joinBurstPerIdentity },
         rateLimitKeys: config.rateLimitKeys,
+      });
+      await http.app.register(apiPlugin, {
+        keys: [config.appApiKey, config.appApiPreviousKey].filter((k) => k !== undefined),
+        executor,
+        directory,
+        perAddress: { perSecond: config.apiRequestsPerSecondPerAddress, burst: config.apiBurstPerAddress },
+        rateLimitKeys: config.rateLimitKeys,
+        maxBodyBytes: config.maxBodyBytes,
       });
       // Before the public listener: once /readyz answers, the operator API does too.
       cp.#operator = await OperatorListener.start({
@@ -115,9 +150,37 @@ export class ControlPlane {
 
   async stop(): Promise<void> {
     this.registry.stop();
+    this.#webhooks?.source.close();
+    this.#webhooks?.sender.close();
     await this.#http.close();
     await this.#operator?.close();
     await this.#bus.close();
     await this.#directory.close();
   }
+}
+
+/** The webhook sender and the room events it hears, when the application set a webhook URL. */
+function startWebhooks(
+  config: ControlPlaneConfig,
+  bus: Bus,
+  directory: Directory,
+  logger: Logger,
+  registry: Registry,
+): { sender: WebhookSender; source: RoomEventWebhooks } | undefined {
+  if (!config.webhookUrl || !config.webhookSecret) return undefined;
+  const sender = new WebhookSender({
+    url: config.webhookUrl,
+    secrets: [config.webhookSecret, config.webhookPreviousSecret].filter((s) => s !== undefined),
+    maxQueue: config.webhookQueueMax,
+    concurrency: config.webhookConcurrency,
+    timeoutMs: config.webhookTimeoutMs,
+    retry: {
+      maxAttempts: config.webhookMaxAttempts,
+      baseDelayMs: config.webhookRetryBaseMs,
+      maxDelayMs: config.webhookRetryMaxMs,
+    },
+    logger,
+    registry,
+  });
+  return { sender, source: new RoomEventWebhooks({ bus, directory, webhooks: sender, logger }) };
 }

@@ -88,10 +88,96 @@ export const ControlPlaneConfigSchema = Type.Object({
     description:
       "how often each replica reads the nodes' liveness from Redis and declares dead those whose liveness lapsed",
   }),
+  appApiKey: Type.Optional(
+    option(Type.String({ minLength: 32, maxLength: 512 }), {
+      env: 'KASKADE_APP_API_KEY',
+      description:
+        "the conference application's key to the room API (authorization: Bearer <key>); unset: the API answers 503",
+    }),
+  ),
+  appApiPreviousKey: Type.Optional(
+    option(Type.String({ minLength: 32, maxLength: 512 }), {
+      env: 'KASKADE_APP_API_PREVIOUS_KEY',
+      description: 'an API key being rotated out, still accepted until removed',
+    }),
+  ),
+  apiRequestsPerSecondPerAddress: option(Type.Number({ minimum: 0.1, maximum: 1_000_000, default: 50 }), {
+    env: 'KASKADE_API_REQUESTS_PER_S_PER_ADDRESS',
+    description: 'room API requests per second one source address may make (429 past it)',
+  }),
+  apiBurstPerAddress: option(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 200 }), {
+    env: 'KASKADE_API_BURST_PER_ADDRESS',
+    description: 'room API requests one source address may make at once',
+  }),
+  ...webhookOptions(),
   ...operatorOptions(7801),
   logLevel: logLevelOption(),
 });
 export type ControlPlaneConfig = Static<typeof ControlPlaneConfigSchema>;
+
+/** Where the webhooks go, how they are signed, queued and retried. */
+function webhookOptions() {
+  return {
+    webhookUrl: Type.Optional(
+      option(Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048 }), {
+        env: 'KASKADE_WEBHOOK_URL',
+        description:
+          "the conference application's webhook receiver (needs KASKADE_WEBHOOK_SECRET); unset: no webhooks",
+      }),
+    ),
+    webhookSecret: Type.Optional(
+      option(Type.String({ minLength: 32, maxLength: 512 }), {
+        env: 'KASKADE_WEBHOOK_SECRET',
+        description: 'HMAC-SHA256 secret the webhooks are signed with',
+      }),
+    ),
+    webhookPreviousSecret: Type.Optional(
+      option(Type.String({ minLength: 32, maxLength: 512 }), {
+        env: 'KASKADE_WEBHOOK_PREVIOUS_SECRET',
+        description: 'a webhook secret being rotated out: each webhook is also signed with it until removed',
+      }),
+    ),
+    webhookQueueMax: option(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000 }), {
+      env: 'KASKADE_WEBHOOK_QUEUE_MAX',
+      description:
+        'webhooks waiting or being retried at most per replica; past it new ones are dropped (counted)',
+    }),
+    webhookConcurrency: option(Type.Integer({ minimum: 1, maximum: 256, default: 8 }), {
+      env: 'KASKADE_WEBHOOK_CONCURRENCY',
+      description: 'webhook deliveries under way at once per replica',
+    }),
+    webhookTimeoutMs: option(Type.Integer({ minimum: 100, maximum: 60_000, default: 5000 }), {
+      env: 'KASKADE_WEBHOOK_TIMEOUT_MS',
+      description: 'one delivery attempt failing to get an answer within this is retried',
+    }),
+    webhookMaxAttempts: option(Type.Integer({ minimum: 1, maximum: 30, default: 8 }), {
+      env: 'KASKADE_WEBHOOK_MAX_ATTEMPTS',
+      description: 'attempts per webhook (non-2xx, network error or timeout), then it is given up',
+    }),
+    webhookRetryBaseMs: option(Type.Integer({ minimum: 10, maximum: 600_000, default: 1000 }), {
+      env: 'KASKADE_WEBHOOK_RETRY_BASE_MS',
+      description: 'the wait before the first retry; each further one doubles',
+    }),
+    webhookRetryMaxMs: option(Type.Integer({ minimum: 10, maximum: 3_600_000, default: 60_000 }), {
+      env: 'KASKADE_WEBHOOK_RETRY_MAX_MS',
+      description: 'the longest wait between two attempts',
+    }),
+  };
+}
+
+/** Options that need one another: a webhook URL needs its secret, a previous key or secret its current one. */
+function pairProblems(config: ControlPlaneConfig): string[] {
+  const problems: string[] = [];
+  if (config.webhookUrl && !config.webhookSecret)
+    problems.push('KASKADE_WEBHOOK_URL needs KASKADE_WEBHOOK_SECRET (webhooks are always signed)');
+  if (config.webhookPreviousSecret && !config.webhookSecret)
+    problems.push('KASKADE_WEBHOOK_PREVIOUS_SECRET needs KASKADE_WEBHOOK_SECRET (the one rotated in)');
+  if (config.appApiPreviousKey && !config.appApiKey)
+    problems.push('KASKADE_APP_API_PREVIOUS_KEY needs KASKADE_APP_API_KEY (the one rotated in)');
+  if (config.webhookRetryMaxMs < config.webhookRetryBaseMs)
+    problems.push('KASKADE_WEBHOOK_RETRY_MAX_MS must be at least KASKADE_WEBHOOK_RETRY_BASE_MS');
+  return problems;
+}
 
 export function loadControlPlaneConfig(
   env: Record<string, string | undefined> = process.env,
@@ -102,6 +188,7 @@ export function loadControlPlaneConfig(
     ...busSettingsProblems(config),
     ...listenerProblems(config),
     ...redisCaProblems(config.redisUrl, config.redisCaFile),
+    ...pairProblems(config),
   ];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

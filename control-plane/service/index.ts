@@ -1,8 +1,5 @@
 // @kaskade/control-plane: the control-plane service (public join, placement, node
 // registry, migrations). Started by main.ts.
-
-export { chatActionHandlers } from './actions/chat.ts';
-export type { ActionContext, ActionHandler, ActionHandlers } from './actions/types.ts';
 export { ControlPlaneConfigSchema, loadControlPlaneConfig, trustedEdgeUrls } from './config.ts';
 export type { LivenessView, PlacementInput } from './placement.ts';
 export { place } from './placement.ts';

@@ -1,17 +1,15 @@
 import type { Directory } from '@kaskade/directory';
 import type { Bus } from '@kaskade/node-toolkit';
-import { issueToken } from '@kaskade/node-toolkit';
 import { KaskadeError } from '@kaskade/protocol';
 import type { Logger } from 'pino';
+import type { EdgeTickets } from './edgeTickets.ts';
 import type { NodeRegistry } from './NodeRegistry.ts';
-import { place } from './placement.ts';
 
 export interface MigrationOptions {
   bus: Bus;
   registry: NodeRegistry;
   directory: Directory;
-  edgeJwtSecret: string;
-  edgeTokenTtlSeconds: number;
+  tickets: EdgeTickets;
   logger: Logger;
 }
 
@@ -24,7 +22,7 @@ export interface MigrationOptions {
  * edge token like the join's: bound to the target edge, single use, short-lived.
  */
 export function serveMigrations(opts: MigrationOptions): void {
-  const { bus, registry, directory } = opts;
+  const { bus, registry, directory, tickets } = opts;
   bus.serveControlRpc('migration.place', async ({ room, participantId, grants, lecture }, sender) => {
     const unavailable = (error: unknown) => {
       throw new KaskadeError('UNAVAILABLE', 'the directory cannot be read now; retry', { cause: error });
@@ -35,29 +33,19 @@ export function serveMigrations(opts: MigrationOptions): void {
     const owner = await directory.identityOwner(room, entry.identity).catch(unavailable);
     if (owner !== participantId)
       throw new KaskadeError('FORBIDDEN', `participant ${participantId} no longer holds its identity`);
-    const roomNodes = new Set((await directory.room(room).catch(unavailable)).nodes);
-    const nodes = registry.nodes();
-    const region = nodes.find((n) => n.nodeId === sender)?.region;
     // Same region first (placement's order), never back to the asking edge.
-    const placement = place({ nodes: nodes.filter((n) => n.nodeId !== sender), roomNodes, region });
-    if (!placement.ok)
-      throw new KaskadeError('UNAVAILABLE', `no edge can take the participant (${placement.reason})`);
-    const { node } = placement;
-    registry.placed(node.nodeId);
-    const token = await issueToken(
-      {
-        identity: entry.identity,
-        name: entry.name,
-        room,
-        grants,
-        role: entry.role,
-        lecture,
-        node: node.nodeId,
-        ttlSeconds: opts.edgeTokenTtlSeconds,
-      },
-      { secret: opts.edgeJwtSecret },
-    );
-    opts.logger.debug({ room, from: sender, to: node.nodeId }, 'migration placed');
-    return { url: node.url, token, nodeId: node.nodeId };
+    const region = registry.nodes().find((n) => n.nodeId === sender)?.region;
+    const ticket = await tickets.issue({
+      room,
+      identity: entry.identity,
+      name: entry.name,
+      role: entry.role,
+      grants,
+      lecture,
+      region,
+      except: sender,
+    });
+    opts.logger.debug({ room, from: sender, to: ticket.nodeId }, 'migration placed');
+    return ticket;
   });
 }

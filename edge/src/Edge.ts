@@ -172,6 +172,7 @@ export class Edge {
         });
       }
       const directory = edge.#meshParts?.directory;
+      const bus = edge.#meshParts?.bus;
       await http.app.register(signalingPlugin, {
         accepting: () => !edge.#draining,
         maxSocketsPerAddress: config.wsMaxPerAddress,
@@ -193,6 +194,8 @@ export class Edge {
             restartIce: { perSecond: config.restartIcePerSecond, burst: config.restartIceBurst },
           },
           useTokenOnce: directory && ((jti, expiresAt) => directory.useTokenOnce(jti, expiresAt)),
+          act:
+            bus && ((room, by, action, params) => bus.controlRpc('room.act', { room, by, action, params })),
           logger,
         },
       });

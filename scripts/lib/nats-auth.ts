@@ -33,11 +33,16 @@ const controlMethods = Object.keys(ControlRpc) as ControlRpcMethod[];
 /** What one identity may publish and subscribe to. */
 export function busPermissions({ id, role }: BusIdentity): BusPermissions {
   if (role === 'control-plane') {
-    // Hears every node, declares nodes dead, answers the control methods (migrations);
+    // Hears every node, declares nodes dead, answers the control methods (migrations,
+    // room actions), hears every room's events (the webhooks are made from them) and
     // speaks no node protocol. Its answers go only to the asking node's inbox (allow_responses).
     return {
       publish: [Subjects.nodeDead, Subjects.roomControl('*', id)],
-      subscribe: [Subjects.heartbeat('*'), ...controlMethods.map((m) => Subjects.controlRpc(m, '*'))],
+      subscribe: [
+        Subjects.heartbeat('*'),
+        ...controlMethods.map((m) => Subjects.controlRpc(m, '*')),
+        Subjects.roomEvents('*', '*'),
+      ],
       allowResponses: true,
     };
   }

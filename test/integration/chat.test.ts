@@ -1,31 +1,26 @@
 import { RequestError } from '@kaskade/client-sdk';
-import { type ActionContext, chatActionHandlers } from '@kaskade/control-plane';
 import { Directory } from '@kaskade/directory';
 import { RtpBot } from '@kaskade/load-tools';
 import { type LocalMesh, type MeshEdge, startLocalMesh } from '@kaskade/local-mesh';
 import { Bus, issueToken } from '@kaskade/node-toolkit';
 import {
-  type ChatActions,
   type ChatMessage,
   type Grants,
   type NotificationData,
-  type NotificationName,
   RoomEvent,
   type SdkErrorCode,
   Subjects,
 } from '@kaskade/protocol';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import type { Static } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/edge.ts';
 import { FAST_CONTROL_PLANE_ENV, FAST_MESH_ENV } from '../helpers/mesh.ts';
 
 /**
  * Chat over real processes: nats-server, redis-server, the control plane and two edges in
- * each of two regions. Participants join the edge a test names; the moderator's actions
- * run the control plane's chat handlers with a real directory and the control plane's own
- * bus credentials (the RPC that carries a moderator's request to them is the action plumbing's).
+ * each of two regions. Participants join the edge a test names; a moderator's actions go
+ * from its edge to the control plane (room.act), which executes them and tells every edge.
  */
 const MAX_CHARS = 300;
 const HISTORY = 10;
@@ -39,10 +34,8 @@ const CHAT_ENV = {
 const SPEAKER: Grants = { publish: true, subscribe: true };
 const AUDIENCE: Grants = { publish: false, subscribe: true };
 const MODERATOR: Grants = { publish: true, subscribe: true, moderate: true };
-const CONTROL_PLANE = 'control-plane';
 
 let mesh: LocalMesh;
-let bus: Bus;
 let directory: Directory;
 const bots: RtpBot[] = [];
 const logger = pino({ level: 'silent' });
@@ -53,13 +46,11 @@ beforeAll(async () => {
     edgeEnv: { ...FAST_MESH_ENV, ...CHAT_ENV },
     controlPlaneEnv: FAST_CONTROL_PLANE_ENV,
   });
-  bus = await Bus.connect(mesh.nats!.settingsFor(CONTROL_PLANE), CONTROL_PLANE, logger);
   directory = new Directory(mesh.redisUrl, logger);
 }, 90_000);
 
 afterAll(async () => {
   for (const bot of bots) await bot.close().catch(() => undefined);
-  await bus?.close();
   await directory?.close();
   await mesh?.stop();
 });
@@ -86,29 +77,10 @@ async function join(
     channelsChanged: [] as NotificationData<'channelsChanged'>[],
     questionUpdated: [] as NotificationData<'questionUpdated'>[],
   };
-  for (const name of Object.keys(heard) as (keyof typeof heard & NotificationName)[])
-    bot.channel.on(name, (data: never) => (heard[name] as unknown[]).push(data));
+  for (const name of Object.keys(heard) as (keyof typeof heard)[])
+    bot.channel.on(name, ((data: unknown) => (heard[name] as unknown[]).push(data)) as never);
   const texts = () => heard.chatMessage.map((m) => m.text);
   return { bot, heard, texts, id: bot.id, request: bot.channel.request.bind(bot.channel) };
-}
-
-/** A room action as the control plane executes it (ChatActions' handlers, its bus identity). */
-function act<N extends keyof typeof ChatActions>(
-  room: string,
-  name: N,
-  params: Static<(typeof ChatActions)[N]['request']>,
-) {
-  const ctx: ActionContext = {
-    room,
-    actor: { kind: 'application' },
-    directory,
-    controlPlaneId: CONTROL_PLANE,
-    publish: (event, to) => bus.publish(Subjects.roomControl(to ?? room, CONTROL_PLANE), RoomEvent, event),
-    logger,
-  };
-  return chatActionHandlers[name](ctx, params as never) as Promise<
-    Static<(typeof ChatActions)[N]['response']>
-  >;
 }
 
 function expectCode(promise: Promise<unknown>, code: SdkErrorCode) {
@@ -174,7 +146,8 @@ describe('channels', () => {
     const c = await join('edge-us-2', 'cid', room, SPEAKER);
     const outsider = await join('edge-eu-1', 'otto', room, SPEAKER);
 
-    const { channel } = await act(room, 'openChannel', {
+    await expectCode(a.request('openChannel', { id: 'mine', name: 'Mine', kind: 'chat' }), 'FORBIDDEN');
+    const { channel } = await mod.request('openChannel', {
       id: 'group-a',
       name: 'Group A',
       kind: 'chat',
@@ -203,13 +176,12 @@ describe('channels', () => {
     ]);
 
     // Closed: gone for everyone, its history with it.
-    await act(room, 'closeChannel', { id: 'group-a' });
+    await expectCode(a.request('closeChannel', { id: 'group-a' }), 'FORBIDDEN');
+    expect(await mod.request('closeChannel', { id: 'group-a' })).toEqual({});
     for (const p of [mod, a, c]) await eventually(() => expect(seesGroup(p)).toBe(false));
     await expectCode(a.request('sendChat', { channel: 'group-a', text: 'still there?' }), 'NOT_FOUND');
-    await expect(act(room, 'closeChannel', { id: 'group-a' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(act(room, 'closeChannel', { id: 'general' })).rejects.toMatchObject({
-      code: 'INVALID_STATE',
-    });
+    await expectCode(mod.request('closeChannel', { id: 'group-a' }), 'NOT_FOUND');
+    await expectCode(mod.request('closeChannel', { id: 'general' }), 'INVALID_STATE');
   });
 
   it('a late joiner reads the bounded history, page by page', async () => {
@@ -268,7 +240,7 @@ describe('lecture Q&A', () => {
     const s1 = await join('edge-eu-2', 'student-1', room, AUDIENCE, { ...lecture, role: 'audience' });
     const s2 = await join('edge-us-1', 'student-2', room, AUDIENCE, { ...lecture, role: 'audience' });
     const s3 = await join('edge-us-2', 'student-3', room, AUDIENCE, { ...lecture, role: 'audience' });
-    await act(room, 'openChannel', { id: 'qa', name: 'Q&A', kind: 'qa' });
+    await prof.request('openChannel', { id: 'qa', name: 'Q&A', kind: 'qa' });
     for (const p of [prof, s1, s2, s3])
       await eventually(() =>
         expect(p.heard.channelsChanged.at(-1)?.channels.map((ch) => ch.id)).toContain('qa'),
@@ -307,7 +279,11 @@ describe('lecture Q&A', () => {
       ['Is it on the exam?', 1, false],
     ]);
 
-    expect(await act(room, 'markAnswered', { channel: 'qa', messageId: q2.id, answered: true })).toEqual({
+    await expectCode(
+      s2.request('markAnswered', { channel: 'qa', messageId: q2.id, answered: true }),
+      'FORBIDDEN',
+    );
+    expect(await prof.request('markAnswered', { channel: 'qa', messageId: q2.id, answered: true })).toEqual({
       votes: 2,
       answered: true,
     });
@@ -325,25 +301,67 @@ describe('lecture Q&A', () => {
       q2.id,
     ]);
 
-    await act(room, 'deleteMessage', { channel: 'qa', messageId: q1.id });
+    await expectCode(s1.request('deleteMessage', { channel: 'qa', messageId: q1.id }), 'FORBIDDEN');
+    expect(await prof.request('deleteMessage', { channel: 'qa', messageId: q1.id })).toEqual({});
     for (const p of [prof, s1, s2, s3])
       await eventually(() => expect(p.heard.chatDeleted).toEqual([{ channel: 'qa', messageId: q1.id }]));
     expect((await s2.request('chatHistory', { channel: 'qa' })).messages.map((m) => m.id)).toEqual([q2.id]);
     await expectCode(s2.request('upvoteQuestion', { channel: 'qa', messageId: q1.id }), 'NOT_FOUND');
-    await expect(act(room, 'deleteMessage', { channel: 'qa', messageId: q1.id })).rejects.toMatchObject({
-      code: 'NOT_FOUND',
-    });
-    await expect(
-      act(room, 'markAnswered', { channel: 'general', messageId: q2.id, answered: true }),
-    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expectCode(prof.request('deleteMessage', { channel: 'qa', messageId: q1.id }), 'NOT_FOUND');
+    await expectCode(
+      prof.request('markAnswered', { channel: 'general', messageId: q2.id, answered: true }),
+      'NOT_FOUND',
+    );
+  });
+});
+
+describe('chat and the bus', () => {
+  it('an edge speaks only for its own participants; deletions and channel lists only the control plane', async () => {
+    const room = 'chat-trust';
+    const a = await join('edge-eu-1', 'trusted', room, SPEAKER);
+    const b = await join('edge-eu-2', 'reader', room, SPEAKER);
+    const { message } = await a.request('sendChat', { text: 'the real one' });
+    await eventually(() => expect(b.texts()).toContain('the real one'));
+
+    // edge-us-2's own credentials: it may publish room events, but it hosts neither of them.
+    const forger = await Bus.connect(mesh.nats!.settingsFor('edge-us-2'), 'edge-us-2', logger);
+    try {
+      const forge = (event: RoomEvent) =>
+        forger.publish(Subjects.roomEvents(room, 'edge-us-2'), RoomEvent, event);
+      forge({ type: 'chatMessage', message: { ...message, id: '99999', text: 'forged in her name' } });
+      forge({ type: 'chatDeleted', channel: 'general', messageId: message.id });
+      forge({
+        type: 'chatChannels',
+        channels: [
+          { id: 'general', name: 'General', kind: 'chat' },
+          { id: 'fake', name: 'Fake', kind: 'chat' },
+        ],
+      });
+      forge({
+        type: 'chatQuestion',
+        channel: 'general',
+        messageId: message.id,
+        votes: 42,
+        answered: true,
+        by: a.id,
+      });
+    } finally {
+      await forger.close();
+    }
+    await marker(a, [b]);
+    expect(b.texts()).not.toContain('forged in her name');
+    expect(b.heard.chatDeleted).toEqual([]);
+    expect(b.heard.channelsChanged).toEqual([]);
+    expect(b.heard.questionUpdated).toEqual([]);
+    expect((await b.request('listChannels', {})).channels.map((c) => c.id)).toEqual(['general']);
   });
 });
 
 describe('chat state in Redis', () => {
   it('every chat key is under the room state prefix and expires; malformed entries read back are dropped', async () => {
     const room = 'chat-keys';
-    const a = await join('edge-eu-1', 'keeper', room, SPEAKER);
-    await act(room, 'openChannel', { id: 'qa', name: 'Q&A', kind: 'qa' });
+    const a = await join('edge-eu-1', 'keeper', room, MODERATOR);
+    await a.request('openChannel', { id: 'qa', name: 'Q&A', kind: 'qa' });
     const { message } = await eventually(() => a.request('sendChat', { channel: 'qa', text: 'kept?' }));
     await a.request('upvoteQuestion', { channel: 'qa', messageId: message.id });
     await a.request('sendChat', { text: 'in general' });

@@ -90,6 +90,21 @@ describe('nats-server permissions from the subject builders', () => {
     expect(allowed(cp.publish, Subjects.nodeRpc('edge-a', 'pipe.openLink', 'control-plane'))).toBe(false);
   });
 
+  it('the control plane hears every room’s events (for the webhooks) but cannot speak as an edge there', () => {
+    expect(allowed(cp.subscribe, Subjects.roomEvents('r', 'edge-a'))).toBe(true);
+    expect(allowed(cp.publish, Subjects.roomEvents('r', 'control-plane'))).toBe(false);
+    expect(allowed(cp.publish, Subjects.roomEvents('r', 'edge-a'))).toBe(false);
+    expect(allowed(relay.subscribe, Subjects.roomEvents('r', 'edge-a'))).toBe(false);
+  });
+
+  it('only edges ask the control plane for room actions, each as itself', () => {
+    const act = (from: string) => Subjects.controlRpc('room.act', from);
+    expect(allowed(edge.publish, act('edge-a'))).toBe(true);
+    expect(allowed(edge.publish, act('edge-b'))).toBe(false);
+    expect(allowed(relay.publish, act('relay-a'))).toBe(false);
+    expect(allowed(cp.subscribe, act('edge-a'))).toBe(true);
+  });
+
   it('only edges ask the control plane for migrations, each as itself; only the control plane hears them', () => {
     const ask = (from: string) => Subjects.controlRpc('migration.place', from);
     expect(senderOf(ask('edge-a'))).toBe('edge-a');

@@ -28,9 +28,10 @@ export const chatEventRows: RoomEventRows<ChatEventKind> = {
     },
   },
   chatQuestion: {
-    apply: (room, { by, ...update }, sender, origin) => {
+    apply: (room, { channel, messageId, votes, answered, by }, sender, origin) => {
       const fromVoter = origin === 'node' && by !== undefined && room.remoteHostOf(by) === sender;
-      if (origin === 'control-plane' || fromVoter) room.chat.questionChanged(update);
+      if (origin === 'control-plane' || fromVoter)
+        room.chat.questionChanged({ channel, messageId, votes, answered });
     },
   },
 };

@@ -11,6 +11,7 @@ import {
   Requests,
   type ResponseData,
   type ResponseFrame,
+  type RoomActionName,
 } from '@kaskade/protocol';
 import type { Logger } from 'pino';
 import { Compile, type Validator } from 'typebox/compile';
@@ -51,6 +52,11 @@ export interface SessionContext {
    * any valid token, as often as it likes.
    */
   useTokenOnce?: (jti: string, expiresAtSeconds: number) => Promise<boolean>;
+  /**
+   * Mesh mode: asks the control plane to execute a room action as moderator `by`
+   * (ControlRpc room.act); a standalone edge has none and refuses room actions.
+   */
+  act?: (room: string, by: string, action: RoomActionName, params: unknown) => Promise<unknown>;
   logger: Logger;
 }
 

@@ -1,5 +1,7 @@
-import type { Method, RequestData, ResponseData } from '@kaskade/protocol';
-import { KaskadeError } from '@kaskade/protocol';
+import type { Method, RequestData, ResponseData, RoomActionName } from '@kaskade/protocol';
+import { KaskadeError, ROOM_ACTION_NAMES, RoomActions } from '@kaskade/protocol';
+import type { TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
 import type { SignalingSession } from './SignalingSession.ts';
 
 export type Handler<M extends Method> = (
@@ -54,16 +56,30 @@ export const handlers: Handlers = {
   listChannels: (s) => s.room.chat.channelsFor(s.participant),
   upvoteQuestion: (s, data) => s.room.chat.upvote(s.participant, data),
   listQuestions: (s, data) => s.room.chat.questions(s.participant, data),
-  // The chat's room actions: forwarded to the control plane by the generic entry per
-  // action (helper A1's, branch i13-plumbing), which replaces these four.
-  openChannel: actionNotForwarded,
-  closeChannel: actionNotForwarded,
-  deleteMessage: actionNotForwarded,
-  markAnswered: actionNotForwarded,
+  ...actionForwarders(),
 };
 
-async function actionNotForwarded(): Promise<never> {
-  throw new KaskadeError('UNAVAILABLE', 'room actions are not forwarded to the control plane yet');
+/**
+ * Room actions (protocol/room-actions.ts) are executed by the control plane, never
+ * here: a moderator's request is forwarded over room.act as that participant (the
+ * control plane checks this edge hosts it) and the answer, once checked against the
+ * action's schema, returned. Without the `moderate` grant: FORBIDDEN, nothing sent.
+ */
+function actionForwarders(): { [A in RoomActionName]: Handler<A> } {
+  const entries = ROOM_ACTION_NAMES.map((action) => {
+    const response = Compile((RoomActions as Record<string, { response: TSchema }>)[action]!.response);
+    const forward = async (s: SignalingSession, params: unknown) => {
+      if (!s.participant.grants.moderate)
+        throw new KaskadeError('FORBIDDEN', `${action} needs the moderate grant`);
+      const act = s.context.act;
+      if (!act) throw new KaskadeError('UNAVAILABLE', 'room actions need the control plane');
+      const answer = await act(s.room.name, s.participant.id, action, params);
+      if (!response.Check(answer)) throw new KaskadeError('INTERNAL', `${action}: malformed answer`);
+      return answer;
+    };
+    return [action, forward] as const;
+  });
+  return Object.fromEntries(entries) as unknown as { [A in RoomActionName]: Handler<A> };
 }
 
 /** Waits for a request's work and answers it with an empty object. */

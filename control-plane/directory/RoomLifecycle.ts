@@ -1,0 +1,40 @@
+import type { Redis } from 'ioredis';
+import { roomKeys, webhookStateKeys } from './keys.ts';
+
+// Ends the room's run only if nobody is in it: one script, so a join racing the last
+// leave either keeps the room running or starts it again afterwards.
+const END_IF_EMPTY = `
+if redis.call('HLEN', KEYS[2]) > 0 then return 0 end
+return redis.call('DEL', KEYS[1])
+`;
+
+/**
+ * When a room starts (its first participant) and ends (its last one left), for the
+ * webhooks: a marker in Redis, so whichever control-plane replica hears a join or a
+ * leave, each start and each end is found once. The marker expires after `ttlSeconds`
+ * (the room state's lifetime): a room whose every node died without telling ends silently.
+ */
+export class RoomLifecycle {
+  readonly #redis: Redis;
+  readonly #ttlSeconds: number;
+
+  constructor(redis: Redis, ttlSeconds: number) {
+    this.#redis = redis;
+    this.#ttlSeconds = ttlSeconds;
+    redis.defineCommand('kaskadeEndIfEmpty', { numberOfKeys: 2, lua: END_IF_EMPTY });
+  }
+
+  /** True once per run of the room: the first time after it was empty. */
+  async started(room: string): Promise<boolean> {
+    const set = await this.#redis.set(webhookStateKeys(room).started, '1', 'EX', this.#ttlSeconds, 'NX');
+    return set === 'OK';
+  }
+
+  /** True once per run: the room had started and the directory now has nobody in it. */
+  async endedIfEmpty(room: string): Promise<boolean> {
+    const redis = this.#redis as Redis & {
+      kaskadeEndIfEmpty(started: string, participants: string): Promise<number>;
+    };
+    return (await redis.kaskadeEndIfEmpty(webhookStateKeys(room).started, roomKeys(room).participants)) === 1;
+  }
+}
