@@ -151,6 +151,8 @@ const closeMeanings: Record<keyof typeof CloseCodes, string> = {
   joinTimeout: 'no join within the deadline',
   replaced: 'the same identity joined the room again',
   roomClosed: 'the room was closed',
+  removed: 'a moderator removed the participant, or refused its join from the lobby',
+  meetingEnded: 'a moderator ended the meeting',
   tooManyBeforeJoin: 'too many messages before join',
   slowReader: 'the client did not read its messages (output buffer past its bound)',
   internal: 'internal error',

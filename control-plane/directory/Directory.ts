@@ -9,6 +9,7 @@ import { usedTokenKey } from './keys.ts';
 import { type DirectoryKey, type KeyScope, listKeys } from './listKeys.ts';
 import { LIVENESS_OPERATIONS, NodeLiveness } from './NodeLiveness.ts';
 import { RoomEntries, type RoomState } from './RoomEntries.ts';
+import { RoomGovernance } from './RoomGovernance.ts';
 import { RoomIndex } from './RoomIndex.ts';
 import { RoomLifecycle } from './RoomLifecycle.ts';
 
@@ -26,6 +27,8 @@ export interface DirectoryOptions {
    * KASKADE_ROOM_STATE_TTL_SECONDS, default a day.
    */
   roomStateTtlSeconds?: number;
+  /** How long a room's state lives once the last node left the room. */
+  roomStateGraceSeconds?: number;
 }
 
 /** The operations timed by the metrics, each a method of Directory. */
@@ -62,6 +65,8 @@ export class Directory {
   readonly liveness: NodeLiveness;
   /** The rooms' chat: channels, bounded histories, votes (ChatHistory.ts). */
   readonly chat: ChatHistory;
+  /** Moderation's room state: lock, policies, bans, admitted identities, lobby, mutes (RoomGovernance.ts). */
+  readonly governance: RoomGovernance;
   /** When each room starts and ends, for the webhooks (RoomLifecycle.ts). */
   readonly lifecycle: RoomLifecycle;
   readonly #entries: RoomEntries;
@@ -77,6 +82,7 @@ export class Directory {
       registry,
       caFile,
       roomStateTtlSeconds = 86_400,
+      roomStateGraceSeconds = 120,
     }: DirectoryOptions = {},
   ) {
     // Commands wait while Redis is away (offline queue) and the client reconnects forever;
@@ -92,6 +98,10 @@ export class Directory {
     this.#redis.on('error', (err) => logger.debug({ err }, 'redis error'));
     this.#livenessTtlMs = livenessTtlMs;
     this.liveness = new NodeLiveness(this.#redis);
+    this.governance = new RoomGovernance(this.#redis, {
+      ttlSeconds: roomStateTtlSeconds,
+      graceSeconds: roomStateGraceSeconds,
+    });
     this.lifecycle = new RoomLifecycle(this.#redis, roomStateTtlSeconds);
     this.chat = new ChatHistory(this.#redis, { ttlSeconds: roomStateTtlSeconds, logger });
     this.#index = new RoomIndex(this.#redis, ttlSeconds);
@@ -178,9 +188,13 @@ export class Directory {
     return this.#entries.republish(room, nodeId, participants, streams);
   }
 
-  /** This node no longer carries the room; the last node out removes the room's keys. */
-  leaveRoom(room: string, nodeId: string): Promise<void> {
-    return this.#entries.leaveRoom(room, nodeId);
+  /**
+   * This node no longer carries the room; the last node out removes the room's keys and
+   * leaves its state (governance, chat, breakouts) the grace to live: an edge restarting
+   * finds it, an empty room's goes soon.
+   */
+  async leaveRoom(room: string, nodeId: string): Promise<void> {
+    if (await this.#entries.leaveRoom(room, nodeId)) await this.governance.graceRoom(room);
   }
 
   /** Removes a node's participants and streams from one room; returns them. */

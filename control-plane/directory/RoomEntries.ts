@@ -166,7 +166,8 @@ export class RoomEntries {
     await this.#index.add(room, nodeId);
   }
 
-  async leaveRoom(room: string, nodeId: string): Promise<void> {
+  /** Answers whether the room is empty now (its keys removed). */
+  async leaveRoom(room: string, nodeId: string): Promise<boolean> {
     const k = roomKeys(room);
     await this.purgeNode(room, nodeId);
     await this.#index.removeFromNode(room, nodeId);
@@ -177,7 +178,9 @@ export class RoomEntries {
     if (nodes === 0 && participants === 0) {
       await this.#redis.del(...Object.values(k));
       await this.#index.remove(room);
+      return true;
     }
+    return false;
   }
 
   async purgeNode(

@@ -4,3 +4,5 @@ export type { ChatDraft, ChatHistory, QuestionState } from './ChatHistory.ts';
 export { Directory } from './Directory.ts';
 export type { DirectoryKey, KeyScope } from './listKeys.ts';
 export type { LivenessSnapshot } from './NodeLiveness.ts';
+export type { Admission, RoomGovernance, WaitingEntry } from './RoomGovernance.ts';
+export { refusalOf, waitsInLobby } from './RoomGovernance.ts';

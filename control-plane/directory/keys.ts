@@ -35,12 +35,41 @@ export const chatKeys = (room: string) => {
 };
 
 /**
+ * A key of a room's state (issue 13's features: moderation, chat, breakouts, webhooks):
+ * what a room keeps for as long as it lives, apart from who is in it. Every one of them
+ * is under one prefix per room, so one pattern lists them, ends them (endRoom) and
+ * shortens their lifetime when the room empties. `feature` and `part` are constants
+ * of the feature's module (letters and '-'), never input.
+ */
+export const roomStateKey = (room: string, feature: string, part: string) =>
+  `${PREFIX}:room:{${room}}:state:${feature}:${part}`;
+
+/** The SCAN pattern of every state key of a room (room names carry no glob characters: SafeName). */
+export const roomStatePattern = (room: string) => `${PREFIX}:room:{${room}}:state:*`;
+
+/** The keys of moderation's state in a room (RoomGovernance.ts). */
+export const governanceKeys = (room: string) => ({
+  /** hash: `locked` and each policy -> its JSON value (absent: the default). */
+  settings: roomStateKey(room, 'moderation', 'settings'),
+  /** set of banned identities. */
+  bans: roomStateKey(room, 'moderation', 'bans'),
+  /** set of identities admitted once (lock and lobby let them back in). */
+  admitted: roomStateKey(room, 'moderation', 'admitted'),
+  /** hash: identity -> its lobby entry (JSON, with the node it waits on). */
+  lobby: roomStateKey(room, 'moderation', 'lobby'),
+  /** hash: `<identity>|<source>` -> 1: the sources a moderator forbade that identity to unmute. */
+  forbidden: roomStateKey(room, 'moderation', 'forbidden'),
+  /** hash: `<identity>|<source>` -> 1: the sources a moderator muted (selfUnmute off keeps them muted). */
+  muted: roomStateKey(room, 'moderation', 'muted'),
+});
+
+/**
  * The webhooks' state of one room (issue 13's room state, under `state:`): `started` is
  * set (NX) when the room gets its first participant and deleted when it has none left,
  * so each start and end is told to the application once whichever replica hears it.
  */
 export const webhookStateKeys = (room: string) => ({
-  started: `${PREFIX}:room:{${room}}:state:webhooks:started`,
+  started: roomStateKey(room, 'webhooks', 'started'),
 });
 
 /**

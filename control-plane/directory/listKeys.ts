@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
-import { KEY_PATTERNS, LIVENESS, nodeKeys, partOf, ROOM_INDEX, roomKeys } from './keys.ts';
+import { KEY_PATTERNS, LIVENESS, nodeKeys, partOf, ROOM_INDEX, roomKeys, roomStatePattern } from './keys.ts';
 
 /**
- * Which keys to list: one room's (its hashes, and the room index while it lists the
- * room), one node's (its room list, its dead-node lock, and the liveness set while it
+ * Which keys to list: one room's (its hashes, its state keys, and the room index while
+ * it lists the room), one node's (its room list, its dead-node lock, and the liveness set while it
  * lists the node), every room's hashes, the used tokens, or every key of the directory.
  */
 export type KeyScope = { room: string } | { node: string } | Exclude<keyof typeof KEY_PATTERNS, 'all'>;
@@ -31,14 +31,15 @@ async function keysOf(redis: Redis, scope: { room: string } | { node: string }):
     'room' in scope
       ? [Object.values(roomKeys(scope.room)), ROOM_INDEX, scope.room]
       : [Object.values(nodeKeys(scope.node)), LIVENESS, scope.node];
-  const [present, score] = await Promise.all([
+  const [present, score, state] = await Promise.all([
     Promise.all(own.map(async (key) => ((await redis.exists(key)) === 1 ? [key] : []))),
     redis.zscore(set, member),
+    'room' in scope ? scan(redis, roomStatePattern(scope.room)) : [],
   ]);
-  return [...present.flat(), ...(score === null ? [] : [set])];
+  return [...present.flat(), ...state, ...(score === null ? [] : [set])];
 }
 
-async function scan(redis: Redis, pattern: string): Promise<string[]> {
+export async function scan(redis: Redis, pattern: string): Promise<string[]> {
   const found = new Set<string>();
   let cursor = '0';
   do {

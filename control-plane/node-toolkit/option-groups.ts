@@ -92,6 +92,19 @@ export const commonOptions = {
         'PEM file of the CA that signed the Redis server certificate (rediss:// with a private CA)',
       defaultText: 'the system CAs',
     }),
+  /** A room's state (issue 13: settings, bans, lobby, chat, breakouts) in Redis, and how it ends. */
+  roomState: () => ({
+    roomStateTtlSeconds: option(Type.Integer({ minimum: 60, maximum: 2_592_000, default: 86_400 }), {
+      env: 'KASKADE_ROOM_STATE_TTL_SECONDS',
+      description:
+        "how long a room's state in Redis (lock, policies, bans, lobby, chat history, breakouts) lives after each write",
+    }),
+    roomStateGraceSeconds: option(Type.Integer({ minimum: 1, maximum: 86_400, default: 120 }), {
+      env: 'KASKADE_ROOM_STATE_GRACE_SECONDS',
+      description:
+        "how long a room's state lives once no node carries the room (an edge restarting within it loses nothing)",
+    }),
+  }),
   heartbeatMs: () =>
     option(Type.Integer({ minimum: 100, maximum: 60_000, default: 2000 }), {
       env: 'KASKADE_HEARTBEAT_MS',

@@ -11,6 +11,8 @@ export const CloseCodes = {
   joinTimeout: 4408, // no join within the deadline
   replaced: 4409, // the same identity joined the room again elsewhere
   roomClosed: 4410,
+  removed: 4403, // a moderator removed the participant, or refused its join from the lobby
+  meetingEnded: 4411, // a moderator ended the meeting for everyone
   tooManyBeforeJoin: 4400, // kept sending requests other than join before joining
   slowReader: 4413, // did not read its messages: the edge's output buffer passed its bound
   internal: 4500,

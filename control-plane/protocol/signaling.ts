@@ -3,7 +3,7 @@ import { BreakoutNotifications, BreakoutRequests } from './breakouts.ts';
 import { ChatNotifications, ChatRequests } from './chat.ts';
 import type { ErrorBody } from './errors.ts';
 import { MediaKind, Role, Source } from './media.ts';
-import { ModerationNotifications, ModerationRequests } from './moderation.ts';
+import { ModerationNotifications, ModerationRequests, RoomSettings } from './moderation.ts';
 import { DisplayName, Id, NodeId } from './names.ts';
 import { RoomActions } from './room-actions.ts';
 import type {
@@ -136,6 +136,10 @@ export const Requests = {
       participantCount: Type.Integer({ minimum: 0 }),
       /** The edge's node id: a client whose edge goes away asks the control plane to avoid it. */
       node: NodeId,
+      /** The room's lock and policies (later changes: `settingsChanged`). */
+      settings: RoomSettings,
+      /** The sources a moderator forbade this participant to unmute (until `unmuteRequested`). */
+      forbidden: Type.Array(Source, { maxItems: 4 }),
     }),
   },
   createTransport: {

@@ -68,6 +68,8 @@ export class ControlPlane {
     const directory = new Directory(config.redisUrl, logger, {
       registry: metricsRegistry,
       caFile: config.redisCaFile,
+      roomStateTtlSeconds: config.roomStateTtlSeconds,
+      roomStateGraceSeconds: config.roomStateGraceSeconds,
     });
     const registry = new NodeRegistry(bus, directory, logger, {
       timeoutMs: config.nodeTimeoutMs,

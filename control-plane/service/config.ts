@@ -23,6 +23,7 @@ export const ControlPlaneConfigSchema = Type.Object({
   ...commonOptions.nats(),
   redisUrl: commonOptions.redisUrl('Redis holding the room directory'),
   redisCaFile: Type.Optional(commonOptions.redisCaFile()),
+  ...commonOptions.roomState(),
   ...tokenKeyOptions('appJwt', 'APP_JWT', "the conference application's join tokens"),
   appJwtPreviousPublicKey: previousPublicKeyOption('APP_JWT', "the conference application's join tokens"),
   edgeJwtSecret: option(Type.String({ minLength: 32 }), {

@@ -1,4 +1,4 @@
-import type { Directory } from '@kaskade/directory';
+import { type Directory, refusalOf } from '@kaskade/directory';
 import { addressKey, issueToken, type Rate, RateLimiter, type TokenVerifier } from '@kaskade/node-toolkit';
 import {
   HTTP_JOIN_ROUTE,
@@ -66,6 +66,14 @@ export async function joinPlugin(app: FastifyInstance, opts: JoinPluginOptions):
       const waitMs = perIdentity.take(claims.sub);
       if (waitMs > 0) return refuseRateLimited(reply, waitMs, 'for this identity');
       if (claims.room !== room) throw new KaskadeError('FORBIDDEN', `the token is for room ${claims.room}`);
+      // Bans and the lock refuse here already (the edge checks again; the lobby is the edge's).
+      const admission = await opts.directory.governance
+        .admission(room, claims.sub)
+        .catch((error: unknown) => {
+          throw new KaskadeError('UNAVAILABLE', 'the room state cannot be read now; retry', { cause: error });
+        });
+      const refusal = refusalOf(admission, claims.grants.moderate === true);
+      if (refusal) throw refusal;
       const roomNodes = new Set(
         (await opts.directory.room(room).catch(() => ({ nodes: [] as string[] }))).nodes,
       );

@@ -144,6 +144,8 @@ export class Edge {
           livenessTtlMs: livenessTtlMs(config),
           caFile: config.redisCaFile,
           registry,
+          roomStateTtlSeconds: config.roomStateTtlSeconds,
+          roomStateGraceSeconds: config.roomStateGraceSeconds,
         });
         edge.#meshParts = { bus, directory };
         edge.mesh = new Mesh({
@@ -183,6 +185,7 @@ export class Edge {
           verifier,
           rtpCapabilities,
           joinTimeoutMs: config.joinTimeoutMs,
+          lobbyWaitMaxMs: config.lobbyWaitMaxSeconds * 1000,
           maxMessageBytes: config.maxMessageBytes,
           limits: {
             maxBufferedBytes: config.wsMaxBufferedBytes,

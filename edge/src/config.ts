@@ -174,6 +174,12 @@ export const EdgeConfigSchema = Type.Object({
   ...meshBusOptions(),
   redisUrl: Type.Optional(commonOptions.redisUrl('Redis holding the room directory (mesh mode)')),
   redisCaFile: Type.Optional(commonOptions.redisCaFile()),
+  ...commonOptions.roomState(),
+  lobbyWaitMaxSeconds: option(Type.Integer({ minimum: 1, maximum: 86_400, default: 900 }), {
+    env: 'KASKADE_LOBBY_WAIT_MAX_SECONDS',
+    description:
+      'how long a join may wait in the lobby for a moderator (then it fails UNAVAILABLE and leaves the queue)',
+  }),
   publicUrl: Type.Optional(
     option(Type.String({ minLength: 1, pattern: '^https?://' }), {
       env: 'KASKADE_PUBLIC_URL',

@@ -1,7 +1,7 @@
 import type { Directory } from '@kaskade/directory';
 import type { Bus } from '@kaskade/node-toolkit';
 import type { ParticipantInfo } from '@kaskade/protocol';
-import { RoomEvent, Subjects } from '@kaskade/protocol';
+import { DEFAULT_SETTINGS, RoomEvent, Subjects } from '@kaskade/protocol';
 import type { Logger } from 'pino';
 import type { FeedSource } from '../rtc/RemoteFeeds.ts';
 import type { Room, RoomLink } from '../rtc/Room.ts';
@@ -56,13 +56,18 @@ export class RoomSync {
       fromNodes();
       fromControlPlane();
     });
-    const state = await directory.room(room.name).catch((err: unknown) => {
-      logger.warn({ err, room: room.name }, 'directory unavailable; the resync loop will fill in the room');
-      return { participants: [], streams: [], nodes: [] };
-    });
+    const [state, settings] = await Promise.all([
+      directory.room(room.name).catch((err: unknown) => {
+        logger.warn({ err, room: room.name }, 'directory unavailable; the resync loop will fill in the room');
+        return { participants: [], streams: [], nodes: [] };
+      }),
+      // Each join reads the settings again (RoomRules.admission): the defaults only bridge an outage.
+      directory.governance.settings(room.name).catch(() => DEFAULT_SETTINGS),
+    ]);
     room.attach(this.#linkFor(room), {
       participants: state.participants.filter((p) => p.node !== nodeId),
       streams: state.streams.filter((s) => s.node !== nodeId),
+      settings,
     });
   }
 
@@ -140,6 +145,15 @@ export class RoomSync {
       chatStore: directory.chat,
       chatSent: (message) => void this.#announce(room, { type: 'chatMessage', message }),
       chatVoted: (update) => void this.#announce(room, { type: 'chatQuestion', ...update }),
+      // The room's moderation state (RoomRules, Lobby): directory.governance, for this room.
+      admission: (identity) => directory.governance.admission(name, identity),
+      admitted: (identity) => directory.governance.admit(name, identity),
+      clearMuted: (identity, source) => directory.governance.clearMuted(name, identity, source),
+      enqueue: (entry) => directory.governance.enqueue(name, { ...entry, node: nodeId }),
+      leaveLobby: (identity, participantId) =>
+        directory.governance.leaveLobby(name, identity, participantId, nodeId),
+      lobby: () => directory.governance.lobby(name),
+      lobbyChanged: () => void this.#announce(room, { type: 'lobbyChanged' }),
       ...feeds(name),
       close: () => {
         this.#unsubscribe.get(name)?.();

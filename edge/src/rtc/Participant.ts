@@ -14,6 +14,7 @@ import type { types } from 'mediasoup';
 import { LastN } from './LastN.ts';
 import type { ViewerConsumer } from './RemoteFeeds.ts';
 import type { RoomRouter } from './RoomRouter.ts';
+import type { PublishRules } from './RoomRules.ts';
 import { stageGrants } from './Stage.ts';
 import { ViewerConsumers } from './ViewerConsumers.ts';
 
@@ -22,7 +23,14 @@ type MediaTransport =
   | types.PlainTransport<{ direction: Direction }>;
 
 /** Why a participant went away; the signaling layer maps it to a close code. */
-export type LeaveReason = 'left' | 'disconnected' | 'replaced' | 'room-closed' | 'shutdown';
+export type LeaveReason =
+  | 'left'
+  | 'disconnected'
+  | 'replaced'
+  | 'room-closed'
+  | 'shutdown'
+  | 'removed' // by a moderator
+  | 'ended'; // a moderator ended the meeting
 
 /** What a participant needs from its room: finding streams and bringing them to its router. */
 export interface StreamDirectory {
@@ -54,6 +62,8 @@ export interface ParticipantInit {
   keyFrameRequestDelayMs: number;
   /** The room's recent speakers, most relevant first: last-N forwards their videos first. */
   speakerOrder: () => readonly string[];
+  /** The room's policies and the moderators' mutes, checked before publishing or unmuting. */
+  rules: PublishRules;
 }
 
 /**
@@ -78,6 +88,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   readonly #consumers: ViewerConsumers;
   readonly #lastN: LastN;
   readonly #keyFrameRequestDelayMs: number;
+  readonly #rules: PublishRules;
   #closed = false;
 
   constructor(init: ParticipantInit) {
@@ -89,6 +100,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.#role = init.role;
     this.router = init.router;
     this.#keyFrameRequestDelayMs = init.keyFrameRequestDelayMs;
+    this.#rules = init.rules;
     this.#lastN = new LastN({
       speakerOrder: init.speakerOrder,
       notify: (data) => this.notify('videoForwarding', data),
@@ -225,6 +237,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (this.grants.publishSources && !this.grants.publishSources.includes(source)) {
       throw new KaskadeError('FORBIDDEN', `this token does not grant publishing ${source}`);
     }
+    this.#rules.assertMayProduce(this, source, paused !== true);
     if (kindOfSource[source] !== kind) {
       throw new KaskadeError('BAD_REQUEST', `source ${source} carries ${kindOfSource[source]}, not ${kind}`);
     }
@@ -244,6 +257,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.#producers.set(producer.id, producer);
     producer.observer.once('close', () => this.#producers.delete(producer.id));
     this.emit('newproducer', producer, source);
+    if (!producer.paused) this.#rules.unmuted(this, source);
     return { producerId: producer.id };
   }
 
@@ -252,7 +266,23 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   }
 
   async resumeProducer({ producerId }: RequestData<'resumeProducer'>): Promise<void> {
-    await this.#producer(producerId).resume();
+    const producer = this.#producer(producerId);
+    this.#rules.assertMayUnmute(this, producer.appData.source);
+    await producer.resume();
+    this.#rules.unmuted(this, producer.appData.source);
+  }
+
+  /**
+   * A moderator muted `source`: a microphone or camera is paused at the server (everyone
+   * is told as for a pause of the participant's own), a screen share is stopped.
+   */
+  async muteSource(source: Source): Promise<void> {
+    const screen = source === 'screen' || source === 'screen_audio';
+    for (const producer of [...this.#producers.values()]) {
+      const own = producer.appData.source;
+      if (screen && (own === 'screen' || own === 'screen_audio')) producer.close();
+      else if (own === source) await producer.pause();
+    }
   }
 
   closeProducer({ producerId }: RequestData<'closeProducer'>): void {

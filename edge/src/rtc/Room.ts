@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Admission } from '@kaskade/directory';
 import type {
   HandInfo,
   JoinClaims,
@@ -6,6 +7,7 @@ import type {
   ParticipantInfo,
   RemoteStream,
   Role,
+  RoomSettings,
   SpeakerLevel,
   StreamInfo,
 } from '@kaskade/protocol';
@@ -13,8 +15,8 @@ import { KaskadeError } from '@kaskade/protocol';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import { ActiveSpeaker, type SpeakerLink, type SpeakerSettings } from './ActiveSpeaker.ts';
-import { DEFAULT_CHAT_POLICIES } from './chatRules.ts';
 import { Handover, type HandoverLink } from './Handover.ts';
+import { Lobby, type LobbyLink } from './Lobby.ts';
 import { LocalRoster } from './LocalRoster.ts';
 import { type LeaveReason, Participant } from './Participant.ts';
 import { type FeedSource, RemoteFeeds, type StreamCopy } from './RemoteFeeds.ts';
@@ -22,6 +24,7 @@ import { RemoteRoster } from './RemoteRoster.ts';
 import { type ChatLimits, type ChatLink, RoomChat } from './RoomChat.ts';
 import type { RoomRouter } from './RoomRouter.ts';
 import { RoomRouters } from './RoomRouters.ts';
+import { RoomRules, type RulesLink } from './RoomRules.ts';
 import { RoomStreams, type StreamLink } from './RoomStreams.ts';
 import { Stage, type StageLink } from './Stage.ts';
 import type { WorkerPool } from './WorkerPool.ts';
@@ -31,7 +34,15 @@ import type { WorkerPool } from './WorkerPool.ts';
  * of the other nodes, and presence. Implemented by the routing layer; a room on a node
  * without a mesh has none.
  */
-export interface RoomLink extends FeedSource, StreamLink, StageLink, HandoverLink, SpeakerLink, ChatLink {
+export interface RoomLink
+  extends FeedSource,
+    StreamLink,
+    StageLink,
+    HandoverLink,
+    SpeakerLink,
+    ChatLink,
+    RulesLink,
+    LobbyLink {
   participantJoined(participant: ParticipantInfo): void;
   participantLeft(participantId: string): void;
   /** The room closed on this node. */
@@ -68,6 +79,8 @@ export class Room {
   readonly #stage: Stage;
   readonly #handover: Handover;
   readonly #chat: RoomChat;
+  readonly #rules: RoomRules;
+  readonly #lobby: Lobby;
   #speaker!: ActiveSpeaker;
   #link: RoomLink | undefined;
   #emptyTimer: NodeJS.Timeout | undefined;
@@ -100,11 +113,19 @@ export class Room {
       local: this.#local,
       remoteIdentity: (id) => this.#remote.identityOf(id),
       link,
-      // The room's settings once RoomRules is in: () => this.#rules.settings.policies
-      policies: () => DEFAULT_CHAT_POLICIES,
+      policies: () => this.#rules.settings.policies,
       lecture: () => this.#stage.lecture,
       limits: options.chat,
       logger: this.#logger,
+    });
+    const onError = (err: unknown, what: string) =>
+      this.#logger.warn({ err, what }, 'room state unavailable in the directory');
+    this.#rules = new RoomRules({ local: this.#local, link, onError });
+    this.#lobby = new Lobby({
+      local: this.#local,
+      link,
+      onLeft: () => this.closeWhenIdle(),
+      onError,
     });
   }
 
@@ -151,6 +172,16 @@ export class Room {
   /** Room chat, private messages, channels and Q&A. */
   get chat(): RoomChat {
     return this.#chat;
+  }
+
+  /** Lock, policies, bans and the moderators' mutes (RoomRules): `rules.settings` is in force. */
+  get rules(): RoomRules {
+    return this.#rules;
+  }
+
+  /** The joins waiting here for a moderator's admission. */
+  get lobby(): Lobby {
+    return this.#lobby;
   }
 
   get lecture(): boolean {
@@ -205,8 +236,12 @@ export class Room {
   // --- The mesh: the mirror of other nodes ---------------------------------
 
   /** Connects the room to the mesh and takes in what the directory knows of the other nodes. */
-  attach(link: RoomLink, others: { participants: MeshParticipant[]; streams: RemoteStream[] }): void {
+  attach(
+    link: RoomLink,
+    others: { participants: MeshParticipant[]; streams: RemoteStream[]; settings: RoomSettings },
+  ): void {
     this.#link = link;
+    this.#rules.attached(others.settings);
     for (const p of others.participants) this.addRemoteParticipant(p);
     for (const s of others.streams) this.addRemoteStream(s);
   }
@@ -299,12 +334,14 @@ export class Room {
   /**
    * Adds a participant; a participant with the same identity is replaced. With `resume`
    * (the id it had, see Handover) it carries on under that id: nobody is told it
-   * joined, and the session it replaces leaves without a word.
+   * joined, and the session it replaces leaves without a word. `admission` is what
+   * rules.admission answered for it (its mutes and forbids come along).
    */
   async join(
     claims: JoinClaims,
     rtpCapabilities: types.RtpCapabilities,
-    resume?: string,
+    resume: string | undefined,
+    admission: Admission,
   ): Promise<Participant> {
     if (this.#closed) throw new KaskadeError('UNAVAILABLE', 'the room closed; join again');
     clearTimeout(this.#emptyTimer);
@@ -332,6 +369,7 @@ export class Room {
       directory: this.#streams,
       keyFrameRequestDelayMs: this.#options.keyFrameRequestDelayMs,
       speakerOrder: () => this.#speaker.order,
+      rules: this.#rules,
     });
     if (this.#closed) {
       participant.close('room-closed');
@@ -343,6 +381,7 @@ export class Room {
     if (carriesOn) this.#stage.headCountChanged();
     else this.#stage.arrived(participant.info());
     this.#local.add(participant);
+    this.#rules.joined(participant, admission);
     this.#link?.participantJoined(participant.info());
     participant.on('newproducer', (producer, source) => {
       this.#streams.publish(participant, producer, source);
@@ -364,6 +403,7 @@ export class Room {
     this.#chat.close();
     this.#speaker.close();
     this.#feeds.close();
+    this.#lobby.close();
     for (const participant of [...this.#local.values()]) participant.close(reason);
     this.#link?.close();
     this.#routers.close();
@@ -383,12 +423,13 @@ export class Room {
   }
 
   get #idle(): boolean {
-    return this.#local.size === 0 && this.#joinsUnderWay === 0 && !this.#closed;
+    return this.#local.size === 0 && this.#joinsUnderWay === 0 && this.#lobby.size === 0 && !this.#closed;
   }
 
   #removeParticipant(participant: Participant, reason: LeaveReason): void {
     const { id } = participant;
     if (!this.#local.remove(participant)) return;
+    this.#rules.left(participant.id);
     const movedTo = this.#remote.takeMovedAway(id);
     this.#logger.info({ participant: id, reason, moved: movedTo !== undefined }, 'participant left');
     if (this.#handover.isHandedOver(id)) {

@@ -3,6 +3,7 @@ import { type Rate, RateLimiter } from '@kaskade/node-toolkit';
 import {
   CloseCodes,
   type ErrorCode,
+  type JoinClaims,
   KaskadeError,
   type Method,
   type NotificationFrame,
@@ -44,6 +45,8 @@ export interface SessionContext {
   verifier: TokenVerifier;
   rtpCapabilities: ResponseData<'getRouterRtpCapabilities'>['rtpCapabilities'];
   joinTimeoutMs: number;
+  /** How long a join may wait in the lobby (its join timer stops while it waits). */
+  lobbyWaitMaxMs: number;
   maxMessageBytes: number;
   limits: SessionLimits;
   /**
@@ -79,6 +82,8 @@ const closeCodeFor: Record<Exclude<LeaveReason, 'disconnected'>, number> = {
   replaced: CloseCodes.replaced,
   'room-closed': CloseCodes.roomClosed,
   shutdown: CloseCodes.goingAway,
+  removed: CloseCodes.removed,
+  ended: CloseCodes.meetingEnded,
 };
 
 /**
@@ -114,6 +119,8 @@ export class SignalingSession {
   readonly #consumes: RateLimiter;
   readonly #restartIce: RateLimiter;
   readonly #joinTimer: NodeJS.Timeout;
+  /** Aborted when the socket closes: a join waiting in the lobby gives up. */
+  readonly #gone = new AbortController();
   readonly #openedAt = performance.now();
   readonly #pingTimer: NodeJS.Timeout;
 
@@ -178,10 +185,16 @@ export class SignalingSession {
       // A room created here and never joined closes after the empty grace (RoomManager).
       const room = await this.context.rooms.getOrCreate(claims.room);
       this.#assertConnected();
-      const participant = await room.join(claims, rtpCapabilities, resume).catch((error: unknown) => {
+      const admitted = await this.#admit(room, claims, resume).catch((error: unknown) => {
         this.context.metrics.joinFailed(toKaskadeError(error).code);
         throw error;
       });
+      const participant = await room
+        .join(claims, rtpCapabilities, admitted.resume, admitted.admission)
+        .catch((error: unknown) => {
+          this.context.metrics.joinFailed(toKaskadeError(error).code);
+          throw error;
+        });
       if (this.#disconnected) {
         // Nobody to hand it to: it leaves as a dropped socket would (directory, room timer).
         participant.close('disconnected');
@@ -214,9 +227,37 @@ export class SignalingSession {
         lecture: room.lecture,
         participantCount: room.participantTotal,
         node: this.context.nodeId,
+        settings: room.rules.settings,
+        forbidden: room.rules.forbiddenFor(participant),
       };
     } finally {
       this.#joining = false;
+    }
+  }
+
+  /**
+   * The room's rules on this join (a ban or the lock refuse it); in a room with a lobby, a
+   * join not admitted before waits here, its answer held and its join timer stopped, told
+   * its place (lobbyWaiting) until a moderator decides. Refused from the lobby, the socket
+   * closes once the refusal is answered. Answers the id the join goes on under.
+   */
+  async #admit(room: Room, claims: JoinClaims, resume: string | undefined) {
+    const admission = await room.rules.admission(claims);
+    this.#assertConnected();
+    if (!room.lobby.mustWait(admission, claims)) return { admission, resume };
+    clearTimeout(this.#joinTimer);
+    try {
+      const waited = await room.lobby.wait(claims, {
+        position: (position) => this.#write({ notification: 'lobbyWaiting', data: { position } }),
+        signal: this.#gone.signal,
+        maxWaitMs: this.context.lobbyWaitMaxMs,
+      });
+      this.#assertConnected();
+      return { admission: await room.rules.admission(claims), resume: waited };
+    } catch (error) {
+      if (toKaskadeError(error).code === 'FORBIDDEN')
+        setImmediate(() => this.#close(CloseCodes.removed, 'refused entry'));
+      throw error;
     }
   }
 
@@ -387,6 +428,7 @@ export class SignalingSession {
   }
 
   #onClose(): void {
+    this.#gone.abort();
     this.context.metrics.websockets.dec();
     clearTimeout(this.#joinTimer);
     clearInterval(this.#pingTimer);

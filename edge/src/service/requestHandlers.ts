@@ -56,6 +56,11 @@ export const handlers: Handlers = {
   listChannels: (s) => s.room.chat.channelsFor(s.participant),
   upvoteQuestion: (s, data) => s.room.chat.upvote(s.participant, data),
   listQuestions: (s, data) => s.room.chat.questions(s.participant, data),
+  roomSettings: async (s) => s.room.rules.settings,
+  listLobby: async (s) => {
+    if (!s.participant.grants.moderate) throw new KaskadeError('FORBIDDEN', 'only moderators see the lobby');
+    return { waiting: await s.room.lobby.list() };
+  },
   ...actionForwarders(),
 };
 
