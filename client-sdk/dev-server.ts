@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import { issueToken } from '@kaskade/node-toolkit';
 import {
   DisplayName,
   type ErrorBody,
@@ -12,6 +11,7 @@ import {
   SafeName,
   toSafeName,
 } from '@kaskade/protocol';
+import { JoinGrants, JoinTokenIssuer } from '@kaskade/server-sdk';
 import Fastify, { type FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 
@@ -34,7 +34,7 @@ const DemoJoinRequest = Type.Object(
     name: DisplayName,
     region: Type.Optional(Type.String({ maxLength: 64 })),
     subscribeOnly: Type.Optional(Type.Boolean()),
-    /** Join as the room's host: the `moderate` grant (mute, remove, the lobby, breakouts). A demo gives it to anyone who asks. */
+    /** The meeting's host: the token grants `moderate` (mute others, lobby, breakouts...). */
     host: Type.Optional(Type.Boolean()),
     /**
      * Stands in for the application's login: a page asking again (a reconnect) names the
@@ -64,6 +64,12 @@ export async function startDemoServer(options: DemoServerOptions): Promise<Fasti
     await app.register(fastifyStatic, { root: options.extraRoot, prefix: '/extra/', decorateReply: false });
   }
   const { backend } = options;
+  // Signs the tokens the way the application's backend would, with @kaskade/server-sdk:
+  // for the edge itself, or for the control plane's join (which issues the edge token).
+  const issuer = new JoinTokenIssuer({
+    algorithm: 'HS256',
+    secret: backend.kind === 'edge' ? backend.jwtSecret : backend.appJwtSecret,
+  });
   app.get('/demo/config', async () => ({ regions: backend.kind === 'control-plane' ? backend.regions : [] }));
   app.post<{ Body: Static<typeof DemoJoinRequest> }>(
     '/demo/join',
@@ -76,16 +82,13 @@ export async function startDemoServer(options: DemoServerOptions): Promise<Fasti
           `${toSafeName(name, { replacement: '', maxLength: 24 }) || 'guest'}-${randomUUID().slice(0, 8)}`,
         name,
         room,
-        grants: { publish: !subscribeOnly, subscribe: true, ...(host ? { moderate: true } : {}) },
+        grants: host ? JoinGrants.host() : subscribeOnly ? JoinGrants.viewer() : JoinGrants.speaker(),
+        ttlSeconds: 3600,
       };
       if (backend.kind === 'edge') {
-        return {
-          url: backend.edgeUrl,
-          token: await issueToken(claims, { secret: backend.jwtSecret }),
-          identity: claims.identity,
-        };
+        return { url: backend.edgeUrl, token: await issuer.mint(claims), identity: claims.identity };
       }
-      const appToken = await issueToken(claims, { secret: backend.appJwtSecret });
+      const appToken = await issuer.mint(claims);
       const joinRequest: HttpJoinRequest = { token: appToken, region: region || undefined, avoid };
       const answer = await fetch(`${backend.url}${httpJoinPath(room)}`, {
         method: 'POST',

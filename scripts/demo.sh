@@ -10,4 +10,5 @@ ensure_apt "${packages[@]}"
 ensure_node
 ensure_npm_deps
 node client-sdk/build.ts >/dev/null
+node control-plane/server-sdk/build.ts >/dev/null # the demo backend mints tokens with it, as an application would
 exec node scripts/demo.ts "$@"

@@ -1,4 +1,4 @@
-import { SignalingChannel } from '@kaskade/client-sdk';
+import { SignalingChannel } from '@kaskade/client-sdk/internals';
 import type { MediaKind, RequestData, ResponseData, Source, StreamInfo } from '@kaskade/protocol';
 
 type RtpCapabilities = ResponseData<'getRouterRtpCapabilities'>['rtpCapabilities'];

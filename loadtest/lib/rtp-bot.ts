@@ -1,5 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { RequestError, type SignalingChannel } from '@kaskade/client-sdk';
+import { RequestError, type SignalingChannel } from '@kaskade/client-sdk/internals';
 import type { MediaKind, NotificationData, ResponseData, Source, StreamInfo } from '@kaskade/protocol';
 import { BotLeg, streamKey } from './bot-leg.ts';
 import { BotPublications, type SyntheticOptions } from './bot-publications.ts';

@@ -24,14 +24,18 @@ export function readWorkspaces(root: string, scope = '@kaskade'): Workspace[] {
   return rootManifest.workspaces.map((dir) => {
     const manifest = JSON.parse(readFileSync(path.join(root, dir, 'package.json'), 'utf8')) as {
       name: string;
-      exports: Record<string, string>;
+      exports: Record<string, unknown>; // subpath -> a file, or conditions -> files
       dependencies?: Record<string, string>;
+      devDependencies?: Record<string, string>;
     };
     return {
       name: manifest.name,
       dir,
       exports: Object.keys(manifest.exports),
-      dependencies: Object.keys(manifest.dependencies ?? {}).filter((d) => d.startsWith(`${scope}/`)),
+      // devDependencies count: a published package declares there what its build bundles in.
+      dependencies: Object.keys({ ...manifest.dependencies, ...manifest.devDependencies }).filter((d) =>
+        d.startsWith(`${scope}/`),
+      ),
     };
   });
 }
