@@ -72,7 +72,9 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiPluginOptions): P
       {
         bodyLimit: opts.maxBodyBytes,
         onRequest: authenticate,
-        schema: { params: RoomRouteParams, body: action.request, response: { 200: action.response } },
+        // The body is checked by the executor against the action's schema as sent: fastify's
+        // validator would coerce types and strip unknown fields, accepting what signaling refuses.
+        schema: { params: RoomRouteParams, response: { 200: action.response } },
       },
       async (request) =>
         opts.executor.execute(request.params.room, { kind: 'application' }, name, request.body),
