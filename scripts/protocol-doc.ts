@@ -125,6 +125,10 @@ const nodeRpcMeanings: Record<NodeRpcMethod, string> = {
 const controlRpcMeanings: Record<ControlRpcMethod, string> = {
   'migration.place':
     'a draining edge asks where one of its participants goes on; answered only for a participant the directory has on the asking node, with a single-use edge token for another edge',
+  'breakout.place':
+    'the edge hosting a participant moves it into its breakout room or back to the main room; answered only for a participant the directory has on the asking node and a target the breakout plan allows its identity, with a single-use edge token for the target room',
+  'breakout.due':
+    'an edge carrying a room with open breakouts saw their timer run out; the control plane closes them if still open and due (exactly once, by an atomic state change)',
   'room.act':
     "a moderator of the asking edge performs a room action; the control plane checks the directory hosts `by` on the sender, validates `params` against the action's schema, executes it and answers its result",
 };

@@ -4,6 +4,7 @@ import type { MeshParticipant, RemoteStream } from '@kaskade/protocol';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
+import { BreakoutPlan } from './BreakoutPlan.ts';
 import { CHAT_OPERATIONS, ChatHistory } from './ChatHistory.ts';
 import { usedTokenKey } from './keys.ts';
 import { type DirectoryKey, type KeyScope, listKeys } from './listKeys.ts';
@@ -69,6 +70,8 @@ export class Directory {
   readonly governance: RoomGovernance;
   /** When each room starts and ends, for the webhooks (RoomLifecycle.ts). */
   readonly lifecycle: RoomLifecycle;
+  /** Main rooms' breakout plans and the breakout rooms' parents (BreakoutPlan.ts). */
+  readonly breakouts: BreakoutPlan;
   readonly #entries: RoomEntries;
   readonly #index: RoomIndex;
   readonly #livenessTtlMs: number;
@@ -104,6 +107,7 @@ export class Directory {
     });
     this.lifecycle = new RoomLifecycle(this.#redis, roomStateTtlSeconds);
     this.chat = new ChatHistory(this.#redis, { ttlSeconds: roomStateTtlSeconds, logger });
+    this.breakouts = new BreakoutPlan(this.#redis, { ttlSeconds: roomStateTtlSeconds });
     this.#index = new RoomIndex(this.#redis, ttlSeconds);
     this.#entries = new RoomEntries(this.#redis, this.#index, ttlSeconds, logger);
     if (registry) this.#instrument(registry);

@@ -64,6 +64,16 @@ export const governanceKeys = (room: string) => ({
 });
 
 /**
+ * A room's breakout state (issue 13's room state: `kaskade:room:{room}:state:<feature>:…`).
+ * `plan`: a main room's breakouts (BreakoutPlan.ts); `parent`: in a breakout room, the
+ * main room it belongs to.
+ */
+export const breakoutKeys = (room: string) => ({
+  plan: `${PREFIX}:room:{${room}}:state:breakouts:plan`,
+  parent: `${PREFIX}:room:{${room}}:state:breakouts:parent`,
+});
+
+/**
  * The webhooks' state of one room (issue 13's room state, under `state:`): `started` is
  * set (NX) when the room gets its first participant and deleted when it has none left,
  * so each start and end is told to the application once whichever replica hears it.

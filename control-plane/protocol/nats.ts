@@ -168,6 +168,38 @@ export const ControlRpc = {
     }),
   },
   /**
+   * The edge hosting a participant moves it to another room of a breakout plan (into
+   * its breakout room, or back to the main room): the control plane answers only for a
+   * participant the directory has on the asking node, in `room`, and a `target` the plan
+   * allows for that identity (its breakout of `room` while open, or `room`'s main room
+   * when `room` is a breakout), with a single-use edge token for `target` on an edge
+   * placement picks. Grants and the lecture flag come from the asking edge, as for
+   * migration.place.
+   */
+  'breakout.place': {
+    request: Type.Object({
+      room: RoomName,
+      participantId: Id,
+      target: RoomName,
+      grants: Grants,
+      lecture: Type.Boolean(),
+    }),
+    response: Type.Object({
+      url: Type.String({ minLength: 1, maxLength: 2048 }),
+      token: Type.String({ minLength: 1, maxLength: 8192 }),
+      nodeId: NodeId,
+    }),
+  },
+  /**
+   * An edge carrying a room with open breakouts (the main room or one of them) saw their
+   * timer run out: the control plane closes them if they are still open and due (once,
+   * whoever asks first; the others find them closed).
+   */
+  'breakout.due': {
+    request: Type.Object({ main: RoomName }),
+    response: Type.Object({ closed: Type.Boolean() }),
+  },
+  /**
    * A moderator of the asking edge (`by`, hosted there: checked against the directory;
    * the edge verified its `moderate` grant) performs a room action (room-actions.ts);
    * `params` is validated against the action's schema by the control plane.

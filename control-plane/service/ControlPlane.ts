@@ -13,6 +13,7 @@ import { RoomActionExecutor } from './actions/RoomActionExecutor.ts';
 import { serveRoomActions } from './actions/serveRoomActions.ts';
 import { adminPlugin } from './adminPlugin.ts';
 import { apiPlugin } from './apiPlugin.ts';
+import { serveBreakoutMoves } from './breakoutMoves.ts';
 import { type ControlPlaneConfig, trustedEdgeUrls } from './config.ts';
 import { ControlPlaneMetrics } from './controlPlaneMetrics.ts';
 import { EdgeTickets } from './edgeTickets.ts';
@@ -96,6 +97,7 @@ export class ControlPlane {
       registry: metricsRegistry,
     });
     serveRoomActions({ bus, directory, executor });
+    serveBreakoutMoves({ bus, registry, directory, tickets, executor, logger });
     const http = new HttpListener({
       logger,
       notReadyReason: () => (directory.status === 'ready' ? null : `redis ${directory.status}`),

@@ -1,6 +1,6 @@
 import type { Directory } from '@kaskade/directory';
 import { issueToken } from '@kaskade/node-toolkit';
-import { type Grants, KaskadeError, type Role } from '@kaskade/protocol';
+import { type Grants, KaskadeError, type MeshParticipant, type Role } from '@kaskade/protocol';
 import type { NodeRegistry } from './NodeRegistry.ts';
 import { place } from './placement.ts';
 
@@ -74,4 +74,28 @@ export class EdgeTickets {
     );
     return { url: node.url, token, nodeId: node.nodeId };
   }
+}
+
+const unavailable = (error: unknown): never => {
+  throw new KaskadeError('UNAVAILABLE', 'the directory cannot be read now; retry', { cause: error });
+};
+
+/**
+ * The directory's entry of a participant that node `sender` (from the bus subject) hosts
+ * in `room` and that still holds its identity there; FORBIDDEN otherwise, so no edge can
+ * get a ticket to move, rename or impersonate anyone it does not host.
+ */
+export async function hostedParticipant(
+  directory: Directory,
+  room: string,
+  participantId: string,
+  sender: string,
+): Promise<MeshParticipant> {
+  const entry = await directory.participant(room, participantId).catch(unavailable);
+  if (!entry || entry.node !== sender)
+    throw new KaskadeError('FORBIDDEN', `participant ${participantId} is not hosted by ${sender}`);
+  const owner = await directory.identityOwner(room, entry.identity).catch(unavailable);
+  if (owner !== participantId)
+    throw new KaskadeError('FORBIDDEN', `participant ${participantId} no longer holds its identity`);
+  return entry;
 }

@@ -1,8 +1,7 @@
 import type { Directory } from '@kaskade/directory';
 import type { Bus } from '@kaskade/node-toolkit';
-import { KaskadeError } from '@kaskade/protocol';
 import type { Logger } from 'pino';
-import type { EdgeTickets } from './edgeTickets.ts';
+import { type EdgeTickets, hostedParticipant } from './edgeTickets.ts';
 import type { NodeRegistry } from './NodeRegistry.ts';
 
 export interface MigrationOptions {
@@ -24,15 +23,7 @@ export interface MigrationOptions {
 export function serveMigrations(opts: MigrationOptions): void {
   const { bus, registry, directory, tickets } = opts;
   bus.serveControlRpc('migration.place', async ({ room, participantId, grants, lecture }, sender) => {
-    const unavailable = (error: unknown) => {
-      throw new KaskadeError('UNAVAILABLE', 'the directory cannot be read now; retry', { cause: error });
-    };
-    const entry = await directory.participant(room, participantId).catch(unavailable);
-    if (!entry || entry.node !== sender)
-      throw new KaskadeError('FORBIDDEN', `participant ${participantId} is not hosted by ${sender}`);
-    const owner = await directory.identityOwner(room, entry.identity).catch(unavailable);
-    if (owner !== participantId)
-      throw new KaskadeError('FORBIDDEN', `participant ${participantId} no longer holds its identity`);
+    const entry = await hostedParticipant(directory, room, participantId, sender);
     // Same region first (placement's order), never back to the asking edge.
     const region = registry.nodes().find((n) => n.nodeId === sender)?.region;
     const ticket = await tickets.issue({

@@ -94,7 +94,7 @@ export class RoomActionExecutor {
     }
     let answer: unknown;
     try {
-      answer = await entry.handler(this.#context(room, actor), params as never);
+      answer = await entry.handler(this.contextFor(room, actor), params as never);
     } catch (error) {
       const typed = error instanceof KaskadeError && error.code !== 'INTERNAL';
       this.#count(action, typed ? 'refused' : 'failed');
@@ -115,7 +115,8 @@ export class RoomActionExecutor {
     return answer;
   }
 
-  #context(room: string, actor: ActionActor): ActionContext {
+  /** What a handler works with, for work of the actions' own outside an action (the breakouts' timer). */
+  contextFor(room: string, actor: ActionActor): ActionContext {
     const { bus, controlPlaneId, directory, tickets, webhooks } = this.#options;
     return {
       room,

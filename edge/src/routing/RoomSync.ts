@@ -5,6 +5,7 @@ import { DEFAULT_SETTINGS, RoomEvent, Subjects } from '@kaskade/protocol';
 import type { Logger } from 'pino';
 import type { FeedSource } from '../rtc/RemoteFeeds.ts';
 import type { Room, RoomLink } from '../rtc/Room.ts';
+import { breakoutLink } from './breakoutLink.ts';
 import { type EventOrigin, rowFor } from './roomEvents.ts';
 
 export interface RoomSyncOptions {
@@ -155,6 +156,7 @@ export class RoomSync {
       lobby: () => directory.governance.lobby(name),
       lobbyChanged: () => void this.#announce(room, { type: 'lobbyChanged' }),
       ...feeds(name),
+      ...breakoutLink(room, this.#options),
       close: () => {
         this.#unsubscribe.get(name)?.();
         this.#unsubscribe.delete(name);
@@ -199,8 +201,9 @@ export class RoomSync {
   }
 
   #onRoomEvent(room: Room, event: RoomEvent, sender: string, origin: EventOrigin): void {
-    if (sender === this.#options.nodeId || room.closed) return;
-    rowFor(event).apply(room, event, sender, origin);
+    const row = rowFor(event);
+    if ((sender === this.#options.nodeId && !row.ownToo) || room.closed) return;
+    row.apply(room, event, sender, origin);
     if (event.type === 'participantJoined') this.checkIdentity(room, event.participant);
   }
 }

@@ -50,6 +50,11 @@ export interface RoomEventRow<K extends RoomEventKind> {
    * hosts the moderator who asked (it verified the grant) or, once applied, the participant.
    */
   apply(room: Room, event: EventOf[K], sender: string, origin: EventOrigin): void;
+  /**
+   * Also applied when this node sent it: an event one room of this node publishes on
+   * another room (a help request from a breakout here to its main room, maybe here too).
+   */
+  ownToo?: boolean;
 }
 
 const hosts = (room: Room, sender: string, participantId: string) =>

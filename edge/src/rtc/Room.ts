@@ -15,6 +15,7 @@ import { KaskadeError } from '@kaskade/protocol';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import { ActiveSpeaker, type SpeakerLink, type SpeakerSettings } from './ActiveSpeaker.ts';
+import { type BreakoutLink, Breakouts } from './Breakouts.ts';
 import { Handover, type HandoverLink } from './Handover.ts';
 import { Lobby, type LobbyLink } from './Lobby.ts';
 import { LocalRoster } from './LocalRoster.ts';
@@ -42,7 +43,8 @@ export interface RoomLink
     SpeakerLink,
     ChatLink,
     RulesLink,
-    LobbyLink {
+    LobbyLink,
+    BreakoutLink {
   participantJoined(participant: ParticipantInfo): void;
   participantLeft(participantId: string): void;
   /** The room closed on this node. */
@@ -81,6 +83,7 @@ export class Room {
   readonly #chat: RoomChat;
   readonly #rules: RoomRules;
   readonly #lobby: Lobby;
+  readonly #breakouts: Breakouts;
   #speaker!: ActiveSpeaker;
   #link: RoomLink | undefined;
   #emptyTimer: NodeJS.Timeout | undefined;
@@ -127,6 +130,7 @@ export class Room {
       onLeft: () => this.closeWhenIdle(),
       onError,
     });
+    this.#breakouts = new Breakouts({ room: name, local: this.#local, link, logger: this.#logger });
   }
 
   static async create(name: string, options: RoomOptions): Promise<Room> {
@@ -182,6 +186,11 @@ export class Room {
   /** The joins waiting here for a moderator's admission. */
   get lobby(): Lobby {
     return this.#lobby;
+  }
+
+  /** The breakout rooms of this room, or of the main room this one is a breakout of. */
+  get breakouts(): Breakouts {
+    return this.#breakouts;
   }
 
   get lecture(): boolean {
@@ -244,6 +253,7 @@ export class Room {
     this.#rules.attached(others.settings);
     for (const p of others.participants) this.addRemoteParticipant(p);
     for (const s of others.streams) this.addRemoteStream(s);
+    this.#breakouts.load();
   }
 
   remoteParticipants(): MeshParticipant[] {
@@ -383,6 +393,7 @@ export class Room {
     this.#local.add(participant);
     this.#rules.joined(participant, admission);
     this.#link?.participantJoined(participant.info());
+    this.#breakouts.joined(participant);
     participant.on('newproducer', (producer, source) => {
       this.#streams.publish(participant, producer, source);
       // After the stream's own close handler: a speaker whose microphone went is not in the room's streams.
@@ -401,6 +412,7 @@ export class Room {
     clearTimeout(this.#emptyTimer);
     this.#stage.close();
     this.#chat.close();
+    this.#breakouts.close();
     this.#speaker.close();
     this.#feeds.close();
     this.#lobby.close();

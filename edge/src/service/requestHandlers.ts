@@ -61,6 +61,8 @@ export const handlers: Handlers = {
     if (!s.participant.grants.moderate) throw new KaskadeError('FORBIDDEN', 'only moderators see the lobby');
     return { waiting: await s.room.lobby.list() };
   },
+  breakoutState: (s) => s.room.breakouts.state(s.participant),
+  askForHelp: (s) => done(s.room.breakouts.askForHelp(s.participant)),
   ...actionForwarders(),
 };
 
