@@ -4,6 +4,7 @@
 // tiles shown are those whose video the edge forwards; the rest get avatars.
 import { meetingLayout } from '/sdk/kaskade.js';
 import { Tile } from './tile.js';
+import { batched } from './ui.js';
 
 const PAGE_SIZE = 9;
 const STAGE_SIZE = 1;
@@ -23,7 +24,6 @@ export class Meeting {
   #cap = 'auto';
   /** The n last asked of the room, so it is asked again only when it changes. */
   #askedN;
-  #renderQueued = false;
   /** The room's latest videoForwarding state (by track id), for tests and the console. */
   forwarding = new Map();
   #layout;
@@ -59,14 +59,7 @@ export class Meeting {
   }
 
   /** Re-lays the tiles once per turn of the event loop, however many events came. */
-  render() {
-    if (this.#renderQueued) return;
-    this.#renderQueued = true;
-    queueMicrotask(() => {
-      this.#renderQueued = false;
-      this.#render();
-    });
-  }
+  render = batched(() => this.#render());
 
   close() {
     for (const off of this.#unsubscribe) off();

@@ -1,12 +1,11 @@
 // The participants panel: who is here (with what they publish), and for a host the tools:
 // mute a microphone, camera or screen (optionally forbidding unmuting), ask to unmute,
 // remove or ban, lock the room, the lobby (admit, deny), mute everyone, end the meeting.
-import { attempt, el } from './ui.js';
+import { attempt, batched, el } from './ui.js';
 
 export class PeoplePanel {
   #room;
   #unsubscribe = [];
-  #renderQueued = false;
 
   constructor(room) {
     this.#room = room;
@@ -33,14 +32,7 @@ export class PeoplePanel {
     for (const off of this.#unsubscribe) off();
   }
 
-  render() {
-    if (this.#renderQueued) return;
-    this.#renderQueued = true;
-    queueMicrotask(() => {
-      this.#renderQueued = false;
-      this.#render();
-    });
-  }
+  render = batched(() => this.#render());
 
   #wireHostTools($) {
     const room = this.#room;

@@ -46,6 +46,19 @@ export async function attempt(work) {
   }
 }
 
+/** `run`, called at most once per turn of the event loop however often the result is called. */
+export function batched(run) {
+  let queued = false;
+  return () => {
+    if (queued) return;
+    queued = true;
+    queueMicrotask(() => {
+      queued = false;
+      run();
+    });
+  };
+}
+
 export function timeOf(ms) {
   return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 }

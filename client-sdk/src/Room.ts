@@ -203,7 +203,7 @@ export class Room extends Emitter<RoomEvents> {
     return this.#act(name, params);
   }
 
-  /** The room's lock and policies (from the join, kept up to date by `settingsChanged`). */
+  /** The room's lock and policies (from the join, then `settingsChanged`). */
   get settings(): RoomSettings {
     return this.#host.settings!;
   }
@@ -213,63 +213,50 @@ export class Room extends Emitter<RoomEvents> {
     return this.#host.forbidden;
   }
 
-  /** Moderators: who waits in the lobby (kept up to date by `lobbyChanged`). */
+  /** Moderators: who waits in the lobby (then `lobbyChanged`). */
   get lobby(): readonly LobbyEntry[] {
     return this.#host.lobby;
   }
 
-  /** Moderators: mute someone's microphone or camera (paused) or stop their screen share. */
-  muteParticipant(
-    participantId: string,
-    source: Source,
-    options?: { forbidUnmute?: boolean },
-  ): Promise<void> {
+  // The host's calls (moderators; the edge refuses others FORBIDDEN): RoomModeration.ts.
+  /** Pauses someone's microphone or camera, or stops their screen share. */
+  muteParticipant(participantId: string, source: Source, options?: { forbidUnmute?: boolean }) {
     return this.#host.muteParticipant(participantId, source, options);
   }
-
-  /** Moderators: mute everyone but the moderators. */
-  muteEveryone(source: 'microphone' | 'camera', options?: { forbidUnmute?: boolean }): Promise<void> {
+  /** Everyone but the moderators. */
+  muteEveryone(source: 'microphone' | 'camera', options?: { forbidUnmute?: boolean }) {
     return this.#host.muteEveryone(source, options);
   }
-
-  /** Moderators: lift a forbid and ask the participant to unmute. */
-  askToUnmute(participantId: string, source: Source): Promise<void> {
+  /** Lifts a forbid and asks the participant to unmute. */
+  askToUnmute(participantId: string, source: Source) {
     return this.#host.askToUnmute(participantId, source);
   }
-
-  /** Moderators: remove someone, optionally banning the identity for the room's life. */
-  removeParticipant(participantId: string, options?: { reason?: string; ban?: boolean }): Promise<void> {
+  /** `ban`: the identity may not come back for the room's life. */
+  removeParticipant(participantId: string, options?: { reason?: string; ban?: boolean }) {
     return this.#host.removeParticipant(participantId, options);
   }
-
-  unbanIdentity(identity: string): Promise<void> {
+  unbanIdentity(identity: string) {
     return this.#host.unbanIdentity(identity);
   }
-
-  /** Moderators: a locked room lets only moderators (and those admitted before) in. */
-  lockRoom(locked: boolean): Promise<void> {
+  /** A locked room lets in only moderators and those admitted before. */
+  lockRoom(locked: boolean) {
     return this.#host.lockRoom(locked);
   }
-
-  setPolicies(policies: Partial<RoomPolicies>): Promise<RoomSettings> {
+  setPolicies(policies: Partial<RoomPolicies>) {
     return this.#host.setPolicies(policies);
   }
-
-  listLobby(): Promise<LobbyEntry[]> {
+  listLobby() {
     return this.#host.listLobby();
   }
-
-  /** Moderators: let someone in from the lobby (whichever edge they wait on). */
-  admit(participantId: string): Promise<void> {
+  /** Lets someone in from the lobby, whichever edge they wait on. */
+  admit(participantId: string) {
     return this.#host.admit(participantId);
   }
-
-  deny(participantId: string, reason?: string): Promise<void> {
+  deny(participantId: string, reason?: string) {
     return this.#host.deny(participantId, reason);
   }
-
-  /** Moderators: ends the meeting for everyone. */
-  endMeeting(): Promise<void> {
+  /** Ends the meeting for everyone. */
+  endMeeting() {
     return this.#host.endMeeting();
   }
 
