@@ -194,6 +194,36 @@ describe.each<[BrowserName, BrowserName]>([
         10_000,
       );
 
+      // Chromium's fake capture shares a screen (Firefox headless has none to share): the host
+      // sees it, stops it, and the guest may not share again (the forbid is still ticked).
+      if (guestBrowser === 'chromium') {
+        await click(guest, '#share-screen');
+        await guest.waitForSelector('#share-screen.sharing', { timeout: 10_000 });
+        await host.waitForSelector(`#screens .screen-share[data-participant="${guestId}"]`, {
+          timeout: 20_000,
+        });
+        await eventually(
+          async () => expect((await flowOf(host, guestId, 'screen')).frames).toBeGreaterThan(10),
+          30_000,
+          250,
+        );
+        await shot(host, 'screen', 'host', hostBrowser);
+        await click(host, `${guestRow} button[data-action="mute-screen"]`);
+        await guest.waitForSelector('#share-screen:not(.sharing)[data-forbidden="true"]', {
+          timeout: 10_000,
+        });
+        await host.waitForSelector('#screens .screen-share', { hidden: true, timeout: 10_000 });
+        expect(
+          await guest.evaluate(() =>
+            (
+              window as unknown as { kaskadeRoom: { publications: { source: string }[] } }
+            ).kaskadeRoom.publications
+              .map((p) => p.source)
+              .sort(),
+          ),
+        ).toEqual(['camera', 'microphone']);
+      }
+
       // Breakouts: one room, everyone (but the host) assigned at random, opened.
       await tab(host, 'breakouts');
       await host.$eval('#breakout-count', (el) => {
