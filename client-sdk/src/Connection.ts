@@ -1,4 +1,4 @@
-import type { ResponseData } from '@kaskade/protocol';
+import type { NotificationData, ResponseData } from '@kaskade/protocol';
 import { Device } from 'mediasoup-client';
 import { EdgeSession } from './EdgeSession.ts';
 import { asTicket, backoffMs, edgeGone, isFinalClose, UnreachableEdges } from './recovery.ts';
@@ -28,7 +28,7 @@ export interface ConnectionHost {
   adopt(session: EdgeSession, joined: ResponseData<'join'>): Promise<void>;
   /** The room is closed for good: let go of the remote tracks. */
   ended(): void;
-  /** The room's events (the connection raises connectionStateChanged, reconnecting, reconnected, migrated, disconnected). */
+  /** The room's events (the connection raises connectionStateChanged, reconnecting, reconnected, migrated, roomSwitched, disconnected). */
   emit<E extends keyof RoomEvents>(event: E, ...args: RoomEvents[E]): void;
 }
 
@@ -48,6 +48,7 @@ export class Connection {
   #session: EdgeSession | undefined;
   #state: ConnectionState = 'connecting';
   #leaving = false;
+  /** A migration or a room switch is under way: one move at a time. */
   #migrating = false;
   /** The reconnect loop runs: it handles the failures of the sessions it opens itself. */
   #recovering = false;
@@ -105,7 +106,7 @@ export class Connection {
    * others see the same participant carry on), then makes it the room's session: publishes
    * there and switches every remote track into it. A failed attempt closes its session.
    */
-  async #establish(ticket?: JoinTicket): Promise<void> {
+  async #establish(ticket?: JoinTicket, { anotherRoom = false } = {}): Promise<void> {
     const target = ticket ?? (await this.#ticket());
     let session: EdgeSession;
     try {
@@ -116,9 +117,11 @@ export class Connection {
     }
     this.#host.wire(session);
     session.channel.on('migrate', (notice) => void this.#migrate(session, notice));
+    session.channel.on('moveToRoom', (move) => void this.#switchRoom(session, move));
     session.channel.on('close', (code, reason) => this.#onClosed(session, code, reason));
     try {
-      const resume = this.#host.selfId();
+      // Into another room we are someone new there: nobody resumes across rooms.
+      const resume = anotherRoom ? undefined : this.#host.selfId();
       const joined = await session.join(
         { token: target.token, reconnect: this.#state === 'reconnecting', ...(resume ? { resume } : {}) },
         this.#options.onLobby,
@@ -159,6 +162,28 @@ export class Connection {
     await from.leave();
     this.#migrating = false;
     this.#host.emit('migrated');
+  }
+
+  /**
+   * Another room (a breakout, or back to the main room): join it at the edge and with the
+   * ticket the edge gave, as someone new there; publish and subscribe there (the host
+   * takes over the new room's picture: those of the old room leave, the new room's join,
+   * tracks likewise), THEN leave the old session. A failed switch stays where it is.
+   */
+  async #switchRoom(from: EdgeSession, { room, url, token }: NotificationData<'moveToRoom'>): Promise<void> {
+    if (this.#migrating || from !== this.#session || this.#leaving) return;
+    this.#migrating = true;
+    try {
+      await this.#establish({ url, token }, { anotherRoom: true });
+    } catch (error) {
+      if (!from.closed) this.#session = from;
+      console.warn(`kaskade: could not switch to room ${room}; staying`, error);
+      return;
+    } finally {
+      this.#migrating = false;
+    }
+    await from.leave();
+    this.#host.emit('roomSwitched', room);
   }
 
   #onClosed(session: EdgeSession, code: number, reason: string): void {

@@ -12,6 +12,7 @@ import type {
   Source,
 } from '@kaskade/protocol';
 import { type Act, actOn, channelOf } from './act.ts';
+import { Breakouts } from './Breakouts.ts';
 import { Connection } from './Connection.ts';
 import type { EdgeSession } from './EdgeSession.ts';
 import { Emitter } from './Emitter.ts';
@@ -54,6 +55,9 @@ export class Room extends Emitter<RoomEvents> {
   readonly #host: RoomModeration;
   /** The room's chat: channels, messages, Q&A votes; its events are its own. */
   readonly chat: RoomChat;
+  /** Breakout rooms: the moderators' calls, and the state (see Breakouts.ts). */
+  readonly breakouts: Breakouts;
+  #name = '';
   #self: ParticipantInfo | undefined;
   #grants: Grants | undefined;
 
@@ -101,6 +105,7 @@ export class Room extends Emitter<RoomEvents> {
       emit,
     });
     this.chat = new RoomChat(channel, this.#act);
+    this.breakouts = new Breakouts(current);
   }
 
   static async connect(options: ConnectOptions): Promise<Room> {
@@ -111,6 +116,11 @@ export class Room extends Emitter<RoomEvents> {
 
   get state(): ConnectionState {
     return this.#connection.state;
+  }
+
+  /** The room we are in now: it changes when we move to a breakout room and back (`roomSwitched`). */
+  get name(): string {
+    return this.#name;
   }
 
   get self(): ParticipantInfo {
@@ -309,6 +319,11 @@ export class Room extends Emitter<RoomEvents> {
     return this.#publications.stats(source);
   }
 
+  /** From inside a breakout room: the main room's moderators get `helpRequested`. */
+  askForHelp(): Promise<void> {
+    return this.breakouts.askForHelp();
+  }
+
   /** Leaves the room; local tracks are left running (the application owns them). */
   leave(): Promise<void> {
     return this.#connection.leave();
@@ -324,6 +339,7 @@ export class Room extends Emitter<RoomEvents> {
    * notifications arriving while we set up build on the join's picture, not before it.
    */
   async #adopt(session: EdgeSession, joined: ResponseData<'join'>): Promise<void> {
+    this.#name = joined.room;
     this.#self = joined.self;
     this.#grants = joined.grants;
     this.#host.joined(joined);
@@ -364,6 +380,9 @@ export class Room extends Emitter<RoomEvents> {
     this.chat.wire(channel, current);
     channel.on('handRaised', (hand) => current() && this.emit('handRaised', hand));
     channel.on('handLowered', ({ participantId }) => current() && this.emit('handLowered', participantId));
+    channel.on('breakoutsChanged', (state) => current() && this.emit('breakoutsChanged', state));
+    channel.on('breakoutBroadcast', ({ text }) => current() && this.emit('breakoutBroadcast', text));
+    channel.on('helpRequested', (help) => current() && this.emit('helpRequested', help));
     channel.on('roleChanged', ({ participantId, role, grants }) => {
       if (current()) this.#onRoleChanged(participantId, role, grants);
     });

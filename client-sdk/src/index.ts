@@ -1,4 +1,6 @@
 export type {
+  BreakoutRoom,
+  BreakoutState,
   ChatChannel,
   ChatMessage,
   Grants,
@@ -11,6 +13,7 @@ export type {
   Source,
 } from '@kaskade/protocol';
 export type { Act } from './act.ts';
+export type { BreakoutAssignment, Breakouts } from './Breakouts.ts';
 export { type MeetingLayout, type MeetingLayoutInput, meetingLayout } from './layout.ts';
 export { Room } from './Room.ts';
 export { GENERAL, type QuestionUpdate, RoomChat, type RoomChatEvents, type SendOptions } from './RoomChat.ts';

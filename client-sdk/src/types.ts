@@ -1,4 +1,5 @@
 import type {
+  BreakoutState,
   Grants,
   HandInfo,
   LobbyEntry,
@@ -186,4 +187,16 @@ export interface RoomEvents extends Record<string, unknown[]> {
   settingsChanged: [settings: RoomSettings];
   /** To moderators: who waits in the lobby now. */
   lobbyChanged: [waiting: readonly LobbyEntry[]];
+  /**
+   * We are in another room now (a breakout, or back in the main room): `room.name` is it;
+   * the roster and the tracks became that room's (participantLeft/Joined, trackRemoved/Added
+   * told the difference), our publications are there, the old room is left.
+   */
+  roomSwitched: [room: string];
+  /** The breakouts changed (a participant sees only its own breakout room). */
+  breakoutsChanged: [state: BreakoutState];
+  /** A moderator's message to every breakout room. */
+  breakoutBroadcast: [text: string];
+  /** To the main room's moderators: someone in a breakout asks for help. */
+  helpRequested: [help: { room: string; participantId: string; name: string }];
 }

@@ -145,6 +145,20 @@ export type NodeRpcMethod = keyof typeof NodeRpc;
 /** The queue group the control-plane replicas answer ControlRpc requests in. */
 export const CONTROL_QUEUE = 'kaskade-control-plane';
 
+/** Who an edge asks a ticket for (migration.place, breakout.place): its participant, with the grants and lecture flag it verified. */
+const MoveRequest = Type.Object({
+  room: RoomName,
+  participantId: Id,
+  grants: Grants,
+  lecture: Type.Boolean(),
+});
+/** A ticket into a room: the edge to go to and a single-use edge token for it. */
+const EdgeTicketAnswer = Type.Object({
+  url: Type.String({ minLength: 1, maxLength: 2048 }),
+  token: Type.String({ minLength: 1, maxLength: 8192 }),
+  nodeId: NodeId,
+});
+
 export const ControlRpc = {
   /**
    * A draining edge asks where one of its participants goes on: the control plane
@@ -155,17 +169,8 @@ export const ControlRpc = {
    * not hold them).
    */
   'migration.place': {
-    request: Type.Object({
-      room: RoomName,
-      participantId: Id,
-      grants: Grants,
-      lecture: Type.Boolean(),
-    }),
-    response: Type.Object({
-      url: Type.String({ minLength: 1, maxLength: 2048 }),
-      token: Type.String({ minLength: 1, maxLength: 8192 }),
-      nodeId: NodeId,
-    }),
+    request: Type.Object({ ...MoveRequest.properties }),
+    response: EdgeTicketAnswer,
   },
   /**
    * The edge hosting a participant moves it to another room of a breakout plan (into
@@ -177,18 +182,8 @@ export const ControlRpc = {
    * migration.place.
    */
   'breakout.place': {
-    request: Type.Object({
-      room: RoomName,
-      participantId: Id,
-      target: RoomName,
-      grants: Grants,
-      lecture: Type.Boolean(),
-    }),
-    response: Type.Object({
-      url: Type.String({ minLength: 1, maxLength: 2048 }),
-      token: Type.String({ minLength: 1, maxLength: 8192 }),
-      nodeId: NodeId,
-    }),
+    request: Type.Object({ ...MoveRequest.properties, target: RoomName }),
+    response: EdgeTicketAnswer,
   },
   /**
    * An edge carrying a room with open breakouts (the main room or one of them) saw their

@@ -1,4 +1,5 @@
 import Type, { type Static, type TSchema } from 'typebox';
+import { BreakoutRoom, BreakoutState } from './breakouts.ts';
 import { Role } from './media.ts';
 import { DisplayName, Id, NodeId, RoomName } from './names.ts';
 
@@ -50,6 +51,10 @@ export const WebhookData = {
   participantLeft: Type.Object({ participantId: Id }),
   /** A join waits in the lobby for a moderator to admit it. */
   lobbyWaiting: Type.Object({ participantId: Id, identity: Id, name: DisplayName }),
+  /** A moderator (or the application) opened the room's breakouts; `endsAt`: their timer (ms), or null. */
+  breakoutsOpened: Type.Object({ rooms: Type.Array(BreakoutRoom), endsAt: BreakoutState.properties.endsAt }),
+  /** The room's open breakouts closed (by a moderator, the application or their timer): everyone is moved back. */
+  breakoutsClosed: Type.Object({ rooms: Type.Array(BreakoutRoom.properties.room) }),
 } as const satisfies Record<string, TSchema>;
 
 export type WebhookType = keyof typeof WebhookData;

@@ -18,3 +18,5 @@ export { ALL_VIDEO, inLastN, lastNParticipants } from './rtc/LastNRule.ts';
 export type { HeardLevel, SpeakerRules, Speakers } from './rtc/SpeakerOrder.ts';
 export { NO_SPEAKERS, nextSpeakers } from './rtc/SpeakerOrder.ts';
 export { STAGE_SOURCES, stageGrants } from './rtc/Stage.ts';
+export type { ActingSession } from './service/requestHandlers.ts';
+export { roomActionForwarder } from './service/requestHandlers.ts';

@@ -87,6 +87,7 @@ export const breakoutActionHandlers: ActionHandlers<keyof typeof BreakoutActions
       return room ? [{ participantId: p.id, room, reason: 'breakout' as MoveReason }] : [];
     });
     if (moves.length > 0) ctx.publish({ type: 'breakoutMoves', moves });
+    ctx.webhook('breakoutsOpened', { rooms: state.rooms, endsAt: state.endsAt });
     ctx.logger.debug({ room: ctx.room, rooms: state.rooms.length, moves: moves.length }, 'breakouts opened');
     return { state };
   },
@@ -120,6 +121,7 @@ export async function closeBreakouts(
   if (!changed || !before) return false;
   announce(ctx, null, before.rooms);
   if (before.status !== 'open') return false;
+  ctx.webhook('breakoutsClosed', { rooms: before.rooms.map((r) => r.room) });
   for (const { room } of before.rooms) {
     const { participants } = await readable(ctx.directory.room(room));
     const moves = participants.map((p) => ({

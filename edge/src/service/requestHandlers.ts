@@ -2,7 +2,7 @@ import type { Method, RequestData, ResponseData, RoomActionName } from '@kaskade
 import { KaskadeError, ROOM_ACTION_NAMES, RoomActions } from '@kaskade/protocol';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
-import type { SignalingSession } from './SignalingSession.ts';
+import type { SessionContext, SignalingSession } from './SignalingSession.ts';
 
 export type Handler<M extends Method> = (
   session: SignalingSession,
@@ -66,26 +66,38 @@ export const handlers: Handlers = {
   ...actionForwarders(),
 };
 
+/** What forwarding a room action needs of a session: who asks, in which room, and the way to the control plane. */
+export interface ActingSession {
+  participant: { id: string; grants: { moderate?: boolean } };
+  room: { name: string };
+  context: { act?: SessionContext['act'] };
+}
+
 /**
  * Room actions (protocol/room-actions.ts) are executed by the control plane, never
  * here: a moderator's request is forwarded over room.act as that participant (the
  * control plane checks this edge hosts it) and the answer, once checked against the
  * action's schema, returned. Without the `moderate` grant: FORBIDDEN, nothing sent.
  */
+export function roomActionForwarder(action: RoomActionName, response: TSchema) {
+  const answerCheck = Compile(response);
+  return async (s: ActingSession, params: unknown): Promise<unknown> => {
+    if (!s.participant.grants.moderate)
+      throw new KaskadeError('FORBIDDEN', `${action} needs the moderate grant`);
+    const act = s.context.act;
+    if (!act) throw new KaskadeError('UNAVAILABLE', 'room actions need the control plane');
+    const answer = await act(s.room.name, s.participant.id, action, params);
+    if (!answerCheck.Check(answer)) throw new KaskadeError('INTERNAL', `${action}: malformed answer`);
+    return answer;
+  };
+}
+
 function actionForwarders(): { [A in RoomActionName]: Handler<A> } {
-  const entries = ROOM_ACTION_NAMES.map((action) => {
-    const response = Compile((RoomActions as Record<string, { response: TSchema }>)[action]!.response);
-    const forward = async (s: SignalingSession, params: unknown) => {
-      if (!s.participant.grants.moderate)
-        throw new KaskadeError('FORBIDDEN', `${action} needs the moderate grant`);
-      const act = s.context.act;
-      if (!act) throw new KaskadeError('UNAVAILABLE', 'room actions need the control plane');
-      const answer = await act(s.room.name, s.participant.id, action, params);
-      if (!response.Check(answer)) throw new KaskadeError('INTERNAL', `${action}: malformed answer`);
-      return answer;
-    };
-    return [action, forward] as const;
-  });
+  const schemas = RoomActions as Record<string, { response: TSchema }>;
+  const entries = ROOM_ACTION_NAMES.map((action) => [
+    action,
+    roomActionForwarder(action, schemas[action]!.response),
+  ]);
   return Object.fromEntries(entries) as unknown as { [A in RoomActionName]: Handler<A> };
 }
 
