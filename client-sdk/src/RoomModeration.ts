@@ -1,7 +1,7 @@
 import type { LobbyEntry, ResponseData, RoomPolicies, RoomSettings, Source } from '@kaskade/protocol';
 import type { Act } from './act.ts';
 import type { SignalingChannel } from './SignalingChannel.ts';
-import { RequestError } from './SignalingChannel.ts';
+import { ConnectionClosedError, RequestError } from './SignalingChannel.ts';
 import type { RoomEvents } from './types.ts';
 
 /** What moderation needs of its room. */
@@ -154,8 +154,13 @@ export class RoomModeration {
     return settings;
   }
 
-  endMeeting(): Promise<void> {
-    return this.#done(this.#host.act('endMeeting', {}));
+  /** Ends it for us too: the edge may close our socket before its answer reaches us. */
+  async endMeeting(): Promise<void> {
+    try {
+      await this.#host.act('endMeeting', {});
+    } catch (error) {
+      if (!(error instanceof ConnectionClosedError)) throw error;
+    }
   }
 
   /** Actions answer `{}`: the effect arrives as the room's notifications. */

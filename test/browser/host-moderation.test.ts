@@ -239,8 +239,12 @@ describe.each<[BrowserName, BrowserName]>([
       await shot(host, 'breakouts', 'host', hostBrowser);
       await click(host, '#breakout-open');
       await guest.waitForSelector('#breakout-banner:not([hidden])', { timeout: 30_000 });
-      const breakoutRoom = await attr(guest, '#room-label', 'data-room');
-      expect(breakoutRoom).not.toBe(room);
+      // The room switched once the guest is in (make-before-break: then it leaves the main room).
+      await eventually(
+        async () => expect(await attr(guest, '#room-label', 'data-room')).not.toBe(room),
+        30_000,
+      );
+      expect(await attr(guest, '#room-label', 'data-room')).toMatch(new RegExp(`^${room}`));
       expect(await text(guest, '#breakout-where')).toMatch(/You are in breakout room/);
       // The guest left the main room for the host.
       await eventually(async () => expect(await host.$(guestRow)).toBeNull(), 15_000);
