@@ -44,7 +44,7 @@ export class BreakoutsPanel {
       room.on('participantLeft', () => this.render()),
     ];
     this.#timer = setInterval(() => this.#renderStatus(), 1000);
-    attempt(async () => this.#show(await this.#fetchState()));
+    attempt(async () => this.#show(await breakouts.state()));
   }
 
   close() {
@@ -52,21 +52,20 @@ export class BreakoutsPanel {
     for (const off of this.#unsubscribe) off();
   }
 
-  async #fetchState() {
-    const { breakouts } = this.#room;
-    return typeof breakouts.state === 'function' ? breakouts.state() : breakouts.state;
-  }
-
   async #update(work) {
-    const answer = await attempt(work);
-    const state = answer?.state ?? answer;
-    if (state?.status) this.#show(state);
+    const state = await attempt(work);
+    if (state) this.#show(state);
   }
 
   #show(state) {
     if (!state) return;
     this.#state = state;
     this.render();
+  }
+
+  /** A breakout room's label ("Room 1") from its room name, as far as the state says. */
+  labelOf(roomName) {
+    return this.#state.rooms.find((r) => r.room === roomName)?.name ?? roomName;
   }
 
   /** The breakout room we are in, if this room is one. */

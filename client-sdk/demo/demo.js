@@ -149,16 +149,10 @@ function wireRoom(r) {
   r.on('meetingEnded', () => toast('The host ended the meeting.', { ms: 15_000 }));
   r.on('settingsChanged', refreshControls);
   r.on('roleChanged', refreshControls);
-  r.on('breakoutBroadcast', (text) =>
-    toast(`Message from the host: ${typeof text === 'string' ? text : text.text}`, { ms: 15_000 }),
-  );
-  r.on('helpRequested', (...args) => {
-    const help =
-      typeof args[0] === 'object' ? args[0] : { room: args[0], participantId: args[1], name: args[2] };
-    toast(`${help.name} asks for help in ${help.room}.`, { kind: 'warn', ms: 20_000 });
-  });
-  r.on('lobbyChanged', (waiting) => {
-    if (waiting.length) $('people-count').dataset.lobby = String(waiting.length);
+  r.on('breakoutBroadcast', (text) => toast(`Message from the host: ${text}`, { ms: 15_000 }));
+  r.on('helpRequested', (help) => {
+    const label = panels.find((p) => p instanceof BreakoutsPanel)?.labelOf(help.room) ?? help.room;
+    toast(`${help.name} asks for help in “${label}”.`, { kind: 'warn', ms: 20_000 });
   });
   // A breakout or the way back: the same Room object, another room behind it.
   r.on('roomSwitched', () => {

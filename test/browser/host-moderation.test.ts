@@ -259,7 +259,7 @@ describe.each<[BrowserName, BrowserName]>([
       );
       await click(guest, '#ask-help');
       await host.waitForFunction(
-        () => document.querySelector('#toasts')?.textContent?.includes('asks for help'),
+        () => document.querySelector('#toasts')?.textContent?.includes('Gus Guest asks for help in “Room 1”'),
         { timeout: 10_000 },
       );
       await shot(guest, 'breakout', 'guest', guestBrowser);
