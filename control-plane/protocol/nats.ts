@@ -203,7 +203,7 @@ export const ControlRpc = {
     request: Type.Object({
       room: RoomName,
       by: Id,
-      // Unsafe: the names are only known as an array, whose Union TypeScript reads as never.
+      // Typed as the names' union (a union built from an array has no static type of its own).
       action: Type.Unsafe<RoomActionName>(Type.Union(ROOM_ACTION_NAMES.map((name) => Type.Literal(name)))),
       params: Type.Unknown(),
     }),
