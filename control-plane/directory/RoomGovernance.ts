@@ -184,9 +184,15 @@ export class RoomGovernance {
     return (await this.#redis.sismember(governanceKeys(room).bans, identity)) === 1;
   }
 
-  /** The identity joined the room: lock and lobby let it back in (reconnects, migrations, breakouts). */
-  async admit(room: string, identity: string): Promise<void> {
-    await this.#addTo(governanceKeys(room).admitted, identity);
+  /** The identities are in the room: lock and lobby let them back in (reconnects, migrations, breakouts). */
+  async admit(room: string, ...identities: string[]): Promise<void> {
+    if (identities.length === 0) return;
+    const key = governanceKeys(room).admitted;
+    await this.#redis
+      .multi()
+      .sadd(key, ...identities)
+      .expire(key, this.#ttlSeconds)
+      .exec();
   }
 
   /**

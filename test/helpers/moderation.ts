@@ -23,6 +23,9 @@ export const API_KEY = 'kaskade-test-app-api-key-0123456789abcdef';
 /** The grace a room's state outlives the room by, in the test mesh. */
 export const TEST_STATE_GRACE_SECONDS = 4;
 
+/** The edges' join timeout in the test mesh. */
+export const TEST_JOIN_TIMEOUT_MS = 1500;
+
 /** What a room action over the application's API answered. */
 export interface ActAnswer {
   status: number;
@@ -51,7 +54,12 @@ export function useModerationMesh(): ModerationMesh {
   const grace = String(TEST_STATE_GRACE_SECONDS);
   beforeAll(async () => {
     mesh = await startLocalMesh({
-      edgeEnv: { ...FAST_MESH_ENV, KASKADE_ROOM_STATE_GRACE_SECONDS: grace },
+      edgeEnv: {
+        ...FAST_MESH_ENV,
+        KASKADE_ROOM_STATE_GRACE_SECONDS: grace,
+        // Shorter than a lobby wait of the tests: a held join must not time out.
+        KASKADE_JOIN_TIMEOUT_MS: String(TEST_JOIN_TIMEOUT_MS),
+      },
       controlPlaneEnv: {
         ...FAST_CONTROL_PLANE_ENV,
         KASKADE_APP_API_KEY: API_KEY,

@@ -7,6 +7,7 @@ import {
   joinEdgeDirectly,
   MODERATOR,
   placeJoin,
+  TEST_JOIN_TIMEOUT_MS,
   TEST_STATE_GRACE_SECONDS,
   useModerationMesh,
   Waiter,
@@ -47,7 +48,8 @@ describe('moderation across two regions (actions over the application API, effec
       (e) => code(e) === 'FORBIDDEN',
     );
 
-    await m.act(room, 'askToUnmute', { participantId: guest.bot.id, source: 'microphone' });
+    // A moderator in eu over its signaling, for a participant in us.
+    await host.bot.channel.request('askToUnmute', { participantId: guest.bot.id, source: 'microphone' });
     await eventually(() => expect(told.at(-1)).toEqual({ source: 'microphone' }));
     await guest.bot.channel.request('resumeProducer', { producerId: mic });
     await eventually(() => expect(host.bot.seen.streamResumed).toContain(mic));
@@ -149,7 +151,7 @@ describe('moderation across two regions (actions over the application API, effec
     expect(host.bot.joined.settings.locked).toBe(false); // it joined before the lock
   });
 
-  it('lobby: a waiter on a us edge is held, a moderator in eu hears of it, the API admits it or denies another', async () => {
+  it('lobby: a waiter on a us edge is held, a moderator in eu hears of it and admits it over signaling, the API denies another', async () => {
     const room = 'mod-lobby';
     const host = await m.join('host', room, 'eu', MODERATOR);
     const lobbies: unknown[][] = [];
@@ -162,7 +164,11 @@ describe('moderation across two regions (actions over the application API, effec
     await eventually(() => expect(lobbies.at(-1)).toMatchObject([{ identity: 'visitor', name: 'visitor' }]));
     const [entry] = (await host.bot.channel.request('listLobby', {})).waiting;
     expect(entry?.identity).toBe('visitor');
-    await m.act(room, 'admitFromLobby', { participantId: entry!.participantId });
+    // Held past the join timeout, alone in the room on its edge (whose empty grace is 300 ms).
+    await new Promise((r) => setTimeout(r, TEST_JOIN_TIMEOUT_MS + 1000));
+    expect(w.closeCode).toBeUndefined();
+    // The moderator on the eu edge admits over its own signaling the waiter on the us edge.
+    await host.bot.channel.request('admitFromLobby', { participantId: entry!.participantId });
     const joined = await w.answer;
     expect(joined.self.id).toBe(entry!.participantId); // the id the moderators saw
     await eventually(() => expect(lobbies.at(-1)).toEqual([]));
@@ -212,11 +218,9 @@ describe('moderation across two regions (actions over the application API, effec
     const host = await m.join('host', room, 'eu', MODERATOR);
     const a = await m.join('end-a', room, 'us');
     await a.bot.publish('microphone');
-    await m.act(room, 'lockRoom', { locked: false });
-    await m.act(room, 'removeParticipant', {
-      participantId: (await m.join('end-b', room, 'eu')).bot.id,
-      ban: true,
-    });
+    const banned = await m.join('end-b', room, 'eu');
+    await m.act(room, 'lockRoom', { locked: true });
+    await m.act(room, 'removeParticipant', { participantId: banned.bot.id, ban: true });
     const parts = async () => (await m.directory.keys({ room })).map((k) => k.part);
     expect(await parts()).toEqual(expect.arrayContaining(['settings', 'bans', 'admitted']));
     const codes: number[] = [];
@@ -230,7 +234,7 @@ describe('moderation across two regions (actions over the application API, effec
     expect(ended).toHaveLength(2);
     const stateParts = ['settings', 'bans', 'admitted', 'lobby', 'forbidden', 'muted'];
     expect((await parts()).filter((p) => stateParts.includes(p))).toEqual([]);
-    await m.join('end-b', room, 'eu'); // a new meeting: the ban went with the old one
+    await m.join('end-b', room, 'eu'); // a new meeting: the ban and the lock went with the old one
   });
 
   it('after everyone leaves: no mediasoup objects remain and the state keys expire within the grace', async () => {

@@ -11,6 +11,15 @@ async function participantOf(ctx: ActionContext, participantId: string): Promise
 }
 
 /**
+ * Who is in the room when it locks or opens its lobby stays admitted (reconnects and
+ * migrations pass); the edges admit whoever joins while either is on.
+ */
+async function admitEveryonePresent(ctx: ActionContext): Promise<void> {
+  const { participants } = await ctx.directory.room(ctx.room);
+  await ctx.directory.governance.admit(ctx.room, ...participants.map((p) => p.identity));
+}
+
+/**
  * The moderation actions, executed here once for the whole mesh: what must survive goes
  * to Redis first (directory.governance), then the edges carrying the room hear the effect
  * on room control and apply it to the participants they host.
@@ -56,12 +65,14 @@ export const moderationActionHandlers: ActionHandlers<keyof typeof ModerationAct
   },
 
   async lockRoom(ctx, { locked }) {
+    if (locked) await admitEveryonePresent(ctx);
     const settings = await ctx.directory.governance.setLocked(ctx.room, locked);
     ctx.publish({ type: 'settingsChanged', settings });
     return {};
   },
 
   async setPolicies(ctx, { policies }) {
+    if (policies.lobby) await admitEveryonePresent(ctx);
     const settings = await ctx.directory.governance.setPolicies(ctx.room, policies);
     ctx.publish({ type: 'settingsChanged', settings });
     return { settings };

@@ -88,12 +88,19 @@ export class RoomRules implements PublishRules {
     return admission;
   }
 
-  /** A participant joined with its admission: its mutes and forbids follow it here. */
+  /**
+   * A participant joined with its admission: its mutes and forbids follow it here. In a
+   * locked room or one with a lobby its identity is admitted from now on (a reconnect or
+   * a migration passes); a room without either keeps no state for it (the control plane
+   * admits everyone present when it locks the room or opens its lobby).
+   */
   joined(participant: Participant, admission: Admission): void {
     this.#restrictions.set(participant.id, {
       forbidden: new Set(admission.forbidden),
       muted: new Set(admission.muted),
     });
+    const { locked, policies } = this.#settings;
+    if (admission.admitted || !(locked || policies.lobby)) return;
     const link = this.#options.link();
     link?.admitted(participant.identity).catch((error: unknown) => this.#options.onError(error, 'admitted'));
   }
