@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { RequestError } from '@kaskade/client-sdk';
 import { Directory } from '@kaskade/directory';
 import { joinThroughControlPlane, type Placed, RtpBot } from '@kaskade/load-tools';
 import { type LocalMesh, startLocalMesh } from '@kaskade/local-mesh';
-import { Bus } from '@kaskade/node-toolkit';
+import { Bus, verifyWebhook } from '@kaskade/node-toolkit';
 import {
   type BreakoutState,
   type Grants,
@@ -10,6 +13,8 @@ import {
   type NotificationData,
   RoomEvent,
   Subjects,
+  type WebhookEvent,
+  WebhookHeaders,
 } from '@kaskade/protocol';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -27,9 +32,46 @@ const silent = pino({ level: 'silent' });
 let mesh: LocalMesh;
 let directory: Directory;
 let bots: RtpBot[] = [];
+const WEBHOOK_SECRET = randomBytes(24).toString('hex');
+/** The application's webhook receiver: every request, signature headers and body. */
+const webhooks: { headers: IncomingHttpHeaders; body: string }[] = [];
+const receiver = createServer((request, response) => {
+  let body = '';
+  request.on('data', (chunk) => {
+    body += chunk;
+  });
+  request.on('end', () => {
+    webhooks.push({ headers: request.headers, body });
+    response.writeHead(200).end();
+  });
+});
+
+/** The breakout webhooks about `room` the receiver got, signature checked. */
+function breakoutWebhooks(room: string): WebhookEvent[] {
+  return webhooks.flatMap(({ headers, body }) => {
+    const event = JSON.parse(body) as WebhookEvent;
+    if (event.room !== room || !event.type.startsWith('breakouts')) return [];
+    const signed = {
+      signature: headers[WebhookHeaders.signature] as string,
+      timestamp: headers[WebhookHeaders.timestamp] as string,
+      body,
+    };
+    expect(verifyWebhook({ secrets: [WEBHOOK_SECRET], ...signed })).toBe(true);
+    return [event];
+  });
+}
 
 beforeAll(async () => {
-  mesh = await startLocalMesh({ edgeEnv: FAST_MESH_ENV, controlPlaneEnv: FAST_CONTROL_PLANE_ENV });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const webhookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/kaskade`;
+  mesh = await startLocalMesh({
+    edgeEnv: FAST_MESH_ENV,
+    controlPlaneEnv: {
+      ...FAST_CONTROL_PLANE_ENV,
+      KASKADE_WEBHOOK_URL: webhookUrl,
+      KASKADE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    },
+  });
   directory = new Directory(mesh.redisUrl, silent);
 }, 60_000);
 afterEach(async () => {
@@ -39,6 +81,8 @@ afterEach(async () => {
 afterAll(async () => {
   await directory?.close();
   await mesh?.stop();
+  receiver.closeAllConnections();
+  await new Promise((resolve) => receiver.close(resolve));
 });
 
 /** A participant of `room` with everything the breakouts tell it recorded. */
@@ -274,6 +318,13 @@ describe('breakout rooms over two edges in two regions', () => {
       code: 'INVALID_STATE',
     });
     for (const m of back) expect(m.bot.joined.room).toBe(main);
+    // The application heard both, signed.
+    await eventually(() =>
+      expect(breakoutWebhooks(main).map((e) => e.type)).toEqual(['breakoutsOpened', 'breakoutsClosed']),
+    );
+    const [openedHook, closedHook] = breakoutWebhooks(main);
+    expect(openedHook!.data).toEqual({ rooms: opened.rooms, endsAt: null });
+    expect(closedHook!.data).toEqual({ rooms: [red, blue] });
   }, 60_000);
 
   it('the timer closes open breakouts by itself, exactly once, though every edge holds it', async () => {
@@ -282,20 +333,29 @@ describe('breakout rooms over two edges in two regions', () => {
     const people = [await join('eve', main, 'eu'), await join('finn', main, 'us')];
     await host.bot.channel.request('createBreakouts', { count: 1 });
     await host.bot.channel.request('assignBreakouts', { random: true });
-    const { state } = await host.bot.channel.request('openBreakouts', { durationSeconds: 3 });
+    const { state } = await host.bot.channel.request('openBreakouts', { durationSeconds: 5 });
     expect(state.endsAt).toBeGreaterThan(Date.now());
     await eventually(() => {
       for (const m of people) expect(m.moves).toHaveLength(1);
     });
     const moved = await Promise.all(people.map(follow));
+    // Someone who comes back through the main room (a reconnect with the application's
+    // token, as the SDK's) is sent on to its breakout while they are open.
+    await moved[1]!.bot.close();
+    const again = await join('finn', main, 'us');
+    await eventually(() =>
+      expect(again.moves.map((m) => [m.room, m.reason])).toEqual([[state.rooms[0]!.room, 'breakout']]),
+    );
+    moved[1] = await follow(again);
     await eventually(() => {
       for (const m of moved) expect(m.moves.map((x) => x.reason)).toEqual(['return']);
-    }, 8000);
+    }, 10_000);
     expect(Date.now()).toBeGreaterThanOrEqual(state.endsAt!);
     // Both edges carry the rooms and asked; a second round of moves never comes.
     await new Promise((r) => setTimeout(r, 2500));
     for (const m of moved) expect(m.moves).toHaveLength(1);
     expect(await directory.breakouts.state(main)).toBeNull();
+    expect(breakoutWebhooks(main).map((e) => e.type)).toEqual(['breakoutsOpened', 'breakoutsClosed']);
     // A moderator's close after the timer finds nothing to close.
     await host.bot.channel.request('closeBreakouts', {});
     await new Promise((r) => setTimeout(r, 300));

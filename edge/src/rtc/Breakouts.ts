@@ -101,10 +101,19 @@ export class Breakouts {
     }
   }
 
-  /** Someone joined here: one assigned to an open breakout goes on there. */
+  /**
+   * Someone joined here: in the main room, one assigned to an open breakout goes on there;
+   * in a breakout that closed while it was on its way (its ticket came before the close),
+   * it goes back to the main room.
+   */
   joined(participant: Participant): void {
     void this.#loaded.then(() => {
-      if (this.isBreakout || this.#state.status !== 'open' || participant.closed) return;
+      if (participant.closed) return;
+      if (this.isBreakout) {
+        if (this.#state.status !== 'open') void this.#send(participant, this.#main, 'return');
+        return;
+      }
+      if (this.#state.status !== 'open') return;
       const room = this.#state.rooms.find((r) => r.identities.includes(participant.identity));
       if (room) void this.#send(participant, room.room, 'breakout');
     });
