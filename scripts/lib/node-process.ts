@@ -1,5 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { adopt, waitForHttp } from './services.ts';
+
+/**
+ * Node's on-disk compile cache for the processes started here (unless the environment
+ * names one): a test run starts a couple of hundred of them from the same sources, and
+ * the cache cuts the second start's module loading by about a third.
+ */
+const COMPILE_CACHE_DIR = join(tmpdir(), 'kaskade-node-compile-cache');
 
 export interface NodeProcess {
   /** The public listener (join or signaling, health). */
@@ -34,7 +43,7 @@ export async function spawnNodeProcess(options: SpawnOptions): Promise<NodeProce
   const [command, ...args] = options.netns ? ['ip', 'netns', 'exec', options.netns, ...argv] : argv;
   const child = adopt(
     spawn(command!, args, {
-      env: { ...process.env, ...options.env },
+      env: { NODE_COMPILE_CACHE: COMPILE_CACHE_DIR, ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     }),

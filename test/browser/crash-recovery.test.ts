@@ -4,6 +4,7 @@ import type { BrowserName } from '../helpers/browsers.ts';
 import { eventually } from '../helpers/edge.ts';
 import { FrameGapMeter } from '../helpers/frame-gaps.ts';
 import { expectReceivingFrom, harness } from '../helpers/media-checks.ts';
+import { scrapeMetric } from '../helpers/metrics.ts';
 
 /** Loose bound asserted on the time until frames are decoded again (the target is 2 s; reported). */
 const RECOVERY_BOUND_MS = 8000;
@@ -67,8 +68,18 @@ describe.each<BrowserName>(['chromium', 'firefox'])('edge crash recovery in %s',
       expect(framesAgainMs, who).toBeGreaterThan(0);
       expect(framesAgainMs, who).toBeLessThan(RECOVERY_BOUND_MS);
     }
-    // Still nobody left once the control plane declares the dead edge dead (its liveness lapses).
-    await new Promise((r) => setTimeout(r, 8000));
+    // Still nobody left once the control plane declares the dead edge dead (its liveness
+    // lapses): wait for the declaration, then give its clean-up (the directory, the bus to
+    // the edges, the edges to the pages) a while to reach the stayer.
+    const { controlPlane, operatorToken } = browserMesh.mesh;
+    await eventually(
+      async () =>
+        expect(
+          await scrapeMetric(controlPlane.operatorUrl, operatorToken, 'kaskade_nodes_declared_dead_total'),
+        ).toBe(1),
+      15_000,
+    );
+    await new Promise((r) => setTimeout(r, 2000));
     const later = (await harness<string[]>(stayer.page, 'events')).slice(before.stayer);
     expect(later.filter((e) => DISRUPTIONS.includes(e))).toEqual([]);
     await expectReceivingFrom(stayer.page, crasher.id, 10_000);

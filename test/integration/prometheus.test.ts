@@ -91,28 +91,33 @@ it('every dashboard panel and alert rule runs on a real Prometheus scraping a me
       crossing.find((s) => s.labels.src_region === 'eu' && s.labels.dst_region === 'us')?.value,
     ).toBeGreaterThan(0);
   }, 30_000);
-  // Rates need a few scrapes of the media.
-  await new Promise((r) => setTimeout(r, 5000));
-
-  // Every query of every panel parses and runs; "must have data" panels return series.
-  const problems: string[] = [];
+  // Every query of every panel parses and runs; "must have data" panels return series
+  // (rates need a few scrapes of the media: asked again each second until they have them).
   let queries = 0;
-  for (const dashboard of dashboards) {
-    for (const panel of dashboard.rows.flatMap((r) => r.panels)) {
-      expect(panel.title, dashboard.title).not.toBe('');
-      expect(panel.unit, `${dashboard.title} / ${panel.title}: unit`).not.toBe('');
-      if (panel.mustHaveData === false) expect(panel.emptyWhen, panel.title).toBeTruthy();
-      for (const { expr } of panel.queries) {
-        queries++;
-        const answer = await query(resolveVariables(expr));
-        if (answer.status !== 'success')
-          problems.push(`${dashboard.title} / ${panel.title}: ${answer.error}`);
-        else if (panel.mustHaveData !== false && answer.data!.result.length === 0)
-          problems.push(`${dashboard.title} / ${panel.title}: no series for ${expr}`);
+  await eventually(
+    async () => {
+      const problems: string[] = [];
+      queries = 0;
+      for (const dashboard of dashboards) {
+        for (const panel of dashboard.rows.flatMap((r) => r.panels)) {
+          expect(panel.title, dashboard.title).not.toBe('');
+          expect(panel.unit, `${dashboard.title} / ${panel.title}: unit`).not.toBe('');
+          if (panel.mustHaveData === false) expect(panel.emptyWhen, panel.title).toBeTruthy();
+          for (const { expr } of panel.queries) {
+            queries++;
+            const answer = await query(resolveVariables(expr));
+            if (answer.status !== 'success')
+              problems.push(`${dashboard.title} / ${panel.title}: ${answer.error}`);
+            else if (panel.mustHaveData !== false && answer.data!.result.length === 0)
+              problems.push(`${dashboard.title} / ${panel.title}: no series for ${expr}`);
+          }
+        }
       }
-    }
-  }
-  expect(problems).toEqual([]);
+      expect(problems).toEqual([]);
+    },
+    20_000,
+    1000,
+  );
   expect(queries).toBeGreaterThan(40);
 
   // The region and node variables list what runs.
