@@ -1,25 +1,6 @@
 import { RoomChat, type SignalingChannel } from '@kaskade/client-sdk';
 import { describe, expect, it } from 'vitest';
-
-type Listener = (data: unknown) => void;
-
-/** A signaling channel's requests and notifications, answered and fired by the test. */
-class FakeChannel {
-  readonly #listeners = new Map<string, Listener[]>();
-  readonly requests: { method: string; data: unknown }[] = [];
-  answers: Record<string, unknown> = {};
-  on(name: string, listener: Listener): () => void {
-    this.#listeners.set(name, [...(this.#listeners.get(name) ?? []), listener]);
-    return () => {};
-  }
-  fire(name: string, data: unknown): void {
-    for (const l of this.#listeners.get(name) ?? []) l(data);
-  }
-  async request(method: string, data: unknown): Promise<unknown> {
-    this.requests.push({ method, data });
-    return this.answers[method] ?? {};
-  }
-}
+import { FakeChannel } from '../helpers/fake-channel.ts';
 
 const QA = { id: 'qa', name: 'Q&A', kind: 'qa' } as const;
 const GENERAL = { id: 'general', name: 'General', kind: 'chat' } as const;

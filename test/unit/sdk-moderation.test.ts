@@ -1,26 +1,7 @@
 import type { SignalingChannel } from '@kaskade/client-sdk';
 import { RoomModeration } from '@kaskade/client-sdk/internals';
 import { describe, expect, it } from 'vitest';
-
-type Listener = (data: unknown) => void;
-
-/** The notifications side of a signaling channel, fired by the test. */
-class FakeChannel {
-  readonly #listeners = new Map<string, Listener[]>();
-  readonly requests: { method: string; data: unknown }[] = [];
-  on(name: string, listener: Listener): () => void {
-    this.#listeners.set(name, [...(this.#listeners.get(name) ?? []), listener]);
-    return () => {};
-  }
-  fire(name: string, data: unknown): void {
-    for (const l of this.#listeners.get(name) ?? []) l(data);
-  }
-  async request(method: string, data: unknown): Promise<unknown> {
-    this.requests.push({ method, data });
-    if (method === 'listLobby') return { waiting: [LOBBY_ENTRY] };
-    return {};
-  }
-}
+import { FakeChannel } from '../helpers/fake-channel.ts';
 
 const LOBBY_ENTRY = { participantId: 'p9', identity: 'guest', name: 'Guest', since: 1 };
 const SETTINGS = {
@@ -37,6 +18,7 @@ const SETTINGS = {
 
 function setUp(isCurrent = true) {
   const channel = new FakeChannel();
+  channel.answers.listLobby = { waiting: [LOBBY_ENTRY] };
   const acts: { name: string; params: unknown }[] = [];
   const events: unknown[][] = [];
   const held: string[] = [];
