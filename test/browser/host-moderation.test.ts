@@ -103,10 +103,30 @@ describe.each<[BrowserName, BrowserName]>([
       await submitJoin(guest, 'Gus Guest');
       await guest.waitForSelector('#lobby-wait:not([hidden])', { timeout: 20_000 });
       expect(await text(guest, '#lobby-position')).toBe('1');
-      await host.waitForSelector('#lobby-list li .admit', { timeout: 20_000 });
-      expect(await texts(host, '#lobby-list li .who')).toEqual(['Gus Guest']);
       await shot(guest, 'lobby', 'guest', guestBrowser);
+      // A second one waits behind (viewer only, in a tab of the guest's browser); the host denies them.
+      const denied = await browsers.get(guestBrowser)!.newPage();
+      await openDemo(denied, serverUrl(web), room, 'eu');
+      await denied.$eval('#audience', (box) => {
+        (box as HTMLInputElement).checked = true;
+      });
+      await submitJoin(denied, 'Dora Denied');
+      await denied.waitForSelector('#lobby-wait:not([hidden])', { timeout: 20_000 });
+      expect(await text(denied, '#lobby-position')).toBe('2');
+      await eventually(
+        async () => expect(await texts(host, '#lobby-list li .who')).toEqual(['Gus Guest', 'Dora Denied']),
+        20_000,
+      );
       await shot(host, 'lobby', 'host', hostBrowser);
+      await click(host, '#lobby-list li:nth-child(2) .deny');
+      await denied.waitForSelector('#join-form:not([hidden])', { timeout: 15_000 });
+      expect(await text(denied, '#join-error')).toMatch(/^Not let in/);
+      await denied.close();
+      await guest.bringToFront(); // a background tab neither renders nor keeps its timers
+      await eventually(
+        async () => expect(await texts(host, '#lobby-list li .who')).toEqual(['Gus Guest']),
+        10_000,
+      );
       await click(host, '#lobby-list li .admit');
       const guestId = await inMeeting(guest, 30_000);
       const hostId = await inMeeting(host);
