@@ -4,6 +4,7 @@
 // tiles shown are those whose video the edge forwards; the rest get avatars.
 import { meetingLayout } from '/sdk/kaskade.js';
 import { Tile } from './tile.js';
+import { batched } from './ui.js';
 
 const PAGE_SIZE = 9;
 const STAGE_SIZE = 1;
@@ -16,19 +17,20 @@ export class Meeting {
   #selfTile;
   /** Audio plays whatever the layout: one element per remote audio track, by track id. */
   #audio = new Map();
+  /** Remote screen shares, shown above the stage at full size, by track id. */
+  #screens = new Map();
   #page = 0;
   /** The last-N selector: 'auto' (follow the gallery) or a cap. */
   #cap = 'auto';
   /** The n last asked of the room, so it is asked again only when it changes. */
   #askedN;
-  #renderQueued = false;
   /** The room's latest videoForwarding state (by track id), for tests and the console. */
   forwarding = new Map();
   #layout;
   /** Unsubscribes from the room's events. */
   #unsubscribe = [];
 
-  /** `elements`: stage, gallery, self, audio (containers), pager, prev, next, lastN (the selector). */
+  /** `elements`: stage, screens, gallery, self, audio (containers), pager, prev, next, lastN (the selector). */
   constructor(room, elements) {
     this.#room = room;
     this.#elements = elements;
@@ -57,18 +59,13 @@ export class Meeting {
   }
 
   /** Re-lays the tiles once per turn of the event loop, however many events came. */
-  render() {
-    if (this.#renderQueued) return;
-    this.#renderQueued = true;
-    queueMicrotask(() => {
-      this.#renderQueued = false;
-      this.#render();
-    });
-  }
+  render = batched(() => this.#render());
 
   close() {
     for (const off of this.#unsubscribe) off();
     for (const audio of this.#audio.values()) audio.remove();
+    for (const screen of this.#screens.values()) screen.remove();
+    this.#screens.clear();
     for (const tile of [...this.#tiles.values(), this.#selfTile]) tile.el.remove();
     this.#tiles.clear();
     this.#audio.clear();
@@ -92,7 +89,10 @@ export class Meeting {
       }),
       r.on('trackAdded', (t) => this.#trackAdded(t)),
       r.on('trackRemoved', (t) => {
-        if (t.kind === 'video') this.#tiles.get(t.participant.id)?.setVideo(null);
+        if (t.source === 'screen') {
+          this.#screens.get(t.id)?.remove();
+          this.#screens.delete(t.id);
+        } else if (t.kind === 'video') this.#tiles.get(t.participant.id)?.setVideo(null);
         else {
           this.#audio.get(t.id)?.remove();
           this.#audio.delete(t.id);
@@ -119,6 +119,7 @@ export class Meeting {
     const tile = this.#tiles.get(track.participant.id);
     if (track.kind === 'video') {
       if (track.source === 'camera') tile.setVideo(track);
+      else if (track.source === 'screen') this.#addScreen(track);
     } else if (!this.#audio.has(track.id)) {
       const audio = document.createElement('audio');
       audio.autoplay = true;
@@ -128,6 +129,21 @@ export class Meeting {
     }
     this.#trackPausedOrResumed(track);
     this.render();
+  }
+
+  #addScreen(track) {
+    if (this.#screens.has(track.id)) return;
+    const figure = document.createElement('figure');
+    figure.className = 'screen-share';
+    figure.dataset.participant = track.participant.id;
+    const video = document.createElement('video');
+    Object.assign(video, { autoplay: true, playsInline: true, muted: true, srcObject: track.stream });
+    const caption = document.createElement('figcaption');
+    caption.textContent = `${track.participant.name} is sharing their screen`;
+    figure.append(video, caption);
+    this.#elements.screens.append(figure);
+    this.#screens.set(track.id, figure);
+    track.setDisplaySize('stage').catch(() => {});
   }
 
   #trackPausedOrResumed(track) {

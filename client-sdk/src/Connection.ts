@@ -11,7 +11,7 @@ import type { ConnectionState, ConnectOptions, JoinTicket, RoomEvents } from './
  */
 const MIGRATION_OVERLAP_MS = 2500;
 
-export type ConnectionOptions = Pick<ConnectOptions, 'token' | 'url'> &
+export type ConnectionOptions = Pick<ConnectOptions, 'token' | 'url' | 'onLobby'> &
   Required<Pick<ConnectOptions, 'forceTcp' | 'reconnectTimeoutMs'>>;
 
 /** What the connection needs of its room. */
@@ -79,6 +79,17 @@ export class Connection {
     this.#end('left');
   }
 
+  /**
+   * The room ended for us on the server's word (removed, the meeting ended): no reconnect.
+   * The edge closes the socket itself; closing it here too changes nothing.
+   */
+  finish(reason: string): void {
+    if (this.#leaving || this.#state === 'closed') return;
+    this.#leaving = true;
+    this.#session?.close();
+    this.#end(reason);
+  }
+
   /** Drops the signaling socket as a network failure would. */
   dropSignaling(): void {
     this.#session?.channel.close(4000, 'simulated drop');
@@ -111,11 +122,10 @@ export class Connection {
     try {
       // Into another room we are someone new there: nobody resumes across rooms.
       const resume = anotherRoom ? undefined : this.#host.selfId();
-      const joined = await session.join({
-        token: target.token,
-        reconnect: this.#state === 'reconnecting',
-        ...(resume ? { resume } : {}),
-      });
+      const joined = await session.join(
+        { token: target.token, reconnect: this.#state === 'reconnecting', ...(resume ? { resume } : {}) },
+        this.#options.onLobby,
+      );
       // From here on this session speaks for the room (the host takes over synchronously).
       this.#session = session;
       await this.#host.adopt(session, joined);

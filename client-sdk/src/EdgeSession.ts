@@ -62,19 +62,44 @@ export class EdgeSession {
     return this.#recv;
   }
 
-  /** Joins the room on this edge (loading the device from its codecs first, once per room). */
-  async join(request: JoinRequest): Promise<ResponseData<'join'>> {
+  /**
+   * Joins the room on this edge (loading the device from its codecs first, once per room).
+   * In a room with a lobby the edge holds the answer until a moderator admits us, telling
+   * us our place (`lobbyWaiting`, to `onLobby`) meanwhile: the join then waits as long as
+   * that takes. Denied, it fails FORBIDDEN.
+   */
+  async join(request: JoinRequest, onLobby?: (position: number) => void): Promise<ResponseData<'join'>> {
     if (!this.#device.loaded) {
       const { rtpCapabilities } = await this.channel.request('getRouterRtpCapabilities', {});
       await this.#device.load({ routerRtpCapabilities: rtpCapabilities as RtpCapabilities });
     }
-    const joined = await this.channel.request('join', {
-      ...request,
-      rtpCapabilities: this.#device
-        .recvRtpCapabilities as ResponseData<'getRouterRtpCapabilities'>['rtpCapabilities'],
-    });
-    this.#node = joined.node;
-    return joined;
+    const offLobby = this.channel.on('lobbyWaiting', ({ position }) => onLobby?.(position));
+    try {
+      const joined = await this.channel.request(
+        'join',
+        {
+          ...request,
+          rtpCapabilities: this.#device
+            .recvRtpCapabilities as ResponseData<'getRouterRtpCapabilities'>['rtpCapabilities'],
+        },
+        { heldBy: 'lobbyWaiting' },
+      );
+      this.#node = joined.node;
+      return joined;
+    } finally {
+      offLobby();
+    }
+  }
+
+  /** A moderator paused what we publish of `source` at the edge: pause our side too, saying nothing. */
+  pausedByModerator(source: Source): void {
+    this.#producers.get(source)?.pause();
+  }
+
+  /** A moderator closed what we published of `source` (a screen share) at the edge: let go of it here. */
+  closedByModerator(source: Source): void {
+    this.#producers.get(source)?.close();
+    this.#producers.delete(source);
   }
 
   /** Makes the receiving transport (once joined with the subscribe grant). */

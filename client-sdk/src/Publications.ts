@@ -82,6 +82,22 @@ export class Publications {
     for (const publication of this.#bySource.values()) await session.produce(publication);
   }
 
+  /**
+   * A moderator paused (microphone, camera: it stays published, paused) or closed (screen:
+   * the share is over) what we publish of `source` at the edge; our side follows.
+   */
+  heldByModerator(source: Source): void {
+    const publication = this.#bySource.get(source);
+    if (!publication) return;
+    if (source === 'screen') {
+      this.#bySource.delete(source);
+      this.#current()?.closedByModerator(source);
+      return;
+    }
+    publication.paused = true;
+    this.#current()?.pausedByModerator(source);
+  }
+
   /** Moved to the audience: the edge closed what we published; nothing is published any more. */
   stopAll(): void {
     this.#bySource.clear();

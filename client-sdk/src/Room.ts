@@ -1,4 +1,17 @@
-import type { Grants, HandInfo, ParticipantInfo, ResponseData, Role, Source } from '@kaskade/protocol';
+import type {
+  Grants,
+  HandInfo,
+  LobbyEntry,
+  ParticipantInfo,
+  RequestData,
+  ResponseData,
+  Role,
+  RoomActionName,
+  RoomPolicies,
+  RoomSettings,
+  Source,
+} from '@kaskade/protocol';
+import { type Act, actOn, channelOf } from './act.ts';
 import { Breakouts } from './Breakouts.ts';
 import { Connection } from './Connection.ts';
 import type { EdgeSession } from './EdgeSession.ts';
@@ -7,6 +20,8 @@ import { LastNChoice } from './LastNChoice.ts';
 import { Moderation } from './Moderation.ts';
 import { Publications } from './Publications.ts';
 import { RemoteTracks } from './RemoteTracks.ts';
+import { RoomChat } from './RoomChat.ts';
+import { RoomModeration } from './RoomModeration.ts';
 import { Roster } from './Roster.ts';
 import type {
   ConnectionState,
@@ -36,6 +51,10 @@ export class Room extends Emitter<RoomEvents> {
   readonly #publications: Publications;
   readonly #moderation: Moderation;
   readonly #lastN: LastNChoice;
+  readonly #act: Act;
+  readonly #host: RoomModeration;
+  /** The room's chat: channels, messages, Q&A votes; its events are its own. */
+  readonly chat: RoomChat;
   /** Breakout rooms: the moderators' calls, and the state (see Breakouts.ts). */
   readonly breakouts: Breakouts;
   #name = '';
@@ -44,7 +63,7 @@ export class Room extends Emitter<RoomEvents> {
 
   private constructor(options: ConnectOptions) {
     super();
-    const { autoSubscribe, forceTcp, reconnectTimeoutMs, token, url } = {
+    const { autoSubscribe, forceTcp, reconnectTimeoutMs, token, url, onLobby } = {
       autoSubscribe: true,
       forceTcp: false,
       reconnectTimeoutMs: 60_000,
@@ -60,7 +79,7 @@ export class Room extends Emitter<RoomEvents> {
         ended: () => this.#tracks.dropAll(),
         emit,
       },
-      { token, url, forceTcp, reconnectTimeoutMs },
+      { token, url, forceTcp, reconnectTimeoutMs, onLobby },
     );
     this.#roster = new Roster({
       selfId: () => this.#self?.id,
@@ -76,6 +95,16 @@ export class Room extends Emitter<RoomEvents> {
     this.#publications = new Publications(current);
     this.#moderation = new Moderation(current);
     this.#lastN = new LastNChoice(current);
+    this.#act = actOn(current);
+    const channel = () => channelOf(current);
+    this.#host = new RoomModeration({
+      act: this.#act,
+      channel,
+      heldByModerator: (source) => this.#publications.heldByModerator(source),
+      finish: (reason) => this.#connection.finish(reason),
+      emit,
+    });
+    this.chat = new RoomChat(channel, this.#act);
     this.breakouts = new Breakouts(current);
   }
 
@@ -179,6 +208,68 @@ export class Room extends Emitter<RoomEvents> {
     return this.#moderation.listParticipants(after, limit);
   }
 
+  /** Any room action by name (moderators; see RoomActions): the named calls below wrap it. */
+  act<N extends RoomActionName>(name: N, params: RequestData<N>): Promise<ResponseData<N>> {
+    return this.#act(name, params);
+  }
+
+  /** The room's lock and policies (from the join, then `settingsChanged`). */
+  get settings(): RoomSettings {
+    return this.#host.settings!;
+  }
+
+  /** What a moderator muted and forbade us to unmute; `unmuteRequested` lifts it. */
+  get forbidden(): readonly Source[] {
+    return this.#host.forbidden;
+  }
+
+  /** Moderators: who waits in the lobby (then `lobbyChanged`). */
+  get lobby(): readonly LobbyEntry[] {
+    return this.#host.lobby;
+  }
+
+  // The host's calls (moderators; the edge refuses others FORBIDDEN): RoomModeration.ts.
+  /** Pauses someone's microphone or camera, or stops their screen share. */
+  muteParticipant(participantId: string, source: Source, options?: { forbidUnmute?: boolean }) {
+    return this.#host.muteParticipant(participantId, source, options);
+  }
+  /** Everyone but the moderators. */
+  muteEveryone(source: 'microphone' | 'camera', options?: { forbidUnmute?: boolean }) {
+    return this.#host.muteEveryone(source, options);
+  }
+  /** Lifts a forbid and asks the participant to unmute. */
+  askToUnmute(participantId: string, source: Source) {
+    return this.#host.askToUnmute(participantId, source);
+  }
+  /** `ban`: the identity may not come back for the room's life. */
+  removeParticipant(participantId: string, options?: { reason?: string; ban?: boolean }) {
+    return this.#host.removeParticipant(participantId, options);
+  }
+  unbanIdentity(identity: string) {
+    return this.#host.unbanIdentity(identity);
+  }
+  /** A locked room lets in only moderators and those admitted before. */
+  lockRoom(locked: boolean) {
+    return this.#host.lockRoom(locked);
+  }
+  setPolicies(policies: Partial<RoomPolicies>) {
+    return this.#host.setPolicies(policies);
+  }
+  listLobby() {
+    return this.#host.listLobby();
+  }
+  /** Lets someone in from the lobby, whichever edge they wait on. */
+  admit(participantId: string) {
+    return this.#host.admit(participantId);
+  }
+  deny(participantId: string, reason?: string) {
+    return this.#host.deny(participantId, reason);
+  }
+  /** Ends the meeting for everyone. */
+  endMeeting() {
+    return this.#host.endMeeting();
+  }
+
   get participants(): ReadonlyMap<string, RemoteParticipant> {
     return this.#roster.participants;
   }
@@ -192,7 +283,8 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   /** Publishes a track (camera with simulcast, microphone, screen...). */
-  publish(track: MediaStreamTrack, options: PublishOptions): Promise<LocalPublication> {
+  async publish(track: MediaStreamTrack, options: PublishOptions): Promise<LocalPublication> {
+    this.#host.assertMayUnmute(options.source, 'produce');
     return this.#publications.publish(track, options);
   }
 
@@ -201,7 +293,9 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   /** Mutes (pauses) or unmutes a published track for everyone. */
-  setPublicationPaused(source: Source, paused: boolean): Promise<void> {
+  /** Unmuting what a moderator forbade us to unmute fails FORBIDDEN (`forbidden` lists it). */
+  async setPublicationPaused(source: Source, paused: boolean): Promise<void> {
+    if (!paused) this.#host.assertMayUnmute(source, 'resumeProducer');
     return this.#publications.setPaused(source, paused);
   }
 
@@ -248,12 +342,15 @@ export class Room extends Emitter<RoomEvents> {
     this.#name = joined.room;
     this.#self = joined.self;
     this.#grants = joined.grants;
+    this.#host.joined(joined);
     this.#roster.joined(joined);
     this.#tracks.offer(joined.streams);
     if (joined.grants.subscribe) await session.openRecv();
     await this.#lastN.resend(session); // before consuming: no video flows that last-N would pause
     await this.#publications.produceAll(session);
     await this.#tracks.subscribe();
+    // The channels a moderator opened before we came (or while we moved): not worth failing the join over.
+    this.chat.refreshChannels().catch((error) => console.warn('kaskade: listChannels failed', error));
   }
 
   /**
@@ -279,6 +376,8 @@ export class Room extends Emitter<RoomEvents> {
     channel.on('streamResumed', ({ producerId }) => current() && tracks.setPaused(producerId, false));
     channel.on('videoForwarding', (news) => tracks.videoForwarding(session, news));
     channel.on('consumerScore', ({ consumerId, score }) => tracks.setScore(consumerId, score));
+    this.#host.wire(channel, current);
+    this.chat.wire(channel, current);
     channel.on('handRaised', (hand) => current() && this.emit('handRaised', hand));
     channel.on('handLowered', ({ participantId }) => current() && this.emit('handLowered', participantId));
     channel.on('breakoutsChanged', (state) => current() && this.emit('breakoutsChanged', state));

@@ -38,6 +38,17 @@ interface Pending {
   resolve: (data: unknown) => void;
   reject: (error: Error) => void;
   timer: ReturnType<typeof setTimeout>;
+  /** A notification saying the edge holds the answer on purpose: from then on, no timeout. */
+  heldBy: NotificationName | undefined;
+}
+
+export interface RequestOptions {
+  /**
+   * The edge may hold this request's answer on purpose and says so with this notification
+   * (a join waiting in the lobby: `lobbyWaiting`). Once it arrives the request waits for its
+   * answer however long it takes; only the socket closing ends it.
+   */
+  heldBy?: NotificationName;
 }
 
 /** Typed request/response and notifications over the edge's signaling WebSocket. */
@@ -79,7 +90,11 @@ export class SignalingChannel extends Emitter<ChannelEvents> {
     return this.#socket.readyState === WebSocket.OPEN;
   }
 
-  request<M extends Method>(method: M, data: RequestData<M>): Promise<ResponseData<M>> {
+  request<M extends Method>(
+    method: M,
+    data: RequestData<M>,
+    { heldBy }: RequestOptions = {},
+  ): Promise<ResponseData<M>> {
     if (!this.open) return Promise.reject(new ConnectionClosedError(`${method}: signaling is closed`));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
@@ -89,7 +104,7 @@ export class SignalingChannel extends Emitter<ChannelEvents> {
           new RequestError(method, { code: 'TIMEOUT', message: `no answer within ${this.#timeoutMs} ms` }),
         );
       }, this.#timeoutMs);
-      this.#pending.set(id, { method, resolve: resolve as (d: unknown) => void, reject, timer });
+      this.#pending.set(id, { method, resolve: resolve as (d: unknown) => void, reject, timer, heldBy });
       this.#socket.send(JSON.stringify({ id, method, data }));
     });
   }
@@ -107,7 +122,9 @@ export class SignalingChannel extends Emitter<ChannelEvents> {
       return;
     }
     if (frame.notification) {
-      this.emit(frame.notification as NotificationName, frame.data as never);
+      const name = frame.notification as NotificationName;
+      for (const p of this.#pending.values()) if (p.heldBy === name) clearTimeout(p.timer);
+      this.emit(name, frame.data as never);
       return;
     }
     const pending = typeof frame.id === 'number' ? this.#pending.get(frame.id) : undefined;

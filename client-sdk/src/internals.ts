@@ -5,6 +5,7 @@
 
 export { consumerStates, ForwardingTracker, forwardingOf } from './forwarding.ts';
 export { LastNChoice } from './LastNChoice.ts';
+export { RoomModeration } from './RoomModeration.ts';
 export { Roster } from './Roster.ts';
 export { asTicket, backoffMs, edgeGone, isFinalClose, UnreachableEdges } from './recovery.ts';
 export { RequestError, SignalingChannel } from './SignalingChannel.ts';

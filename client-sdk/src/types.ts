@@ -1,4 +1,13 @@
-import type { BreakoutState, Grants, HandInfo, ParticipantInfo, Role, Source } from '@kaskade/protocol';
+import type {
+  BreakoutState,
+  Grants,
+  HandInfo,
+  LobbyEntry,
+  ParticipantInfo,
+  Role,
+  RoomSettings,
+  Source,
+} from '@kaskade/protocol';
 
 /** The public shapes of the SDK (Room's options, events and objects), apart from Room itself. */
 
@@ -66,6 +75,12 @@ export interface ConnectOptions {
   forceTcp?: boolean;
   /** Give up reconnecting after this long (default 60 s). */
   reconnectTimeoutMs?: number;
+  /**
+   * The room has a lobby and we wait in it: called with our place in the queue (1 = next),
+   * again when it changes. `Room.connect` resolves once a moderator admits us, and rejects
+   * with a FORBIDDEN RequestError when one denies us.
+   */
+  onLobby?: (position: number) => void;
 }
 
 export interface RemoteParticipant extends ParticipantInfo {}
@@ -157,6 +172,21 @@ export interface RoomEvents extends Record<string, unknown[]> {
   /** To moderators: someone raised or lowered a hand. */
   handRaised: [hand: HandInfo];
   handLowered: [participantId: string];
+  /**
+   * A moderator muted what we publish of `source` (a screen share is stopped: the
+   * publication is gone). `forbidUnmute`: we may not unmute it until asked.
+   */
+  mutedByModerator: [source: Source, forbidUnmute: boolean];
+  /** A moderator asks us to unmute `source` (any forbid is lifted). */
+  unmuteRequested: [source: Source];
+  /** A moderator removed us (then `disconnected`; no reconnect). */
+  removed: [reason: string, banned: boolean];
+  /** A moderator ended the meeting for everyone (then `disconnected`). */
+  meetingEnded: [];
+  /** The room's lock or policies changed. */
+  settingsChanged: [settings: RoomSettings];
+  /** To moderators: who waits in the lobby now. */
+  lobbyChanged: [waiting: readonly LobbyEntry[]];
   /**
    * We are in another room now (a breakout, or back in the main room): `room.name` is it;
    * the roster and the tracks became that room's (participantLeft/Joined, trackRemoved/Added
