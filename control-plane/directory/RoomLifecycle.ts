@@ -37,4 +37,23 @@ export class RoomLifecycle {
     };
     return (await redis.kaskadeEndIfEmpty(webhookStateKeys(room).started, roomKeys(room).participants)) === 1;
   }
+
+  /**
+   * True once per run: the room had started and is ended now, whoever is still in it (a
+   * moderator ended the meeting). The leaves that follow find it ended already.
+   */
+  async ended(room: string): Promise<boolean> {
+    return (await this.#redis.del(webhookStateKeys(room).started)) === 1;
+  }
+
+  /** The lobby waits of `participantIds` not noticed before, each noted now: one replica notices each once. */
+  async firstNoticed(room: string, participantIds: string[]): Promise<string[]> {
+    if (participantIds.length === 0) return [];
+    const key = webhookStateKeys(room).lobbyNoticed;
+    const multi = this.#redis.multi();
+    for (const id of participantIds) multi.hsetnx(key, id, '1');
+    multi.expire(key, this.#ttlSeconds);
+    const results = (await multi.exec()) ?? [];
+    return participantIds.filter((_, i) => results[i]?.[1] === 1);
+  }
 }

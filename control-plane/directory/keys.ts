@@ -80,6 +80,8 @@ export const breakoutKeys = (room: string) => ({
  */
 export const webhookStateKeys = (room: string) => ({
   started: roomStateKey(room, 'webhooks', 'started'),
+  /** hash: participant id of each lobby wait a lobbyWaiting webhook was made for -> 1. */
+  lobbyNoticed: roomStateKey(room, 'webhooks', 'lobby-noticed'),
 });
 
 /**

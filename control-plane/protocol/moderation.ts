@@ -58,7 +58,7 @@ export const LobbyEntry = Type.Object({
 export type LobbyEntry = Static<typeof LobbyEntry>;
 
 const Empty = Type.Object({}, { additionalProperties: false });
-const Reason = Type.String({ maxLength: 200 });
+export const Reason = Type.String({ maxLength: 200 });
 /** What a moderator may mute everyone's of. */
 const EveryoneSource = Type.Union([Type.Literal('microphone'), Type.Literal('camera')]);
 const Waiting = Type.Object({ waiting: Type.Array(LobbyEntry, { maxItems: MAX_LOBBY_WAITING }) });

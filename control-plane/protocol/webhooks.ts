@@ -1,6 +1,7 @@
 import Type, { type Static, type TSchema } from 'typebox';
 import { BreakoutRoom, BreakoutState } from './breakouts.ts';
 import { Role } from './media.ts';
+import { Reason } from './moderation.ts';
 import { DisplayName, Id, NodeId, RoomName } from './names.ts';
 
 /**
@@ -45,12 +46,21 @@ const WebhookParticipant = Type.Object({
 export const WebhookData = {
   /** The room got its first participant (again, after it had ended). */
   roomStarted: Type.Object({}),
-  /** The room's last participant left. */
+  /** The room's last participant left, or a moderator (or the application) ended the meeting. */
   roomEnded: Type.Object({}),
   participantJoined: Type.Object({ participant: WebhookParticipant }),
   participantLeft: Type.Object({ participantId: Id }),
-  /** A join waits in the lobby for a moderator to admit it. */
+  /** A join waits in the lobby for a moderator to admit it (once per wait). */
   lobbyWaiting: Type.Object({ participantId: Id, identity: Id, name: DisplayName }),
+  /** A moderator (or the application) removed a participant; `banned`: its identity may not come back. */
+  participantRemoved: Type.Object({
+    participantId: Id,
+    identity: Id,
+    reason: Reason,
+    banned: Type.Boolean(),
+  }),
+  /** A moderator (or the application) ended the meeting for everyone (roomEnded follows). */
+  meetingEnded: Type.Object({}),
   /** A moderator (or the application) opened the room's breakouts; `endsAt`: their timer (ms), or null. */
   breakoutsOpened: Type.Object({ rooms: Type.Array(BreakoutRoom), endsAt: BreakoutState.properties.endsAt }),
   /** The room's open breakouts closed (by a moderator, the application or their timer): everyone is moved back. */

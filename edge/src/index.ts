@@ -15,6 +15,8 @@ export {
 } from './rtc/chatRules.ts';
 export type { LastNChoice, VideoCandidate } from './rtc/LastNRule.ts';
 export { ALL_VIDEO, inLastN, lastNParticipants } from './rtc/LastNRule.ts';
+export type { RoomRulesOptions, RulesLink } from './rtc/RoomRules.ts';
+export { RoomRules } from './rtc/RoomRules.ts';
 export type { HeardLevel, SpeakerRules, Speakers } from './rtc/SpeakerOrder.ts';
 export { NO_SPEAKERS, nextSpeakers } from './rtc/SpeakerOrder.ts';
 export { STAGE_SOURCES, stageGrants } from './rtc/Stage.ts';

@@ -19,6 +19,7 @@ import {
   joinThroughControlPlane,
   type Placed,
 } from '../helpers/mesh.ts';
+import { Waiter } from '../helpers/moderation.ts';
 
 const API_KEY = randomBytes(24).toString('hex');
 const PREVIOUS_KEY = randomBytes(24).toString('hex');
@@ -222,5 +223,61 @@ describe('the application API and webhooks, over a real mesh (two regions, two c
     expect(refused).toHaveLength(2);
     const deliveredIds = new Set(events.map((e) => e.id));
     for (const id of refused) expect(deliveredIds.has(id)).toBe(true);
+  }, 60_000);
+
+  it('moderation as webhooks: lobbyWaiting once per wait, participantRemoved, then meetingEnded and roomEnded once after endMeeting', async () => {
+    const room = 'webhook-moderation';
+    const act = async (name: string, body: unknown) => {
+      const response = await api(roomActionPath(room, name), { key: API_KEY, method: 'POST', body });
+      expect(response.status).toBe(200);
+      return response.json();
+    };
+    await join('host', room, 'eu');
+    const troll = await join('troll', room, 'us');
+    await act('setPolicies', { policies: { lobby: true } });
+
+    const visitor = await Waiter.open(mesh, 'visitor', room, 'us');
+    await until('the visitor waits', () => visitor.positions.length > 0);
+    const waiting = await until('lobbyWaiting', () =>
+      receiver.delivered(room).find((e) => e.type === 'lobbyWaiting'),
+    );
+    expect(waiting.data).toMatchObject({ identity: 'visitor', name: 'visitor' });
+    // The application admits with what the webhook told it; the held join goes on under that id.
+    await act('admitFromLobby', { participantId: (waiting.data as { participantId: string }).participantId });
+    const admitted = await visitor.answer;
+    expect(admitted.self.id).toBe((waiting.data as { participantId: string }).participantId);
+
+    await act('removeParticipant', { participantId: troll.bot.id, reason: 'spam', ban: true });
+    const removed = await until('participantRemoved', () =>
+      receiver.delivered(room).find((e) => e.type === 'participantRemoved'),
+    );
+    expect(removed.data).toEqual({
+      participantId: troll.bot.id,
+      identity: 'troll',
+      reason: 'spam',
+      banned: true,
+    });
+
+    await act('endMeeting', {});
+    await until('roomEnded', () => receiver.delivered(room).some((e) => e.type === 'roomEnded'));
+    // Everyone's leave comes after the end: none of them ends the room again, nor does the other replica.
+    await until(
+      'the leaves',
+      () => receiver.delivered(room).filter((e) => e.type === 'participantLeft').length === 3,
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    visitor.channel.close();
+    const count = (type: string) => receiver.delivered(room).filter((e) => e.type === type).length;
+    expect(
+      ['roomStarted', 'lobbyWaiting', 'participantRemoved', 'meetingEnded', 'roomEnded'].map(count),
+    ).toEqual([1, 1, 1, 1, 1]);
+    for (const attempt of receiver.attempts.filter((a) => JSON.parse(a.body).room === room)) {
+      const signed = {
+        signature: attempt.headers[WebhookHeaders.signature] as string,
+        timestamp: attempt.headers[WebhookHeaders.timestamp] as string,
+        body: attempt.body,
+      };
+      expect(verifyWebhook({ secrets: [WEBHOOK_SECRET], ...signed })).toBe(true);
+    }
   }, 60_000);
 });

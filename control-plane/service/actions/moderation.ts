@@ -55,6 +55,7 @@ export const moderationActionHandlers: ActionHandlers<keyof typeof ModerationAct
     // The ban first: a removed participant that joins again at once is refused already.
     if (ban) await ctx.directory.governance.ban(ctx.room, identity);
     ctx.publish({ type: 'moderationRemove', participantId, reason, banned: ban });
+    ctx.webhook('participantRemoved', { participantId, identity, reason, banned: ban });
     ctx.logger.info({ room: ctx.room, participant: participantId, banned: ban }, 'participant removed');
     return {};
   },
@@ -95,9 +96,14 @@ export const moderationActionHandlers: ActionHandlers<keyof typeof ModerationAct
   },
 
   async endMeeting(ctx) {
+    // The run ends here, not at the last leave: endRoom takes the lifecycle's marker along,
+    // and the leaves that follow find the room ended already (roomEnded goes once).
+    const ended = await ctx.directory.lifecycle.ended(ctx.room);
     // The state goes first: whoever joins after the end starts a new meeting, not this one's bans and lobby.
     await ctx.directory.governance.endRoom(ctx.room);
     ctx.publish({ type: 'meetingEnded' });
+    ctx.webhook('meetingEnded', {});
+    if (ended) ctx.webhook('roomEnded', {});
     ctx.logger.info({ room: ctx.room }, 'meeting ended');
     return {};
   },

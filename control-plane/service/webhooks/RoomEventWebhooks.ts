@@ -48,6 +48,19 @@ export const webhookRows: Rows = {
     webhooks.emit('participantLeft', room, { participantId });
     if (await directory.lifecycle.endedIfEmpty(room)) webhooks.emit('roomEnded', room, {});
   },
+  // An edge put a join in the lobby (or one left it): the queue is read from the directory,
+  // and each wait is told once, whichever replica hears which edge's nudge.
+  lobbyChanged: async ({ room, directory, webhooks }) => {
+    const waiting = await directory.governance.lobby(room);
+    const fresh = new Set(
+      await directory.lifecycle.firstNoticed(
+        room,
+        waiting.map((e) => e.participantId),
+      ),
+    );
+    for (const { participantId, identity, name } of waiting)
+      if (fresh.has(participantId)) webhooks.emit('lobbyWaiting', room, { participantId, identity, name });
+  },
 };
 
 const ROOM_TOKEN = Subjects.roomEvents('ROOM', 'FROM').split('.').indexOf('ROOM');

@@ -186,7 +186,7 @@ export class Mesh {
       { deadNode: nodeId },
       'node declared dead: dropping its participants, streams and links',
     );
-    for (const room of this.#options.rooms.openRooms()) room.removeNode(nodeId);
+    for (const room of this.#options.rooms.openRooms()) room.mesh.removeNode(nodeId);
     this.#upstreams.leave(nodeId);
   }
 }

@@ -59,19 +59,19 @@ export class Resync {
       // hash) and left it out. A node missing from the hash has not republished yet (Redis
       // lost it) or is dead, which NodeDead handles.
       const reporting = new Set(state.nodes);
-      for (const p of room.remoteParticipants()) {
-        if (reporting.has(p.node) && !participantIds.has(p.id)) room.removeRemoteParticipant(p.id);
+      for (const p of room.mesh.remoteParticipants()) {
+        if (reporting.has(p.node) && !participantIds.has(p.id)) room.mesh.removeRemoteParticipant(p.id);
       }
-      for (const s of room.remoteStreams()) {
-        if (reporting.has(s.node) && !streamIds.has(s.producerId)) room.removeRemoteStream(s.producerId);
+      for (const s of room.mesh.remoteStreams()) {
+        if (reporting.has(s.node) && !streamIds.has(s.producerId)) room.mesh.removeRemoteStream(s.producerId);
       }
       for (const p of participants) {
-        room.addRemoteParticipant(p);
+        room.mesh.addRemoteParticipant(p);
         checkIdentity(room, p); // a join elsewhere whose event was missed
       }
       for (const s of streams) {
-        room.addRemoteStream(s);
-        room.setRemoteStreamPaused(s.producerId, s.paused);
+        room.mesh.addRemoteStream(s);
+        room.mesh.setRemoteStreamPaused(s.producerId, s.paused);
       }
     }
   }

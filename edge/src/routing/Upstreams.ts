@@ -109,13 +109,13 @@ export class Upstreams {
       if (via === upstream || this.#rerouting.has(key) || !room) continue;
       // A copy nobody watches lingers and goes by itself; one whose viewers are still on
       // their way from an earlier move waits for them.
-      const viewing = room.remoteStreamViewing(streamId);
+      const viewing = room.mesh.remoteStreamViewing(streamId);
       if (!viewing.watched || viewing.moving) continue;
       this.#rerouting.add(key);
       logger.info({ room: name, producer: streamId, from: upstream, to: via }, 're-homing a piped stream');
       pipes
         .reroute(name, origin, streamId, via)
-        .then((fresh) => (room.closed ? pipes.retire(fresh) : room.moveRemoteStream(streamId, fresh)))
+        .then((fresh) => (room.closed ? pipes.retire(fresh) : room.mesh.moveRemoteStream(streamId, fresh)))
         .catch((err: unknown) =>
           logger.warn(
             { err, room: name, producer: streamId, to: via },

@@ -14,7 +14,7 @@ type ChatEventKind = Static<(typeof ChatEvents)[number]>['type'];
 export const chatEventRows: RoomEventRows<ChatEventKind> = {
   chatMessage: {
     apply: (room, { message }, sender) => {
-      if (room.remoteHostOf(message.from.participantId) === sender) room.chat.deliver(message);
+      if (room.mesh.remoteHostOf(message.from.participantId) === sender) room.chat.deliver(message);
     },
   },
   chatDeleted: {
@@ -29,7 +29,7 @@ export const chatEventRows: RoomEventRows<ChatEventKind> = {
   },
   chatQuestion: {
     apply: (room, { channel, messageId, votes, answered, by }, sender, origin) => {
-      const fromVoter = origin === 'node' && by !== undefined && room.remoteHostOf(by) === sender;
+      const fromVoter = origin === 'node' && by !== undefined && room.mesh.remoteHostOf(by) === sender;
       if (origin === 'control-plane' || fromVoter)
         room.chat.questionChanged({ channel, messageId, votes, answered });
     },

@@ -58,9 +58,9 @@ export interface RoomEventRow<K extends RoomEventKind> {
 }
 
 const hosts = (room: Room, sender: string, participantId: string) =>
-  room.remoteHostOf(participantId) === sender;
+  room.mesh.remoteHostOf(participantId) === sender;
 const originates = (room: Room, sender: string, producerId: string) =>
-  room.remoteOriginOf(producerId) === sender;
+  room.mesh.remoteOriginOf(producerId) === sender;
 
 const coreRows = {
   participantJoined: {
@@ -69,7 +69,8 @@ const coreRows = {
     // A participant of the sender's own: it lives where it says by construction. One
     // known on another node (or here) moved to the sender; a node moves people only to
     // itself, and the old host's later participantLeft is ignored (hosts() is the sender now).
-    apply: (room, { participant }, sender) => room.addRemoteParticipant({ ...participant, node: sender }),
+    apply: (room, { participant }, sender) =>
+      room.mesh.addRemoteParticipant({ ...participant, node: sender }),
   },
   participantLeft: {
     // Only this node's own entry goes; one that moved elsewhere (a migration, a
@@ -78,42 +79,42 @@ const coreRows = {
       directory.removeParticipant(room.name, participantId, nodeId),
     publishIf: (removed) => removed !== false,
     apply: (room, { participantId }, sender) => {
-      if (hosts(room, sender, participantId)) room.removeRemoteParticipant(participantId);
+      if (hosts(room, sender, participantId)) room.mesh.removeRemoteParticipant(participantId);
     },
   },
   streamAdded: {
     write: ({ directory, room, nodeId }, { stream }) =>
       directory.addStream(room.name, { ...stream, node: nodeId }),
     apply: (room, { stream }, sender) => {
-      if (hosts(room, sender, stream.participantId)) room.addRemoteStream({ ...stream, node: sender });
+      if (hosts(room, sender, stream.participantId)) room.mesh.addRemoteStream({ ...stream, node: sender });
     },
   },
   streamClosed: {
     write: ({ directory, room }, { producerId }) => directory.removeStream(room.name, producerId),
     apply: (room, { producerId }, sender) => {
-      if (originates(room, sender, producerId)) room.removeRemoteStream(producerId);
+      if (originates(room, sender, producerId)) room.mesh.removeRemoteStream(producerId);
     },
   },
   streamPaused: {
     write: ({ directory, room }, { producerId }) => directory.setStreamPaused(room.name, producerId, true),
     apply: (room, { producerId }, sender) => {
-      if (originates(room, sender, producerId)) room.setRemoteStreamPaused(producerId, true);
+      if (originates(room, sender, producerId)) room.mesh.setRemoteStreamPaused(producerId, true);
     },
   },
   streamResumed: {
     write: ({ directory, room }, { producerId }) => directory.setStreamPaused(room.name, producerId, false),
     apply: (room, { producerId }, sender) => {
-      if (originates(room, sender, producerId)) room.setRemoteStreamPaused(producerId, false);
+      if (originates(room, sender, producerId)) room.mesh.setRemoteStreamPaused(producerId, false);
     },
   },
   handRaised: {
     apply: (room, { hand }, sender) => {
-      if (hosts(room, sender, hand.participantId)) room.addRemoteHand(hand);
+      if (hosts(room, sender, hand.participantId)) room.mesh.addRemoteHand(hand);
     },
   },
   handLowered: {
     // Any node may lower a hand: a moderator there lowered it (at worst a hand goes down).
-    apply: (room, { participantId }) => room.removeRemoteHand(participantId),
+    apply: (room, { participantId }) => room.mesh.removeRemoteHand(participantId),
   },
   roleChanged: {
     // A request goes out as it is; an announcement (no `by`) follows the hosting node's
@@ -129,16 +130,16 @@ const coreRows = {
       if (by !== undefined) {
         // A request: only from the node hosting the moderator, acted on where the participant lives.
         if (hosts(room, sender, by) && room.hostsLocally(participantId))
-          room.onRemoteRoleChanged(participantId, role);
+          room.mesh.onRemoteRoleChanged(participantId, role);
       } else if (hosts(room, sender, participantId)) {
         // The hosting node's announcement of a change it applied.
-        room.onRemoteRoleChanged(participantId, role);
+        room.mesh.onRemoteRoleChanged(participantId, role);
       }
     },
   },
   speakerLevels: {
     // Memory only, at once; the room keeps only levels of microphones originating on the sender.
-    apply: (room, { levels }, sender) => room.onRemoteSpeakerLevels(sender, levels),
+    apply: (room, { levels }, sender) => room.mesh.onRemoteSpeakerLevels(sender, levels),
   },
 } satisfies Partial<RoomEventRows<RoomEventKind>>;
 

@@ -1,14 +1,11 @@
 import { EventEmitter } from 'node:events';
 import type { Admission } from '@kaskade/directory';
 import type {
-  HandInfo,
   JoinClaims,
   MeshParticipant,
   ParticipantInfo,
   RemoteStream,
-  Role,
   RoomSettings,
-  SpeakerLevel,
   StreamInfo,
 } from '@kaskade/protocol';
 import { KaskadeError } from '@kaskade/protocol';
@@ -19,8 +16,9 @@ import { type BreakoutLink, Breakouts } from './Breakouts.ts';
 import { Handover, type HandoverLink } from './Handover.ts';
 import { Lobby, type LobbyLink } from './Lobby.ts';
 import { LocalRoster } from './LocalRoster.ts';
+import { MeshMirror } from './MeshMirror.ts';
 import { type LeaveReason, Participant } from './Participant.ts';
-import { type FeedSource, RemoteFeeds, type StreamCopy } from './RemoteFeeds.ts';
+import { type FeedSource, RemoteFeeds } from './RemoteFeeds.ts';
 import { RemoteRoster } from './RemoteRoster.ts';
 import { type ChatLimits, type ChatLink, RoomChat } from './RoomChat.ts';
 import type { RoomRouter } from './RoomRouter.ts';
@@ -84,6 +82,7 @@ export class Room {
   readonly #rules: RoomRules;
   readonly #lobby: Lobby;
   readonly #breakouts: Breakouts;
+  readonly #mesh: MeshMirror;
   #speaker!: ActiveSpeaker;
   #link: RoomLink | undefined;
   #emptyTimer: NodeJS.Timeout | undefined;
@@ -131,6 +130,14 @@ export class Room {
       onError,
     });
     this.#breakouts = new Breakouts({ room: name, local: this.#local, link, logger: this.#logger });
+    this.#mesh = new MeshMirror({
+      local: this.#local,
+      remote: this.#remote,
+      stage: this.#stage,
+      streams: this.#streams,
+      feeds: this.#feeds,
+      speaker: () => this.#speaker,
+    });
   }
 
   static async create(name: string, options: RoomOptions): Promise<Room> {
@@ -242,7 +249,7 @@ export class Room {
     return this.#streams.localProducer(producerId);
   }
 
-  // --- The mesh: the mirror of other nodes ---------------------------------
+  // --- The mesh ---------------------------------------------------------
 
   /** Connects the room to the mesh and takes in what the directory knows of the other nodes. */
   attach(
@@ -251,92 +258,13 @@ export class Room {
   ): void {
     this.#link = link;
     this.#rules.attached(others.settings);
-    for (const p of others.participants) this.addRemoteParticipant(p);
-    for (const s of others.streams) this.addRemoteStream(s);
+    this.#mesh.load(others.participants, others.streams);
     this.#breakouts.load();
   }
 
-  remoteParticipants(): MeshParticipant[] {
-    return this.#remote.values();
-  }
-
-  remoteHostOf(participantId: string): string | undefined {
-    return this.#remote.hostOf(participantId);
-  }
-
-  /**
-   * A participant of another node. One already known on a third node, or hosted here, has
-   * moved to `participant.node` (it joined there with `resume`): only its host changes,
-   * nobody is told. Callers pass the node the news came from (the event's sender, or the
-   * directory), so a node only ever moves a participant to itself.
-   */
-  addRemoteParticipant(participant: MeshParticipant): void {
-    if (this.#local.has(participant.id)) this.#remote.movedAway(participant.id, participant.node);
-    else if (this.#remote.add(participant)) {
-      const { node: _node, ...info } = participant;
-      this.#stage.arrived(info);
-    }
-  }
-
-  removeRemoteParticipant(participantId: string): void {
-    const participant = this.#remote.remove(participantId);
-    if (!participant) return;
-    this.#stage.dropHand(participantId, false);
-    this.#stage.departed(participant);
-  }
-
-  remoteStreams(): { producerId: string; node: string; paused: boolean }[] {
-    return this.#streams.remote();
-  }
-
-  remoteOriginOf(producerId: string): string | undefined {
-    return this.#streams.originOf(producerId);
-  }
-
-  addRemoteStream(remote: RemoteStream): void {
-    this.#streams.addRemote(remote);
-  }
-
-  removeRemoteStream(producerId: string): void {
-    this.#streams.removeRemote(producerId);
-    this.#speaker.streamClosed(producerId);
-  }
-
-  /** Speaker levels node `sender` measured (see ActiveSpeaker.heardOn). */
-  onRemoteSpeakerLevels(sender: string, levels: SpeakerLevel[]): void {
-    this.#speaker.heardOn(sender, levels);
-  }
-
-  setRemoteStreamPaused(producerId: string, paused: boolean): void {
-    this.#streams.setRemotePaused(producerId, paused);
-  }
-
-  /** A node died: its participants and streams are gone. */
-  removeNode(nodeId: string): void {
-    for (const s of this.remoteStreams()) if (s.node === nodeId) this.removeRemoteStream(s.producerId);
-    for (const p of this.remoteParticipants()) if (p.node === nodeId) this.removeRemoteParticipant(p.id);
-  }
-
-  /** Make-before-break: see RemoteFeeds.move. */
-  moveRemoteStream(producerId: string, copy: StreamCopy): void {
-    this.#feeds.move(producerId, copy);
-  }
-
-  /** Whether a local viewer watches a remote stream, and whether one is still moving to a new copy. */
-  remoteStreamViewing(producerId: string): { watched: boolean; moving: boolean } {
-    return { watched: this.#feeds.watched(producerId), moving: this.#feeds.moving(producerId) };
-  }
-
-  addRemoteHand(hand: HandInfo): void {
-    this.#stage.addRemoteHand(hand);
-  }
-
-  removeRemoteHand(participantId: string): void {
-    this.#stage.dropHand(participantId, false);
-  }
-
-  onRemoteRoleChanged(participantId: string, role: Role): void {
-    this.#stage.onRemoteRoleChanged(participantId, role);
+  /** The mirror of the other nodes (participants, streams, hands, roles, speaker levels). */
+  get mesh(): MeshMirror {
+    return this.#mesh;
   }
 
   // --- Join and leave ------------------------------------------------------

@@ -3,7 +3,6 @@ import { type Rate, RateLimiter } from '@kaskade/node-toolkit';
 import {
   CloseCodes,
   type ErrorCode,
-  type JoinClaims,
   KaskadeError,
   type Method,
   type NotificationFrame,
@@ -22,6 +21,7 @@ import type { Room } from '../rtc/Room.ts';
 import type { RoomManager } from '../rtc/RoomManager.ts';
 import type { EdgeMetrics } from './edgeMetrics.ts';
 import { toKaskadeError } from './errors.ts';
+import { JoinGate } from './JoinGate.ts';
 import { type Handler, handlers } from './requestHandlers.ts';
 
 /** What one socket may cost the edge. */
@@ -121,6 +121,7 @@ export class SignalingSession {
   readonly #joinTimer: NodeJS.Timeout;
   /** Aborted when the socket closes: a join waiting in the lobby gives up. */
   readonly #gone = new AbortController();
+  readonly #gate: JoinGate;
   readonly #openedAt = performance.now();
   readonly #pingTimer: NodeJS.Timeout;
 
@@ -137,6 +138,14 @@ export class SignalingSession {
       this.context.metrics.joinFailed('TIMEOUT');
       this.#close(CloseCodes.joinTimeout, 'join timeout');
     }, context.joinTimeoutMs);
+    this.#gate = new JoinGate({
+      context,
+      signal: this.#gone.signal,
+      assertConnected: () => this.#assertConnected(),
+      close: (code, reason) => this.#close(code, reason),
+      tellPosition: (position) => this.#write({ notification: 'lobbyWaiting', data: { position } }),
+      stopJoinTimer: () => clearTimeout(this.#joinTimer),
+    });
     // A peer that vanished without a FIN is found by its missing pong.
     this.#pingTimer = setInterval(() => {
       if (!this.#alive) return this.#socket.terminate();
@@ -180,12 +189,12 @@ export class SignalingSession {
     this.#joining = true;
     const joinRequestedAt = performance.now();
     try {
-      const claims = await this.#verify(token);
+      const claims = await this.#gate.verify(token);
       this.#assertConnected();
       // A room created here and never joined closes after the empty grace (RoomManager).
       const room = await this.context.rooms.getOrCreate(claims.room);
       this.#assertConnected();
-      const admitted = await this.#admit(room, claims, resume).catch((error: unknown) => {
+      const admitted = await this.#gate.admit(room, claims, resume).catch((error: unknown) => {
         this.context.metrics.joinFailed(toKaskadeError(error).code);
         throw error;
       });
@@ -235,32 +244,6 @@ export class SignalingSession {
     }
   }
 
-  /**
-   * The room's rules on this join (a ban or the lock refuse it); in a room with a lobby, a
-   * join not admitted before waits here, its answer held and its join timer stopped, told
-   * its place (lobbyWaiting) until a moderator decides. Refused from the lobby, the socket
-   * closes once the refusal is answered. Answers the id the join goes on under.
-   */
-  async #admit(room: Room, claims: JoinClaims, resume: string | undefined) {
-    const admission = await room.rules.admission(claims);
-    this.#assertConnected();
-    if (!room.lobby.mustWait(admission, claims)) return { admission, resume };
-    clearTimeout(this.#joinTimer);
-    try {
-      const waited = await room.lobby.wait(claims, {
-        position: (position) => this.#write({ notification: 'lobbyWaiting', data: { position } }),
-        signal: this.#gone.signal,
-        maxWaitMs: this.context.lobbyWaitMaxMs,
-      });
-      this.#assertConnected();
-      return { admission: await room.rules.admission(claims), resume: waited };
-    } catch (error) {
-      if (toKaskadeError(error).code === 'FORBIDDEN')
-        setImmediate(() => this.#close(CloseCodes.removed, 'refused entry'));
-      throw error;
-    }
-  }
-
   /** Closed or closing: either way nobody will take what a join makes now, so it is undone. */
   get #disconnected(): boolean {
     return this.#socket.readyState !== this.#socket.OPEN;
@@ -270,34 +253,6 @@ export class SignalingSession {
     if (!this.#disconnected) return;
     this.context.metrics.joinFailed('INVALID_STATE');
     throw new KaskadeError('INVALID_STATE', 'the socket closed during the join');
-  }
-
-  /** The token's claims, or (counted, answered, then the socket closed with 4401) why not. */
-  async #verify(token: string) {
-    try {
-      const claims = await this.context.verifier.verify(token);
-      const { nodeId, useTokenOnce } = this.context;
-      if (claims.node && claims.node !== nodeId) {
-        throw new KaskadeError('UNAUTHORIZED', `this token is for edge ${claims.node}`);
-      }
-      if (useTokenOnce) {
-        // In a mesh only the control plane's edge tokens get in: bound to this node, used once.
-        if (!claims.node) throw new KaskadeError('UNAUTHORIZED', 'this edge takes edge tokens only');
-        if (!claims.jti) throw new KaskadeError('UNAUTHORIZED', 'the token has no jti');
-        const first = await useTokenOnce(claims.jti, claims.exp).catch((error: unknown) => {
-          throw new KaskadeError('UNAVAILABLE', 'the token cannot be checked now; retry', { cause: error });
-        });
-        if (!first) throw new KaskadeError('UNAUTHORIZED', 'the token was used already');
-      }
-      return claims;
-    } catch (error) {
-      const failure = toKaskadeError(error);
-      this.context.metrics.joinFailed(failure.code);
-      // Answer first, then close: the client learns why. A directory outage is not the token's fault.
-      if (failure.code === 'UNAUTHORIZED')
-        setImmediate(() => this.#close(CloseCodes.unauthorized, 'unauthorized'));
-      throw failure;
-    }
   }
 
   leave(): void {
