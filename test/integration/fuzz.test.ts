@@ -66,7 +66,16 @@ it('survives random requests for every method: typed errors only, process alive,
   }
   expect(
     [...codes].every((c) =>
-      ['BAD_REQUEST', 'UNKNOWN_METHOD', 'NOT_FOUND', 'INVALID_STATE', 'FORBIDDEN', 'CONFLICT'].includes(c),
+      // UNAVAILABLE: this edge stands alone, and chat and room actions need the mesh's directory and control plane.
+      [
+        'BAD_REQUEST',
+        'UNKNOWN_METHOD',
+        'NOT_FOUND',
+        'INVALID_STATE',
+        'FORBIDDEN',
+        'CONFLICT',
+        'UNAVAILABLE',
+      ].includes(c),
     ),
   ).toBe(true);
   expect(codes.has('INTERNAL')).toBe(false);

@@ -200,7 +200,10 @@ describe('the application API and webhooks, over a real mesh (two regions, two c
     ]);
     const at = (type: string) => events.filter((e) => e.type === type).map((e) => e.createdAt);
     expect(Math.max(...at('roomStarted'))).toBeLessThanOrEqual(Math.min(...at('participantJoined')));
-    expect(Math.min(...at('roomEnded'))).toBeGreaterThanOrEqual(Math.max(...at('participantLeft')));
+    // The end follows a leave. Which of two simultaneous leaves the end comes after is not
+    // defined: each replica stamps the leave it delivers, and the one that finds the room
+    // empty first may stamp the end before the other stamps its leave.
+    expect(Math.min(...at('roomEnded'))).toBeGreaterThanOrEqual(Math.min(...at('participantLeft')));
     const joined = events.flatMap((e) => (e.type === 'participantJoined' ? [e.data.participant] : []));
     expect(joined.map((p) => `${p.identity}@${p.node}`).sort()).toEqual(expected);
     const left = events.flatMap((e) => (e.type === 'participantLeft' ? [e.data.participantId] : []));
