@@ -1,5 +1,4 @@
 import type { BreakoutState, RequestData } from '@kaskade/protocol';
-import type { EdgeSession } from './EdgeSession.ts';
 import type { SignalingChannel } from './SignalingChannel.ts';
 
 /** One hand assignment: a participant (by its id in the main room) to a breakout room (its room name). */
@@ -17,57 +16,55 @@ export type BreakoutAssignment = Extract<
  * `breakoutsChanged` events.
  */
 export class Breakouts {
-  readonly #current: () => EdgeSession | undefined;
+  readonly #channel: () => SignalingChannel;
 
-  /** `current`: the session that speaks for the room now. */
-  constructor(current: () => EdgeSession | undefined) {
-    this.#current = current;
+  /**
+   * `channel`: the channel of the session that speaks for the room now. A channel, not the
+   * session: this class is public, and the session's type would put mediasoup-client's
+   * transports into the published declarations.
+   */
+  constructor(channel: () => SignalingChannel) {
+    this.#channel = channel;
   }
 
   /** Creates `count` breakout rooms (1..20), labelled `names` or "Room N"; replaces breakouts not yet opened. */
   async create(count: number, names?: string[]): Promise<BreakoutState> {
-    return (await this.#channel.request('createBreakouts', names ? { count, names } : { count })).state;
+    return (await this.#channel().request('createBreakouts', names ? { count, names } : { count })).state;
   }
 
   /** Sends these participants to these breakout rooms (others keep their assignment). */
   async assign(assignments: BreakoutAssignment[]): Promise<BreakoutState> {
-    return (await this.#channel.request('assignBreakouts', { assignments })).state;
+    return (await this.#channel().request('assignBreakouts', { assignments })).state;
   }
 
   /** Spreads everyone but the moderator who asks over the breakout rooms, evenly. */
   async assignRandomly(): Promise<BreakoutState> {
-    return (await this.#channel.request('assignBreakouts', { random: true })).state;
+    return (await this.#channel().request('assignBreakouts', { random: true })).state;
   }
 
   /** Opens the breakouts (with a timer when `durationSeconds` is given: they close by themselves then). */
   async open(durationSeconds?: number): Promise<BreakoutState> {
     const params = durationSeconds === undefined ? {} : { durationSeconds };
-    return (await this.#channel.request('openBreakouts', params)).state;
+    return (await this.#channel().request('openBreakouts', params)).state;
   }
 
   /** A message to everyone in every breakout room (their rooms emit `breakoutBroadcast`). */
   async broadcast(text: string): Promise<void> {
-    await this.#channel.request('broadcastToBreakouts', { text });
+    await this.#channel().request('broadcastToBreakouts', { text });
   }
 
   /** Closes the breakouts: everyone in them comes back to the main room. */
   async close(): Promise<void> {
-    await this.#channel.request('closeBreakouts', {});
+    await this.#channel().request('closeBreakouts', {});
   }
 
   /** The breakouts of this room's main room, as this participant may see them. */
   state(): Promise<BreakoutState> {
-    return this.#channel.request('breakoutState', {});
+    return this.#channel().request('breakoutState', {});
   }
 
   /** From inside a breakout room: the main room's moderators get `helpRequested`. */
   async askForHelp(): Promise<void> {
-    await this.#channel.request('askForHelp', {});
-  }
-
-  get #channel(): SignalingChannel {
-    const session = this.#current();
-    if (!session) throw new Error('not connected');
-    return session.channel;
+    await this.#channel().request('askForHelp', {});
   }
 }

@@ -105,7 +105,7 @@ export class Room extends Emitter<RoomEvents> {
       emit,
     });
     this.chat = new RoomChat(channel, this.#act);
-    this.breakouts = new Breakouts(current);
+    this.breakouts = new Breakouts(channel);
   }
 
   static async connect(options: ConnectOptions): Promise<Room> {
