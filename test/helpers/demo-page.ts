@@ -124,14 +124,26 @@ export async function flowFrom(page: Page, participantId: string, source: string
   return JSON.parse(json) as TrackFlow | null;
 }
 
+/** Where this page's room is and which remote tracks it has: said when a track is missing. */
+function roomPicture(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const room = (
+      window as unknown as { kaskadeRoom: { name: string; state: string; tracks: Map<string, unknown> } }
+    ).kaskadeRoom;
+    return `room ${room.name} (${room.state}) has tracks [${[...room.tracks.keys()].join(', ')}]`;
+  });
+}
+
 /** `page` receives `participantId`'s camera (decoded frames growing) and microphone (bytes growing). */
 export async function expectMediaFrom(page: Page, participantId: string, timeoutMs = 45_000): Promise<void> {
   const sample = async () => {
     const camera = await flowFrom(page, participantId, 'camera');
     const microphone = await flowFrom(page, participantId, 'microphone');
-    expect(camera, 'the camera track').not.toBeNull();
-    expect(microphone, 'the microphone track').not.toBeNull();
-    return { camera: camera!, microphone: microphone! };
+    if (!camera || !microphone) {
+      const missing = !camera ? 'camera' : 'microphone';
+      expect.fail(`the ${missing} track of ${participantId} is missing: ${await roomPicture(page)}`);
+    }
+    return { camera, microphone };
   };
   const first = await eventually(sample, timeoutMs, 250);
   await eventually(
