@@ -91,7 +91,7 @@ export class RemoteTracks {
     await Promise.all(
       [...newestByKey([...this.#streams.values()]).values()]
         .filter((s) => this.#host.autoSubscribe || this.#tracks.has(streamKey(s)))
-        .map((s) => this.#consume(s).catch((e) => console.warn('kaskade: consume failed', e))),
+        .map((s) => this.#consumeOrRetry(s)),
     );
   }
 
@@ -102,14 +102,13 @@ export class RemoteTracks {
     this.#streams.set(stream.producerId, stream);
     // A stream with the key of a track we have is that track coming back (its publisher
     // migrated or reconnected): switched inside the same RemoteTrack.
-    if (this.#host.autoSubscribe || this.#tracks.has(streamKey(stream)))
-      this.#consume(stream).catch((e) => console.warn('kaskade: consume failed', e));
+    if (this.#host.autoSubscribe || this.#tracks.has(streamKey(stream))) void this.#consumeOrRetry(stream);
   }
 
   /** The edge reaches the stream over another path now: a new consumer, switched to once it receives. */
   streamMoved(producerId: string): void {
     const stream = this.#streams.get(producerId);
-    if (stream) this.#consume(stream, true).catch((e) => console.warn('kaskade: consume failed', e));
+    if (stream) void this.#consumeOrRetry(stream, true);
   }
 
   streamClosed(session: EdgeSession, producerId: string): void {
@@ -317,6 +316,23 @@ export class RemoteTracks {
   #cancelPending(track: Track): void {
     if (track.pending) track.pending.consumer.close();
     track.pending = undefined;
+  }
+
+  /**
+   * #consume, and when the edge could not give the stream just now (NOT_FOUND: the path it
+   * came over closed under it, as when a link is replaced; UNAVAILABLE), a few tries more.
+   * Any other refusal (a cap, a rate limit, a grant) is the answer: logged, not retried.
+   */
+  async #consumeOrRetry(stream: StreamInfo, again = false): Promise<void> {
+    const session = this.#host.current();
+    try {
+      await this.#consume(stream, again);
+    } catch (error) {
+      const transient =
+        error instanceof RequestError && (error.code === 'NOT_FOUND' || error.code === 'UNAVAILABLE');
+      if (transient && session) void this.#resubscribe(streamKey(stream), session, stream.producerId);
+      else console.warn('kaskade: consume failed', error);
+    }
   }
 
   async #resubscribe(trackId: string, session: EdgeSession, producerId?: string): Promise<void> {
