@@ -7,7 +7,6 @@ export { takeCensus } from './rtc/census.ts';
 export type { ChatPolicies, Chatter } from './rtc/chatRules.ts';
 export {
   chatRefusal,
-  DEFAULT_CHAT_POLICIES,
   historyPage,
   maySeeChannel,
   maySeeMessage,

@@ -2,6 +2,7 @@ import { Roster } from '@kaskade/client-sdk/internals';
 import {
   BreakoutActions,
   breakoutRoomName,
+  DEFAULT_SETTINGS,
   type ParticipantInfo,
   type ResponseData,
   SafeName,
@@ -31,17 +32,7 @@ function joinAnswer(
     lecture: false,
     participantCount: participants.length + 1,
     node: 'edge-eu-0',
-    settings: {
-      locked: false,
-      policies: {
-        lobby: false,
-        chat: 'everyone',
-        audienceChat: true,
-        video: 'everyone',
-        screen: 'everyone',
-        selfUnmute: true,
-      },
-    },
+    settings: DEFAULT_SETTINGS,
     forbidden: [],
   };
 }

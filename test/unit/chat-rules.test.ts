@@ -1,13 +1,12 @@
 import {
   type Chatter,
   chatRefusal,
-  DEFAULT_CHAT_POLICIES,
   historyPage,
   maySeeChannel,
   maySeeMessage,
   rankQuestions,
 } from '@kaskade/edge';
-import type { ChatChannel, ChatMessage } from '@kaskade/protocol';
+import { type ChatChannel, type ChatMessage, DEFAULT_POLICIES } from '@kaskade/protocol';
 import { describe, expect, it } from 'vitest';
 
 const chatter = (id: string, extra: Partial<Chatter> = {}): Chatter => ({
@@ -56,12 +55,12 @@ describe('chat visibility', () => {
 });
 
 describe('chat policy', () => {
-  const moderatorsOnly = { ...DEFAULT_CHAT_POLICIES, chat: 'moderators' as const };
-  const quietAudience = { ...DEFAULT_CHAT_POLICIES, audienceChat: false };
+  const moderatorsOnly = { ...DEFAULT_POLICIES, chat: 'moderators' as const };
+  const quietAudience = { ...DEFAULT_POLICIES, audienceChat: false };
 
   it('by default everyone chats, in a lecture too', () => {
-    expect(chatRefusal(chatter('x'), general, DEFAULT_CHAT_POLICIES, false)).toBeUndefined();
-    expect(chatRefusal(student, general, DEFAULT_CHAT_POLICIES, true)).toBeUndefined();
+    expect(chatRefusal(chatter('x'), general, DEFAULT_POLICIES, false)).toBeUndefined();
+    expect(chatRefusal(student, general, DEFAULT_POLICIES, true)).toBeUndefined();
   });
 
   it('chat: moderators leaves only moderators the chat channels; Q&A stays open', () => {

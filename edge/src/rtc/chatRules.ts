@@ -1,4 +1,4 @@
-import type { ChatChannel, ChatMessage, Grants, Role } from '@kaskade/protocol';
+import type { ChatChannel, ChatMessage, Grants, Role, RoomPolicies } from '@kaskade/protocol';
 
 /**
  * The chat's rules, pure, written once: who sees a channel and a message, who may write,
@@ -6,16 +6,8 @@ import type { ChatChannel, ChatMessage, Grants, Role } from '@kaskade/protocol';
  * the sender on its edge and again to every recipient on each edge.
  */
 
-/** The room policies chat follows (RoomPolicies' `chat` and `audienceChat`, protocol/moderation.ts). */
-export interface ChatPolicies {
-  /** Who may write in the chat channels (Q&A stays open to everyone). */
-  chat: 'everyone' | 'moderators';
-  /** Whether a lecture's audience may write in the chat channels (Q&A stays open). */
-  audienceChat: boolean;
-}
-
-/** Until the room's settings are in force (A2's RoomRules): everyone chats. */
-export const DEFAULT_CHAT_POLICIES: ChatPolicies = { chat: 'everyone', audienceChat: true };
+/** The room policies chat follows: who may write in the chat channels (Q&A stays open to everyone). */
+export type ChatPolicies = Pick<RoomPolicies, 'chat' | 'audienceChat'>;
 
 /** Who is reading or writing. */
 export interface Chatter {
