@@ -25,7 +25,7 @@ export default defineConfig({
         test: {
           // Integration and browser tests start real processes and share 2 cores: run files one at a time.
           name: 'processes',
-          include: ['test/integration/**/*.test.ts', 'test/browser/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/browser/**/*.test.ts', 'test/deploy/**/*.test.ts'],
           fileParallelism: false,
           sequence: { groupOrder: 1 },
         },
