@@ -134,9 +134,16 @@ export const NodeRpc = {
     request: Type.Object({ room: RoomName, producerId: Id, ...StreamDemand.properties }),
     response: Empty,
   },
-  /** The caller closed its end of the link. */
+  /**
+   * The caller closed its end of the link: `linkId` names that end (PipeLink.linkId), so
+   * a close that arrives after a newer link replaced it closes nothing (absent, from an
+   * older node during a rolling upgrade: whatever link there is).
+   */
   'pipe.closeLink': {
-    request: Type.Object({ room: RoomName }),
+    request: Type.Object({
+      room: RoomName,
+      linkId: Type.Optional(Type.String({ pattern: '^[0-9a-f]{32}$' })),
+    }),
     response: Empty,
   },
 } as const satisfies Record<string, { request: TSchema; response: TSchema }>;

@@ -221,6 +221,30 @@ describe('pipe machinery: make-before-break reroute', () => {
   });
 });
 
+describe('pipe machinery: closing a link', () => {
+  it('a close meant for an earlier link between the same nodes leaves the current one carrying', async () => {
+    const [a, b] = [node('node-a'), node('node-b')];
+    const { peer: publisher, cam } = await publishCamera(a);
+    const copy = await b.pipes.fetch(ROOM, 'node-a', cam.producer.id);
+    const linksOfA = () => a.pipes.links().map((l) => l.remoteNode);
+    expect(linksOfA()).toEqual(['node-b']);
+
+    // b's close of a link it had before (another SRTP key, so another link id) arrives late.
+    await b.bus.rpc('node-a', 'pipe.closeLink', { room: ROOM, linkId: 'f'.repeat(32) });
+    const before = await bytesOf(copy);
+    await eventually(async () => expect(await bytesOf(copy)).toBeGreaterThan(before + 1000));
+    expect(linksOfA()).toEqual(['node-b']);
+    expect(copy.closed).toBe(false);
+
+    // b's own close of the current link (it goes idle) does close a's end.
+    b.pipes.release(ROOM, cam.producer.id);
+    await eventually(() => expect(linksOfA()).toEqual([]));
+    publisher.close();
+    a.producers.clear();
+    await expectNothingLeft(a, b);
+  });
+});
+
 describe('pipe machinery: silent links', () => {
   it('no suspect while the stream is paused at its origin or unwanted downstream', async () => {
     const [a, q] = [node('node-a'), node('node-q')];

@@ -67,8 +67,11 @@ export class LinkTable {
   /** Closes a link nothing uses any more, and tells the remote to close its end. */
   closeIfEmpty(link: PipeLink): void {
     if (link.closed || !link.empty) return;
+    const linkId = link.linkId; // before close: the transport's parameters go with it
     link.close();
-    this.#options.bus.rpc(link.remoteNode, 'pipe.closeLink', { room: link.room }).catch(() => undefined);
+    this.#options.bus
+      .rpc(link.remoteNode, 'pipe.closeLink', { room: link.room, linkId })
+      .catch(() => undefined);
   }
 
   closeWhere(test: (link: PipeLink) => boolean): void {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { LinkEndpoint, StreamDemand } from '@kaskade/protocol';
 import type { types } from 'mediasoup';
 import { ALL_LAYERS } from './demand.ts';
@@ -40,6 +41,8 @@ export class PipeLink {
   readonly #shaping: LinkShaping;
   /** Copies being set up right now: the link is not idle while any is. */
   #pending = 0;
+  /** The remote end's link id (see linkId), learnt when connecting to it. */
+  #remoteLinkId: string | undefined;
 
   constructor(transport: types.PipeTransport<LinkAppData>, shaping: LinkShaping) {
     this.room = transport.appData.room;
@@ -66,7 +69,22 @@ export class PipeLink {
   }
 
   connect(endpoint: LinkEndpoint): Promise<void> {
+    this.#remoteLinkId = linkIdOf(endpoint);
     return this.#transport.connect(endpoint);
+  }
+
+  /**
+   * Names this end of the link apart from earlier and later links between the same
+   * nodes for the same room (a digest of its SRTP key, new with every transport), so
+   * the remote can tell a close meant for a link it has since replaced.
+   */
+  get linkId(): string {
+    return linkIdOf(this.endpoint);
+  }
+
+  /** Whether `linkId` names the remote end this link is connected to. */
+  connectedTo(linkId: string): boolean {
+    return this.#remoteLinkId === linkId;
   }
 
   get closed(): boolean {
@@ -223,4 +241,8 @@ export class PipeLink {
   onClose(listener: () => void): void {
     this.#transport.observer.once('close', listener);
   }
+}
+
+function linkIdOf(endpoint: LinkEndpoint): string {
+  return createHash('sha256').update(endpoint.srtpParameters.keyBase64).digest('hex').slice(0, 32);
 }

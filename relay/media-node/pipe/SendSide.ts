@@ -60,8 +60,10 @@ export class SendSide {
       this.#demandChanged(room, producerId);
       return {};
     });
-    bus.serveRpc('pipe.closeLink', async ({ room }, fromNode) => {
-      this.#links.get(room, fromNode)?.close();
+    bus.serveRpc('pipe.closeLink', async ({ room, linkId }, fromNode) => {
+      const link = this.#links.get(room, fromNode);
+      // A close that crossed a newer link on the way (the remote reopened since) is not for it.
+      if (link && (linkId === undefined || link.connectedTo(linkId))) link.close();
       return {};
     });
   }
