@@ -33,6 +33,7 @@ export {
   logLevelOption,
   mediaMetricsOptions,
   operatorOptions,
+  pipeAddresses,
   pipePortOptions,
   portRangeOptions,
   previousPublicKeyOption,

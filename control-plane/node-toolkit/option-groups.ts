@@ -251,9 +251,39 @@ export const rtcListenOptions = (transports: string) => ({
   ),
 });
 
+/**
+ * Where the pipe transports listen and what they announce: the WebRTC address unless
+ * the pipes have their own (media nodes reach each other inside the cluster, at pod
+ * addresses, while participants come through the host's address).
+ */
+export function pipeAddresses(c: {
+  rtcListenIp: string;
+  rtcAnnouncedAddress?: string | undefined;
+  pipeListenIp?: string | undefined;
+  pipeAnnouncedAddress?: string | undefined;
+}): { listenIp: string; announcedAddress: string | undefined } {
+  if (c.pipeListenIp === undefined)
+    return { listenIp: c.rtcListenIp, announcedAddress: c.pipeAnnouncedAddress ?? c.rtcAnnouncedAddress };
+  return { listenIp: c.pipeListenIp, announcedAddress: c.pipeAnnouncedAddress };
+}
+
 /** The UDP ports of the pipe transports between media nodes (edges and relays), and their sockets' buffers. */
 export const pipePortOptions = () => ({
   ...portRangeOptions('pipe', 'PIPE', 'pipe transports between media nodes', [41000, 42999]),
+  pipeListenIp: Type.Optional(
+    option(Type.String({ pattern: '^(\\d{1,3}\\.){3}\\d{1,3}$' }), {
+      env: 'KASKADE_PIPE_LISTEN_IP',
+      description:
+        'IPv4 address the pipe transports listen on when the other media nodes reach this one at another address than participants do (a pod IP in Kubernetes); unset: KASKADE_RTC_LISTEN_IP',
+    }),
+  ),
+  pipeAnnouncedAddress: Type.Optional(
+    option(Type.String({ minLength: 1, maxLength: 253 }), {
+      env: 'KASKADE_PIPE_ANNOUNCED_ADDRESS',
+      description:
+        'address announced to other media nodes for pipe transports; unset: the pipe listen IP when KASKADE_PIPE_LISTEN_IP is set, else KASKADE_RTC_ANNOUNCED_ADDRESS',
+    }),
+  ),
   pipeSocketBufferBytes: option(Type.Integer({ minimum: 65_536, maximum: 67_108_864, default: 2_097_152 }), {
     env: 'KASKADE_PIPE_SOCKET_BUFFER_BYTES',
     description:

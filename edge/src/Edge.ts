@@ -7,6 +7,7 @@ import {
   livenessTtlMs,
   metricsPlugin,
   OperatorListener,
+  pipeAddresses,
   TokenVerifier,
 } from '@kaskade/node-toolkit';
 import type { Logger } from 'pino';
@@ -160,8 +161,7 @@ export class Edge {
           pipeFirstPacketTimeoutMs: config.pipeFirstPacketTimeoutMs,
           pipeSupersededMs: config.pipeSupersededMs,
           keyFrameRequestDelayMs: config.keyFrameRequestDelayMs,
-          listenIp: config.rtcListenIp,
-          announcedAddress: config.rtcAnnouncedAddress,
+          ...pipeAddresses(config),
           pipePortRange: { min: config.pipePortMin, max: config.pipePortMax },
           pipeSocketBufferBytes: config.pipeSocketBufferBytes,
           bus,

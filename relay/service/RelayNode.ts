@@ -16,6 +16,7 @@ import {
   livenessTtlMs,
   metricsPlugin,
   OperatorListener,
+  pipeAddresses,
 } from '@kaskade/node-toolkit';
 import { NodeDead, Subjects } from '@kaskade/protocol';
 import type { types } from 'mediasoup';
@@ -76,8 +77,7 @@ export class RelayNode implements PipeHost {
       registry,
       bus,
       host: this,
-      listenIp: config.rtcListenIp,
-      announcedAddress: config.rtcAnnouncedAddress,
+      ...pipeAddresses(config),
       portRange: { min: config.pipePortMin, max: config.pipePortMax },
       socketBufferBytes: config.pipeSocketBufferBytes,
       lingerMs: config.pipeLingerMs,

@@ -1,5 +1,5 @@
 import { loadEdgeConfig } from '@kaskade/edge';
-import { ConfigError } from '@kaskade/node-toolkit';
+import { ConfigError, pipeAddresses } from '@kaskade/node-toolkit';
 import { describe, expect, it } from 'vitest';
 
 const base = { KASKADE_JWT_SECRET: 'x'.repeat(32), KASKADE_OPERATOR_TOKEN: 'o'.repeat(32) };
@@ -22,6 +22,24 @@ describe('edge configuration from the environment', () => {
     expect(config.rtcListenIp).toBe('127.0.0.1');
     expect(config.rtcAnnouncedAddress).toBeUndefined();
     expect(config.workers).toBeGreaterThanOrEqual(1);
+  });
+
+  it('pipes listen and announce where WebRTC does, unless given their own address (a pod IP)', () => {
+    const rtc = { ...base, KASKADE_RTC_LISTEN_IP: '0.0.0.0', KASKADE_RTC_ANNOUNCED_ADDRESS: '203.0.113.7' };
+    expect(pipeAddresses(loadEdgeConfig(rtc))).toEqual({
+      listenIp: '0.0.0.0',
+      announcedAddress: '203.0.113.7',
+    });
+    expect(pipeAddresses(loadEdgeConfig({ ...rtc, KASKADE_PIPE_LISTEN_IP: '10.1.2.3' }))).toEqual({
+      listenIp: '10.1.2.3',
+      announcedAddress: undefined,
+    });
+    expect(
+      pipeAddresses(loadEdgeConfig({ ...rtc, KASKADE_PIPE_ANNOUNCED_ADDRESS: 'edge-1.pipes.internal' })),
+    ).toEqual({ listenIp: '0.0.0.0', announcedAddress: 'edge-1.pipes.internal' });
+    expect(problemsOf({ ...rtc, KASKADE_PIPE_LISTEN_IP: 'pod-ip' }).join('\n')).toMatch(
+      /KASKADE_PIPE_LISTEN_IP/,
+    );
   });
 
   it('names every bad variable at once', () => {
