@@ -1,12 +1,15 @@
 """Validates rendered manifests offline; run by validate.ts with the venv of install-tools.sh.
 
-  python validate_manifests.py --kube-version 1.30.0 --crds DIR < manifests.yaml
+  python validate_manifests.py --kube-version 1.30.0 --crds DIR < texts.json
+  python validate_manifests.py --parse-only < texts.json      (YAML to JSON, nothing checked)
+
+stdin is a JSON list of YAML texts (multi-document each).
 
 Built-in kinds are checked against the Kubernetes OpenAPI schemas of kubernetes-validate
 (strict: unknown fields are errors); custom resources against the openAPIV3Schema of
 their CRD, made strict the same way (an object that lists its properties admits no
-others unless it says x-kubernetes-preserve-unknown-fields). Prints JSON on stdout:
-{"documents": [...], "errors": [{"kind", "name", "message"}]}.
+others unless it says x-kubernetes-preserve-unknown-fields). Prints JSON on stdout, one entry per text:
+[{"documents": [...], "errors": [{"kind", "name", "message"}]}].
 """
 import argparse
 import glob
@@ -16,6 +19,10 @@ import sys
 import jsonschema
 import kubernetes_validate
 import yaml
+
+
+# API groups whose kinds are custom resources: checked against a CRD or refused.
+CUSTOM_GROUPS = {"keda.sh", "monitoring.coreos.com"}
 
 
 def strict(schema):
@@ -52,38 +59,47 @@ def load_crds(directory):
     return schemas
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--kube-version", required=True)
-    parser.add_argument("--crds", required=True)
-    args = parser.parse_args()
-    crds = load_crds(args.crds)
-    documents = [d for d in yaml.safe_load_all(sys.stdin) if d is not None]
+def check(documents, kube_version, crds):
     errors = []
     for doc in documents:
         kind = doc.get("kind", "?")
         name = doc.get("metadata", {}).get("name", "?")
         api_version = doc.get("apiVersion", "?")
         try:
-            if "." in api_version.split("/")[0] and not api_version.endswith(".k8s.io/v1") and (api_version, kind) in crds:
+            if (api_version, kind) in crds:
                 error = jsonschema.exceptions.best_match(
                     jsonschema.Draft7Validator(crds[(api_version, kind)]).iter_errors(doc)
                 )
                 if error is not None:
                     raise error
-            elif "/" in api_version and (api_version, kind) not in crds and api_version.split("/")[0] in {
-                "keda.sh",
-                "monitoring.coreos.com",
-            }:
+            elif api_version.split("/")[0] in CUSTOM_GROUPS:
                 raise ValueError(f"no CRD for {api_version} {kind}")
             else:
-                kubernetes_validate.validate(doc, args.kube_version, strict=True)
+                kubernetes_validate.validate(doc, kube_version, strict=True)
         except jsonschema.ValidationError as e:
             path = "/".join(str(p) for p in e.absolute_path)
             errors.append({"kind": kind, "name": name, "message": f"{path}: {e.message}"})
         except Exception as e:  # SchemaNotFoundError, ValueError: a kind nothing can check
             errors.append({"kind": kind, "name": name, "message": str(e)})
-    json.dump({"documents": documents, "errors": errors}, sys.stdout)
+    return errors
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kube-version")
+    parser.add_argument("--crds")
+    parser.add_argument("--parse-only", action="store_true", help="turn the YAML into JSON, check nothing")
+    args = parser.parse_args()
+    # stdin: a JSON list of YAML texts (one interpreter for all, the schemas loaded once).
+    texts = json.load(sys.stdin)
+    sets = [[d for d in yaml.safe_load_all(t) if d is not None] for t in texts]
+    if args.parse_only:
+        json.dump([{"documents": docs, "errors": []} for docs in sets], sys.stdout)
+        return
+    if not (args.kube_version and args.crds):
+        parser.error("--kube-version and --crds are required unless --parse-only")
+    crds = load_crds(args.crds)
+    json.dump([{"documents": docs, "errors": check(docs, args.kube_version, crds)} for docs in sets], sys.stdout)
 
 
 if __name__ == "__main__":
