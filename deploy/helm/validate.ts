@@ -34,8 +34,11 @@ export interface ValidationProblem {
   message: string;
 }
 
+let tools: { helm: string; python: string; crds: string } | undefined;
+
 /** Where install-tools.sh put things (same defaults). */
 export function toolPaths(): { helm: string; python: string; crds: string } {
+  if (tools) return tools;
   const cache =
     process.env.KASKADE_HELM_CACHE ??
     join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kaskade-helm');
@@ -47,6 +50,7 @@ export function toolPaths(): { helm: string; python: string; crds: string } {
   };
   for (const p of Object.values(paths))
     if (!existsSync(p)) throw new Error(`${p} is missing: run bash deploy/helm/install-tools.sh`);
+  tools = paths;
   return paths;
 }
 

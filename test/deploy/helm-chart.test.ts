@@ -91,7 +91,11 @@ const refused: { name: string; values: unknown; says: RegExp }[] = [
   { name: 'label-without-key', values: { media: { announcedAddress: { from: 'nodeLabel' } } }, says: /key/ },
   { name: 'no-operator-secret', values: { secrets: { operator: { generate: false } } }, says: /operator/ },
   { name: 'unknown-mode', values: { autoscaling: { mode: 'vpa' } }, says: /mode/ },
-  { name: 'bad-env-name', values: { edges: { env: { LOG_LEVEL: 'debug' } } }, says: /LOG_LEVEL' does not match/ },
+  {
+    name: 'bad-env-name',
+    values: { edges: { env: { LOG_LEVEL: 'debug' } } },
+    says: /LOG_LEVEL' does not match/,
+  },
   {
     name: 'region-name',
     values: { regions: [{ name: 'EU_West', edges: { min: 1, max: 2 } }] },
