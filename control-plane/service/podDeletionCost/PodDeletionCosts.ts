@@ -47,6 +47,7 @@ export class PodDeletionCosts {
   readonly #timer: NodeJS.Timeout;
   #round: Promise<void> | undefined;
   #failing = false;
+  #closed = false;
 
   constructor(options: PodDeletionCostsOptions) {
     this.#options = options;
@@ -80,6 +81,7 @@ export class PodDeletionCosts {
     let failures = 0;
     let lastError: unknown;
     for (const node of nodes) {
+      if (this.#closed) return;
       const wait = this.#absent.get(node.nodeId);
       if (wait !== undefined && wait > 0) {
         this.#absent.set(node.nodeId, wait - 1);
@@ -106,6 +108,8 @@ export class PodDeletionCosts {
           this.#patches.inc({ result: 'error' });
           failures++;
           lastError = error;
+          // The API server is away or silent: the rest of the round would only wait out its timeouts.
+          if (error instanceof KubernetesApiError && error.code === 'UNAVAILABLE') break;
         }
       }
     }
@@ -117,9 +121,11 @@ export class PodDeletionCosts {
     this.#failing = failures > 0;
   }
 
+  /** Stops; a patch under way is cut short (its connection closed), not waited out. */
   async close(): Promise<void> {
+    this.#closed = true;
     clearInterval(this.#timer);
-    await this.#round;
     this.#options.client.close();
+    await this.#round;
   }
 }
