@@ -20,15 +20,7 @@ export const KubernetesPod = Type.Object({
   metadata: Type.Object({ ...ObjectMeta.properties, namespace: Type.String({ minLength: 1 }) }),
 });
 export type KubernetesPod = Static<typeof KubernetesPod>;
-export const KubernetesNode = Type.Object({
-  kind: Type.Literal('Node'),
-  metadata: ObjectMeta,
-  status: Type.Optional(
-    Type.Object({
-      addresses: Type.Optional(Type.Array(Type.Object({ type: Type.String(), address: Type.String() }))),
-    }),
-  ),
-});
+export const KubernetesNode = Type.Object({ kind: Type.Literal('Node'), metadata: ObjectMeta });
 export type KubernetesNode = Static<typeof KubernetesNode>;
 /** The API server's error body (kind Status). */
 const ApiStatus = Type.Object({
@@ -172,7 +164,7 @@ export class KubernetesClient {
     return this.#call('PATCH', this.#podPath(name), checkPod, 'Pod', body);
   }
 
-  /** A node of the cluster (its labels, annotations and addresses). */
+  /** A node of the cluster (its labels and annotations). */
   getNode(name: string): Promise<KubernetesNode> {
     return this.#call('GET', `/api/v1/nodes/${segment(name)}`, checkNode, 'Node');
   }
