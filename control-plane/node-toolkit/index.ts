@@ -2,7 +2,7 @@
 // trust rules, configuration from the environment (the mechanism, the option groups
 // and the checks across options), process lifecycle, the HTTP listener every process
 // serves with (health routes included), the operator listener, Prometheus metrics,
-// rate limits, join tokens and webhook signatures.
+// rate limits, join tokens, webhook signatures and a small in-cluster Kubernetes API client.
 export { Bus, connectionOptions } from './bus.ts';
 export type { BusSettings, NamedPortRange } from './config-checks.ts';
 export {
@@ -18,6 +18,14 @@ export {
 export { ConfigError } from './config-error.ts';
 export { describeEnvConfig, loadEnvConfig, option, Type } from './env-config.ts';
 export { errorBody, HttpListener } from './http.ts';
+export type { KubernetesClientOptions } from './kubernetes.ts';
+export {
+  KubernetesApiError,
+  KubernetesClient,
+  KubernetesNode,
+  KubernetesPod,
+  SERVICE_ACCOUNT_DIR,
+} from './kubernetes.ts';
 export {
   createMetricsRegistry,
   labelCombinations,

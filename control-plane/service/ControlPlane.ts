@@ -3,6 +3,7 @@ import {
   Bus,
   createMetricsRegistry,
   HttpListener,
+  KubernetesClient,
   metricsPlugin,
   OperatorListener,
   TokenVerifier,
@@ -20,6 +21,7 @@ import { EdgeTickets } from './edgeTickets.ts';
 import { joinPlugin } from './joinPlugin.ts';
 import { serveMigrations } from './migrations.ts';
 import { NodeRegistry } from './NodeRegistry.ts';
+import { PodDeletionCosts } from './podDeletionCost/PodDeletionCosts.ts';
 import { RoomEventWebhooks } from './webhooks/RoomEventWebhooks.ts';
 import { noWebhooks, WebhookSender } from './webhooks/WebhookSender.ts';
 
@@ -36,6 +38,7 @@ export class ControlPlane {
   readonly #directory: Directory;
   readonly #webhooks: { sender: WebhookSender; source: RoomEventWebhooks } | undefined;
   #operator: OperatorListener | undefined;
+  #podDeletionCosts: PodDeletionCosts | undefined;
 
   private constructor(
     http: HttpListener,
@@ -104,6 +107,17 @@ export class ControlPlane {
     });
     const cp = new ControlPlane(http, bus, directory, registry, webhooks);
     try {
+      if (config.podDeletionCost)
+        cp.#podDeletionCosts = new PodDeletionCosts({
+          nodes: () => registry.entries().map((e) => e.heartbeat),
+          client: KubernetesClient.inCluster(process.env, {
+            serviceAccountDir: config.k8sServiceAccountDir,
+            ...(config.k8sNamespace ? { namespace: config.k8sNamespace } : {}),
+          }),
+          intervalMs: config.podDeletionCostIntervalMs,
+          logger,
+          registry: metricsRegistry,
+        });
       const metrics = new ControlPlaneMetrics(metricsRegistry, registry);
       await http.app.register(joinPlugin, {
         appTokens,
@@ -154,6 +168,7 @@ export class ControlPlane {
 
   async stop(): Promise<void> {
     this.registry.stop();
+    await this.#podDeletionCosts?.close();
     this.#webhooks?.source.close();
     this.#webhooks?.sender.close();
     await this.#http.close();

@@ -10,6 +10,7 @@ import {
   option,
   previousPublicKeyOption,
   redisCaProblems,
+  SERVICE_ACCOUNT_DIR,
   Type,
   tokenKeyOptions,
   tokenKeyProblems,
@@ -111,6 +112,7 @@ export const ControlPlaneConfigSchema = Type.Object({
     description: 'room API requests one source address may make at once',
   }),
   ...webhookOptions(),
+  ...podDeletionCostOptions(),
   ...operatorOptions(7801),
   logLevel: logLevelOption(),
 });
@@ -162,6 +164,33 @@ function webhookOptions() {
     webhookRetryMaxMs: option(Type.Integer({ minimum: 10, maximum: 3_600_000, default: 60_000 }), {
       env: 'KASKADE_WEBHOOK_RETRY_MAX_MS',
       description: 'the longest wait between two attempts',
+    }),
+  };
+}
+
+/** Setting the edge and relay pods' deletion cost from their load (podDeletionCost/), on Kubernetes. */
+function podDeletionCostOptions() {
+  return {
+    podDeletionCost: option(Type.Boolean({ default: false }), {
+      env: 'KASKADE_POD_DELETION_COST',
+      description:
+        "set controller.kubernetes.io/pod-deletion-cost on the edge and relay pods (pod name = node id) from their load, so a scale-down removes the least-loaded node and a lecture's origin last; needs get and patch on pods in the namespace",
+    }),
+    podDeletionCostIntervalMs: option(Type.Integer({ minimum: 200, maximum: 600_000, default: 10_000 }), {
+      env: 'KASKADE_POD_DELETION_COST_INTERVAL_MS',
+      description: 'how often the pods whose cost changed are patched',
+    }),
+    k8sNamespace: Type.Optional(
+      option(Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' }), {
+        env: 'KASKADE_K8S_NAMESPACE',
+        description: 'the namespace of the edge and relay pods',
+        defaultText: "the service account's namespace",
+      }),
+    ),
+    k8sServiceAccountDir: option(Type.String({ minLength: 1, default: SERVICE_ACCOUNT_DIR }), {
+      env: 'KASKADE_K8S_SERVICE_ACCOUNT_DIR',
+      description:
+        "where the Kubernetes service account's token, ca.crt and namespace are mounted (the API server is KUBERNETES_SERVICE_HOST/PORT)",
     }),
   };
 }

@@ -10,6 +10,18 @@ export { ControlPlaneConfigSchema, loadControlPlaneConfig, trustedEdgeUrls } fro
 export type { EdgeTicket, TicketRequest } from './edgeTickets.ts';
 export type { LivenessView, PlacementInput } from './placement.ts';
 export { place } from './placement.ts';
+export type { CostInput } from './podDeletionCost/cost.ts';
+export {
+  costInputOf,
+  DRAINING_COST,
+  EMPTY_COST,
+  LOAD_STEP,
+  ORIGIN_COST,
+  POD_DELETION_COST_ANNOTATION,
+  podDeletionCost,
+} from './podDeletionCost/cost.ts';
+export type { PodAnnotator, PodDeletionCostsOptions } from './podDeletionCost/PodDeletionCosts.ts';
+export { PodDeletionCosts } from './podDeletionCost/PodDeletionCosts.ts';
 export type { RetryPolicy } from './webhooks/retry.ts';
 export { retryDelayMs } from './webhooks/retry.ts';
 export type { WebhookSenderOptions } from './webhooks/WebhookSender.ts';
