@@ -278,7 +278,9 @@ describe('the Helm chart', () => {
       expect(env(pod.containers[0]!, 'KASKADE_RTC_PORT_BASE')?.value).toBe('40000');
       // Pipes listen at the pod's address, for other media pods: no hostPort for them.
       expect(ports.filter((p) => !p.name)).toEqual([]);
-      expect(env(pod.containers[0]!, 'KASKADE_PIPE_LISTEN_IP')?.valueFrom?.fieldRef?.fieldPath).toBe('status.podIP');
+      expect(env(pod.containers[0]!, 'KASKADE_PIPE_LISTEN_IP')?.valueFrom?.fieldRef?.fieldPath).toBe(
+        'status.podIP',
+      );
     }
     const hostNet = deployment('ci/external-tls.yaml', 'kaskade-edge-eu').template.spec;
     expect(hostNet.hostNetwork).toBe(true);
@@ -299,9 +301,9 @@ describe('the Helm chart', () => {
       const pod = ofKind(name, 'Deployment').find((d) => d.metadata.name.includes('-edge-'))!
         .spec as unknown as DeploymentSpec;
       const init = pod.template.spec.initContainers![0]!;
-      expect(init.command).toEqual(['node', '/app/deploy/image/node-address.ts', flag, key]);
-      const file = env(init, 'KASKADE_RTC_ANNOUNCED_ADDRESS_FILE')?.value;
-      expect(file).toBe('/etc/kaskade/address/announced-address');
+      const file = '/etc/kaskade/address/announced-address';
+      expect(init.command).toEqual(['node', '/app/deploy/image/node-address.ts', flag, key, '--out', file]);
+      expect(env(init, 'KASKADE_K8S_NODE_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe('spec.nodeName');
       const main = pod.template.spec.containers[0]!;
       expect(env(main, 'KASKADE_RTC_ANNOUNCED_ADDRESS_FILE')?.value).toBe(file);
       expect(env(main, 'KASKADE_RTC_ANNOUNCED_ADDRESS')).toBeUndefined();
