@@ -5,10 +5,14 @@
 // generated here from the sources, in one compilation for both, with @kaskade/protocol
 // (unpublished) inlined and mediasoup's RTP types taken from mediasoup-client (what the
 // browser side of the wire is). `npm pack` runs this first (the packages' prepack).
+// With --if-stale it builds only if the sources changed since the last build or its
+// outputs did (scripts/build-stamp.ts): the packages test reuses what `npm test` built.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateDtsBundle } from 'dts-bundle-generator';
+import { buildInputs, isCurrent, writeStamp } from './build-stamp.ts';
 
 const at = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 
@@ -30,6 +34,24 @@ const packages = [
     inlined: [],
   },
 ];
+
+const root = at('');
+const distOf = (p: (typeof packages)[number]) => dirname(at(p.bundle));
+const inputs = buildInputs(
+  root,
+  packages.map((p) => dirname(p.build)),
+  [
+    'scripts/build-packages.ts',
+    'scripts/build-stamp.ts',
+    'scripts/packages.tsconfig.json',
+    'tsconfig.json',
+    'package-lock.json',
+  ],
+);
+if (process.argv.includes('--if-stale') && packages.every((p) => isCurrent(distOf(p), inputs))) {
+  console.log('packages: built from these sources already');
+  process.exit(0);
+}
 
 for (const p of packages) execFileSync(process.execPath, [at(p.build)], { stdio: 'inherit' });
 
@@ -60,4 +82,8 @@ for (const [i, p] of packages.entries()) {
   const header = `// ${p.name}: generated from its sources by scripts/build-packages.ts\n\n`;
   writeFileSync(at(p.types), header + (await onlyBundledValues(declarations[i]!, p.bundle)));
   console.log(`${p.types}: ${(readFileSync(at(p.types)).length / 1024).toFixed(0)} KiB`);
+}
+for (const p of packages) {
+  const outputs = [p.bundle, `${p.bundle}.map`, p.types].map((f) => relative(distOf(p), at(f)));
+  writeStamp(distOf(p), inputs, outputs);
 }

@@ -69,7 +69,12 @@ export async function spawnNodeProcess(options: SpawnOptions): Promise<NodeProce
     async stop(timeoutMs = 15_000) {
       if (child.exitCode !== null) return child.exitCode;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const timer = setTimeout(() => {
+        // Said, not swallowed: a stop that needs this is a shutdown bug to find.
+        const name = options.env.KASKADE_NODE_ID ?? options.main;
+        console.warn(`local mesh: ${name} outlived SIGTERM by ${timeoutMs} ms; killed`);
+        child.kill('SIGKILL');
+      }, timeoutMs);
       const code = await exited;
       clearTimeout(timer);
       return code;

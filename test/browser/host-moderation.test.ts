@@ -60,7 +60,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const browser of browsers.values()) await browser.close();
+  await Promise.all([...browsers.values()].map((browser) => browser.close()));
   await web?.close();
   await mesh?.stop();
   await media?.destroy();

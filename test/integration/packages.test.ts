@@ -64,7 +64,8 @@ function linkDependency(name: string) {
 }
 
 beforeAll(() => {
-  run(process.execPath, [join(repository, 'scripts/build-packages.ts')], repository);
+  // `npm test` built them just before; a build from other sources (or a changed output) is redone.
+  run(process.execPath, [join(repository, 'scripts/build-packages.ts'), '--if-stale'], repository);
   work = mkdtempSync(join(tmpdir(), 'kaskade-packages-'));
   app = join(work, 'app');
   mkdirSync(app);
