@@ -3,7 +3,7 @@
 //   node loadtest/capacity-model.ts --kind lecture --regions eu=3000,us=2000 [--cameras 1] [--microphones 1]
 //     [--unmuted 1] [--speaking 1] [--layer 2] [--last-n 9] [--cores 8] [--bandwidth-gbps 10] [--target 0.7]
 //     [--join-seconds 300] [--replicas 2] [--option KASKADE_FANOUT_LIMIT=4 ...] [--json]
-//   node loadtest/capacity-model.ts --readme   (rewrites the tables of deploy/README's "## Sizing")
+//   node loadtest/capacity-model.ts --readme   (rewrites the tables of deploy/README's "## Sizing" and docs/capacity.md)
 // From the figures the benchmarks measured (loadtest/capacity/figures.ts) and the options'
 // defaults, what a conference needs: nodes per region and kind, bytes per link and region
 // boundary, NATS and Redis rates, tree depth and fan-out, and which limit binds first.
@@ -18,10 +18,10 @@ import {
   markdownReport,
   num,
   OPTION_ENV,
-  readmeBlocks,
   resultRows,
   SCENARIOS,
   type ScenarioName,
+  SIZING_DOCS,
   withBlocks,
 } from '@kaskade/capacity';
 
@@ -54,11 +54,12 @@ function fail(message: string): never {
 }
 
 if (a.readme) {
-  const path = 'deploy/README.md';
-  const { text, missing } = withBlocks(readFileSync(path, 'utf8'), readmeBlocks());
-  if (missing.length) fail(`${path} lacks the markers of ${missing.join(', ')}`);
-  writeFileSync(path, text);
-  console.log(`${path}: sizing tables rewritten`);
+  for (const [path, blocks] of Object.entries(SIZING_DOCS)) {
+    const { text, missing } = withBlocks(readFileSync(path, 'utf8'), blocks());
+    if (missing.length) fail(`${path} lacks the markers of ${missing.join(', ')}`);
+    writeFileSync(path, text);
+    console.log(`${path}: sizing tables rewritten`);
+  }
   process.exit(0);
 }
 

@@ -27,6 +27,8 @@ export interface Conference {
   nodeCores: number;
   /** Bits/s in or out one node is sized for (KASKADE_MAX_BITRATE_BPS's meaning). */
   nodeBandwidthBps: number;
+  /** Memory of one media node. */
+  nodeMemoryBytes: number;
   /** 0..1: the share of a node's CPU, bandwidth and budgets to plan for (headroom above it). */
   targetLoad: number;
   /** How long the whole audience takes to join (joins per second = participants / this). */
@@ -56,6 +58,7 @@ export function conference(input: ConferenceInput): Conference {
     lastN: 9,
     nodeCores: 8,
     nodeBandwidthBps: 10_000_000_000,
+    nodeMemoryBytes: 32 * 2 ** 30,
     targetLoad: 0.7,
     joinSeconds: lecture ? 300 : 120,
     controlPlaneReplicas: 2,

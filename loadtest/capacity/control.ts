@@ -1,5 +1,6 @@
 import { type Conference, participantsOf } from './conference.ts';
 import type { Figures } from './figures.ts';
+import { type MainThreadLoad, mainThreadLoad, totalShare } from './main-thread.ts';
 import type { MediaResult } from './media.ts';
 
 /**
@@ -49,7 +50,8 @@ export interface ControlResult {
     cores: number;
     replicasNeeded: number;
   };
-  /** Share of one core an edge's main thread spends on the bus, its joins, room reads and signaling fan-out. */
+  /** Shares of one core an edge's main thread spends on each, and their sum. */
+  edgeMainThread: MainThreadLoad;
   edgeMainThreadShare: number;
 }
 
@@ -93,20 +95,8 @@ export function controlModel(c: Conference, f: Figures, media: MediaResult): Con
   const cores = (joinsPerSecond * averageJoinMs) / 1000;
   const replicasNeeded = Math.max(2, Math.ceil(cores / (c.controlPlaneCores * c.targetLoad)));
 
-  // One edge's main thread: decoding what it hears, reading the room back, and telling its
-  // participants of each join (a meeting announces everyone; a lecture only a head count).
-  const perEdge = media.edge.perEdge;
-  const announced =
-    c.kind === 'meeting'
-      ? joinsPerSecond * Math.min(perEdge, participants)
-      : 1 * Math.min(perEdge, participants);
-  const joinsPerEdge = edges > 0 ? joinsPerSecond / edges : 0;
-  const edgeMainThreadShare =
-    (perEdgeReceived * f.busDecodeUs +
-      joinsPerEdge * f.edgeCpuPerJoinMs * 1000 +
-      (participants * f.directoryReadUsPerEntry) / (o.resyncMs / 1000) +
-      announced * f.signalingSendUs) /
-    1e6;
+  const edgeMainThread = mainThreadLoad(c, f, media.edge.perEdge, perEdgeReceived);
+  const edgeMainThreadShare = totalShare(edgeMainThread);
   const delivered = heartbeatsDelivered + roomEventsDelivered + speakerSummariesDelivered;
   return {
     nodes,
@@ -124,6 +114,7 @@ export function controlModel(c: Conference, f: Figures, media: MediaResult): Con
     },
     redis: { heartbeatOps, sweepOps, joinOps, resyncOps, opsPerSecond, cpuShare, outBps },
     controlPlane: { lastJoinMs, cores, replicasNeeded },
+    edgeMainThread,
     edgeMainThreadShare,
   };
 }

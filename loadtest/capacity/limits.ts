@@ -83,10 +83,17 @@ export function limitsOf(c: Conference, f: Figures, media: MediaResult, control:
     ),
     limit(
       'bus fan-in',
+      control.edgeMainThread.bus,
+      c.targetLoad,
+      "share of an edge's main thread decoding bus messages (heartbeats of every node, room events, summaries)",
+      'KASKADE_HEARTBEAT_MS up, fewer and bigger nodes',
+    ),
+    limit(
+      'edge main thread',
       control.edgeMainThreadShare,
       c.targetLoad,
-      "share of an edge's main thread: bus messages, resync reads, signaling fan-out",
-      'KASKADE_HEARTBEAT_MS and KASKADE_RESYNC_MS up, fewer edges per room (bigger nodes)',
+      "share of an edge's main thread at the end of the join ramp: bus, joins, consumes, resync, signaling",
+      'a slower ramp, fewer participants per edge, subscribing to the last-N only (autoSubscribe off)',
     ),
     limit(
       'NATS server',

@@ -1,5 +1,6 @@
 import { type Conference, consumersPerParticipant, participantsOf, receptionOf } from './conference.ts';
 import type { Figures } from './figures.ts';
+import { mainThreadBound } from './main-thread.ts';
 import { type StreamTree, streamTree } from './tree.ts';
 
 /** One kind of stream that crosses links: its bytes and packets per second, and how many originate per region. */
@@ -14,9 +15,9 @@ export interface StreamKind {
 export interface EdgeSizing {
   /** Participants one edge takes at the target load, and what bounds it. */
   perEdge: number;
-  boundBy: 'cpu' | 'bandwidth' | 'consumers' | 'KASKADE_NODE_CAPACITY';
+  boundBy: 'cpu' | 'bandwidth' | 'consumers' | 'memory' | 'main thread' | 'KASKADE_NODE_CAPACITY';
   /** Each bound, in participants per edge. */
-  bounds: Record<'cpu' | 'bandwidth' | 'consumers', number>;
+  bounds: Record<'cpu' | 'bandwidth' | 'consumers' | 'memory' | 'main thread', number>;
   /** Per participant: cores, bits/s sent to it, packets/s, consumers. */
   perParticipant: { cores: number; bps: number; pps: number; consumers: number };
 }
@@ -97,9 +98,16 @@ export function edgeSizing(c: Conference, f: Figures): EdgeSizing {
       consumers > 0
         ? Math.floor((c.nodeCores * c.options.workerMaxConsumers * c.targetLoad) / consumers)
         : Number.POSITIVE_INFINITY,
+    memory:
+      consumers > 0
+        ? Math.floor((c.nodeMemoryBytes * c.targetLoad) / (consumers * f.memoryPerConsumerKb * 1024))
+        : Number.POSITIVE_INFINITY,
+    // Signaling, joins and consumes at the end of the join ramp (main-thread.ts).
+    'main thread': mainThreadBound(c, f),
   };
   let boundBy: EdgeSizing['boundBy'] = 'cpu';
-  for (const k of ['bandwidth', 'consumers'] as const) if (bounds[k] < bounds[boundBy]) boundBy = k;
+  for (const k of ['bandwidth', 'consumers', 'memory', 'main thread'] as const)
+    if (bounds[k] < bounds[boundBy]) boundBy = k;
   let perEdge = bounds[boundBy];
   const cap = c.options.nodeCapacity;
   if (cap !== undefined && cap < perEdge) {

@@ -36,9 +36,18 @@ const perRegion = (record: Record<string, number>, show: (n: number) => string) 
 /** The rows every report shows of a result: nodes, bytes, bus, directory, control plane. */
 export function resultRows(r: CapacityResult): [string, string][] {
   const { media: m, control: k, conference: c } = r;
-  const sameEverywhere = (rec: Record<string, number>) => new Set(Object.values(rec)).size === 1;
-  const regions = (rec: Record<string, number>, show: (n: number) => string) =>
-    sameEverywhere(rec) ? `${show(Object.values(rec)[0] ?? 0)} in each` : perRegion(rec, show);
+  // Regions alike are named once: "1.33 Mb/s in each of 9 (eu-central, ...)" reads better than 10 entries.
+  const regions = (rec: Record<string, number>, show: (n: number) => string) => {
+    const groups = new Map<string, string[]>();
+    for (const [region, n] of Object.entries(rec))
+      groups.set(show(n), [...(groups.get(show(n)) ?? []), region]);
+    if (groups.size === 1) return `${[...groups.keys()][0]} in each`;
+    return [...groups]
+      .map(([value, names]) =>
+        names.length > 3 ? `${value} in each of ${names.length} others` : `${names.join(', ')} ${value}`,
+      )
+      .join('; ');
+  };
   return [
     ['participants', `${num(participantsOf(c))} over ${Object.keys(c.regions).length} regions`],
     ['participants per edge', `${num(m.edge.perEdge)} (bound by ${m.edge.boundBy})`],
@@ -80,7 +89,16 @@ export function resultRows(r: CapacityResult): [string, string][] {
       'control plane: last join / cores over the ramp',
       `${num(k.controlPlane.lastJoinMs)} ms / ${num(k.controlPlane.cores)} (${k.controlPlane.replicasNeeded} replicas of ${c.controlPlaneCores} cores)`,
     ],
-    ['edge main thread (bus, resync, signaling)', `${num(k.edgeMainThreadShare * 100)} %`],
+    [
+      'edge main thread at the ramp end (bus, joins, consumes, resync, signaling)',
+      `${num(k.edgeMainThreadShare * 100)} % (${Object.values(k.edgeMainThread)
+        .map((v) => num(v * 100))
+        .join(', ')})`,
+    ],
+    [
+      'largest audience of this shape that fits',
+      `${num(r.largestFitting)} (first to break: ${r.firstLimit.name})`,
+    ],
   ];
 }
 
@@ -93,7 +111,7 @@ export function limitsTable(r: CapacityResult): string {
     ['limit', 'used / limit', 'ratio', 'what it is', 'remedy'],
     r.limits.map((l) => [
       l.ratio > 1 ? `**${l.name}**` : l.name,
-      `${num(l.used)} / ${num(l.limit)}`,
+      l.unit.startsWith('bits/s') ? `${bits(l.used)} / ${bits(l.limit)}` : `${num(l.used)} / ${num(l.limit)}`,
       num(l.ratio),
       l.unit,
       l.remedy,
