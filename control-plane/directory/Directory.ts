@@ -42,6 +42,7 @@ const OPERATIONS = [
   'removeStream',
   'setStreamPaused',
   'room',
+  'roomNodes',
   'rooms',
   'refresh',
   'republish',
@@ -161,6 +162,14 @@ export class Directory {
   /** Everything known about a room; entries that fail their schema are dropped and logged. */
   room(room: string): Promise<RoomState> {
     return this.#entries.room(room);
+  }
+
+  /**
+   * The nodes that carry a room, without its participants and streams: what placement
+   * needs, at a cost that does not grow with the audience (a lecture's thousands of joins).
+   */
+  roomNodes(room: string): Promise<string[]> {
+    return this.#entries.roomNodes(room);
   }
 
   /** The rooms some node has refreshed within the TTL. */

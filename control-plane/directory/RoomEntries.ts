@@ -132,6 +132,10 @@ export class RoomEntries {
     await this.#scripts.setPaused(roomKeys(room).streams, producerId, paused ? '1' : '0');
   }
 
+  roomNodes(room: string): Promise<string[]> {
+    return this.#redis.hkeys(roomKeys(room).nodes);
+  }
+
   /** Entries that fail their schema are dropped and logged. */
   async room(room: string): Promise<RoomState> {
     const k = roomKeys(room);

@@ -47,11 +47,9 @@ export class EdgeTickets {
   async issue(request: TicketRequest): Promise<EdgeTicket> {
     const { registry, directory } = this.#options;
     const roomNodes = new Set(
-      (
-        await directory.room(request.room).catch((error: unknown) => {
-          throw new KaskadeError('UNAVAILABLE', 'the directory cannot be read now; retry', { cause: error });
-        })
-      ).nodes,
+      await directory.roomNodes(request.room).catch((error: unknown) => {
+        throw new KaskadeError('UNAVAILABLE', 'the directory cannot be read now; retry', { cause: error });
+      }),
     );
     const nodes = registry.nodes().filter((n) => n.nodeId !== request.except);
     const placement = place({ nodes, liveness: registry.liveness(), roomNodes, region: request.region });

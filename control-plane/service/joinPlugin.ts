@@ -74,9 +74,7 @@ export async function joinPlugin(app: FastifyInstance, opts: JoinPluginOptions):
         });
       const refusal = refusalOf(admission, claims.grants.moderate === true);
       if (refusal) throw refusal;
-      const roomNodes = new Set(
-        (await opts.directory.room(room).catch(() => ({ nodes: [] as string[] }))).nodes,
-      );
+      const roomNodes = new Set(await opts.directory.roomNodes(room).catch(() => [] as string[]));
       const placement = place({
         nodes: opts.registry.nodes(),
         liveness: opts.registry.liveness(),
