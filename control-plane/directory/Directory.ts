@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { BreakoutPlan } from './BreakoutPlan.ts';
+import { CapacityReservations } from './CapacityReservations.ts';
 import { CHAT_OPERATIONS, ChatHistory } from './ChatHistory.ts';
 import { usedTokenKey } from './keys.ts';
 import { type DirectoryKey, type KeyScope, listKeys } from './listKeys.ts';
@@ -72,6 +73,8 @@ export class Directory {
   readonly lifecycle: RoomLifecycle;
   /** Main rooms' breakout plans and the breakout rooms' parents (BreakoutPlan.ts). */
   readonly breakouts: BreakoutPlan;
+  /** The application's pre-warm reservations, for the autoscaler (CapacityReservations.ts). */
+  readonly capacity: CapacityReservations;
   readonly #entries: RoomEntries;
   readonly #index: RoomIndex;
   readonly #livenessTtlMs: number;
@@ -108,6 +111,7 @@ export class Directory {
     this.lifecycle = new RoomLifecycle(this.#redis, roomStateTtlSeconds);
     this.chat = new ChatHistory(this.#redis, { ttlSeconds: roomStateTtlSeconds, logger });
     this.breakouts = new BreakoutPlan(this.#redis, { ttlSeconds: roomStateTtlSeconds });
+    this.capacity = new CapacityReservations(this.#redis);
     this.#index = new RoomIndex(this.#redis, ttlSeconds);
     this.#entries = new RoomEntries(this.#redis, this.#index, ttlSeconds, logger);
     if (registry) this.#instrument(registry);

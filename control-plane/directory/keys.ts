@@ -102,6 +102,16 @@ export const nodeKeys = (nodeId: string) => ({
 });
 
 /**
+ * The application's capacity reservations (CapacityReservations.ts): one key per
+ * reservation, under its own hash tag, and an index of them scored by when each expires
+ * (ms), which bounds how many there are.
+ */
+export const capacityKeys = {
+  reservation: (id: string) => `${PREFIX}:capacity:reservation:{${id}}`,
+  index: `${PREFIX}:capacity:reservations`,
+} as const;
+
+/**
  * A used token id, under its own hash tag so token keys spread over a cluster. The jti
  * is the application's or the control plane's string: hashed, it is key-safe and bounded.
  */
