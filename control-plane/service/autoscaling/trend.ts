@@ -29,11 +29,11 @@ export function projectedDemand(
   return { demand: current + slopePerMs * horizonMs, slopePerSecond: slopePerMs * 1000 };
 }
 
-/** Samples younger than `windowMs`, with `sample` added (bounded: one per decision). */
+/** Samples no older than `windowMs`, with `sample` added (bounded: one per decision). */
 export function keepWindow<T extends { at: number }>(
   samples: readonly T[],
   sample: T,
   windowMs: number,
 ): T[] {
-  return [...samples.filter((s) => s.at > sample.at - windowMs), sample];
+  return [...samples.filter((s) => s.at >= sample.at - windowMs), sample];
 }
