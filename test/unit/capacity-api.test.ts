@@ -177,7 +177,7 @@ describe('the capacity API through the server SDK', () => {
     expect(badId).toMatchObject({ code: 'BAD_REQUEST', status: 400 });
     expect(store.stored.size).toBe(0);
     // No key, or a wrong one: 401 with the scheme, before the body is looked at.
-    for (const headers of [{}, { authorization: 'Bearer nope' }]) {
+    for (const headers of [{}, { authorization: 'Bearer nope' }] as Record<string, string>[]) {
       const answer = await fetch(`${http.url}/v1/capacity`, { headers });
       expect(answer.status).toBe(401);
       expect(answer.headers.get('www-authenticate')).toBe('Bearer');
