@@ -10,6 +10,7 @@ import type { CapacityReservation, NodeReport } from '@kaskade/protocol';
 import { KaskadeApi, KaskadeApiError } from '@kaskade/server-sdk';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { heartbeat } from '../helpers/heartbeats.ts';
 
 const logger = pino({ level: 'silent' });
 const KEY = 'k'.repeat(40);
@@ -28,19 +29,7 @@ const settings: AutoscaleSettings = {
 
 const edge = (nodeId: string, region: string, load: number): NodeReport => ({
   nodeId,
-  kind: 'edge',
-  region,
-  url: '',
-  state: 'serving',
-  workers: 1,
-  participants: 0,
-  consumers: 0,
-  producers: 0,
-  load,
-  bitrateBps: { in: 0, out: 0 },
-  capacity: 10,
-  rooms: [],
-  ts: 0,
+  ...heartbeat({ region, load, capacity: 10 }),
 });
 
 /** Reservations as a map, bounded like the Redis store (CapacityReservations), for the API's logic. */

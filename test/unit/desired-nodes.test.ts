@@ -7,6 +7,7 @@ import {
 } from '@kaskade/control-plane';
 import type { CapacityReservation, NodeReport } from '@kaskade/protocol';
 import { describe, expect, it } from 'vitest';
+import { heartbeat } from '../helpers/heartbeats.ts';
 
 const S = 1000;
 const MIN = 60 * S;
@@ -27,20 +28,7 @@ let ids = 0;
 function node(region: string, load: number, extra: Partial<NodeReport> = {}): NodeReport {
   return {
     nodeId: `${extra.kind ?? 'edge'}-${region}-${++ids}`,
-    kind: 'edge',
-    region,
-    url: '',
-    state: 'serving',
-    workers: 2,
-    participants: 0,
-    consumers: 0,
-    producers: 0,
-    load,
-    bitrateBps: { in: 0, out: 0 },
-    capacity: 100,
-    rooms: [],
-    ts: 0,
-    ...extra,
+    ...heartbeat({ region, load, workers: 2, ...extra }),
   };
 }
 

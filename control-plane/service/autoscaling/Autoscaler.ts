@@ -36,29 +36,30 @@ export class Autoscaler {
     this.#options = options;
     const registers = [options.registry];
     const autoscaler = this;
-    // The metric's own region and kind override the registry's default labels of the
+    // The metrics' own region and kind override the registry's default labels of the
     // same names (prom-client spreads a series' labels over the defaults); `node` stays
     // and names the replica.
-    new Gauge({
-      name: 'kaskade_desired_nodes',
-      help: 'Nodes the autoscaler wants per region and kind (edge, relay): load, trend, headroom, reservations, hysteresis, min/max and the floor of live rooms',
-      labelNames: ['region', 'kind'],
-      registers,
-      collect() {
-        this.reset();
-        for (const d of autoscaler.#decisions) this.set({ region: d.region, kind: d.kind }, d.desired);
-      },
-    });
-    new Gauge({
-      name: 'kaskade_wanted_nodes',
-      help: 'Nodes the load and the reservations ask for per region and kind, before min/max and hysteresis (above kaskade_desired_nodes: capped by the max)',
-      labelNames: ['region', 'kind'],
-      registers,
-      collect() {
-        this.reset();
-        for (const d of autoscaler.#decisions) this.set({ region: d.region, kind: d.kind }, d.wanted);
-      },
-    });
+    const perRegionAndKind = (name: string, help: string, value: (d: Decision) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['region', 'kind'],
+        registers,
+        collect() {
+          this.reset();
+          for (const d of autoscaler.#decisions) this.set({ region: d.region, kind: d.kind }, value(d));
+        },
+      });
+    perRegionAndKind(
+      'kaskade_desired_nodes',
+      'Nodes the autoscaler wants per region and kind (edge, relay): load, trend, headroom, reservations, hysteresis, min/max and the floor of live rooms',
+      (d) => d.desired,
+    );
+    perRegionAndKind(
+      'kaskade_wanted_nodes',
+      'Nodes the load and the reservations ask for per region and kind, before min/max and hysteresis (above kaskade_desired_nodes: capped by the max)',
+      (d) => d.wanted,
+    );
     new Gauge({
       name: 'kaskade_capacity_reservations',
       help: 'Pre-warm reservations stored (not yet an hour past their end), as last read from Redis',
