@@ -8,6 +8,13 @@ const KEPT_AFTER_END_MS = 3_600_000;
 
 const validReservation = Compile(CapacityReservation);
 
+/** The operations timed by the directory's metrics (`capacity.<name>`). */
+export const CAPACITY_OPERATIONS = [
+  'put',
+  'delete',
+  'list',
+] as const satisfies readonly (keyof CapacityReservations)[];
+
 /**
  * The application's pre-warm reservations, shared by every control-plane replica: each
  * under its own key (expiring an hour after its end) and in an index scored by that

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { BreakoutPlan } from './BreakoutPlan.ts';
-import { CapacityReservations } from './CapacityReservations.ts';
+import { CAPACITY_OPERATIONS, CapacityReservations } from './CapacityReservations.ts';
 import { CHAT_OPERATIONS, ChatHistory } from './ChatHistory.ts';
 import { usedTokenKey } from './keys.ts';
 import { type DirectoryKey, type KeyScope, listKeys } from './listKeys.ts';
@@ -261,6 +261,7 @@ export class Directory {
       ...OPERATIONS.map((name) => ({ target: this as object, name, operation: name as string })),
       ...LIVENESS_OPERATIONS.map((name) => ({ target: this.liveness, name, operation: `liveness.${name}` })),
       ...CHAT_OPERATIONS.map((name) => ({ target: this.chat, name, operation: `chat.${name}` })),
+      ...CAPACITY_OPERATIONS.map((name) => ({ target: this.capacity, name, operation: `capacity.${name}` })),
     ];
     const zeroed = labelCombinations({ operation: timedOperations.map((t) => t.operation) });
     const seconds = preinitialisedHistogram({

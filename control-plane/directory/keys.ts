@@ -106,8 +106,9 @@ export const nodeKeys = (nodeId: string) => ({
  * reservation, under its own hash tag, and an index of them scored by when each expires
  * (ms), which bounds how many there are.
  */
+const RESERVATION_PREFIX = `${PREFIX}:capacity:reservation:`;
 export const capacityKeys = {
-  reservation: (id: string) => `${PREFIX}:capacity:reservation:{${id}}`,
+  reservation: (id: string) => `${RESERVATION_PREFIX}{${id}}`,
   index: `${PREFIX}:capacity:reservations`,
 } as const;
 
@@ -125,9 +126,11 @@ export const KEY_PATTERNS = {
   tokens: `${PREFIX}:token:*`,
 } as const;
 
-/** What a key holds: the last part of a tagged key (participants, rooms, used...), or the index or liveness. */
+/** What a key holds: the last part of a tagged key (participants, rooms, used...), the index, liveness, or a reservation. */
 export function partOf(key: string): string {
   if (key === ROOM_INDEX) return 'index';
   if (key === LIVENESS) return 'liveness';
+  if (key === capacityKeys.index) return 'reservations';
+  if (key.startsWith(RESERVATION_PREFIX)) return 'reservation';
   return key.slice(key.lastIndexOf(':') + 1);
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dashboards, resolveVariables } from '@kaskade/dashboards';
+import { Directory } from '@kaskade/directory';
 import {
   type LocalMesh,
   type Service,
@@ -9,6 +10,7 @@ import {
   startPrometheus,
 } from '@kaskade/local-mesh';
 import { KaskadeApi } from '@kaskade/server-sdk';
+import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventually } from '../helpers/edge.ts';
 import { joinThroughControlPlane, type Placed } from '../helpers/mesh.ts';
@@ -260,6 +262,16 @@ it('kaskade_desired_nodes follows the load the bots make, and rises ahead of a r
     expect((await series('max(kaskade_capacity_reservations)'))[0]?.value).toBe(1);
   }, 10_000);
   expect(Date.now()).toBeLessThan(startsAt);
+  // In Redis, for every replica: until an hour after its end (by default 4 h after its start).
+  const directory = new Directory(mesh.redisUrl, pino({ level: 'silent' }));
+  const reservationKeys = async () =>
+    (await directory.keys()).filter((k) => k.part === 'reservation' || k.part === 'reservations');
+  const keys = await reservationKeys();
+  expect(keys.map((k) => k.part).sort()).toEqual(['reservation', 'reservations']);
+  for (const { ttlSeconds } of keys) {
+    expect(ttlSeconds).toBeGreaterThan(5 * 3600);
+    expect(ttlSeconds).toBeLessThanOrEqual(5 * 3600 + 5 * 60);
+  }
   const report = await api.capacity();
   const eu = report.regions.find((r) => r.region === 'eu' && r.kind === 'edge')!;
   expect(eu.desired).toBe(34);
@@ -271,6 +283,8 @@ it('kaskade_desired_nodes follows the load the bots make, and rises ahead of a r
   expect(await desired('us')).toBeLessThan(34);
   // Called off: the desired count returns to what the load wants, after the window.
   await api.cancelReservation('lecture-ahead');
+  expect((await reservationKeys()).map((k) => k.part)).toEqual([]);
+  await directory.close();
   await eventually(async () => {
     const after = await desired('eu');
     expect(after).toBeLessThanOrEqual(loaded);

@@ -111,6 +111,15 @@ export class Autoscaler {
     }
     const input = { now, nodes: nodes.nodes(), reservations: this.#reservations };
     const { decisions, state } = decideDesiredNodes(input, this.#state, settings);
+    const before = new Map(this.#decisions.map((d) => [`${d.region}/${d.kind}`, d.desired]));
+    for (const d of decisions) {
+      const was = before.get(`${d.region}/${d.kind}`);
+      if (was !== undefined && was !== d.desired)
+        logger.info(
+          { region: d.region, kind: d.kind, from: was, to: d.desired, reasons: d.reasons },
+          'desired nodes changed',
+        );
+    }
     this.#state = state;
     this.#decisions = decisions;
   }
