@@ -37,10 +37,10 @@ beforeAll(async () => {
     controlPlaneEnv: {
       KASKADE_NODE_TIMEOUT_MS: '2000',
       KASKADE_LOG_LEVEL: 'warn',
-      // The autoscaler decides twice a second and falls after 2 s (minutes in production).
+      // The autoscaler decides twice a second and falls after 1 s (minutes in production).
       KASKADE_APP_API_KEY: apiKey,
       KASKADE_AUTOSCALE_INTERVAL_MS: '500',
-      KASKADE_AUTOSCALE_STABILIZATION_MS: '2000',
+      KASKADE_AUTOSCALE_STABILIZATION_MS: '1000',
       KASKADE_AUTOSCALE_SCALE_DOWN_STEP: '10',
       KASKADE_AUTOSCALE_NODE_STARTUP_MS: '2000',
     },
