@@ -1,4 +1,3 @@
-import { keepWindow } from './trend.ts';
 import type { AutoscaleSettings, SeriesState } from './types.ts';
 
 /**
@@ -13,11 +12,15 @@ export function stabilize(
   now: number,
   settings: Pick<AutoscaleSettings, 'stabilizationMs' | 'scaleDownStep'>,
 ): { desired: number; history: SeriesState['wanted']; reason?: string } {
-  const history = keepWindow(state?.wanted ?? [], { at: now, count: wanted }, settings.stabilizationMs);
+  // Only the counts that may still be the window's highest are kept (each higher than
+  // every later one): the first is the highest, and the list stays short.
+  const history = (state?.wanted ?? []).filter((h) => h.at >= now - settings.stabilizationMs);
+  while (history.length > 0 && history.at(-1)!.count <= wanted) history.pop();
+  history.push({ at: now, count: wanted });
   const previous = state?.desired;
   if (previous === undefined || wanted >= previous) return { desired: wanted, history };
   const watchedWhole = (state?.since ?? now) <= now - settings.stabilizationMs;
-  const highest = Math.max(...history.map((h) => h.count));
+  const highest = history[0]!.count;
   if (!watchedWhole || highest >= previous)
     return {
       desired: previous,

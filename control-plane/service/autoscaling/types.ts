@@ -45,7 +45,7 @@ export interface SeriesState {
   since: number;
   /** Demand over the trend window. */
   demand: DemandSample[];
-  /** The counts wanted (before hysteresis) over the stabilization window. */
+  /** The counts wanted (before hysteresis) over the stabilization window that may still be its highest. */
   wanted: { at: number; count: number }[];
   /** The last desired count before the floor of live rooms, if any. */
   desired?: number;
