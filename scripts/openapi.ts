@@ -3,12 +3,17 @@
 //   node scripts/openapi.ts --write  rewrites control-plane/service/openapi.json
 //   node scripts/openapi.ts --check  exits 1 if the file differs from the schemas'
 // Every room action (RoomActions: its parameters, answer and description), the room
-// summary, the public join, and the webhooks the application receives.
+// summary, the public join, the capacity (pre-warm) API, and the webhooks the application receives.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import {
   API_AUTH_SCHEME,
+  CAPACITY_RESERVATION_ROUTE,
+  CAPACITY_ROUTE,
+  CapacityReport,
+  CapacityReservation,
+  CapacityReservationRequest,
   ErrorCodes,
   HTTP_JOIN_ROUTE,
   HttpJoinReply,
@@ -19,6 +24,7 @@ import {
   RoomActions,
   RoomName,
   RoomSummary,
+  SafeName,
   WEBHOOK_SIGNATURE_VERSION,
   WEBHOOK_TOLERANCE_SECONDS,
   WEBHOOK_TYPES,
@@ -85,6 +91,49 @@ function actionOperation(name: string, action: RoomActionSchema) {
   };
 }
 
+const reservationParameter = { name: 'id', in: 'path', required: true, schema: json(SafeName) };
+
+/** The pre-warm API (protocol/capacity.ts): reservations of capacity ahead of a lecture, and what is desired now. */
+const capacityPaths = {
+  [openApiPath(CAPACITY_ROUTE)]: {
+    get: {
+      operationId: 'capacity',
+      summary: 'desired capacity',
+      description:
+        'The desired node count per region and kind (kaskade_desired_nodes) as this replica last decided it, with its reasons, and the reservations it saw.',
+      tags: ['capacity'],
+      security: [{ apiKey: [] }],
+      responses: { '200': jsonAnswer('what the autoscaler wants now', CapacityReport), ...apiRefusals },
+    },
+  },
+  [openApiPath(CAPACITY_RESERVATION_ROUTE)]: {
+    put: {
+      operationId: 'reserveCapacity',
+      summary: 'reserve capacity',
+      description:
+        'Announces an expected audience and its start: the desired edges (and relays, when it spans regions) rise a lead time (KASKADE_AUTOSCALE_LEAD_MS) ahead of startsAt, and hold until endsAt or until the load asks for as much. Replaces a reservation of the same id.',
+      tags: ['capacity'],
+      security: [{ apiKey: [] }],
+      parameters: [reservationParameter],
+      requestBody: jsonBody(CapacityReservationRequest),
+      responses: {
+        '200': jsonAnswer('stored: the reservation, endsAt and kind filled in', CapacityReservation),
+        ...apiRefusals,
+        '409': errorResponse('CONFLICT: too many reservations stored'),
+      },
+    },
+    delete: {
+      operationId: 'cancelReservation',
+      summary: 'cancel a reservation',
+      description: 'Removes the reservation (none by that id: removed all the same).',
+      tags: ['capacity'],
+      security: [{ apiKey: [] }],
+      parameters: [reservationParameter],
+      responses: { '204': { description: 'removed' }, ...apiRefusals },
+    },
+  },
+};
+
 const signatureHelp = [
   `Headers: \`${WebhookHeaders.id}\` (the event id, the same on every attempt),`,
   `\`${WebhookHeaders.timestamp}\` (unix seconds of this attempt) and \`${WebhookHeaders.signature}\`:`,
@@ -122,7 +171,7 @@ export function openApiDocument() {
       title: 'Kaskade control plane',
       version: '1',
       description:
-        'The conference application’s API to a Kaskade deployment: join placement, room actions (each also a moderator’s signaling request), room summaries, and the webhooks it receives.',
+        'The conference application’s API to a Kaskade deployment: join placement, room actions (each also a moderator’s signaling request), room summaries, capacity reservations ahead of lectures, and the webhooks it receives.',
     },
     components: {
       securitySchemes: {
@@ -180,6 +229,7 @@ export function openApiDocument() {
           actionOperation(name, action),
         ]),
       ),
+      ...capacityPaths,
     },
     webhooks: Object.fromEntries(WEBHOOK_TYPES.map((type) => [type, webhookOperation(type)])),
   };

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { BreakoutPlan } from './BreakoutPlan.ts';
+import { CAPACITY_OPERATIONS, CapacityReservations } from './CapacityReservations.ts';
 import { CHAT_OPERATIONS, ChatHistory } from './ChatHistory.ts';
 import { usedTokenKey } from './keys.ts';
 import { type DirectoryKey, type KeyScope, listKeys } from './listKeys.ts';
@@ -73,6 +74,8 @@ export class Directory {
   readonly lifecycle: RoomLifecycle;
   /** Main rooms' breakout plans and the breakout rooms' parents (BreakoutPlan.ts). */
   readonly breakouts: BreakoutPlan;
+  /** The application's pre-warm reservations, for the autoscaler (CapacityReservations.ts). */
+  readonly capacity: CapacityReservations;
   readonly #entries: RoomEntries;
   readonly #index: RoomIndex;
   readonly #livenessTtlMs: number;
@@ -109,6 +112,7 @@ export class Directory {
     this.lifecycle = new RoomLifecycle(this.#redis, roomStateTtlSeconds);
     this.chat = new ChatHistory(this.#redis, { ttlSeconds: roomStateTtlSeconds, logger });
     this.breakouts = new BreakoutPlan(this.#redis, { ttlSeconds: roomStateTtlSeconds });
+    this.capacity = new CapacityReservations(this.#redis);
     this.#index = new RoomIndex(this.#redis, ttlSeconds);
     this.#entries = new RoomEntries(this.#redis, this.#index, ttlSeconds, logger);
     if (registry) this.#instrument(registry);
@@ -266,6 +270,7 @@ export class Directory {
       ...OPERATIONS.map((name) => ({ target: this as object, name, operation: name as string })),
       ...LIVENESS_OPERATIONS.map((name) => ({ target: this.liveness, name, operation: `liveness.${name}` })),
       ...CHAT_OPERATIONS.map((name) => ({ target: this.chat, name, operation: `chat.${name}` })),
+      ...CAPACITY_OPERATIONS.map((name) => ({ target: this.capacity, name, operation: `capacity.${name}` })),
     ];
     const zeroed = labelCombinations({ operation: timedOperations.map((t) => t.operation) });
     const seconds = preinitialisedHistogram({

@@ -3,6 +3,7 @@
 
 export type { BreakoutPlan, PlanChange } from './BreakoutPlan.ts';
 export { StoredBreakouts } from './BreakoutPlan.ts';
+export type { CapacityReservations } from './CapacityReservations.ts';
 export type { ChatDraft, ChatHistory, QuestionState } from './ChatHistory.ts';
 export { Directory } from './Directory.ts';
 export type { DirectoryKey, KeyScope } from './listKeys.ts';

@@ -102,6 +102,17 @@ export const nodeKeys = (nodeId: string) => ({
 });
 
 /**
+ * The application's capacity reservations (CapacityReservations.ts): one key per
+ * reservation, under its own hash tag, and an index of them scored by when each expires
+ * (ms), which bounds how many there are.
+ */
+const RESERVATION_PREFIX = `${PREFIX}:capacity:reservation:`;
+export const capacityKeys = {
+  reservation: (id: string) => `${RESERVATION_PREFIX}{${id}}`,
+  index: `${PREFIX}:capacity:reservations`,
+} as const;
+
+/**
  * A used token id, under its own hash tag so token keys spread over a cluster. The jti
  * is the application's or the control plane's string: hashed, it is key-safe and bounded.
  */
@@ -115,9 +126,11 @@ export const KEY_PATTERNS = {
   tokens: `${PREFIX}:token:*`,
 } as const;
 
-/** What a key holds: the last part of a tagged key (participants, rooms, used...), or the index or liveness. */
+/** What a key holds: the last part of a tagged key (participants, rooms, used...), the index, liveness, or a reservation. */
 export function partOf(key: string): string {
   if (key === ROOM_INDEX) return 'index';
   if (key === LIVENESS) return 'liveness';
+  if (key === capacityKeys.index) return 'reservations';
+  if (key.startsWith(RESERVATION_PREFIX)) return 'reservation';
   return key.slice(key.lastIndexOf(':') + 1);
 }

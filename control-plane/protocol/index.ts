@@ -4,6 +4,7 @@
 // (webhooks.ts), the join token's claims (token.ts), error codes (errors.ts) and the
 // rules for names (names.ts). Schemas here are the source of the types.
 export * from './breakouts.ts';
+export * from './capacity.ts';
 export * from './chat.ts';
 export * from './errors.ts';
 export * from './http-api.ts';

@@ -6,7 +6,16 @@ import {
   RoomActions,
 } from '@kaskade/protocol';
 import type { Static } from 'typebox';
-import { type RoomSummary, roomActionPath, roomSummaryPath } from './contract-shapes.ts';
+import {
+  CAPACITY_ROUTE,
+  type CapacityReport,
+  type CapacityReservation,
+  type CapacityReservationRequest,
+  capacityReservationPath,
+  type RoomSummary,
+  roomActionPath,
+  roomSummaryPath,
+} from './contract-shapes.ts';
 
 /** Room actions by name: their parameter and answer schemas (RoomActions, or a map like it). */
 export type ActionMap = Record<string, RoomActionSchema>;
@@ -55,7 +64,7 @@ const isErrorBody = (body: unknown): body is ErrorBody =>
   ErrorCodes.includes((body as ErrorBody).code) &&
   typeof (body as ErrorBody).message === 'string';
 
-/** The control plane's HTTP API for the conference application: room actions and room summaries. */
+/** The control plane's HTTP API for the conference application: room actions, room summaries and capacity reservations. */
 export class KaskadeApi<A extends ActionMap = typeof RoomActions> {
   readonly #base: string;
   readonly #apiKey: string;
@@ -93,7 +102,26 @@ export class KaskadeApi<A extends ActionMap = typeof RoomActions> {
     return this.#call('GET', roomSummaryPath(room)) as Promise<RoomSummary>;
   }
 
-  async #call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  /**
+   * Pre-warms capacity for an expected audience (`PUT /v1/capacity/reservations/{id}`):
+   * the desired nodes rise a lead time ahead of `startsAt`. The same id again replaces it.
+   * Answers the stored reservation (endsAt and kind filled in).
+   */
+  reserveCapacity(id: string, reservation: CapacityReservationRequest): Promise<CapacityReservation> {
+    return this.#call('PUT', capacityReservationPath(id), reservation) as Promise<CapacityReservation>;
+  }
+
+  /** Removes a reservation (`DELETE /v1/capacity/reservations/{id}`); one already gone is fine. */
+  async cancelReservation(id: string): Promise<void> {
+    await this.#call('DELETE', capacityReservationPath(id));
+  }
+
+  /** What the autoscaler wants per region and kind, with its reasons, and the reservations (`GET /v1/capacity`). */
+  capacity(): Promise<CapacityReport> {
+    return this.#call('GET', CAPACITY_ROUTE) as Promise<CapacityReport>;
+  }
+
+  async #call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
     let answer: Response;
     try {
       answer = await fetch(`${this.#base}${path}`, {

@@ -15,6 +15,9 @@ export {
 } from './api.ts';
 export type { WebhookEvent } from './contract-shapes.ts';
 export {
+  type CapacityReport,
+  type CapacityReservation,
+  type CapacityReservationRequest,
   type RoomSummary,
   WEBHOOK_TOLERANCE_SECONDS,
   WebhookHeaders,

@@ -13,8 +13,12 @@ import type { Registry } from 'prom-client';
 import { RoomActionExecutor } from './actions/RoomActionExecutor.ts';
 import { serveRoomActions } from './actions/serveRoomActions.ts';
 import { adminPlugin } from './adminPlugin.ts';
+import { apiAuthenticator } from './apiAuth.ts';
 import { apiPlugin } from './apiPlugin.ts';
+import { Autoscaler } from './autoscaling/Autoscaler.ts';
+import { autoscaleSettings } from './autoscaling/settings.ts';
 import { serveBreakoutMoves } from './breakoutMoves.ts';
+import { capacityPlugin } from './capacityPlugin.ts';
 import { type ControlPlaneConfig, trustedEdgeUrls } from './config.ts';
 import { ControlPlaneMetrics } from './controlPlaneMetrics.ts';
 import { EdgeTickets } from './edgeTickets.ts';
@@ -37,6 +41,7 @@ export class ControlPlane {
   readonly #bus: Bus;
   readonly #directory: Directory;
   readonly #webhooks: { sender: WebhookSender; source: RoomEventWebhooks } | undefined;
+  readonly #autoscaler: Autoscaler;
   #operator: OperatorListener | undefined;
   #podDeletionCosts: PodDeletionCosts | undefined;
 
@@ -46,12 +51,14 @@ export class ControlPlane {
     directory: Directory,
     registry: NodeRegistry,
     webhooks: { sender: WebhookSender; source: RoomEventWebhooks } | undefined,
+    autoscaler: Autoscaler,
   ) {
     this.#http = http;
     this.#bus = bus;
     this.#directory = directory;
     this.registry = registry;
     this.#webhooks = webhooks;
+    this.#autoscaler = autoscaler;
   }
 
   static async start(config: ControlPlaneConfig, logger: Logger): Promise<ControlPlane> {
@@ -105,7 +112,17 @@ export class ControlPlane {
       logger,
       notReadyReason: () => (directory.status === 'ready' ? null : `redis ${directory.status}`),
     });
-    const cp = new ControlPlane(http, bus, directory, registry, webhooks);
+    // Desired node counts for the autoscaler (KEDA or an HPA), from heartbeats and reservations.
+    const autoscaler = new Autoscaler({
+      nodes: registry,
+      reservations: directory.capacity,
+      settings: autoscaleSettings(config),
+      intervalMs: config.autoscaleIntervalMs,
+      registry: metricsRegistry,
+      logger: logger.child({ component: 'autoscaler' }),
+    });
+    autoscaler.start();
+    const cp = new ControlPlane(http, bus, directory, registry, webhooks, autoscaler);
     try {
       if (config.podDeletionCost)
         cp.#podDeletionCosts = new PodDeletionCosts({
@@ -131,12 +148,21 @@ export class ControlPlane {
         perIdentity: { perSecond: config.joinsPerSecondPerIdentity, burst: config.joinBurstPerIdentity },
         rateLimitKeys: config.rateLimitKeys,
       });
-      await http.app.register(apiPlugin, {
+      const authenticate = apiAuthenticator({
         keys: [config.appApiKey, config.appApiPreviousKey].filter((k) => k !== undefined),
-        executor,
-        directory,
         perAddress: { perSecond: config.apiRequestsPerSecondPerAddress, burst: config.apiBurstPerAddress },
         rateLimitKeys: config.rateLimitKeys,
+      });
+      await http.app.register(apiPlugin, {
+        authenticate,
+        executor,
+        directory,
+        maxBodyBytes: config.maxBodyBytes,
+      });
+      await http.app.register(capacityPlugin, {
+        authenticate,
+        reservations: directory.capacity,
+        autoscaler,
         maxBodyBytes: config.maxBodyBytes,
       });
       // Before the public listener: once /readyz answers, the operator API does too.
@@ -169,6 +195,7 @@ export class ControlPlane {
   async stop(): Promise<void> {
     this.registry.stop();
     await this.#podDeletionCosts?.close();
+    this.#autoscaler.close();
     this.#webhooks?.source.close();
     this.#webhooks?.sender.close();
     await this.#http.close();

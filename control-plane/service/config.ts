@@ -113,6 +113,7 @@ export const ControlPlaneConfigSchema = Type.Object({
   }),
   ...webhookOptions(),
   ...podDeletionCostOptions(),
+  ...autoscaleOptions(),
   ...operatorOptions(7801),
   logLevel: logLevelOption(),
 });
@@ -195,6 +196,64 @@ function podDeletionCostOptions() {
   };
 }
 
+/** How the desired node counts are made (control-plane/service/autoscaling/, deploy/README.md "## Autoscaling"). */
+function autoscaleOptions() {
+  const count = (env: string, fallback: number, description: string) =>
+    option(Type.Integer({ minimum: 0, maximum: 10_000, default: fallback }), { env, description });
+  return {
+    autoscaleIntervalMs: option(Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }), {
+      env: 'KASKADE_AUTOSCALE_INTERVAL_MS',
+      description: 'how often the desired node counts (kaskade_desired_nodes) are decided',
+    }),
+    autoscaleTargetLoad: option(Type.Number({ minimum: 0.05, maximum: 1, default: 0.6 }), {
+      env: 'KASKADE_AUTOSCALE_TARGET_LOAD',
+      description: "the load ratio a region's nodes should run at on average; the rest absorbs join storms",
+    }),
+    autoscaleHeadroomNodes: count(
+      'KASKADE_AUTOSCALE_HEADROOM_NODES',
+      0,
+      'spare edges per region on top of what load and reservations need',
+    ),
+    autoscaleStabilizationMs: option(Type.Integer({ minimum: 0, maximum: 86_400_000, default: 300_000 }), {
+      env: 'KASKADE_AUTOSCALE_STABILIZATION_MS',
+      description:
+        'a lower count must have been wanted this long before the desired count falls (rises are at once)',
+    }),
+    autoscaleScaleDownStep: option(Type.Integer({ minimum: 1, maximum: 10_000, default: 1 }), {
+      env: 'KASKADE_AUTOSCALE_SCALE_DOWN_STEP',
+      description: 'the desired count falls by at most this many nodes per decision',
+    }),
+    autoscaleLeadMs: option(Type.Integer({ minimum: 0, maximum: 86_400_000, default: 900_000 }), {
+      env: 'KASKADE_AUTOSCALE_LEAD_MS',
+      description:
+        "how long before a reservation's startsAt its capacity is wanted (at least the node startup time)",
+    }),
+    autoscaleNodeStartupMs: option(Type.Integer({ minimum: 100, maximum: 3_600_000, default: 120_000 }), {
+      env: 'KASKADE_AUTOSCALE_NODE_STARTUP_MS',
+      description:
+        'how long a new node takes to become ready: the demand trend is measured over it and projected ahead by it',
+    }),
+    autoscaleParticipantsPerEdge: option(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 500 }), {
+      env: 'KASKADE_AUTOSCALE_PARTICIPANTS_PER_EDGE',
+      description: 'participants per edge for sizing reservations while no edge reports its capacity',
+    }),
+    autoscaleEdgeMin: count('KASKADE_AUTOSCALE_EDGE_MIN', 1, 'fewest edges desired per region'),
+    autoscaleEdgeMax: count('KASKADE_AUTOSCALE_EDGE_MAX', 100, 'most edges desired per region'),
+    autoscaleRelayMin: count('KASKADE_AUTOSCALE_RELAY_MIN', 0, 'fewest relays desired per region'),
+    autoscaleRelayMax: count('KASKADE_AUTOSCALE_RELAY_MAX', 100, 'most relays desired per region'),
+  };
+}
+
+/** Each kind's minimum is at most its maximum. */
+function autoscaleProblems(config: ControlPlaneConfig): string[] {
+  const problems: string[] = [];
+  if (config.autoscaleEdgeMin > config.autoscaleEdgeMax)
+    problems.push('KASKADE_AUTOSCALE_EDGE_MIN must be at most KASKADE_AUTOSCALE_EDGE_MAX');
+  if (config.autoscaleRelayMin > config.autoscaleRelayMax)
+    problems.push('KASKADE_AUTOSCALE_RELAY_MIN must be at most KASKADE_AUTOSCALE_RELAY_MAX');
+  return problems;
+}
+
 /** Options that need one another: a webhook URL needs its secret, a previous key or secret its current one. */
 function pairProblems(config: ControlPlaneConfig): string[] {
   const problems: string[] = [];
@@ -219,6 +278,7 @@ export function loadControlPlaneConfig(
     ...listenerProblems(config),
     ...redisCaProblems(config.redisUrl, config.redisCaFile),
     ...pairProblems(config),
+    ...autoscaleProblems(config),
   ];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

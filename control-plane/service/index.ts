@@ -4,8 +4,21 @@
 export type { RoomActionExecutorOptions, WebhookEmitter } from './actions/RoomActionExecutor.ts';
 export { RoomActionExecutor } from './actions/RoomActionExecutor.ts';
 export type { ActionActor, ActionContext, ActionHandler, ActionHandlers } from './actions/types.ts';
+export type { ApiAuthenticator, ApiAuthOptions } from './apiAuth.ts';
+export { apiAuthenticator } from './apiAuth.ts';
 export type { ApiPluginOptions } from './apiPlugin.ts';
 export { apiPlugin } from './apiPlugin.ts';
+export { Autoscaler, type AutoscalerOptions } from './autoscaling/Autoscaler.ts';
+export { decideDesiredNodes } from './autoscaling/desiredNodes.ts';
+export type {
+  AutoscaleSettings,
+  Decision,
+  NodeLimits,
+  PolicyInput,
+  PolicyState,
+} from './autoscaling/types.ts';
+export { emptyPolicyState } from './autoscaling/types.ts';
+export { type CapacityPluginOptions, capacityPlugin } from './capacityPlugin.ts';
 export { ControlPlaneConfigSchema, loadControlPlaneConfig, trustedEdgeUrls } from './config.ts';
 export type { EdgeTicket, TicketRequest } from './edgeTickets.ts';
 export type { LivenessView, PlacementInput } from './placement.ts';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dashboards, resolveVariables } from '@kaskade/dashboards';
+import { Directory } from '@kaskade/directory';
 import {
   type LocalMesh,
   type Service,
@@ -8,6 +9,8 @@ import {
   startLocalMesh,
   startPrometheus,
 } from '@kaskade/local-mesh';
+import { KaskadeApi } from '@kaskade/server-sdk';
+import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventually } from '../helpers/edge.ts';
 import { joinThroughControlPlane, type Placed } from '../helpers/mesh.ts';
@@ -19,6 +22,7 @@ const rulesFile = fileURLToPath(new URL('../../deploy/prometheus/alerts.yml', im
 let mesh: LocalMesh;
 let prometheus: Service;
 const bots: Placed[] = [];
+const apiKey = 'a'.repeat(40);
 
 beforeAll(async () => {
   mesh = await startLocalMesh({
@@ -30,7 +34,16 @@ beforeAll(async () => {
       KASKADE_NODE_CAPACITY: '3', // nine participants spread over all four edges
       KASKADE_LOG_LEVEL: 'warn',
     },
-    controlPlaneEnv: { KASKADE_NODE_TIMEOUT_MS: '2000', KASKADE_LOG_LEVEL: 'warn' },
+    controlPlaneEnv: {
+      KASKADE_NODE_TIMEOUT_MS: '2000',
+      KASKADE_LOG_LEVEL: 'warn',
+      // The autoscaler decides twice a second and falls after 1 s (minutes in production).
+      KASKADE_APP_API_KEY: apiKey,
+      KASKADE_AUTOSCALE_INTERVAL_MS: '500',
+      KASKADE_AUTOSCALE_STABILIZATION_MS: '1000',
+      KASKADE_AUTOSCALE_SCALE_DOWN_STEP: '10',
+      KASKADE_AUTOSCALE_NODE_STARTUP_MS: '2000',
+    },
   });
   prometheus = await startPrometheus({
     targets: scrapeTargets(mesh),
@@ -212,3 +225,70 @@ it('every dashboard panel and alert rule runs on a real Prometheus scraping a me
     expect(firing).toContain('KaskadeNodeStoppedReporting');
   }, 20_000);
 }, 120_000);
+
+it('kaskade_desired_nodes follows the load the bots make, and rises ahead of a reservation made through the API', async () => {
+  const desired = async (region: string, kind = 'edge') =>
+    (await series(`max(kaskade_desired_nodes{region="${region}",kind="${kind}"})`))[0]?.value ?? Number.NaN;
+  const euEdges = mesh.edges.filter((e) => e.region === 'eu').length;
+  // Quiet first: everyone leaves and, after the stabilization window, the desired count
+  // falls to what is left (the minimum, or the edges still holding an emptied room).
+  for (const { bot } of bots.splice(0)) await bot.close();
+  const before = await eventually(async () => {
+    const quiet = await desired('eu');
+    expect(quiet).toBeLessThanOrEqual(euEdges);
+    return quiet;
+  }, 15_000);
+  // The bots come back: five participants on two eu edges that take three each is 1.7
+  // edges of load, more than two edges at the target load (0.6) can carry.
+  await lecture('scaled', 'scaled-');
+  await eventually(async () => {
+    expect(await desired('eu')).toBeGreaterThan(Math.max(before, euEdges));
+  }, 15_000);
+  const loaded = await desired('eu');
+
+  // A lecture announced through the API, five minutes ahead (the lead time is 15): the
+  // desired eu edges rise now, before it starts: 60 participants at 3 per edge and 0.6 is 34.
+  const api = new KaskadeApi({ url: mesh.controlPlane.url, apiKey });
+  const startsAt = Date.now() + 5 * 60_000;
+  const unauthorized = await fetch(`${mesh.controlPlane.url}/v1/capacity`);
+  expect([unauthorized.status, (await unauthorized.json()).code]).toEqual([401, 'UNAUTHORIZED']);
+  await api.reserveCapacity('lecture-ahead', {
+    startsAt: new Date(startsAt).toISOString(),
+    expectedParticipants: 60,
+    regions: { eu: 1 },
+  });
+  await eventually(async () => {
+    expect(await desired('eu')).toBe(34);
+    expect((await series('max(kaskade_capacity_reservations)'))[0]?.value).toBe(1);
+  }, 10_000);
+  expect(Date.now()).toBeLessThan(startsAt);
+  // In Redis, for every replica: until an hour after its end (by default 4 h after its start).
+  const directory = new Directory(mesh.redisUrl, pino({ level: 'silent' }));
+  const reservationKeys = async () =>
+    (await directory.keys()).filter((k) => k.part === 'reservation' || k.part === 'reservations');
+  const keys = await reservationKeys();
+  expect(keys.map((k) => k.part).sort()).toEqual(['reservation', 'reservations']);
+  for (const { ttlSeconds } of keys) {
+    expect(ttlSeconds).toBeGreaterThan(5 * 3600);
+    expect(ttlSeconds).toBeLessThanOrEqual(5 * 3600 + 5 * 60);
+  }
+  const report = await api.capacity();
+  const eu = report.regions.find((r) => r.region === 'eu' && r.kind === 'edge')!;
+  expect(eu.desired).toBe(34);
+  expect(eu.reasons.join('\n')).toMatch(
+    /reservation lecture-ahead \(lecture, starts in \d+ s\): 60 participants at 3 per edge: 34 edges/,
+  );
+  expect(report.reservations.map((r) => r.id)).toEqual(['lecture-ahead']);
+  // The us edges are not part of it.
+  expect(await desired('us')).toBeLessThan(34);
+  // Called off: the desired count returns to what the load wants, after the window.
+  await api.cancelReservation('lecture-ahead');
+  expect((await reservationKeys()).map((k) => k.part)).toEqual([]);
+  await directory.close();
+  await eventually(async () => {
+    const after = await desired('eu');
+    expect(after).toBeLessThanOrEqual(loaded);
+    expect(after).toBeGreaterThan(euEdges);
+    expect((await series('max(kaskade_capacity_reservations)'))[0]?.value).toBe(0);
+  }, 10_000);
+}, 60_000);

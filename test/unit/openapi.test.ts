@@ -21,10 +21,12 @@ it('documents every room action, the summary, the join and every webhook, with t
     expect.arrayContaining([
       '/v1/rooms/{room}/join',
       '/v1/rooms/{room}',
+      '/v1/capacity',
+      '/v1/capacity/reservations/{id}',
       ...ROOM_ACTION_NAMES.map((name) => `/v1/rooms/{room}/actions/${name}`),
     ]),
   );
-  expect(Object.keys(doc.paths)).toHaveLength(2 + ROOM_ACTION_NAMES.length);
+  expect(Object.keys(doc.paths)).toHaveLength(4 + ROOM_ACTION_NAMES.length);
   expect(Object.keys(doc.webhooks).sort()).toEqual([...WEBHOOK_TYPES].sort());
   expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
   expect(doc.paths['/v1/rooms/{room}'].get.security).toEqual([{ apiKey: [] }]);

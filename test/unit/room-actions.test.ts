@@ -1,4 +1,4 @@
-import { apiPlugin, RoomActionExecutor } from '@kaskade/control-plane';
+import { apiAuthenticator, apiPlugin, RoomActionExecutor } from '@kaskade/control-plane';
 import type { Directory } from '@kaskade/directory';
 import { HttpListener } from '@kaskade/node-toolkit';
 import { KaskadeError, type RoomEvent, roomActionPath, roomSummaryPath, Subjects } from '@kaskade/protocol';
@@ -149,11 +149,9 @@ describe('the application API (apiPlugin)', () => {
       room: async () => ({ participants: [], streams: [], nodes: ['edge-a'] }),
     } as unknown as Directory;
     await http.app.register(apiPlugin, {
-      keys,
+      authenticate: apiAuthenticator({ keys, perAddress: { perSecond, burst: 3 }, rateLimitKeys: 100 }),
       executor: executorWith().executor,
       directory,
-      perAddress: { perSecond, burst: 3 },
-      rateLimitKeys: 100,
       maxBodyBytes: 4096,
     });
     return http.app;
