@@ -238,6 +238,7 @@ describe('the Helm chart', () => {
           metadata: {
             query: `max(kaskade_desired_nodes{region="${region}",kind="${kind}"})`,
             threshold: '1',
+            ignoreNullValues: 'false',
           },
         },
       ]);
