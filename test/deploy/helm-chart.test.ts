@@ -4,6 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type CaseResult,
+  type Container,
+  type DeploymentSpec,
+  refused,
+} from './helm-manifests.ts';
 
 // The Helm chart (deploy/helm/kaskade), checked the way CI can without a cluster: helm
 // lint --strict, helm template with each value set of ci/ (and the trial chart's values),
@@ -16,62 +22,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const chart = join(root, 'deploy/helm/kaskade');
 
-interface Manifest {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-  spec?: Record<string, unknown>;
-  data?: Record<string, string>;
-}
-interface HelmResult {
-  ok: boolean;
-  stdout: string;
-  stderr: string;
-}
-interface CaseResult {
-  name: string;
-  lint?: HelmResult;
-  render: HelmResult;
-  documents: Manifest[];
-  errors: { kind: string; name: string; message: string }[];
-}
-interface EnvVar {
-  name: string;
-  value?: string;
-  valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: { name: string; key: string } };
-}
-interface Port {
-  name?: string;
-  containerPort: number;
-  hostPort?: number;
-  protocol: string;
-}
-interface Container {
-  name: string;
-  args?: string[];
-  command?: string[];
-  env: EnvVar[];
-  ports?: Port[];
-  securityContext: { readOnlyRootFilesystem?: boolean };
-  volumeMounts: { name: string; mountPath: string }[];
-  lifecycle?: { preStop: { exec: { command: string[] } } };
-  readinessProbe?: { httpGet: { path: string } };
-  livenessProbe?: { httpGet: { path: string } };
-}
-interface PodSpec {
-  hostNetwork?: boolean;
-  terminationGracePeriodSeconds: number;
-  securityContext: { runAsNonRoot: boolean; runAsUser: number };
-  initContainers?: Container[];
-  containers: Container[];
-  volumes: { name: string; emptyDir?: unknown }[];
-}
-interface DeploymentSpec {
-  replicas?: number;
-  strategy: { rollingUpdate: { maxUnavailable: number; maxSurge: number } };
-  template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
-}
-
 const tmp = mkdtempSync(join(tmpdir(), 'kaskade-chart-'));
 /** A values file for a case (JSON is YAML). */
 function valuesFile(name: string, values: unknown): string {
@@ -80,43 +30,6 @@ function valuesFile(name: string, values: unknown): string {
   return file;
 }
 const minimal = join(chart, 'ci/minimal.yaml');
-
-/** Value sets the schema or the templates must refuse, each with what the refusal says. */
-const refused: { name: string; values: unknown; says: RegExp }[] = [
-  { name: 'one-control-plane', values: { controlPlane: { replicas: 1 } }, says: /controlPlane\/replicas/ },
-  { name: 'typo', values: { edges: { wrokers: 4 } }, says: /wrokers/ },
-  { name: 'host-network-string', values: { media: { hostNetwork: 'yes' } }, says: /hostNetwork/ },
-  { name: 'plain-bus', values: { nats: { url: 'nats://nats:4222' } }, says: /nats/ },
-  { name: 'plain-redis', values: { redis: { url: 'redis://redis:6379' } }, says: /redis/ },
-  { name: 'label-without-key', values: { media: { announcedAddress: { from: 'nodeLabel' } } }, says: /key/ },
-  { name: 'no-operator-secret', values: { secrets: { operator: { generate: false } } }, says: /operator/ },
-  { name: 'unknown-mode', values: { autoscaling: { mode: 'vpa' } }, says: /mode/ },
-  {
-    name: 'bad-env-name',
-    values: { edges: { env: { LOG_LEVEL: 'debug' } } },
-    says: /LOG_LEVEL' does not match/,
-  },
-  {
-    name: 'region-name',
-    values: { regions: [{ name: 'EU_West', edges: { min: 1, max: 2 } }] },
-    says: /name/,
-  },
-  {
-    name: 'min-above-max',
-    values: { regions: [{ name: 'eu', edges: { min: 4, max: 2 } }] },
-    says: /min 4 is above max 2/,
-  },
-  {
-    name: 'twice-a-region',
-    values: {
-      regions: [
-        { name: 'eu', edges: { min: 1, max: 2 } },
-        { name: 'eu', edges: { min: 1, max: 2 } },
-      ],
-    },
-    says: /eu is listed twice/,
-  },
-];
 
 let results: CaseResult[];
 let alerts: unknown;
