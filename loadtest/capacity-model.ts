@@ -1,5 +1,5 @@
 // The capacity model, one command:
-//   node loadtest/capacity-model.ts --scenario lecture-100k|meeting-1000
+//   node loadtest/capacity-model.ts --scenario lecture-100k|lecture-100k-resync-30s|meeting-1000|meeting-1000-raised
 //   node loadtest/capacity-model.ts --kind lecture --regions eu=3000,us=2000 [--cameras 1] [--microphones 1]
 //     [--unmuted 1] [--speaking 1] [--layer 2] [--last-n 9] [--cores 8] [--bandwidth-gbps 10] [--target 0.7]
 //     [--join-seconds 300] [--replicas 2] [--option KASKADE_FANOUT_LIMIT=4 ...] [--json]

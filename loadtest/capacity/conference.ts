@@ -107,3 +107,19 @@ export function receptionOf(c: Conference): Reception[] {
 export function consumersPerParticipant(c: Conference): number {
   return c.kind === 'lecture' ? c.cameras + c.microphones : Math.max(0, c.cameras - 1) + c.microphones - 1;
 }
+
+/** Streams each joining participant publishes on average (a meeting's microphones and cameras; a lecture's stage joins apart). */
+export function streamsPerJoin(c: Conference): number {
+  return c.kind === 'lecture' ? 0 : (c.microphones + c.cameras) / Math.max(1, participantsOf(c));
+}
+
+/**
+ * Entries of the room in the directory, which every resync reads whole: every participant
+ * and every stream. The audience of a lecture is there too: Room.join tells RoomSync of
+ * every participant, which writes Directory.addParticipant and publishes participantJoined
+ * to the room's other edges (roomEvents.ts); lecture mode (Stage.announced) only decides
+ * whom an edge notifies one by one over signaling, the rest getting a head count.
+ */
+export function directoryEntriesOf(c: Conference): number {
+  return participantsOf(c) + c.microphones + c.cameras;
+}

@@ -205,9 +205,9 @@ try {
 }
 
 /**
- * What reading a room of n participants from the directory costs (the control plane does
- * it on every join, each edge on every resync): a scratch room of n entries shaped like
- * the bench's own, read a few times; the reader's CPU, Redis's CPU, bytes from Redis.
+ * What reading a room of n participants from the directory costs (each edge does it on
+ * every resync; placement reads only the nodes hash): a scratch room of n entries shaped
+ * like the bench's own, read a few times; the reader's CPU, Redis's CPU, bytes from Redis.
  */
 async function directoryReadCost(sizes: number[]) {
   const directory = new Directory(redis.url, pino({ level: 'silent' }));

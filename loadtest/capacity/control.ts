@@ -1,4 +1,4 @@
-import { type Conference, participantsOf } from './conference.ts';
+import { type Conference, directoryEntriesOf, participantsOf, streamsPerJoin } from './conference.ts';
 import type { Figures } from './figures.ts';
 import { type MainThreadLoad, mainThreadLoad, totalShare } from './main-thread.ts';
 import type { MediaResult } from './media.ts';
@@ -8,12 +8,15 @@ import type { MediaResult } from './media.ts';
  * drives them: every node beats every KASKADE_HEARTBEAT_MS on `nodes.heartbeat.<id>`,
  * which every edge (Upstreams) and every control-plane replica (NodeRegistry)
  * subscribes to; room events go to `room.<room>.events.<node>`, heard by every edge
- * carrying the room (RoomSync); an edge where someone speaks sends the room its levels
- * every KASKADE_SPEAKER_INTERVAL_MS. In Redis, each heartbeat refreshes the node's
- * liveness and its rooms' keys; each join is written by the edge and read by the
- * control plane, which reads the whole room's entries to place it (joinPlugin:
- * directory.room); each edge reads each of its rooms back every KASKADE_RESYNC_MS
- * (Resync). The last two grow with the room: the model counts them per entry.
+ * carrying the room (RoomSync): participantJoined for every join, a lecture's audience
+ * included, and streamAdded for every stream it publishes; an edge where someone speaks
+ * sends the room its levels every KASKADE_SPEAKER_INTERVAL_MS. In Redis, each heartbeat
+ * refreshes the node's liveness and its rooms' keys; each join is written by the edge
+ * (the participant, its streams) and placed by the control plane, which reads only the
+ * nodes carrying the room (joinPlugin: directory.roomNodes, HKEYS), so a join costs the
+ * same in a room of ten or of 100,000. What grows with the room is resync: each edge
+ * reads each of its rooms back whole every KASKADE_RESYNC_MS (Resync: HGETALL of the
+ * participants and of the streams), counted per entry.
  */
 export interface ControlResult {
   nodes: number;
@@ -38,14 +41,16 @@ export interface ControlResult {
     resyncOps: number;
     /** Every command per second during the join ramp. */
     opsPerSecond: number;
-    /** Share of one Redis core: the commands, and the participant entries the room reads return. */
+    /** Entries (participants and streams) the resyncs read back per second. */
+    resyncEntriesPerSecond: number;
+    /** Share of one Redis core: the commands, and the entries the resyncs' room reads return. */
     cpuShare: number;
-    /** Bytes/s Redis sends: mostly room reads (join placement, resync). */
+    /** Bytes/s Redis sends: mostly the resyncs' room reads. */
     outBps: number;
   };
   controlPlane: {
-    /** ms of CPU for the last join of the ramp (the fullest room). */
-    lastJoinMs: number;
+    /** ms of CPU per join: the same for the first and the last (placement reads the nodes hash alone). */
+    joinMs: number;
     /** Cores the join ramp keeps busy on average. */
     cores: number;
     replicasNeeded: number;
@@ -66,7 +71,9 @@ export function controlModel(c: Conference, f: Figures, media: MediaResult): Con
   const joinsPerSecond = participants / c.joinSeconds;
   const beats = nodes / (o.heartbeatMs / 1000);
   const heartbeatsDelivered = beats * (edges + c.controlPlaneReplicas);
-  const roomEventsPublished = joinsPerSecond * f.natsPublishedPerJoin;
+  const streamsJoining = streamsPerJoin(c);
+  const roomEventsPublished =
+    joinsPerSecond * (f.natsPublishedPerJoin + streamsJoining * f.natsPublishedPerStream);
   // Heard by every other edge carrying the room (measured: 3 deliveries with 4 edges).
   const others = Math.max(0, edgesInRoom - 1);
   const roomEventsDelivered = roomEventsPublished * others;
@@ -80,19 +87,19 @@ export function controlModel(c: Conference, f: Figures, media: MediaResult): Con
     beats * f.redisCommandsPerHeartbeat +
     (edgesInRoom / (o.heartbeatMs / 1000)) * f.redisCommandsPerHeartbeatRoom;
   const sweepOps = sweeps * f.redisCommandsPerSweep;
-  const joinOps = joinsPerSecond * f.redisCommandsPerJoin;
+  // Placement's HKEYS is one of the join's commands; its reply, a name per node carrying the room, is left out.
+  const joinOps = joinsPerSecond * (f.redisCommandsPerJoin + streamsJoining * f.redisCommandsPerStream);
   const resyncs = edgesInRoom / (o.resyncMs / 1000);
   const resyncOps = resyncs * 3; // HGETALL participants, HGETALL streams, HKEYS nodes
   const opsPerSecond = heartbeatOps + sweepOps + joinOps + resyncOps;
-  // At the end of the ramp the room is full: each join's placement read and each resync return every entry.
-  const entriesPerSecond = (joinsPerSecond + resyncs) * participants;
-  const cpuShare = opsPerSecond / f.redisOpsPerCoreSecond + (entriesPerSecond * f.redisUsPerEntry) / 1e6;
-  const outBps = entriesPerSecond * f.directoryBytesPerEntry * 8;
+  // Once everyone is in (the room as full as it gets), each resync returns every entry.
+  const resyncEntriesPerSecond = resyncs * directoryEntriesOf(c);
+  const cpuShare =
+    opsPerSecond / f.redisOpsPerCoreSecond + (resyncEntriesPerSecond * f.redisUsPerEntry) / 1e6;
+  const outBps = resyncEntriesPerSecond * f.directoryBytesPerEntry * 8;
 
-  const lastJoinMs = f.controlPlaneCpuPerJoinMs + (participants * f.directoryReadUsPerEntry) / 1000;
-  // Over the ramp the room holds half its audience on average.
-  const averageJoinMs = f.controlPlaneCpuPerJoinMs + (participants * f.directoryReadUsPerEntry) / 2000;
-  const cores = (joinsPerSecond * averageJoinMs) / 1000;
+  const joinMs = f.controlPlaneCpuPerJoinMs;
+  const cores = (joinsPerSecond * joinMs) / 1000;
   const replicasNeeded = Math.max(2, Math.ceil(cores / (c.controlPlaneCores * c.targetLoad)));
 
   const edgeMainThread = mainThreadLoad(c, f, media.edge.perEdge, perEdgeReceived);
@@ -112,8 +119,17 @@ export function controlModel(c: Conference, f: Figures, media: MediaResult): Con
       perEdgeReceived,
       delivered,
     },
-    redis: { heartbeatOps, sweepOps, joinOps, resyncOps, opsPerSecond, cpuShare, outBps },
-    controlPlane: { lastJoinMs, cores, replicasNeeded },
+    redis: {
+      heartbeatOps,
+      sweepOps,
+      joinOps,
+      resyncOps,
+      opsPerSecond,
+      resyncEntriesPerSecond,
+      cpuShare,
+      outBps,
+    },
+    controlPlane: { joinMs, cores, replicasNeeded },
     edgeMainThread,
     edgeMainThreadShare,
   };

@@ -27,9 +27,10 @@ export const MEASURED_ON = {
   /**
    * Each run under flock /tmp/kaskade-heavy.lock, one at a time, between 23:24 and 23:54 UTC;
    * the control bench again at 00:12 (its repeat figures are in the sources: the values kept
-   * are the first, busier run's, the more conservative).
+   * are the first, busier run's, the more conservative) and at 00:19, after placement came to
+   * read only the room's nodes (main f44ff59): the join's Redis commands are that run's.
    */
-  when: '2026-12-01T23:24Z/2026-12-02T00:12Z',
+  when: '2026-12-01T23:24Z/2026-12-02T00:20Z',
 };
 
 const LECTURE = 'node loadtest/lecture-bench.ts --regions 2 --edges 2 --relays 1 --viewers 60 --seconds 10';
@@ -118,7 +119,7 @@ export const FIGURES = {
     value: 8.8,
     unit: 'more Redis commands per heartbeat per room the edge carries',
     basis: 'measured',
-    source: `${CONTROL}: steady phase (38.9/s) minus idle (20.1/s) minus resync (1.2/s), over the 2 heartbeats/s of the 4 edges carrying the room (RoomIndex.refresh: MULTI, an EXPIRE per room key, ZADD, ZREMRANGEBYSCORE, EXEC)`,
+    source: `${CONTROL}: steady phase (38.9/s) minus idle (20.1/s) minus resync (1.2/s), over the 2 heartbeats/s of the 4 edges carrying the room (RoomIndex.refresh: MULTI, an EXPIRE per room key, ZADD, ZREMRANGEBYSCORE, EXEC; the 00:19 run: 8.2)`,
   },
   redisCommandsPerSweep: {
     value: 4,
@@ -127,28 +128,41 @@ export const FIGURES = {
     source: 'NodeLiveness.read: MULTI, TIME, ZRANGE WITHSCORES, EXEC',
   },
   redisCommandsPerJoin: {
-    value: 37,
-    unit: 'Redis commands per join (control plane and edge)',
+    value: 29,
+    unit: 'Redis commands per join that publishes nothing (a lecture viewer), control plane and edge',
     basis: 'measured',
-    source: `${CONTROL}: joins phase, second half (the first adds pipe set-ups): 36.8 commands a join (the repeat: 35.2), besides the room read's bytes (directoryBytesPerEntry)`,
+    source: `${CONTROL}, the 00:19 run (placement reading the nodes hash alone): joins phase, second half (the first adds pipe set-ups), 31.5 commands a join less the heartbeats' and sweeps' 2.6 in the same 1.4 s (steady phase's 37.7/s): 28.9. By command, as the code issues them: the control plane's admission (HGETALL settings, 2 SISMEMBER, 2 HMGET) and placement's HKEYS of the nodes hash; the edge's single-use token (SET NX), admission again, the participant's MULTI (3 HSET, 4 EXPIRE) EXEC and RoomIndex.add's MULTI (SADD, EXPIRE, ZADD, 2 EXPIRE) EXEC: 28. The viewers join without publishing, as a lecture's audience does; a lecture token changes none of it (Stage only decides who is announced over signaling). Before f44ff59 placement read the room whole (2 HGETALL + HKEYS), 36.8 commands with the background in`,
+  },
+  redisCommandsPerStream: {
+    value: 8,
+    unit: 'more Redis commands per stream a join publishes (a meeting participant: its microphone, muted or not, and its camera)',
+    basis: 'code',
+    source:
+      "RoomEntries.addStream: MULTI, HSET streams, HSET nodes, an EXPIRE per room key (4), EXEC; a muted microphone is produced paused, in the same entry (the SDK's appData.paused)",
   },
   redisCommandsPerLeave: {
     value: 7.6,
     unit: 'Redis commands per leave',
     basis: 'measured',
-    source: `${CONTROL}: leave phase, 7.6 commands a leave`,
+    source: `${CONTROL}: leave phase, 7.6 commands a leave (the 00:19 run: 6.9)`,
   },
   natsPublishedPerJoin: {
     value: 1,
     unit: 'room events published per join (participantJoined), each delivered to every edge carrying the room',
     basis: 'measured',
-    source: `${CONTROL}: wiretap, one room:participantJoined a join, delivered 3 times with 4 edges carrying the room (every other edge)`,
+    source: `${CONTROL}: wiretap, one room:participantJoined a join, delivered 3 times with 4 edges carrying the room (every other edge). Every join, the audience's too: Room.join tells RoomSync, which writes Directory.addParticipant and publishes; Stage.announced only decides whom the edge notifies over signaling`,
+  },
+  natsPublishedPerStream: {
+    value: 1,
+    unit: 'room events published per stream a join publishes (streamAdded), delivered like participantJoined',
+    basis: 'code',
+    source: 'RoomSync: streamAdded after its directory write, one per producer',
   },
   controlPlaneCpuPerJoinMs: {
     value: 7.5,
-    unit: 'ms of control-plane CPU per join, the room read aside',
+    unit: 'ms of control-plane CPU per join, whatever the room size (placement reads only the nodes hash)',
     basis: 'measured',
-    source: `${CONTROL}: joins phase, second half, control-plane CPU over joins (token checks, placement, the edge token; the room read of 30 entries is 0.2 ms of it; the repeat: 6 ms)`,
+    source: `${CONTROL}: joins phase, second half, control-plane CPU over joins (token checks, admission, placement, the edge token; then the room read of 30 entries was 0.2 ms of it; the repeat: 6 ms; the 00:19 run, reading the nodes hash alone: 4 ms, 3.2 less the idle process's own)`,
   },
   edgeCpuPerJoinMs: {
     value: 25,
@@ -158,27 +172,27 @@ export const FIGURES = {
   },
   directoryReadUsPerEntry: {
     value: 6.9,
-    unit: 'µs of reader CPU per participant entry of a room read from the directory (parse and validate)',
+    unit: 'µs of reader CPU per entry (participant or stream) of a room read from the directory (parse and validate)',
     basis: 'measured',
-    source: `${CONTROL}: a scratch room of 20,000 entries, Directory.room() 5 times: 138 ms of reader CPU a read (2,000 entries: 15.7 µs an entry, JIT not warm yet; a repeat at 00:12 UTC, the machine quieter: 4.4 µs)`,
+    source: `${CONTROL}: a scratch room of 20,000 entries, Directory.room() 5 times: 138 ms of reader CPU a read (2,000 entries: 15.7 µs an entry, JIT not warm yet; the repeats at 00:12 and 00:19 UTC: 4.4 and 5.0 µs)`,
   },
   redisUsPerEntry: {
     value: 1.23,
-    unit: 'µs of Redis CPU per participant entry returned by HGETALL',
+    unit: 'µs of Redis CPU per entry (participant or stream) returned by HGETALL',
     basis: 'measured',
-    source: `${CONTROL}: scratch rooms, Redis CPU per read over entries (20,000: 24.7 ms; 2,000: 3.1 ms; the repeat: 0.86 µs an entry)`,
+    source: `${CONTROL}: scratch rooms, Redis CPU per read over entries (20,000: 24.7 ms; 2,000: 3.1 ms; the repeats: 0.86 and 0.91 µs an entry)`,
   },
   directoryBytesPerEntry: {
     value: 153,
-    unit: 'bytes Redis sends per participant entry of a room read',
+    unit: 'bytes Redis sends per entry of a room read (participant or stream)',
     basis: 'measured',
-    source: `${CONTROL}: scratch rooms, Redis output bytes per read over entries; the joins' growth between the halves gives 166`,
+    source: `${CONTROL}: scratch rooms, Redis output bytes per read over entries (the 00:19 run: 153.5); the joins' growth between the halves gives 166; a stream entry (room:streamAdded, 208 bytes on the bus) is about as long`,
   },
   busDecodeUs: {
     value: 5,
     unit: 'µs to parse and validate one bus message (heartbeat) on its receiver',
     basis: 'measured',
-    source: `${CONTROL}: a captured heartbeat, JSON.parse + compiled schema check, 20,000 times: 5.0 µs (participantJoined: 4.1 µs; the repeat: 1.7 and 1.5 µs)`,
+    source: `${CONTROL}: a captured heartbeat, JSON.parse + compiled schema check, 20,000 times: 5.0 µs (participantJoined: 4.1 µs; the repeats: 1.7 and 1.5, 2.6 and 2.3 µs)`,
   },
   redisOpsPerCoreSecond: {
     value: 100_000,

@@ -2,7 +2,14 @@
 // breaks first), the figures it multiplies out, and the benchmark that measures the
 // control-plane figures (control-bench.ts). The CLI is loadtest/capacity-model.ts.
 export type { Conference, ConferenceInput, Reception } from './conference.ts';
-export { conference, consumersPerParticipant, participantsOf, receptionOf } from './conference.ts';
+export {
+  conference,
+  consumersPerParticipant,
+  directoryEntriesOf,
+  participantsOf,
+  receptionOf,
+  streamsPerJoin,
+} from './conference.ts';
 export type { ControlResult } from './control.ts';
 export { controlModel } from './control.ts';
 export type { Figure, Figures } from './figures.ts';

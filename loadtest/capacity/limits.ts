@@ -71,14 +71,14 @@ export function limitsOf(c: Conference, f: Figures, media: MediaResult, control:
       'one Redis',
       control.redis.cpuShare,
       c.targetLoad,
-      'share of one Redis core (every key of a room hash-tags into one slot, so Cluster does not split a room)',
-      'fewer room reads: KASKADE_RESYNC_MS up, placement reading only the room nodes hash',
+      'share of one Redis core: the commands, and the entries every resync reads back (every key of a room hash-tags into one slot, so Cluster does not split a room)',
+      'KASKADE_RESYNC_MS up; resync reading what changed rather than the room whole; the audience kept out of the directory (a head count)',
     ),
     limit(
       'Redis egress',
       control.redis.outBps,
       bandwidth,
-      'bits/s Redis sends (room reads)',
+      "bits/s Redis sends (the resyncs' room reads)",
       'as for one Redis',
     ),
     limit(
@@ -106,7 +106,7 @@ export function limitsOf(c: Conference, f: Figures, media: MediaResult, control:
       'control plane',
       control.controlPlane.cores,
       c.controlPlaneReplicas * c.controlPlaneCores * c.targetLoad,
-      'cores the join ramp takes (each join reads the whole room)',
+      'cores the join ramp takes (a fixed cost per join: placement reads only the nodes carrying the room)',
       `${control.controlPlane.replicasNeeded} replicas, or a slower ramp (pre-warm, staggered joins)`,
     ),
   ];

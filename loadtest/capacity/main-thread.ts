@@ -1,4 +1,9 @@
-import { type Conference, consumersPerParticipant, participantsOf } from './conference.ts';
+import {
+  type Conference,
+  consumersPerParticipant,
+  directoryEntriesOf,
+  participantsOf,
+} from './conference.ts';
 import type { Figures } from './figures.ts';
 
 export type MainThreadLoad = Record<'bus' | 'joins' | 'consumes' | 'resync' | 'signaling', number>;
@@ -6,7 +11,8 @@ export type MainThreadLoad = Record<'bus' | 'joins' | 'consumes' | 'resync' | 's
 /**
  * Shares of one core an edge's main thread (Node runs signaling and the mediasoup API
  * there) spends at the end of the join ramp with `perEdge` participants: decoding the bus
- * messages it hears, its own joins, reading the room back every KASKADE_RESYNC_MS, telling
+ * messages it hears, its own joins, reading the room back every KASKADE_RESYNC_MS (every
+ * participant's and stream's entry, a lecture's audience included), telling
  * its participants of each join (a meeting announces everyone; a lecture sends a head count
  * a second) and, in a meeting, consuming each newcomer's streams for everyone here (the SDK
  * subscribes to every stream) besides the newcomer's own consumes of every stream.
@@ -31,7 +37,7 @@ export function mainThreadLoad(
     consumes: meeting
       ? ((joinsPerSecond * newcomerStreams * here + joinsHere * held) * f.consumeCpuMs) / 1000
       : 0,
-    resync: (participants * f.directoryReadUsPerEntry) / (c.options.resyncMs / 1000) / 1e6,
+    resync: (directoryEntriesOf(c) * f.directoryReadUsPerEntry) / (c.options.resyncMs / 1000) / 1e6,
     signaling: ((meeting ? joinsPerSecond * here : here) * f.signalingSendUs) / 1e6,
   };
 }

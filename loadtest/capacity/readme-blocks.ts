@@ -17,7 +17,9 @@ export function readmeBlocks(figures?: Figures): Record<string, string> {
     const result = capacityModel(SCENARIOS[name], figures);
     blocks[name] = resultTable(result);
     blocks[`${name}-limits`] = limitsTable(result);
+    blocks[`${name}-summary`] = summaryLine(result);
   }
+  blocks['lecture-100k-resync'] = summaryLine(capacityModel(SCENARIOS['lecture-100k-resync-30s'], figures));
   blocks['meeting-1000-defaults'] = summaryLine(capacityModel(SCENARIOS['meeting-1000'], figures));
   return blocks;
 }
@@ -35,10 +37,12 @@ export function docsBlocks(figures?: Figures): Record<string, string> {
 /** The files the blocks live in, for the CLI's --readme and the test. */
 export const SIZING_DOCS = { 'deploy/README.md': readmeBlocks, 'docs/capacity.md': docsBlocks };
 
-/** One sentence: what breaks first and the largest audience of this shape that fits. */
+/** One sentence: whether it fits, the limit nearest (or past) and the largest audience of this shape that fits. */
 function summaryLine(r: CapacityResult): string {
   const l = r.firstLimit;
-  return `${r.fits ? 'Fits' : 'Does not fit'}: first to break is **${l.name}** (${num(l.used)} / ${num(l.limit)}: ${l.unit}); the largest meeting of this shape that fits is ${num(r.largestFitting)} people.`;
+  const [what, who] = r.conference.kind === 'lecture' ? ['lecture', 'viewers'] : ['meeting', 'people'];
+  const verdict = r.fits ? 'Fits; the nearest limit is' : 'Does not fit: first to break is';
+  return `${verdict} **${l.name}** at ${num(l.ratio)} x (${num(l.used)} / ${num(l.limit)}, ${l.unit}); the largest ${what} of this shape that fits is ${num(r.largestFitting)} ${who}.`;
 }
 
 /** Per-core and per-node figures, and lectures of typical sizes in one region. */

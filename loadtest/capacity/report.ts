@@ -84,10 +84,11 @@ export function resultRows(r: CapacityResult): [string, string][] {
       'Redis commands (heartbeats, sweeps, joins, resync)',
       `${num(k.redis.opsPerSecond)}/s (${num(k.redis.heartbeatOps)}, ${num(k.redis.sweepOps)}, ${num(k.redis.joinOps)}, ${num(k.redis.resyncOps)})`,
     ],
+    ['entries the resyncs read back', `${num(k.redis.resyncEntriesPerSecond)}/s`],
     ['Redis CPU (one core) / egress', `${num(k.redis.cpuShare * 100)} % / ${bits(k.redis.outBps)}`],
     [
-      'control plane: last join / cores over the ramp',
-      `${num(k.controlPlane.lastJoinMs)} ms / ${num(k.controlPlane.cores)} (${k.controlPlane.replicasNeeded} replicas of ${c.controlPlaneCores} cores)`,
+      'control plane: CPU per join / cores over the ramp',
+      `${num(k.controlPlane.joinMs)} ms / ${num(k.controlPlane.cores)} (${k.controlPlane.replicasNeeded} replicas of ${c.controlPlaneCores} cores)`,
     ],
     [
       'edge main thread at the ramp end (bus, joins, consumes, resync, signaling)',

@@ -91,6 +91,9 @@ describe('the capacity model', () => {
       directoryReadUsPerEntry: 0,
       edgeCpuPerJoinMs: 0,
       signalingSendUs: 0,
+      redisCommandsPerJoin: 30,
+      redisUsPerEntry: 2,
+      directoryBytesPerEntry: 100,
     };
     const c = conference({
       kind: 'lecture',
@@ -122,8 +125,47 @@ describe('the capacity model', () => {
     // 900 joins over the default 300 s, each heard by the two other edges.
     expect(r.control.nats.roomEventsPublished).toBe(3);
     expect(r.control.nats.roomEventsDelivered).toBe(6);
-    // Heartbeats: 1.5/s x 4 commands + 3 edges' rooms 1.5/s x 8.8; sweeps: 2 replicas x 2/s x 4; joins 3/s x 37; resync 3 edges / 10 s x 3.
-    expect(r.control.redis.opsPerSecond).toBeCloseTo(1.5 * 4 + 1.5 * 8.8 + 16 + 3 * 37 + 0.9);
+    // Heartbeats: 1.5/s x 4 commands + 3 edges' rooms 1.5/s x 8.8; sweeps: 2 replicas x 2/s x 4;
+    // joins 3/s x 30 (a viewer publishes nothing); resync 3 edges / 10 s x 3.
+    expect(r.control.redis.opsPerSecond).toBeCloseTo(1.5 * 4 + 1.5 * 8.8 + 16 + 3 * 30 + 0.9);
+    // Each resync reads back the 900 viewers (the audience is in the directory) and the 2 streams.
+    expect(r.control.redis.resyncEntriesPerSecond).toBeCloseTo(0.3 * 902);
+    expect(r.control.redis.outBps).toBeCloseTo(0.3 * 902 * 100 * 8);
+    expect(r.control.redis.cpuShare).toBeCloseTo(
+      r.control.redis.opsPerSecond / 100_000 + (0.3 * 902 * 2) / 1e6,
+    );
+  });
+
+  it("charges a join the same whatever the room's size: placement reads only the room's nodes", () => {
+    const small = capacityModel({ kind: 'lecture', regions: { a: 1000 }, joinSeconds: 100 });
+    const big = capacityModel({ kind: 'lecture', regions: { a: 100_000 }, joinSeconds: 10_000 });
+    // The same 10 joins a second into a room 100 times as full: the control plane and the joins' commands alike.
+    expect(big.control.joinsPerSecond).toBe(small.control.joinsPerSecond);
+    expect(big.control.controlPlane.joinMs).toBe(small.control.controlPlane.joinMs);
+    expect(big.control.controlPlane.cores).toBeCloseTo(small.control.controlPlane.cores);
+    expect(big.control.redis.joinOps).toBeCloseTo(small.control.redis.joinOps);
+    // What grows is resync: more edges, each reading a fuller room.
+    expect(big.control.redis.resyncEntriesPerSecond).toBeGreaterThan(
+      100 * small.control.redis.resyncEntriesPerSecond,
+    );
+  });
+
+  it("counts a meeting join's streams: its directory writes and its streamAdded events", () => {
+    const f = figureValues();
+    const meeting = capacityModel(
+      { kind: 'meeting', regions: { a: 100 }, cameras: 20, microphones: 100, joinSeconds: 100 },
+      f,
+    );
+    // 1 join a second, each publishing 1.2 streams on average (a microphone each, a fifth a camera).
+    expect(meeting.control.redis.joinOps).toBeCloseTo(
+      f.redisCommandsPerJoin + 1.2 * f.redisCommandsPerStream,
+    );
+    expect(meeting.control.nats.roomEventsPublished).toBeCloseTo(
+      f.natsPublishedPerJoin + 1.2 * f.natsPublishedPerStream,
+    );
+    expect(meeting.control.redis.resyncEntriesPerSecond).toBeCloseTo(
+      (meeting.control.edgesInRoom / 10) * (100 + 120),
+    );
   });
 
   it('finds the largest audience that fits: it does, and a tenth more does not', () => {
