@@ -14,6 +14,7 @@ import { serveRoomActions } from './actions/serveRoomActions.ts';
 import { adminPlugin } from './adminPlugin.ts';
 import { apiPlugin } from './apiPlugin.ts';
 import { serveBreakoutMoves } from './breakoutMoves.ts';
+import { serveBusCredentials } from './busCredentials/index.ts';
 import { type ControlPlaneConfig, trustedEdgeUrls } from './config.ts';
 import { ControlPlaneMetrics } from './controlPlaneMetrics.ts';
 import { EdgeTickets } from './edgeTickets.ts';
@@ -125,6 +126,7 @@ export class ControlPlane {
         rateLimitKeys: config.rateLimitKeys,
         maxBodyBytes: config.maxBodyBytes,
       });
+      await serveBusCredentials(http.app, config);
       // Before the public listener: once /readyz answers, the operator API does too.
       cp.#operator = await OperatorListener.start({
         settings: config,

@@ -16,6 +16,7 @@ import {
 } from '@kaskade/node-toolkit';
 import { SAFE_NAME_PATTERN } from '@kaskade/protocol';
 import type { Static } from 'typebox';
+import { busIssuerOptions, busIssuerProblems } from './busCredentials/options.ts';
 
 export const ControlPlaneConfigSchema = Type.Object({
   nodeId: commonOptions.nodeId('name of this control-plane replica in metrics and logs'),
@@ -111,6 +112,7 @@ export const ControlPlaneConfigSchema = Type.Object({
     description: 'room API requests one source address may make at once',
   }),
   ...webhookOptions(),
+  ...busIssuerOptions(),
   ...operatorOptions(7801),
   logLevel: logLevelOption(),
 });
@@ -190,6 +192,7 @@ export function loadControlPlaneConfig(
     ...listenerProblems(config),
     ...redisCaProblems(config.redisUrl, config.redisCaFile),
     ...pairProblems(config),
+    ...busIssuerProblems(config),
   ];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
