@@ -58,11 +58,17 @@ async function fetchWithRetries(options: Options, deadline: number): Promise<Bus
       return await fetchOnce(options);
     } catch (error) {
       if (error instanceof Refused || Date.now() + pauseMs > deadline) throw error;
-      console.error(`bus credentials: ${(error as Error).message}; retrying in ${pauseMs} ms`);
+      console.error(`bus credentials: ${reasonOf(error)}; retrying in ${pauseMs} ms`);
       await sleep(pauseMs);
       pauseMs = Math.min(MAX_PAUSE_MS, pauseMs * 2);
     }
   }
+}
+
+/** An error with what fetch hides in its cause (ECONNREFUSED while the control plane starts). */
+function reasonOf(error: unknown): string {
+  const { message, cause } = error as Error & { cause?: { code?: string } };
+  return cause?.code ? `${message} (${cause.code})` : message;
 }
 
 /** Replaced whole (rename), so a process rereading it never sees half a file. */
@@ -106,6 +112,6 @@ async function main(): Promise<void> {
 
 process.once('SIGTERM', () => process.exit(0));
 main().catch((error: unknown) => {
-  console.error(`bus credentials: ${(error as Error).message}`);
+  console.error(`bus credentials: ${reasonOf(error)}`);
   process.exit(1);
 });

@@ -2,11 +2,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, makeServerCertificate } from '@kaskade/local-mesh';
+
 import { createAccount, createOperator, encodeAccount, encodeOperator } from '@nats-io/jwt';
 
 /** A nats-server in JWT (operator) mode, with one account whose users a signing key mints. */
 export interface OperatorNats {
   url: string;
+  /** The server's certificate (for 127.0.0.1) and its CA, which the test may serve other TLS with too. */
+  certificate: { caFile: string; certFile: string; keyFile: string };
   caFile: string;
   /** The account's public key (A...) and the seed (SA...) of its signing key. */
   account: string;
@@ -52,6 +55,7 @@ export async function startOperatorNats(dir: string): Promise<OperatorNats> {
   process.once('exit', killOnExit);
   return {
     url: `tls://127.0.0.1:${port}`,
+    certificate: tls,
     caFile: tls.caFile,
     account: account.getPublicKey(),
     signingKeySeed: new TextDecoder().decode(signingKey.getSeed()),

@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { accountSigner, mintBusUser } from '@kaskade/control-plane';
-import { type LocalMesh, startLocalMesh } from '@kaskade/local-mesh';
+import { freePort, type LocalMesh, startLocalMesh } from '@kaskade/local-mesh';
 import { connectionOptions } from '@kaskade/node-toolkit';
 import { BUS_CREDENTIALS_ROUTE, type BusCredentialsReply, type ErrorBody, Subjects } from '@kaskade/protocol';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -108,7 +108,12 @@ describe('bus credentials for pods', () => {
       alg: 'RS256',
       use: 'sig',
     };
-    jwks = createServer((request, response) => {
+    // Served over TLS by a CA the control plane is given, like the API server's.
+    const tls = {
+      cert: readFileSync(nats.certificate.certFile),
+      key: readFileSync(nats.certificate.keyFile),
+    };
+    jwks = createServer(tls, (request, response) => {
       jwksReads.push(request.headers.authorization);
       if (request.headers.authorization !== `Bearer ${JWKS_READER_TOKEN}`)
         return response.writeHead(401).end();
@@ -154,7 +159,8 @@ describe('bus credentials for pods', () => {
         KASKADE_BUS_ISSUER_EDGE_SERVICE_ACCOUNT: 'kaskade-edge',
         KASKADE_BUS_ISSUER_RELAY_SERVICE_ACCOUNT: 'kaskade-relay',
         KASKADE_BUS_ISSUER_TOKEN_ISSUER: CLUSTER_ISSUER,
-        KASKADE_BUS_ISSUER_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/openid/v1/jwks`,
+        KASKADE_BUS_ISSUER_JWKS_URL: `https://127.0.0.1:${(jwks.address() as AddressInfo).port}/openid/v1/jwks`,
+        KASKADE_BUS_ISSUER_JWKS_CA_FILE: nats.certificate.caFile,
         KASKADE_BUS_ISSUER_JWKS_TOKEN_FILE: readerTokenFile,
       },
     });
@@ -238,6 +244,40 @@ describe('bus credentials for pods', () => {
     await expect.poll(() => violations, { timeout: 2000 }).toHaveLength(1);
     expect(violations[0]).toMatch(/Permissions Violation for Publish/);
     await relay.close();
+  });
+
+  it('the init script stops at once on a refusal, and retries a control plane that is not up until its timeout', async () => {
+    const tokenFile = join(dir, 'foreign-token');
+    writeFileSync(tokenFile, await podToken({ namespace: 'other' }));
+    const run = (url: string, out: string, timeoutS: string) =>
+      promisify(execFile)(process.execPath, [
+        SCRIPT,
+        '--url',
+        url,
+        '--token-file',
+        tokenFile,
+        '--out',
+        out,
+        '--timeout-s',
+        timeoutS,
+      ]).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+      );
+    const refusedAt = Date.now();
+    const refused = await run(mesh.controlPlane.url, join(dir, 'foreign.creds'), '30');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/403 FORBIDDEN: pods of namespace other/);
+    expect(refused.stderr).not.toMatch(/retrying/);
+    expect(Date.now() - refusedAt).toBeLessThan(5000);
+    expect(existsSync(join(dir, 'foreign.creds'))).toBe(false);
+    // Nothing listens on a free port: refused connections are retried, then given up at the timeout.
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const gaveUp = await run(closed, join(dir, 'none.creds'), '0.6');
+    expect(gaveUp.code).toBe(1);
+    // 250 ms fits in 0.6 s, the next pause (500 ms) would not.
+    expect(gaveUp.stderr).toMatch(/fetch failed \(ECONNREFUSED\); retrying in 250 ms/);
+    expect(gaveUp.stderr).not.toMatch(/retrying in 500 ms/);
   });
 
   it('refuses, typed, what is no pod of ours', async () => {
