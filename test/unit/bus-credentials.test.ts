@@ -2,6 +2,7 @@ import { accountSigner, loadControlPlaneConfig, mintBusUser } from '@kaskade/con
 import { busPermissions } from '@kaskade/protocol';
 import { createAccount, createOperator, decode, parseCreds } from '@nats-io/jwt';
 import { describe, expect, it } from 'vitest';
+import { CONTROL_PLANE_BASE_ENV } from '../helpers/config-env.ts';
 
 const account = createAccount();
 const signingKey = createAccount();
@@ -51,14 +52,7 @@ describe('minted bus users', () => {
 });
 
 describe('bus issuer options', () => {
-  const base = {
-    KASKADE_NATS_URL: 'nats://n:4222',
-    KASKADE_NATS_INSECURE: 'true',
-    KASKADE_REDIS_URL: 'redis://r:6379',
-    KASKADE_JWT_SECRET: 'x'.repeat(32),
-    KASKADE_APP_JWT_SECRET: 'y'.repeat(32),
-    KASKADE_OPERATOR_TOKEN: 'o'.repeat(32),
-  };
+  const base = CONTROL_PLANE_BASE_ENV;
 
   it('are off without a signing key, and need the account, the namespace and two service accounts with one', () => {
     expect(loadControlPlaneConfig(base).busIssuerSigningKeyFile).toBeUndefined();

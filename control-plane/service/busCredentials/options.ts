@@ -4,6 +4,10 @@ import { SAFE_NAME_PATTERN } from '@kaskade/protocol';
 /** Where the cluster publishes the keys its service-account tokens are signed with. */
 export const IN_CLUSTER_JWKS_URL = 'https://kubernetes.default.svc/openid/v1/jwks';
 
+/** A path to a file, unset by default. */
+const fileOption = (env: string, description: string) =>
+  Type.Optional(option(Type.String({ minLength: 1 }), { env, description }));
+
 const SERVICE_ACCOUNT_NAME = Type.String({ pattern: '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$' });
 
 /**
@@ -14,12 +18,9 @@ const SERVICE_ACCOUNT_NAME = Type.String({ pattern: '^[a-z0-9]([-a-z0-9.]{0,251}
  */
 export function busIssuerOptions() {
   return {
-    busIssuerSigningKeyFile: Type.Optional(
-      option(Type.String({ minLength: 1 }), {
-        env: 'KASKADE_BUS_ISSUER_SIGNING_KEY_FILE',
-        description:
-          'file holding a signing key seed (SA...) of the bus account (nats-server in JWT mode); set: the bus credential issuer is on (unset: POST /v1/bus/credentials answers 404)',
-      }),
+    busIssuerSigningKeyFile: fileOption(
+      'KASKADE_BUS_ISSUER_SIGNING_KEY_FILE',
+      'file holding a signing key seed (SA...) of the bus account (nats-server in JWT mode); set: the bus credential issuer is on (unset: POST /v1/bus/credentials answers 404)',
     ),
     busIssuerAccount: Type.Optional(
       option(Type.String({ pattern: '^A[A-Z2-7]{55}$' }), {
@@ -61,25 +62,17 @@ export function busIssuerOptions() {
       description:
         "where the cluster's service-account token keys are read (refetched for an unknown key id)",
     }),
-    busIssuerJwksFile: Type.Optional(
-      option(Type.String({ minLength: 1 }), {
-        env: 'KASKADE_BUS_ISSUER_JWKS_FILE',
-        description: 'a JWKS file to verify the tokens with instead of KASKADE_BUS_ISSUER_JWKS_URL',
-      }),
+    busIssuerJwksFile: fileOption(
+      'KASKADE_BUS_ISSUER_JWKS_FILE',
+      'a JWKS file to verify the tokens with instead of KASKADE_BUS_ISSUER_JWKS_URL',
     ),
-    busIssuerJwksCaFile: Type.Optional(
-      option(Type.String({ minLength: 1 }), {
-        env: 'KASKADE_BUS_ISSUER_JWKS_CA_FILE',
-        description:
-          'CA certificate(s) the JWKS URL is verified with (in a pod: /var/run/secrets/kubernetes.io/serviceaccount/ca.crt)',
-      }),
+    busIssuerJwksCaFile: fileOption(
+      'KASKADE_BUS_ISSUER_JWKS_CA_FILE',
+      'CA certificate(s) the JWKS URL is verified with (in a pod: /var/run/secrets/kubernetes.io/serviceaccount/ca.crt)',
     ),
-    busIssuerJwksTokenFile: Type.Optional(
-      option(Type.String({ minLength: 1 }), {
-        env: 'KASKADE_BUS_ISSUER_JWKS_TOKEN_FILE',
-        description:
-          'bearer token the JWKS URL is read with, reread each fetch (in a pod: its own service-account token, /var/run/secrets/kubernetes.io/serviceaccount/token)',
-      }),
+    busIssuerJwksTokenFile: fileOption(
+      'KASKADE_BUS_ISSUER_JWKS_TOKEN_FILE',
+      'bearer token the JWKS URL is read with, reread each fetch (in a pod: its own service-account token, /var/run/secrets/kubernetes.io/serviceaccount/token)',
     ),
     busIssuerCredentialTtlSeconds: option(
       Type.Integer({ minimum: 60, maximum: 2_592_000, default: 86_400 }),
