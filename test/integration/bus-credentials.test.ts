@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { accountSigner, mintBusUser } from '@kaskade/control-plane';
 import { freePort, type LocalMesh, startLocalMesh } from '@kaskade/local-mesh';
 import { connectionOptions } from '@kaskade/node-toolkit';
 import { BUS_CREDENTIALS_ROUTE, type BusCredentialsReply, type ErrorBody, Subjects } from '@kaskade/protocol';
@@ -126,16 +125,14 @@ describe('bus credentials for pods', () => {
     writeFileSync(seedFile, `${nats.signingKeySeed}\n`, { mode: 0o600 });
     const readerTokenFile = join(dir, 'reader-token');
     writeFileSync(readerTokenFile, JWKS_READER_TOKEN, { mode: 0o600 });
-    // The control plane's own bus user, as an operator would mint it with the signing key.
-    const signer = accountSigner(nats.signingKeySeed, nats.account);
+    // The control plane's own bus user, minted by its pod's init container from the signing key.
     const cpCreds = join(dir, 'control-plane.creds');
-    writeFileSync(
-      cpCreds,
-      (await mintBusUser(signer, { id: 'control-plane', role: 'control-plane' }, 600)).creds,
-      {
-        mode: 0o600,
-      },
-    );
+    const minted = await promisify(execFile)(process.execPath, [
+      SCRIPT,
+      ...['--signing-key-file', seedFile, '--account', nats.account, '--node-id', 'control-plane'],
+      ...['--ttl-s', '600', '--out', cpCreds],
+    ]);
+    expect(minted.stdout).toMatch(/bus credentials for control-plane \(control-plane\) until /);
     // Connecting first waits for nats-server to listen; the observer hears every heartbeat.
     observer = await connect({
       ...connectionOptions(
