@@ -44,8 +44,6 @@ export interface PodIdentity {
   namespace: string;
   serviceAccount: string;
   pod: { name: string; uid: string };
-  /** When the service-account token expires (epoch seconds). */
-  expiresAt: number;
 }
 
 /** Asymmetric algorithms the API server signs tokens with (RS256 by default, ES256 with an EC key). */
@@ -70,7 +68,7 @@ export class ServiceAccountTokens {
   }
 
   async verify(token: string): Promise<PodIdentity> {
-    let payload: { exp?: number };
+    let payload: unknown;
     try {
       ({ payload } = await jwtVerify(token, this.#keys, {
         audience: this.#audience,
@@ -88,7 +86,6 @@ export class ServiceAccountTokens {
       namespace: claims.namespace,
       serviceAccount: claims.serviceaccount.name,
       pod: { name: claims.pod.name, uid: claims.pod.uid },
-      expiresAt: payload.exp as number,
     };
   }
 }

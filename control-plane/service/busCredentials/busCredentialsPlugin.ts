@@ -50,7 +50,14 @@ export async function busCredentialsPlugin(
           "the pod's service-account token is required (authorization: Bearer <token>)",
         );
       }
-      const credentials = await opts.issuer.issue(header.slice(BEARER.length).trim());
+      const credentials = await opts.issuer
+        .issue(header.slice(BEARER.length).trim())
+        .catch((error: unknown) => {
+          // Our side failing (the cluster's keys unreadable) is the operator's to see; a bad token is not.
+          if (error instanceof KaskadeError && error.code === 'UNAVAILABLE')
+            request.log.warn({ reason: String((error.cause as Error | undefined)?.message) }, error.message);
+          throw error;
+        });
       request.log.info(
         { node: credentials.nodeId, role: credentials.role, expiresAt: credentials.expiresAt },
         'bus credentials issued',
