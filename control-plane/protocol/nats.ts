@@ -18,7 +18,7 @@ const V = 'kaskade.v1';
 /**
  * Every subject a node publishes on ends with the SENDER's node id, and nats-server
  * lets each node's credentials publish only subjects ending with its own id
- * (scripts/lib/nats-auth.ts writes those permissions from these builders). A
+ * (bus-permissions.ts writes those permissions from these builders). A
  * receiver takes the sender from the subject (senderOf), never from the payload.
  * `*` in place of an id builds the wildcard a subscriber or a permission uses.
  */

@@ -18,6 +18,7 @@ import { apiPlugin } from './apiPlugin.ts';
 import { Autoscaler } from './autoscaling/Autoscaler.ts';
 import { autoscaleSettings } from './autoscaling/settings.ts';
 import { serveBreakoutMoves } from './breakoutMoves.ts';
+import { serveBusCredentials } from './busCredentials/index.ts';
 import { capacityPlugin } from './capacityPlugin.ts';
 import { type ControlPlaneConfig, trustedEdgeUrls } from './config.ts';
 import { ControlPlaneMetrics } from './controlPlaneMetrics.ts';
@@ -165,6 +166,7 @@ export class ControlPlane {
         autoscaler,
         maxBodyBytes: config.maxBodyBytes,
       });
+      await serveBusCredentials(http.app, config);
       // Before the public listener: once /readyz answers, the operator API does too.
       cp.#operator = await OperatorListener.start({
         settings: config,

@@ -17,6 +17,7 @@ import {
 } from '@kaskade/node-toolkit';
 import { SAFE_NAME_PATTERN } from '@kaskade/protocol';
 import type { Static } from 'typebox';
+import { busIssuerOptions, busIssuerProblems } from './busCredentials/options.ts';
 
 export const ControlPlaneConfigSchema = Type.Object({
   nodeId: commonOptions.nodeId('name of this control-plane replica in metrics and logs'),
@@ -114,6 +115,7 @@ export const ControlPlaneConfigSchema = Type.Object({
   ...webhookOptions(),
   ...podDeletionCostOptions(),
   ...autoscaleOptions(),
+  ...busIssuerOptions(),
   ...operatorOptions(7801),
   logLevel: logLevelOption(),
 });
@@ -279,6 +281,7 @@ export function loadControlPlaneConfig(
     ...redisCaProblems(config.redisUrl, config.redisCaFile),
     ...pairProblems(config),
     ...autoscaleProblems(config),
+    ...busIssuerProblems(config),
   ];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

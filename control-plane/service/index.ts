@@ -1,5 +1,6 @@
 // @kaskade/control-plane: the control-plane service (public join, placement, node
-// registry, migrations, room actions, the application's API, webhooks). Started by main.ts.
+// registry, migrations, room actions, the application's API, webhooks, the bus
+// credential issuer). Started by main.ts.
 
 export type { RoomActionExecutorOptions, WebhookEmitter } from './actions/RoomActionExecutor.ts';
 export { RoomActionExecutor } from './actions/RoomActionExecutor.ts';
@@ -18,6 +19,8 @@ export type {
   PolicyState,
 } from './autoscaling/types.ts';
 export { emptyPolicyState } from './autoscaling/types.ts';
+export type { AccountSigner, MintedBusUser } from './busCredentials/index.ts';
+export { accountSigner, BusCredentialIssuer, mintBusUser } from './busCredentials/index.ts';
 export { type CapacityPluginOptions, capacityPlugin } from './capacityPlugin.ts';
 export { ControlPlaneConfigSchema, loadControlPlaneConfig, trustedEdgeUrls } from './config.ts';
 export type { EdgeTicket, TicketRequest } from './edgeTickets.ts';

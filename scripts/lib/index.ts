@@ -9,5 +9,6 @@ export { scrapeTargets, startLocalMesh } from './local-mesh.ts';
 export { busPermissions, natsServerConfig } from './nats-auth.ts';
 export type { NodeProcess } from './node-process.ts';
 export { operatorFetch, operatorJson, operatorText } from './operator-client.ts';
+export { freePort } from './ports.ts';
 export type { NatsService, Service } from './services.ts';
 export { startNats, startPrometheus, startRedis } from './services.ts';

@@ -4,12 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type CaseResult,
-  type Container,
-  type DeploymentSpec,
-  refused,
-} from './helm-manifests.ts';
+import { type CaseResult, type Container, type DeploymentSpec, refused } from './helm-manifests.ts';
 
 // The Helm chart (deploy/helm/kaskade), checked the way CI can without a cluster: helm
 // lint --strict, helm template with each value set of ci/ (and the trial chart's values),

@@ -5,6 +5,7 @@ import { busSettingsProblems, ConfigError, connectionOptions } from '@kaskade/no
 import { isInboxOf, NodeRpc, Subjects, senderOf } from '@kaskade/protocol';
 import { loadRelayConfig } from '@kaskade/relay';
 import { describe, expect, it } from 'vitest';
+import { CONTROL_PLANE_BASE_ENV } from '../helpers/config-env.ts';
 import { heartbeat } from '../helpers/heartbeats.ts';
 
 /** NATS subject matching: `*` one token, `>` the rest. */
@@ -197,14 +198,7 @@ describe('bus settings', () => {
 });
 
 describe('trusted edge URLs', () => {
-  const base = {
-    KASKADE_NATS_URL: 'nats://n:4222',
-    KASKADE_NATS_INSECURE: 'true',
-    KASKADE_REDIS_URL: 'redis://r:6379',
-    KASKADE_JWT_SECRET: 'x'.repeat(32),
-    KASKADE_APP_JWT_SECRET: 'y'.repeat(32),
-    KASKADE_OPERATOR_TOKEN: 'o'.repeat(32),
-  };
+  const base = CONTROL_PLANE_BASE_ENV;
 
   it('parses the operator’s list of node id = URL', () => {
     const config = loadControlPlaneConfig({
