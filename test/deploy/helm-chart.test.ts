@@ -292,6 +292,19 @@ describe('the Helm chart', () => {
     ).toEqual(deployments);
     const role = ofKind(name, 'Role')[0] as unknown as { rules: unknown[] };
     expect(role.rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'patch'] }]);
+    // ...and an admission policy narrows that patch to the one annotation, for that account only.
+    const policy = ofKind(name, 'ValidatingAdmissionPolicy')[0]!.spec as {
+      matchConditions: { expression: string }[];
+      validations: { expression: string }[];
+    };
+    expect(policy.matchConditions[0]!.expression).toBe(
+      'request.userInfo.username == "system:serviceaccount:conferencing:kaskade-control-plane"',
+    );
+    expect(policy.validations.map((v) => v.expression)).toContain('object.spec == oldObject.spec');
+    expect(ofKind(name, 'ValidatingAdmissionPolicyBinding')[0]!.spec).toMatchObject({
+      policyName: ofKind(name, 'ValidatingAdmissionPolicy')[0]!.metadata.name,
+      validationActions: ['Deny'],
+    });
     const monitor = ofKind(name, 'PodMonitor')[0]!.spec as {
       jobLabel: string;
       podMetricsEndpoints: { port: string; authorization: { credentials: { name: string; key: string } } }[];
