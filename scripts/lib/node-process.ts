@@ -10,6 +10,9 @@ import { adopt, waitForHttp } from './services.ts';
  */
 const COMPILE_CACHE_DIR = join(tmpdir(), 'kaskade-node-compile-cache');
 
+/** How many of a process's last output lines are kept, to be said if it must be killed. */
+const LAST_LINES = 30;
+
 export interface NodeProcess {
   /** The public listener (join or signaling, health). */
   url: string;
@@ -49,10 +52,17 @@ export async function spawnNodeProcess(options: SpawnOptions): Promise<NodeProce
     }),
   );
   const log = options.log ?? (() => {});
+  // The last lines it wrote, said if it has to be killed: what it was doing when SIGTERM did not end it.
+  const lastLines: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
     stream?.setEncoding('utf8');
     stream?.on('data', (chunk: string) => {
-      for (const line of chunk.split('\n')) if (line) log(line);
+      for (const line of chunk.split('\n')) {
+        if (!line) continue;
+        log(line);
+        lastLines.push(line);
+        if (lastLines.length > LAST_LINES) lastLines.shift();
+      }
     });
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -72,7 +82,9 @@ export async function spawnNodeProcess(options: SpawnOptions): Promise<NodeProce
       const timer = setTimeout(() => {
         // Said, not swallowed: a stop that needs this is a shutdown bug to find.
         const name = options.env.KASKADE_NODE_ID ?? options.main;
-        console.warn(`local mesh: ${name} outlived SIGTERM by ${timeoutMs} ms; killed`);
+        console.warn(
+          `local mesh: ${name} outlived SIGTERM by ${timeoutMs} ms; killed. Its last lines:\n${lastLines.join('\n')}`,
+        );
         child.kill('SIGKILL');
       }, timeoutMs);
       const code = await exited;

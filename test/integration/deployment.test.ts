@@ -43,7 +43,9 @@ beforeAll(async () => {
       KASKADE_PLAIN_PORT_MIN: String(PLAIN_PORTS.min),
       KASKADE_PLAIN_PORT_MAX: String(PLAIN_PORTS.max),
       KASKADE_HEARTBEAT_MS: '500',
-      KASKADE_LOG_LEVEL: 'warn',
+      // Info, not warn: its stop has needed SIGKILL in CI, and the local mesh then says the
+      // last lines a process wrote (its drain steps among them).
+      KASKADE_LOG_LEVEL: 'info',
     },
     controlPlaneEnv: { KASKADE_LOG_LEVEL: 'warn' },
   });
