@@ -143,6 +143,18 @@ export const refused: { name: string; values: unknown; says: RegExp }[] = [
     says: /signingKeySecret/,
   },
   {
+    name: 'region-credentials-with-issuer',
+    values: {
+      nats: {
+        auth: { mode: 'issuer', account: `A${'B'.repeat(55)}`, signingKeySecret: { name: 'bus-key' } },
+      },
+      regions: [
+        { name: 'eu', edges: { min: 1, max: 2, natsCredentials: { existingSecret: 'x', type: 'creds' } } },
+      ],
+    },
+    says: /natsCredentials need nats.auth.mode static/,
+  },
+  {
     name: 'one-service-account-for-both',
     values: { serviceAccounts: { edge: 'kaskade-media', relay: 'kaskade-media' } },
     says: /ServiceAccounts of their own/,
