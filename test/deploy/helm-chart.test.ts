@@ -1,10 +1,16 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CaseResult, type Container, type DeploymentSpec, refused } from './helm-manifests.ts';
+import {
+  type CaseResult,
+  type Container,
+  checkChart,
+  type DeploymentSpec,
+  installTools,
+  refused,
+} from './helm-manifests.ts';
 
 // The Helm chart (deploy/helm/kaskade), checked the way CI can without a cluster: helm
 // lint --strict, helm template with each value set of ci/ (and the trial chart's values),
@@ -37,8 +43,7 @@ const deployment = (name: string, deploymentName: string) =>
 const env = (c: Container, name: string) => c.env.find((e) => e.name === name);
 
 beforeAll(() => {
-  // Idempotent and fast once installed; the first run builds helm (minutes).
-  execFileSync('bash', [join(root, 'deploy/helm/install-tools.sh')], { stdio: 'inherit', timeout: 900_000 });
+  installTools();
   const request = {
     ci: true,
     cases: [
@@ -47,13 +52,7 @@ beforeAll(() => {
     ],
     parse: [readFileSync(join(root, 'deploy/prometheus/alerts.yml'), 'utf8')],
   };
-  const out = execFileSync('node', [join(root, 'deploy/helm/validate.ts'), '--json'], {
-    input: JSON.stringify(request),
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
-    timeout: 300_000,
-  });
-  const parsed = JSON.parse(out) as { results: CaseResult[]; parsed: unknown[][] };
+  const parsed = checkChart(request);
   results = parsed.results;
   alerts = parsed.parsed[0]![0];
 }, 1_000_000);
@@ -82,15 +81,7 @@ describe('the Helm chart', () => {
     const broken = result('ci/minimal.yaml')
       .render.stdout.replace('minReplicaCount:', 'minReplicaCountt:')
       .replace('terminationGracePeriodSeconds:', 'terminationGracePeriod:');
-    const checked = (
-      JSON.parse(
-        execFileSync('node', [join(root, 'deploy/helm/validate.ts'), '--json'], {
-          input: JSON.stringify({ validate: [broken] }),
-          encoding: 'utf8',
-          maxBuffer: 256 * 1024 * 1024,
-        }),
-      ) as { validated: { errors: { kind: string; message: string }[] }[] }
-    ).validated;
+    const checked = checkChart({ validate: [broken] }).validated;
     const kinds = checked[0]!.errors.map((e) => e.kind).sort();
     expect(kinds).toEqual(['Deployment', 'ScaledObject']);
     expect(checked[0]!.errors.map((e) => e.message).join('\n')).toMatch(/minReplicaCountt/);

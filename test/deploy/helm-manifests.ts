@@ -1,5 +1,9 @@
-// The shapes of the rendered manifests the chart test reads, and the value sets the chart
-// must refuse (test/deploy/helm-chart.test.ts).
+// The shapes of the rendered manifests the chart tests read, the value sets the chart
+// must refuse (test/deploy/helm-chart.test.ts) and the way they run deploy/helm/validate.ts.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const validator = fileURLToPath(new URL('../../deploy/helm/validate.ts', import.meta.url));
 
 export interface Manifest {
   apiVersion: string;
@@ -33,6 +37,7 @@ export interface Port {
 }
 export interface Container {
   name: string;
+  restartPolicy?: string;
   args?: string[];
   command?: string[];
   env: EnvVar[];
@@ -43,18 +48,63 @@ export interface Container {
   readinessProbe?: { httpGet: { path: string } };
   livenessProbe?: { httpGet: { path: string } };
 }
+export interface Volume {
+  name: string;
+  emptyDir?: { medium?: string };
+  secret?: { secretName: string };
+  projected?: {
+    sources: { serviceAccountToken?: { audience: string; expirationSeconds: number; path: string } }[];
+  };
+}
 export interface PodSpec {
+  serviceAccountName: string;
+  automountServiceAccountToken: boolean;
   hostNetwork?: boolean;
   terminationGracePeriodSeconds: number;
   securityContext: { runAsNonRoot: boolean; runAsUser: number };
   initContainers?: Container[];
   containers: Container[];
-  volumes: { name: string; emptyDir?: unknown }[];
+  volumes: Volume[];
 }
 export interface DeploymentSpec {
   replicas?: number;
   strategy: { rollingUpdate: { maxUnavailable: number; maxSurge: number } };
   template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+}
+
+/** helm, kubernetes-validate and the CRDs: idempotent and fast once installed; the first run builds helm (minutes). */
+export function installTools(): void {
+  execFileSync('bash', [fileURLToPath(new URL('../../deploy/helm/install-tools.sh', import.meta.url))], {
+    stdio: 'inherit',
+    timeout: 900_000,
+  });
+}
+
+/** A case of validate.ts --json: value files (later ones win) and --set-json overrides. */
+export interface RenderCase {
+  name: string;
+  values: string[];
+  set?: string[];
+}
+
+/** Renders (and lints the ci/ sets, with `ci`) and validates offline through deploy/helm/validate.ts --json. */
+export function checkChart(request: {
+  ci?: boolean;
+  cases?: RenderCase[];
+  parse?: string[];
+  validate?: string[];
+}): {
+  results: CaseResult[];
+  parsed: unknown[][];
+  validated: { errors: { kind: string; message: string }[] }[];
+} {
+  const out = execFileSync('node', [validator, '--json'], {
+    input: JSON.stringify(request),
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: 300_000,
+  });
+  return JSON.parse(out);
 }
 
 /** Value sets the schema or the templates must refuse, each with what the refusal says. */
@@ -81,6 +131,33 @@ export const refused: { name: string; values: unknown; says: RegExp }[] = [
     name: 'min-above-max',
     values: { regions: [{ name: 'eu', edges: { min: 4, max: 2 } }] },
     says: /min 4 is above max 2/,
+  },
+  {
+    name: 'issuer-without-account',
+    values: { nats: { auth: { mode: 'issuer', signingKeySecret: { name: 'kaskade-bus-signing-key' } } } },
+    says: /account/,
+  },
+  {
+    name: 'issuer-without-signing-key',
+    values: { nats: { auth: { mode: 'issuer', account: `A${'B'.repeat(55)}` } } },
+    says: /signingKeySecret/,
+  },
+  {
+    name: 'region-credentials-with-issuer',
+    values: {
+      nats: {
+        auth: { mode: 'issuer', account: `A${'B'.repeat(55)}`, signingKeySecret: { name: 'bus-key' } },
+      },
+      regions: [
+        { name: 'eu', edges: { min: 1, max: 2, natsCredentials: { existingSecret: 'x', type: 'creds' } } },
+      ],
+    },
+    says: /natsCredentials need nats.auth.mode static/,
+  },
+  {
+    name: 'one-service-account-for-both',
+    values: { serviceAccounts: { edge: 'kaskade-media', relay: 'kaskade-media' } },
+    says: /ServiceAccounts of their own/,
   },
   {
     name: 'twice-a-region',

@@ -63,6 +63,49 @@ kaskade.io/region: {{ .region }}
   valueFrom: { secretKeyRef: { name: {{ include "kaskade.operatorSecret" .root }}, key: {{ .root.Values.secrets.operator.operatorTokenKey }} } }
 {{- end -}}
 
+{{/* Whether pods get bus users of their own from the control plane's issuer (nats.auth.mode). */}}
+{{- define "kaskade.busIssuer" -}}
+{{- if eq .Values.nats.auth.mode "issuer" }}true{{ end -}}
+{{- end -}}
+
+{{/* The ServiceAccount of one media kind: (dict "root" $ "kind" "edge"). The issuer tells the kinds apart by it. */}}
+{{- define "kaskade.serviceAccount" -}}
+{{- $sa := .root.Values.serviceAccounts -}}
+{{- $edge := $sa.edge | default (printf "%s-edge" (include "kaskade.fullname" .root)) -}}
+{{- $relay := $sa.relay | default (printf "%s-relay" (include "kaskade.fullname" .root)) -}}
+{{- if eq $edge $relay }}{{ fail "serviceAccounts: the edges and the relays need ServiceAccounts of their own" }}{{ end -}}
+{{- ternary $edge $relay (eq .kind "edge") -}}
+{{- end -}}
+
+{{/*
+The init container writing the pod's bus credentials (/tmp/bus/nats.creds) and its native
+sidecar (restartPolicy Always) renewing them: (dict "root" $ "args" (list ...) "mount" {name, mountPath}),
+args saying where they come from (deploy/image/bus-credentials.ts).
+*/}}
+{{- define "kaskade.busCredentialContainers" -}}
+{{- range $renew := list false true }}
+- name: bus-credentials{{ if $renew }}-renew{{ end }}
+  image: {{ include "kaskade.image" $.root }}
+  imagePullPolicy: {{ $.root.Values.image.pullPolicy }}
+  {{- if $renew }}
+  restartPolicy: Always
+  {{- end }}
+  command: {{ concat (list "node" "/app/deploy/image/bus-credentials.ts") $.args (list "--out" "/tmp/bus/nats.creds") (ternary (list "--renew") (list) $renew) | toJson }}
+  securityContext:
+    {{- toYaml $.root.Values.containerSecurityContext | nindent 4 }}
+  env:
+    - name: KASKADE_NODE_ID
+      valueFrom: { fieldRef: { fieldPath: metadata.name } }
+  resources:
+    requests: { cpu: 10m, memory: 64Mi }
+    limits: { memory: 128Mi }
+  volumeMounts:
+    - { name: tmp, mountPath: /tmp }
+    - { name: bus, mountPath: /tmp/bus }
+    - {{ toJson $.mount }}
+{{- end }}
+{{- end -}}
+
 {{/* NATS env of one kind: (dict "root" $ "credentials" {existingSecret, type}). */}}
 {{- define "kaskade.natsEnv" -}}
 {{- $n := .root.Values.nats -}}
@@ -76,8 +119,11 @@ kaskade.io/region: {{ .region }}
 - name: KASKADE_NATS_INSECURE
   value: "true"
 {{- end }}
+{{- if include "kaskade.busIssuer" .root }}
+- name: KASKADE_NATS_CREDS_FILE
+  value: /tmp/bus/nats.creds
+{{- else if .credentials.existingSecret }}
 {{- with .credentials }}
-{{- if .existingSecret }}
 {{- if eq .type "password" }}
 - name: KASKADE_NATS_USER
   valueFrom: { secretKeyRef: { name: {{ .existingSecret }}, key: user } }
@@ -128,7 +174,11 @@ kaskade.io/region: {{ .region }}
   mountPath: /etc/kaskade/nats-ca
   readOnly: true
 {{- end }}
-{{- if and .credentials.existingSecret (ne .credentials.type "password") }}
+{{- if include "kaskade.busIssuer" .root }}
+- name: bus
+  mountPath: /tmp/bus
+  readOnly: true
+{{- else if and .credentials.existingSecret (ne .credentials.type "password") }}
 - name: nats-credentials
   mountPath: /etc/kaskade/nats
   readOnly: true
@@ -157,7 +207,10 @@ kaskade.io/region: {{ .region }}
 {{- if or $n.ca.secret $n.ca.configMap }}
 {{ include "kaskade.caVolume" (dict "name" "nats-ca" "ca" $n.ca) }}
 {{- end }}
-{{- if and .credentials.existingSecret (ne .credentials.type "password") }}
+{{- if include "kaskade.busIssuer" .root }}
+- name: bus
+  emptyDir: { medium: Memory, sizeLimit: 1Mi }
+{{- else if and .credentials.existingSecret (ne .credentials.type "password") }}
 - name: nats-credentials
   secret: { secretName: {{ .credentials.existingSecret }}, defaultMode: 0400 }
 {{- end }}
