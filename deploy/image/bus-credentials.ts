@@ -14,7 +14,7 @@
 //
 // While the control plane starts (connection refused, 5xx, 429) it retries with a
 // growing pause, up to --timeout-s; a refusal of the token (401, 403) or an issuer that
-// is not configured (404) ends it at once with the reason. With --renew it stays and
+// is not configured (404), or of its request (400), ends it at once with the reason. With --renew it stays and
 // gets new credentials when two thirds of their lifetime have passed (nats-server
 // closes a connection whose user expired; the process rereads the file on reconnect).
 // It prints what it got (node id, role, expiry), never the token or the seed.
@@ -65,7 +65,7 @@ async function fetchOnce(url: string, tokenFile: string): Promise<Credentials> {
   }
   const { code, message } = (body ?? {}) as { code?: string; message?: string };
   const reason = `${response.status} ${code ?? ''}: ${message ?? 'no reason given'}`;
-  if ([401, 403, 404].includes(response.status)) throw new Refused(reason);
+  if ([400, 401, 403, 404].includes(response.status)) throw new Refused(reason);
   throw new Error(reason);
 }
 
