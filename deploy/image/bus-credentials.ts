@@ -13,9 +13,10 @@
 //     --account <A...> --node-id <pod name> --out <creds file> [--ttl-s 86400] [--renew]
 //
 // While the control plane starts (connection refused, 5xx, 429) it retries with a
-// growing pause, up to --timeout-s; a refusal of the token (401, 403) or an issuer that
-// is not configured (404), or of its request (400), ends it at once with the reason. With --renew it stays and
-// gets new credentials when two thirds of their lifetime have passed (nats-server
+// growing pause, up to --timeout-s; a refusal of the token (401, 403) or of the request
+// (400), or an issuer that is not configured (404), ends it at once with the reason. With
+// --renew it stays and gets new credentials (for a fresh key pair) when two thirds of
+// their lifetime have passed (nats-server
 // closes a connection whose user expired; the process rereads the file on reconnect).
 // It prints what it got (node id, role, expiry), never the token or the seed.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
