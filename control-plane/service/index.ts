@@ -19,8 +19,15 @@ export type {
   PolicyState,
 } from './autoscaling/types.ts';
 export { emptyPolicyState } from './autoscaling/types.ts';
-export type { AccountSigner, MintedBusUser } from './busCredentials/index.ts';
-export { accountSigner, BusCredentialIssuer, mintBusUser } from './busCredentials/index.ts';
+export type { AccountSigner, MintedBusUser, SignedBusUser } from './busCredentials/index.ts';
+export {
+  accountSigner,
+  BusCredentialIssuer,
+  credsFile,
+  mintBusUser,
+  newBusUserKey,
+  signBusUser,
+} from './busCredentials/index.ts';
 export { type CapacityPluginOptions, capacityPlugin } from './capacityPlugin.ts';
 export { ControlPlaneConfigSchema, loadControlPlaneConfig, trustedEdgeUrls } from './config.ts';
 export type { EdgeTicket, TicketRequest } from './edgeTickets.ts';

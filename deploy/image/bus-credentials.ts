@@ -1,8 +1,10 @@
 // The bus credentials of a pod, written as the .creds file the process reads through
 // KASKADE_NATS_CREDS_FILE (init container, or with --renew a sidecar).
 //
-// An edge or relay pod trades its projected service-account token for its own NATS user
-// at the control plane's issuer (POST /v1/bus/credentials):
+// An edge or relay pod generates a user nkey pair, sends the public key with its projected
+// service-account token to the control plane's issuer (POST /v1/bus/credentials) and gets
+// a user JWT for that key; it writes the .creds file from the JWT and its own seed, so the
+// seed never leaves the pod (each renewal is a fresh key pair):
 //   node /app/deploy/image/bus-credentials.ts --url <control plane URL> \
 //     --token-file <projected token path> --out <creds file> [--timeout-s 120] [--renew]
 // A control-plane pod holds the account signing key and mints its own user (role
@@ -11,17 +13,23 @@
 //     --account <A...> --node-id <pod name> --out <creds file> [--ttl-s 86400] [--renew]
 //
 // While the control plane starts (connection refused, 5xx, 429) it retries with a
-// growing pause, up to --timeout-s; a refusal of the token (401, 403) or an issuer that
-// is not configured (404) ends it at once with the reason. With --renew it stays and
-// gets new credentials when two thirds of their lifetime have passed (nats-server
+// growing pause, up to --timeout-s; a refusal of the token (401, 403) or of the request
+// (400), or an issuer that is not configured (404), ends it at once with the reason. With
+// --renew it stays and gets new credentials (for a fresh key pair) when two thirds of
+// their lifetime have passed (nats-server
 // closes a connection whose user expired; the process rereads the file on reconnect).
 // It prints what it got (node id, role, expiry), never the token or the seed.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 // The narrow entry: minting needs none of the control plane's server.
-import { accountSigner, mintBusUser } from '@kaskade/control-plane/bus-users';
-import { BUS_CREDENTIALS_ROUTE, BusCredentialsReply, type BusRole } from '@kaskade/protocol';
+import { accountSigner, credsFile, mintBusUser, newBusUserKey } from '@kaskade/control-plane/bus-users';
+import {
+  BUS_CREDENTIALS_ROUTE,
+  BusCredentialsReply,
+  type BusCredentialsRequest,
+  type BusRole,
+} from '@kaskade/protocol';
 import { Compile } from 'typebox/compile';
 
 const checkReply = Compile(BusCredentialsReply);
@@ -42,19 +50,23 @@ interface Credentials {
 async function fetchOnce(url: string, tokenFile: string): Promise<Credentials> {
   // Reread every time: the kubelet rotates the projected token.
   const token = readFileSync(tokenFile, 'utf8').trim();
+  const user = newBusUserKey();
+  const request: BusCredentialsRequest = { publicKey: user.getPublicKey() };
   const response = await fetch(new URL(BUS_CREDENTIALS_ROUTE, url), {
     method: 'POST',
-    headers: { authorization: `Bearer ${token}` },
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(request),
     signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
   });
   const body: unknown = await response.json().catch(() => undefined);
   if (response.ok) {
     if (!checkReply.Check(body)) throw new Error('the issuer answered something that is no credentials');
-    return body;
+    const { jwt, ...identity } = body;
+    return { ...identity, creds: credsFile(jwt, user) };
   }
   const { code, message } = (body ?? {}) as { code?: string; message?: string };
   const reason = `${response.status} ${code ?? ''}: ${message ?? 'no reason given'}`;
-  if ([401, 403, 404].includes(response.status)) throw new Refused(reason);
+  if ([400, 401, 403, 404].includes(response.status)) throw new Refused(reason);
   throw new Error(reason);
 }
 
@@ -82,7 +94,9 @@ function reasonOf(error: unknown): string {
 /** Replaced whole (rename), so a process rereading it never sees half a file. */
 function write(out: string, creds: string): void {
   const partial = `${out}.partial`;
-  writeFileSync(partial, creds, { mode: 0o600 });
+  // Created afresh, so the mode applies: the file holds the seed.
+  rmSync(partial, { force: true });
+  writeFileSync(partial, creds, { mode: 0o600, flag: 'wx' });
   renameSync(partial, out);
 }
 

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { freePort, type LocalMesh, startLocalMesh } from '@kaskade/local-mesh';
 import { connectionOptions } from '@kaskade/node-toolkit';
 import { BUS_CREDENTIALS_ROUTE, type BusCredentialsReply, type ErrorBody, Subjects } from '@kaskade/protocol';
+import { createAccount, createUser, decode, fmtCreds, fromSeed, parseCreds } from '@nats-io/jwt';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,14 +76,16 @@ describe('bus credentials for pods', () => {
       .sign(key);
   };
 
-  const ask = (token: string | undefined, body?: unknown) =>
+  /** A request as a pod sends it: by default with the public key of a fresh user key pair; `NO_BODY` for none. */
+  const NO_BODY = Symbol('no body');
+  const ask = (token: string | undefined, body: unknown = { publicKey: createUser().getPublicKey() }) =>
     fetch(new URL(BUS_CREDENTIALS_ROUTE, mesh.controlPlane.url), {
       method: 'POST',
       headers: {
         ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body ? { 'content-type': 'application/json' } : {}),
+        ...(body !== NO_BODY ? { 'content-type': 'application/json' } : {}),
       },
-      body: body ? JSON.stringify(body) : undefined,
+      body: body !== NO_BODY ? JSON.stringify(body) : undefined,
     });
 
   /** Connects to the bus as the process would, from a creds file. */
@@ -187,7 +190,14 @@ describe('bus credentials for pods', () => {
     ]);
     expect(stdout).toContain(`bus credentials for ${pod} (edge)`);
     expect(statSync(credsFile).mode & 0o777).toBe(0o600);
-    expect(readFileSync(credsFile, 'utf8')).toMatch(/BEGIN NATS USER JWT[\s\S]+BEGIN USER NKEY SEED/);
+    const creds = readFileSync(credsFile, 'utf8');
+    expect(creds).toMatch(/BEGIN NATS USER JWT[\s\S]+BEGIN USER NKEY SEED/);
+    // The seed is the script's own: the JWT the issuer signed is for its public key.
+    const { jwt, uc } = await parseCreds(new TextEncoder().encode(creds));
+    const seed = creds.match(/\bSU[A-Z2-7]{56}\b/)?.[0];
+    expect(seed).toBeDefined();
+    expect(decode(jwt).sub).toBe(fromSeed(new TextEncoder().encode(seed)).getPublicKey());
+    expect(uc.name).toBe(pod);
     // The control plane read the keys with its own bearer token.
     expect(jwksReads).toContain(`Bearer ${JWKS_READER_TOKEN}`);
 
@@ -217,23 +227,35 @@ describe('bus credentials for pods', () => {
   });
 
   it('the node id is the pod in the verified token, whatever the body says; a relay gets a relay user', async () => {
+    const user = createUser();
     const response = await ask(
       await podToken({ pod: 'kaskade-relay-eu-5c7d-abcde', serviceAccount: 'kaskade-relay' }),
       {
+        publicKey: user.getPublicKey(),
         nodeId: 'control-plane',
         role: 'edge',
       },
     );
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
-    const reply = (await response.json()) as BusCredentialsReply;
+    const text = await response.text();
+    // No secret comes back: no nkey seed of any kind (S + type + 56), no creds file.
+    expect(text).not.toMatch(/S[UAONCPX][A-Z2-7]{56}/);
+    expect(text).not.toMatch(/NKEY SEED/);
+    const reply = JSON.parse(text) as BusCredentialsReply;
+    expect(Object.keys(reply).sort()).toEqual(['expiresAt', 'jwt', 'nodeId', 'role']);
     expect(reply).toMatchObject({ nodeId: 'kaskade-relay-eu-5c7d-abcde', role: 'relay' });
+    // The JWT is for the key the pod sent, named after the pod, signed by the account's signing key.
+    const claims = decode(reply.jwt);
+    expect(claims.sub).toBe(user.getPublicKey());
+    expect(claims.name).toBe('kaskade-relay-eu-5c7d-abcde');
+    expect(claims.iss).toBe(fromSeed(new TextEncoder().encode(nats.signingKeySeed)).getPublicKey());
     const lifetime = Date.parse(reply.expiresAt) - Date.now();
     expect(lifetime).toBeGreaterThan(86_000_000);
     expect(lifetime).toBeLessThanOrEqual(86_400_000);
     // A relay tells no room events (bus-permissions.ts): the minted user may not either.
     const credsFile = join(dir, 'relay.creds');
-    writeFileSync(credsFile, reply.creds, { mode: 0o600 });
+    writeFileSync(credsFile, fmtCreds(reply.jwt, user), { mode: 0o600 });
     const relay = await connectWith(credsFile, reply.nodeId);
     const violations = permissionErrors(relay);
     relay.publish(Subjects.roomEvents('room-1', reply.nodeId), '{}');
@@ -302,5 +324,41 @@ describe('bus credentials for pods', () => {
       expect(body.message).toMatch(message);
       if (token) expect(body.message).not.toContain(token);
     }
+  });
+
+  it('refuses, typed, a body with no user public key: none, an invalid one, a seed, another kind of key', async () => {
+    const token = await podToken({});
+    const user = createUser();
+    const publicKey = user.getPublicKey();
+    // One character changed: still U + 55 base32 characters, but its checksum fails.
+    const broken = `${publicKey.slice(0, 20)}${publicKey[20] === 'A' ? 'B' : 'A'}${publicKey.slice(21)}`;
+    const seed = new TextDecoder().decode(user.getSeed());
+    const cases: [string, unknown, RegExp][] = [
+      ['no body', NO_BODY, /body/],
+      ['an empty object', {}, /publicKey/],
+      ['not a key', { publicKey: 'not-a-key' }, /publicKey/],
+      ['the seed', { publicKey: seed }, /publicKey/],
+      ['an account key', { publicKey: createAccount().getPublicKey() }, /publicKey/],
+      ['a lowercase key', { publicKey: publicKey.toLowerCase() }, /publicKey/],
+      ['a broken checksum', { publicKey: broken }, /publicKey is no user public key/],
+      ['a number', { publicKey: 42 }, /publicKey/],
+    ];
+    for (const [what, body, message] of cases) {
+      const response = await ask(token, body);
+      const text = await response.text();
+      const error = JSON.parse(text) as ErrorBody;
+      expect({ what, status: response.status, code: error.code }).toEqual({
+        what,
+        status: 400,
+        code: 'BAD_REQUEST',
+      });
+      expect(error.message).toMatch(message);
+      // Not even a refusal repeats a seed it was sent.
+      expect(text).not.toContain(seed);
+    }
+    // Without a token the answer is the missing token, whatever the body.
+    const anonymous = await ask(undefined, NO_BODY);
+    expect(anonymous.status).toBe(401);
+    expect(((await anonymous.json()) as ErrorBody).code).toBe('UNAUTHORIZED');
   });
 });

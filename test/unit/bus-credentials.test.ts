@@ -1,6 +1,13 @@
-import { accountSigner, loadControlPlaneConfig, mintBusUser } from '@kaskade/control-plane';
+import {
+  accountSigner,
+  credsFile,
+  loadControlPlaneConfig,
+  mintBusUser,
+  newBusUserKey,
+  signBusUser,
+} from '@kaskade/control-plane';
 import { busPermissions } from '@kaskade/protocol';
-import { createAccount, createOperator, decode, parseCreds } from '@nats-io/jwt';
+import { createAccount, createOperator, createUser, decode, parseCreds } from '@nats-io/jwt';
 import { describe, expect, it } from 'vitest';
 import { CONTROL_PLANE_BASE_ENV } from '../helpers/config-env.ts';
 
@@ -43,6 +50,26 @@ describe('minted bus users', () => {
       minted.map(async (m) => (await parseCreds(new TextEncoder().encode(m.creds))).uc.sub),
     );
     expect(new Set(users).size).toBe(2);
+  });
+
+  it('signed for a public key hold no seed, name that key, and make a creds file only with its own seed', async () => {
+    const signer = accountSigner(seed, account.getPublicKey());
+    const user = newBusUserKey();
+    const signed = await signBusUser(signer, { id: 'pod-b', role: 'edge' }, user.getPublicKey(), 600);
+    expect(decode(signed.jwt).sub).toBe(user.getPublicKey());
+    expect(signed.jwt).not.toContain(new TextDecoder().decode(user.getSeed()));
+    const { uc } = await parseCreds(new TextEncoder().encode(credsFile(signed.jwt, user)));
+    expect(uc.sub).toBe(user.getPublicKey());
+    expect(() => credsFile(signed.jwt, createUser())).toThrow(/another key/);
+  });
+
+  it('refuse to sign for what is no user public key', async () => {
+    const signer = accountSigner(seed, account.getPublicKey());
+    const user = createUser();
+    const publicKey = user.getPublicKey();
+    const broken = `${publicKey.slice(0, 10)}${publicKey[10] === 'A' ? 'B' : 'A'}${publicKey.slice(11)}`;
+    for (const key of [new TextDecoder().decode(user.getSeed()), account.getPublicKey(), broken, 'U'])
+      await expect(signBusUser(signer, { id: 'pod-b', role: 'edge' }, key, 600)).rejects.toThrow();
   });
 
   it('refuse a seed that is no account key', () => {

@@ -3,7 +3,7 @@ import { ConfigError } from '@kaskade/node-toolkit';
 import { type BusCredentialsReply, type BusRole, KaskadeError, NodeId } from '@kaskade/protocol';
 import { Compile } from 'typebox/compile';
 import type { ControlPlaneConfig } from '../config.ts';
-import { type AccountSigner, accountSigner, mintBusUser } from './natsUser.ts';
+import { type AccountSigner, accountSigner, signBusUser } from './natsUser.ts';
 import { type JwksSource, ServiceAccountTokens } from './ServiceAccountTokens.ts';
 
 const isNodeId = Compile(NodeId);
@@ -22,8 +22,9 @@ export interface BusCredentialIssuerOptions {
  * Gives each edge and relay pod a bus identity of its own at start: its projected
  * service-account token (verified against the cluster's keys) says which pod it is and
  * under which service account it runs; the pod's name becomes its node id and the
- * service account its role, and it gets a NATS user allowed exactly that node's
- * subjects. Nothing the pod sends but the verified token decides either.
+ * service account its role, and it gets a NATS user JWT allowed exactly that node's
+ * subjects, for the user public key the pod generated (its seed never leaves the pod).
+ * Nothing the pod sends but the verified token decides the node or the role.
  */
 export class BusCredentialIssuer {
   readonly #options: BusCredentialIssuerOptions;
@@ -72,8 +73,8 @@ export class BusCredentialIssuer {
     });
   }
 
-  /** Credentials for the pod the token is bound to; a typed refusal otherwise. */
-  async issue(serviceAccountToken: string): Promise<BusCredentialsReply> {
+  /** A user JWT for `userPublicKey` and the pod the token is bound to; a typed refusal otherwise. */
+  async issue(serviceAccountToken: string, userPublicKey: string): Promise<BusCredentialsReply> {
     const pod = await this.#options.tokens.verify(serviceAccountToken);
     if (pod.namespace !== this.#options.namespace)
       throw new KaskadeError('FORBIDDEN', `pods of namespace ${pod.namespace} get no bus credentials here`);
@@ -85,11 +86,20 @@ export class BusCredentialIssuer {
         'FORBIDDEN',
         'the pod name is no node id (letters, digits, _ and - only, 64 at most)',
       );
-    const minted = await mintBusUser(
-      this.#options.signer,
-      { id: pod.pod.name, role },
-      this.#options.credentialLifetimeSeconds,
-    );
-    return { nodeId: pod.pod.name, role, expiresAt: minted.expiresAt.toISOString(), creds: minted.creds };
+    let signed: Awaited<ReturnType<typeof signBusUser>>;
+    try {
+      signed = await signBusUser(
+        this.#options.signer,
+        { id: pod.pod.name, role },
+        userPublicKey,
+        this.#options.credentialLifetimeSeconds,
+      );
+    } catch (error) {
+      // The schema admits only U + 55 base32 characters; nkeys' checksum is the rest of the proof.
+      throw new KaskadeError('BAD_REQUEST', 'publicKey is no user public key (its checksum fails)', {
+        cause: error,
+      });
+    }
+    return { nodeId: pod.pod.name, role, expiresAt: signed.expiresAt.toISOString(), jwt: signed.jwt };
   }
 }

@@ -4,7 +4,16 @@ import { BusCredentialIssuer } from './BusCredentialIssuer.ts';
 import { busCredentialsPlugin } from './busCredentialsPlugin.ts';
 
 export { BusCredentialIssuer } from './BusCredentialIssuer.ts';
-export { type AccountSigner, accountSigner, type MintedBusUser, mintBusUser } from './natsUser.ts';
+export {
+  type AccountSigner,
+  accountSigner,
+  credsFile,
+  type MintedBusUser,
+  mintBusUser,
+  newBusUserKey,
+  type SignedBusUser,
+  signBusUser,
+} from './natsUser.ts';
 export { busIssuerOptions, busIssuerProblems } from './options.ts';
 
 /** Serves POST /v1/bus/credentials on `app` when the operator configured the issuer; otherwise nothing. */
