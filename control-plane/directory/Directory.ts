@@ -1,5 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { labelCombinations, preinitialisedCounter, preinitialisedHistogram } from '@kaskade/node-toolkit';
+import {
+  labelCombinations,
+  preinitialisedCounter,
+  preinitialisedHistogram,
+  settlesWithin,
+} from '@kaskade/node-toolkit';
 import type { MeshParticipant, RemoteStream } from '@kaskade/protocol';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -250,8 +255,9 @@ export class Directory {
     return listKeys(this.#redis, scope);
   }
 
+  /** QUIT, or after a short wait for it (Redis away, the client reconnecting) the socket closed outright. */
   async close(): Promise<void> {
-    await this.#redis.quit().catch(() => this.#redis.disconnect());
+    if (!(await settlesWithin(this.#redis.quit(), 2000))) this.#redis.disconnect();
   }
 
   /** Times every directory operation and counts its failures; reports whether Redis is reachable. */

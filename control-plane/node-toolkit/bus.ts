@@ -28,8 +28,11 @@ import type { Static, TSchema } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
 import type { BusSettings } from './config-checks.ts';
 import { labelCombinations, preinitialisedCounter, preinitialisedHistogram } from './metrics.ts';
+import { settlesWithin } from './settles-within.ts';
 
 const validators = new WeakMap<TSchema, Validator>();
+/** How long close() lets a drain take before it closes the connection outright. */
+const CLOSE_GRACE_MS = 3000;
 function validator(schema: TSchema): Validator {
   let v = validators.get(schema);
   if (!v) {
@@ -301,8 +304,13 @@ export class Bus {
     this.#logger.error({ err, subject }, 'NATS subscription failed: this node no longer hears the subject');
   }
 
+  /**
+   * Drains (in-flight handlers finish, the server flushes), but not for ever: a drain
+   * waits on the server and on every handler, and a stop must not hang on either.
+   */
   async close(): Promise<void> {
-    await this.#nc.drain().catch(() => this.#nc.close());
+    if (!(await settlesWithin(this.#nc.drain(), CLOSE_GRACE_MS)))
+      await this.#nc.close().catch(() => undefined);
   }
 }
 

@@ -7,6 +7,10 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import { healthPlugin } from './health.ts';
+import { settlesWithin } from './settles-within.ts';
+
+/** How long close() lets responses in flight finish before it cuts their connections. */
+const CLOSE_GRACE_MS = 2000;
 
 export interface HttpListenerOptions {
   logger: Logger;
@@ -87,7 +91,16 @@ export class HttpListener {
     return `http://${host}:${address.port}`;
   }
 
-  close(): Promise<void> {
-    return this.app.close();
+  /**
+   * Refuses new connections and closes idle ones at once; a response still being sent
+   * gets CLOSE_GRACE_MS, then every connection is cut. (A client that stops reading a
+   * large response, /metrics say, otherwise holds the process's stop until SIGKILL.)
+   */
+  async close(): Promise<void> {
+    const closed = this.app.close();
+    if (!(await settlesWithin(closed, CLOSE_GRACE_MS))) {
+      this.app.server.closeAllConnections();
+      await closed;
+    }
   }
 }

@@ -51,6 +51,7 @@ export {
 export type { Rate } from './rate-limit.ts';
 export { addressKey, RateLimiter } from './rate-limit.ts';
 export { runProcess } from './run-process.ts';
+export { settlesWithin } from './settles-within.ts';
 export { issueToken, TokenVerifier } from './tokens.ts';
 export type { WebhookCheck } from './webhook-signature.ts';
 export { constantTimeEqual, signWebhook, verifyWebhook } from './webhook-signature.ts';

@@ -84,7 +84,11 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
   let mesh: LocalMesh | undefined;
   let services: { nats?: NatsService; redis?: RedisService } = {};
   const stopAll = async () => {
-    for (const s of started.reverse()) await s.stop().catch(() => undefined);
+    // The edges and relays at once (a mesh's stop takes its slowest node's drain, not the
+    // sum of them), then the control plane, which their drains still ask for migrations.
+    const media = new Set([...startedAt].filter(([id]) => id !== 'control-plane').map(([, i]) => i));
+    await Promise.all(started.filter((_, i) => media.has(i)).map((s) => s.stop().catch(() => undefined)));
+    for (const s of started.filter((_, i) => !media.has(i)).reverse()) await s.stop().catch(() => undefined);
     const { nats, redis } = mesh ?? services;
     await redis?.stop().catch(() => undefined);
     await nats?.stop().catch(() => undefined);

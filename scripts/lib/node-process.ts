@@ -70,7 +70,10 @@ export async function spawnNodeProcess(options: SpawnOptions): Promise<NodeProce
     await waitForHttp(`${options.url}/readyz`, child, options.main);
   } catch (error) {
     child.kill('SIGKILL');
-    throw error;
+    // Why it did not start is in what it wrote (a port taken, a bad option...).
+    throw new Error(`${(error as Error).message}; its last lines:\n${lastLines.join('\n')}`, {
+      cause: error,
+    });
   }
   return {
     url: options.url,
