@@ -18,6 +18,7 @@ export {
 export { ConfigError } from './config-error.ts';
 export { describeEnvConfig, loadEnvConfig, option, Type } from './env-config.ts';
 export { errorBody, HttpListener } from './http.ts';
+export { type HttpsFailure, HttpsRequestError, httpsRequest } from './https-request.ts';
 export type { KubernetesClientOptions } from './kubernetes.ts';
 export {
   KubernetesApiError,

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { type ErrorCode, KaskadeError } from '@kaskade/protocol';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { HttpsRequestError, httpsRequest } from './https-request.ts';
 
 /** Where Kubernetes mounts a pod's service account: token, ca.crt, namespace. */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -220,56 +221,35 @@ export class KubernetesClient {
     }
   }
 
-  #send(
+  async #send(
     method: string,
     path: string,
     token: string,
     body: string | undefined,
   ): Promise<{ status: number; body: string }> {
-    const where = `${method} ${path}`;
-    return new Promise((resolve, reject) => {
-      const headers: Record<string, string> = {
-        accept: 'application/json',
-        authorization: `Bearer ${token}`,
-      };
-      if (body !== undefined) {
-        headers['content-type'] = 'application/merge-patch+json';
-        headers['content-length'] = String(Buffer.byteLength(body));
-      }
-      const req = request(new URL(path, this.#base), { method, headers, agent: this.#agent }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > this.#maxResponseBytes) {
-            reject(
-              new KubernetesApiError(
-                'INTERNAL',
-                `${where}: answer larger than ${this.#maxResponseBytes} bytes`,
-              ),
-            );
-            req.destroy();
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-        );
-        res.on('error', (cause) =>
-          reject(new KubernetesApiError('UNAVAILABLE', `${where}: answer cut off`, { cause })),
-        );
+    const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
+    if (body !== undefined) {
+      headers['content-type'] = 'application/merge-patch+json';
+      headers['content-length'] = String(Buffer.byteLength(body));
+    }
+    try {
+      const answer = await httpsRequest(new URL(path, this.#base), {
+        method,
+        headers,
+        agent: this.#agent,
+        ...(body !== undefined ? { body } : {}),
+        timeoutMs: this.#timeoutMs,
+        maxBytes: this.#maxResponseBytes,
       });
-      const deadline = setTimeout(() => {
-        reject(new KubernetesApiError('UNAVAILABLE', `${where}: no answer within ${this.#timeoutMs} ms`));
-        req.destroy();
-      }, this.#timeoutMs);
-      req.on('close', () => clearTimeout(deadline));
-      req.on('error', (cause) =>
-        reject(new KubernetesApiError('UNAVAILABLE', `${where}: ${cause.message}`, { cause })),
+      return { status: answer.status, body: answer.body.toString('utf8') };
+    } catch (error) {
+      const failure = error instanceof HttpsRequestError ? error.failure : 'failed';
+      throw new KubernetesApiError(
+        failure === 'too-large' ? 'INTERNAL' : 'UNAVAILABLE',
+        `${method} ${path}: ${(error as Error).message}`,
+        { cause: error },
       );
-      req.end(body);
-    });
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
+import { httpsRequest } from '@kaskade/node-toolkit';
 import { KaskadeError } from '@kaskade/protocol';
 import {
   createLocalJWKSet,
@@ -11,6 +11,11 @@ import {
 } from 'jose';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
+
+/** A key set larger than this is refused (a cluster has a few keys). */
+const JWKS_MAX_BYTES = 1_048_576;
+/** jose's own timeout (its signal) bounds the fetch too; this bounds it without one. */
+const JWKS_TIMEOUT_MS = 5000;
 
 /** Where the cluster's token keys come from: a JWKS file, or a URL (with the CA and bearer token it needs). */
 export type JwksSource = { file: string } | { url: string; caFile?: string; tokenFile?: string };
@@ -128,33 +133,15 @@ function keySet(source: JwksSource): JWTVerifyGetKey {
     [customFetch]: (url: string, init: { headers: Headers; signal: AbortSignal }) => {
       const headers = Object.fromEntries(init.headers);
       if (tokenFile) headers.authorization = `Bearer ${readFileSync(tokenFile, 'utf8').trim()}`;
-      return url.startsWith('https:')
-        ? httpsGet(url, headers, ca, init.signal)
-        : fetch(url, { headers, signal: init.signal, redirect: 'manual' });
+      if (!url.startsWith('https:')) return fetch(url, { headers, signal: init.signal, redirect: 'manual' });
+      return httpsRequest(new URL(url), {
+        method: 'GET',
+        headers,
+        ...(ca ? { ca } : {}),
+        timeoutMs: JWKS_TIMEOUT_MS,
+        maxBytes: JWKS_MAX_BYTES,
+        signal: init.signal,
+      }).then((answer) => new Response(new Uint8Array(answer.body), { status: answer.status }));
     },
-  });
-}
-
-/** A GET over node:https trusting `ca`, as the Response jose reads. Bodies past 1 MiB are refused. */
-function httpsGet(
-  url: string,
-  headers: Record<string, string>,
-  ca: Buffer | undefined,
-  signal: AbortSignal,
-): Promise<Response> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'GET', headers, ca, signal }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > 1_048_576) req.destroy(new Error('JWKS answer too large'));
-        else chunks.push(chunk);
-      });
-      res.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 500 })));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
   });
 }
